@@ -1,1 +1,76 @@
+//! Use cases of pubdata, per area, behind one [`App`].
+//!
+//! Every use case takes the calling [`Principal`], asks the one policy
+//! ([`policy::authorize`]) and lets the store write the change together with
+//! its audit record.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use pubdata_domain::calendar::Calendar;
+use pubdata_domain::org::Role;
+use pubdata_store::{RoleGrant, Store};
+
+pub mod audit;
+pub mod auth;
+pub mod calendar;
+pub mod demo;
+pub mod error;
+pub mod orgs;
+pub mod policy;
+pub mod principal;
+
+pub use error::{FieldError, Result, ServiceError};
+pub use principal::{Principal, Via};
+
+/// The platform's use cases and their shared state.
+pub struct App {
+    pub store: Arc<dyn Store>,
+    calendar: RwLock<Arc<Calendar>>,
+    tree: RwLock<Option<Arc<orgs::OrgTree>>>,
+    principals: Mutex<HashMap<String, (Principal, Instant)>>,
+    token_uses: Mutex<HashMap<i64, DateTime<Utc>>>,
+    throttle: Mutex<auth::Throttle>,
+    dummy_hash: String,
+}
+
+impl App {
+    /// Builds the app on an opened store and loads the calendar.
+    pub async fn new(store: Arc<dyn Store>) -> Result<Arc<App>> {
+        let mut app = App {
+            store,
+            calendar: RwLock::new(Arc::new(Calendar::default())),
+            tree: RwLock::new(None),
+            principals: Mutex::new(HashMap::new()),
+            token_uses: Mutex::new(HashMap::new()),
+            throttle: Mutex::new(auth::Throttle::default()),
+            dummy_hash: String::new(),
+        };
+        app.dummy_hash = app.hash_password("pubdata-no-such-user").await?;
+        app.load_calendar().await?;
+        Ok(Arc::new(app))
+    }
+}
+
+impl Principal {
+    /// The platform itself, for seeding and scheduled work.
+    pub fn system() -> Principal {
+        Principal {
+            user_id: None,
+            name: "system".into(),
+            display_name: "system".into(),
+            kind: "system",
+            org: None,
+            roles: vec![RoleGrant {
+                id: 0,
+                user_id: 0,
+                role: Role::PlatformAdmin,
+                org_id: 0,
+            }],
+            via: Via::Bearer,
+            client_ip: None,
+        }
+    }
+}

@@ -1,1 +1,275 @@
+//! Persistence of pubdata behind one [`Store`] trait.
+//!
+//! Services hold an `Arc<dyn Store>` and never know which database answers.
+//! [`sqlite::SqliteStore`] is the embedded default; a PostgreSQL
+//! implementation of the same trait follows (issue: PostgreSQL backend).
+//!
+//! Every method that changes state takes the [`AuditEvent`] that describes the
+//! change and appends it to the audit chain *in the same transaction*: a change
+//! is never stored without its audit record, nor the record without the change.
 
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pubdata_domain::audit::{AuditEvent, AuditRecord};
+use pubdata_domain::calendar::YearSchedule;
+use pubdata_domain::org::{Level, OrgKind, Role, UserKind};
+use serde::Serialize;
+
+pub mod sqlite;
+
+/// Errors of the store. Constraint violations are mapped here, once.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint was violated; `what` names the conflicting field.
+    #[error("already exists: {what}")]
+    Conflict { what: String },
+    /// A reference points at a row that does not exist.
+    #[error("invalid reference")]
+    InvalidReference,
+    #[error("database URL not supported: {0}")]
+    UnsupportedUrl(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Timestamps are stored as RFC 3339 UTC text with microseconds.
+pub fn fmt_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| StoreError::Corrupt(format!("bad timestamp `{s}`")))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Org {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub kind: OrgKind,
+    pub level: Option<Level>,
+    pub parent_id: Option<i64>,
+    /// 行政区划代码 of a region (e.g. 441800 for 清远市).
+    pub division_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub kind: OrgKind,
+    pub level: Option<Level>,
+    pub parent_id: Option<i64>,
+    pub division_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    pub name_en: Option<Option<String>>,
+    pub parent_id: Option<Option<i64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub kind: UserKind,
+    pub org_id: Option<i64>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub kind: UserKind,
+    pub org_id: Option<i64>,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub disabled: Option<bool>,
+    pub password_hash: Option<String>,
+    pub org_id: Option<Option<i64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleGrant {
+    pub id: i64,
+    pub user_id: i64,
+    pub role: Role,
+    pub org_id: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A browser session (cookie).
+    Cookie,
+    /// A bearer token from `POST /api/v1/auth/login`.
+    Bearer,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Cookie => "cookie",
+            SessionKind::Bearer => "bearer",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    /// The first characters of the token, to recognise it in lists.
+    pub prefix: String,
+    pub name: String,
+    pub org_id: i64,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    pub token_hash: String,
+    pub prefix: String,
+    pub name: String,
+    pub org_id: i64,
+    pub created_by: i64,
+}
+
+/// Filters for listing the audit log; records come newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    /// A prefix of the action, e.g. `auth.` or `user.create`.
+    pub action: Option<String>,
+    pub org_id: Option<i64>,
+    pub outcome: Option<String>,
+    pub target: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Only records with an id below this one (cursor paging).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is, e.g. `sqlite`.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for `/readyz`.
+    async fn ping(&self) -> Result<()>;
+
+    // --- organisations (ORG-1)
+    async fn list_orgs(&self) -> Result<Vec<Org>>;
+    async fn get_org(&self, id: i64) -> Result<Org>;
+    async fn get_org_by_code(&self, code: &str) -> Result<Option<Org>>;
+    async fn create_org(&self, org: NewOrg, audit: AuditEvent) -> Result<Org>;
+    async fn update_org(&self, id: i64, patch: OrgPatch, audit: AuditEvent) -> Result<Org>;
+
+    // --- users and roles
+    async fn list_users(&self, org_id: Option<i64>) -> Result<Vec<User>>;
+    async fn get_user(&self, id: i64) -> Result<User>;
+    /// The user and their password hash.
+    async fn get_user_by_username(&self, username: &str) -> Result<Option<(User, String)>>;
+    async fn create_user(&self, user: NewUser, audit: AuditEvent) -> Result<User>;
+    /// Changing the password or disabling the user also ends their sessions.
+    async fn update_user(&self, id: i64, patch: UserPatch, audit: AuditEvent) -> Result<User>;
+    async fn roles_of(&self, user_id: i64) -> Result<Vec<RoleGrant>>;
+    async fn grant_role(
+        &self,
+        user_id: i64,
+        role: Role,
+        org_id: i64,
+        audit: AuditEvent,
+    ) -> Result<RoleGrant>;
+    async fn revoke_role(&self, grant_id: i64, audit: AuditEvent) -> Result<RoleGrant>;
+
+    // --- sessions
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        kind: SessionKind,
+        csrf_token: &str,
+        expires_at: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> Result<()>;
+    async fn find_session(&self, token_hash: &str) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str, audit: AuditEvent) -> Result<()>;
+
+    // --- application API tokens
+    async fn create_api_token(&self, token: NewApiToken, audit: AuditEvent) -> Result<ApiToken>;
+    async fn list_api_tokens(&self, org_id: i64) -> Result<Vec<ApiToken>>;
+    async fn get_api_token(&self, id: i64) -> Result<ApiToken>;
+    async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    async fn revoke_api_token(&self, id: i64, audit: AuditEvent) -> Result<ApiToken>;
+    /// Records last use of tokens, in one batch.
+    async fn touch_api_tokens(&self, uses: &[(i64, DateTime<Utc>)]) -> Result<()>;
+
+    // --- working-day calendar (CAL-1)
+    async fn calendar_years(&self) -> Result<Vec<YearSchedule>>;
+    /// Inserts the shipped schedules of years not yet stored (never overwrites).
+    async fn seed_calendar_years(&self, years: &[YearSchedule]) -> Result<usize>;
+    async fn put_calendar_year(&self, year: &YearSchedule, audit: AuditEvent) -> Result<()>;
+
+    // --- audit chain (SEC-3)
+    async fn append_audit(&self, event: AuditEvent) -> Result<i64>;
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
+    /// Records with id > `after_id`, oldest first, at most `limit`.
+    async fn audit_batch(&self, after_id: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// How many records the chain head says were written.
+    async fn audit_written(&self) -> Result<i64>;
+}
+
+/// Opens the store a URL names: `sqlite://PATH` (created on first start).
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(format!(
+            "`{}`: this build serves sqlite://PATH (PostgreSQL support is being added)",
+            redact_url(url)
+        )))
+    }
+}
+
+/// A URL with any password replaced, fit for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,64 @@
+//! Working-day calendar use cases (CAL-1): the schedules live in the store,
+//! the arithmetic in `pubdata_domain::calendar`.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use pubdata_domain::audit::Outcome;
+use pubdata_domain::calendar::{Calendar, YearSchedule};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::App;
+use crate::error::Result;
+use crate::policy::Action;
+use crate::principal::Principal;
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutYear {
+    /// The notice that published the schedule, e.g. "国办发明电〔2026〕X号".
+    pub source: String,
+    /// Days off: `YYYY-MM-DD` or inclusive ranges `YYYY-MM-DD..YYYY-MM-DD`.
+    #[serde(default)]
+    pub off: Vec<String>,
+    /// Weekend days that are working days (调休).
+    #[serde(default)]
+    pub work: Vec<String>,
+}
+
+impl App {
+    /// Seeds the shipped schedules of years not yet stored, then loads all.
+    pub async fn load_calendar(&self) -> Result<()> {
+        let shipped: Vec<YearSchedule> = Calendar::shipped().years().cloned().collect();
+        self.store.seed_calendar_years(&shipped).await?;
+        let cal = Calendar::new(self.store.calendar_years().await?);
+        *self.calendar.write().expect("calendar lock") = Arc::new(cal);
+        Ok(())
+    }
+
+    pub fn calendar(&self) -> Arc<Calendar> {
+        self.calendar.read().expect("calendar lock").clone()
+    }
+
+    pub fn add_working_days(&self, from: NaiveDate, days: u32) -> Result<NaiveDate> {
+        Ok(self.calendar().add_working_days(from, days)?)
+    }
+
+    /// Adds or replaces a year's official schedule (platform admins).
+    pub async fn put_calendar_year(&self, p: &Principal, year: i32, req: PutYear) -> Result<YearSchedule> {
+        self.authorize(p, Action::ManageCalendar).await?;
+        let schedule = YearSchedule::parse(year, &req.source, &req.off, &req.work)?;
+        let replaced = self.calendar().year(year).is_some();
+        let audit = p.event(
+            "calendar.put_year",
+            format!("calendar:{year}"),
+            Outcome::Success,
+            json!({"source": schedule.source, "off_days": schedule.off.len(),
+                   "work_days": schedule.work.len(), "replaced": replaced}),
+        );
+        self.store.put_calendar_year(&schedule, audit).await?;
+        self.load_calendar().await?;
+        Ok(schedule)
+    }
+}

@@ -1,0 +1,70 @@
+//! The one authorisation policy (ORG-2). Every use case asks [`authorize`]
+//! before it acts; no handler or query decides access on its own.
+//!
+//! Roles are held within one organisation. A role held at a data authority
+//! (政务服务和数据管理局) covers its whole level: the authority's region and
+//! every organisation below it. A role held at an agency covers that agency.
+
+use pubdata_domain::org::{OrgKind, Role};
+
+use crate::error::{Result, ServiceError};
+use crate::orgs::OrgTree;
+use crate::principal::Principal;
+
+/// Everything a caller may ask to do. Later areas add their actions here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// See the organisation tree (any signed-in user).
+    ViewOrgs,
+    ManageOrgs,
+    /// List users; `Some(org)` restricts to one organisation.
+    ViewUsers(Option<i64>),
+    ManageUsers,
+    /// Create, list and revoke the application tokens of an organisation.
+    ManageTokens(i64),
+    ManageCalendar,
+    ReadAudit,
+}
+
+/// Whether `p` holds `role` over organisation `org` (directly, or through an
+/// authority whose level contains `org`).
+pub fn holds(p: &Principal, role: Role, org: i64, tree: &OrgTree) -> bool {
+    p.roles.iter().any(|g| {
+        g.role == role
+            && (g.org_id == org
+                || (tree.kind(g.org_id) == Some(OrgKind::Authority)
+                    && tree
+                        .parent(g.org_id)
+                        .is_some_and(|region| tree.is_within(org, region))))
+    })
+}
+
+fn has_role(p: &Principal, role: Role) -> bool {
+    p.roles.iter().any(|g| g.role == role)
+}
+
+/// Decides whether `p` may take `action`; `Err(Forbidden)` says why not.
+pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
+    let admin = has_role(p, Role::PlatformAdmin);
+    let allowed = match action {
+        Action::ViewOrgs => true,
+        Action::ManageOrgs | Action::ManageUsers | Action::ManageCalendar => admin,
+        Action::ViewUsers(None) => admin,
+        Action::ViewUsers(Some(org)) => {
+            admin
+                || holds(p, Role::AgencyDataAdmin, org, tree)
+                || holds(p, Role::ChiefDataOfficer, org, tree)
+        }
+        Action::ManageTokens(org) => {
+            p.is_person() && p.roles.iter().any(|g| g.role == Role::AgencyDataAdmin && g.org_id == org)
+        }
+        Action::ReadAudit => admin || has_role(p, Role::Auditor),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!(
+            "your roles do not allow this action ({action:?})"
+        )))
+    }
+}

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// How an audited action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Success,
@@ -39,7 +39,7 @@ impl Outcome {
 }
 
 /// A record about to be appended: everything but its place in the chain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     /// Username of the actor, or `anonymous` / `system`.
     pub actor: String,
@@ -52,12 +52,13 @@ pub struct AuditEvent {
     pub target: String,
     pub outcome: Outcome,
     /// Free-form structured detail (JSON object).
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
     pub client_ip: Option<String>,
 }
 
 /// A record as stored, with its place in the chain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: i64,
     /// RFC 3339 UTC time with microseconds, as stored.

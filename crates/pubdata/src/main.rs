@@ -1,1 +1,54 @@
-fn main() {}
+//! `pubdata`: the one binary of the platform. One file per subcommand under `cmd/`.
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// 一网共享平台 — the public data sharing platform.
+#[derive(Parser)]
+#[command(name = "pubdata", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the platform (creates and migrates the database on first start).
+    Serve(cmd::serve::ServeArgs),
+    /// Serve with the demo world seeded (demo accounts use password `demo-password`).
+    Demo(cmd::serve::ServeArgs),
+    /// Working-day arithmetic on the official calendar.
+    #[command(subcommand)]
+    Calendar(cmd::calendar::CalendarCmd),
+    /// The audit chain.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCmd),
+    /// User administration from the command line (first administrator).
+    #[command(subcommand)]
+    User(cmd::user::UserCmd),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Serve(a) => cmd::serve::run(a, false).await,
+            Command::Demo(a) => cmd::serve::run(a, true).await,
+            Command::Calendar(c) => cmd::calendar::run(c).await,
+            Command::Audit(c) => cmd::audit::run(c).await,
+            Command::User(c) => cmd::user::run(c).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

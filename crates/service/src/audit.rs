@@ -12,7 +12,11 @@ pub const MAX_PAGE: u32 = 500;
 
 impl App {
     /// A page of the audit log, newest first, for auditors.
-    pub async fn list_audit(&self, p: &Principal, mut filter: AuditFilter) -> Result<Vec<AuditRecord>> {
+    pub async fn list_audit(
+        &self,
+        p: &Principal,
+        mut filter: AuditFilter,
+    ) -> Result<Vec<AuditRecord>> {
         self.authorize(p, Action::ReadAudit).await?;
         filter.limit = filter.limit.clamp(1, MAX_PAGE);
         Ok(self.store.list_audit(&filter).await?)

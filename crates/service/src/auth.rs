@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
@@ -48,7 +48,7 @@ pub struct CreateApiToken {
 }
 
 /// An application token as created: the secret is in `token`, shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedApiToken {
     #[serde(flatten)]
     pub info: ApiToken,
@@ -82,16 +82,25 @@ impl Throttle {
         self.failures
             .get(client)
             .and_then(|v| v.first())
-            .map(|first| (THROTTLE_WINDOW.saturating_sub(first.elapsed())).as_secs().max(1))
+            .map(|first| {
+                (THROTTLE_WINDOW.saturating_sub(first.elapsed()))
+                    .as_secs()
+                    .max(1)
+            })
             .unwrap_or(1)
     }
     fn fail(&mut self, client: &str) {
-        self.failures.entry(client.to_string()).or_default().push(Instant::now());
+        self.failures
+            .entry(client.to_string())
+            .or_default()
+            .push(Instant::now());
         if self.failures.len() > 100_000 {
             // Bound memory under a spray of addresses: forget the quiet ones.
             let now = Instant::now();
-            self.failures
-                .retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < THROTTLE_WINDOW));
+            self.failures.retain(|_, v| {
+                v.last()
+                    .is_some_and(|t| now.duration_since(*t) < THROTTLE_WINDOW)
+            });
         }
     }
     fn clear(&mut self, client: &str) {
@@ -120,7 +129,11 @@ impl App {
         let password = password.to_string();
         tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
-                .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+                .map(|h| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &h)
+                        .is_ok()
+                })
                 .unwrap_or(false)
         })
         .await
@@ -202,7 +215,12 @@ impl App {
     }
 
     pub async fn logout(&self, p: &Principal, token: &str) -> Result<()> {
-        let audit = p.event("auth.logout", format!("user:{}", p.user_id.unwrap_or(0)), Outcome::Success, json!({}));
+        let audit = p.event(
+            "auth.logout",
+            format!("user:{}", p.user_id.unwrap_or(0)),
+            Outcome::Success,
+            json!({}),
+        );
         self.store.delete_session(&hash_token(token), audit).await?;
         self.forget_principals();
         Ok(())
@@ -231,7 +249,10 @@ impl App {
             }
         };
         if let Via::ApiToken { token_id } = p.via {
-            self.token_uses.lock().expect("token use lock").insert(token_id, Utc::now());
+            self.token_uses
+                .lock()
+                .expect("token use lock")
+                .insert(token_id, Utc::now());
         }
         p.client_ip = client_ip;
         Ok(p)
@@ -273,7 +294,9 @@ impl App {
         };
         let roles = self.store.roles_of(user.id).await?;
         let via = if token.starts_with("pds_") {
-            Via::Cookie { csrf_token: session.csrf_token }
+            Via::Cookie {
+                csrf_token: session.csrf_token,
+            }
         } else {
             Via::Bearer
         };
@@ -290,7 +313,10 @@ impl App {
     }
 
     pub(crate) fn forget_principals(&self) {
-        self.principals.lock().expect("principal cache lock").clear();
+        self.principals
+            .lock()
+            .expect("principal cache lock")
+            .clear();
     }
 
     /// Writes buffered last-use times of application tokens (called periodically).
@@ -307,7 +333,9 @@ impl App {
         p: &Principal,
         req: CreateApiToken,
     ) -> Result<CreatedApiToken> {
-        let org = p.org_id().ok_or_else(|| ServiceError::Forbidden("you act for no organisation".into()))?;
+        let org = p
+            .org_id()
+            .ok_or_else(|| ServiceError::Forbidden("you act for no organisation".into()))?;
         self.authorize(p, Action::ManageTokens(org)).await?;
         let name = req.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
@@ -321,13 +349,23 @@ impl App {
             org_id: org,
             created_by: p.user_id.expect("only people manage tokens"),
         };
-        let audit = p.event("api_token.create", "", Outcome::Success, json!({"name": name}));
+        let audit = p.event(
+            "api_token.create",
+            "",
+            Outcome::Success,
+            json!({"name": name}),
+        );
         let info = self.store.create_api_token(new, audit).await?;
-        Ok(CreatedApiToken { info, token: secret })
+        Ok(CreatedApiToken {
+            info,
+            token: secret,
+        })
     }
 
     pub async fn list_api_tokens(&self, p: &Principal) -> Result<Vec<ApiToken>> {
-        let org = p.org_id().ok_or_else(|| ServiceError::Forbidden("you act for no organisation".into()))?;
+        let org = p
+            .org_id()
+            .ok_or_else(|| ServiceError::Forbidden("you act for no organisation".into()))?;
         self.authorize(p, Action::ManageTokens(org)).await?;
         // Show last uses not yet flushed.
         self.flush_token_uses().await?;
@@ -335,9 +373,18 @@ impl App {
     }
 
     pub async fn revoke_api_token(&self, p: &Principal, id: i64) -> Result<ApiToken> {
-        let t = self.store.get_api_token(id).await.map_err(ServiceError::not_found("token"))?;
+        let t = self
+            .store
+            .get_api_token(id)
+            .await
+            .map_err(ServiceError::not_found("token"))?;
         self.authorize(p, Action::ManageTokens(t.org_id)).await?;
-        let audit = p.event("api_token.revoke", format!("api_token:{id}"), Outcome::Success, json!({"name": t.name}));
+        let audit = p.event(
+            "api_token.revoke",
+            format!("api_token:{id}"),
+            Outcome::Success,
+            json!({"name": t.name}),
+        );
         let t = self.store.revoke_api_token(id, audit).await?;
         self.forget_principals();
         Ok(t)

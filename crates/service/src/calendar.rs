@@ -46,7 +46,12 @@ impl App {
     }
 
     /// Adds or replaces a year's official schedule (platform admins).
-    pub async fn put_calendar_year(&self, p: &Principal, year: i32, req: PutYear) -> Result<YearSchedule> {
+    pub async fn put_calendar_year(
+        &self,
+        p: &Principal,
+        year: i32,
+        req: PutYear,
+    ) -> Result<YearSchedule> {
         self.authorize(p, Action::ManageCalendar).await?;
         let schedule = YearSchedule::parse(year, &req.source, &req.off, &req.work)?;
         let replaced = self.calendar().year(year).is_some();

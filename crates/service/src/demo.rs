@@ -28,13 +28,25 @@ pub const COUNTIES: &[(&str, &str, &str)] = &[
 /// (code suffix, name without the region prefix, English name) of city agencies.
 pub const CITY_AGENCIES: &[(&str, &str, &str)] = &[
     ("gaj", "公安局", "Public Security Bureau"),
-    ("scjgj", "市场监督管理局", "Administration for Market Regulation"),
-    ("rsj", "人力资源和社会保障局", "Human Resources and Social Security Bureau"),
+    (
+        "scjgj",
+        "市场监督管理局",
+        "Administration for Market Regulation",
+    ),
+    (
+        "rsj",
+        "人力资源和社会保障局",
+        "Human Resources and Social Security Bureau",
+    ),
     ("mzj", "民政局", "Civil Affairs Bureau"),
     ("zrzyj", "自然资源局", "Natural Resources Bureau"),
     ("wjj", "卫生健康局", "Health Commission"),
     ("jyj", "教育局", "Education Bureau"),
-    ("zjj", "住房和城乡建设局", "Housing and Urban-Rural Development Bureau"),
+    (
+        "zjj",
+        "住房和城乡建设局",
+        "Housing and Urban-Rural Development Bureau",
+    ),
     ("ybj", "医疗保障局", "Healthcare Security Bureau"),
     ("fgj", "发展和改革局", "Development and Reform Bureau"),
     ("czj", "财政局", "Finance Bureau"),
@@ -44,12 +56,20 @@ pub const CITY_AGENCIES: &[(&str, &str, &str)] = &[
     ("sthjj", "生态环境局", "Ecology and Environment Bureau"),
     ("yjj", "应急管理局", "Emergency Management Bureau"),
     ("tyjrj", "退役军人事务局", "Veterans Affairs Bureau"),
-    ("wgltj", "文化广电旅游体育局", "Culture, Radio, Tourism and Sports Bureau"),
+    (
+        "wgltj",
+        "文化广电旅游体育局",
+        "Culture, Radio, Tourism and Sports Bureau",
+    ),
     ("slj", "水利局", "Water Resources Bureau"),
     ("tjj", "统计局", "Statistics Bureau"),
     ("swj", "商务局", "Commerce Bureau"),
     ("kjj", "科学技术局", "Science and Technology Bureau"),
-    ("cgj", "城市管理和综合执法局", "Urban Management and Law Enforcement Bureau"),
+    (
+        "cgj",
+        "城市管理和综合执法局",
+        "Urban Management and Law Enforcement Bureau",
+    ),
     ("gjj", "住房公积金管理中心", "Housing Provident Fund Centre"),
 ];
 
@@ -68,16 +88,76 @@ pub const COUNTY_AGENCIES: &[(&str, &str, &str)] = &[
 
 /// (username, display name, org code, role) of the demo accounts.
 pub const DEMO_USERS: &[(&str, &str, Option<&str>, Option<Role>, &str)] = &[
-    ("admin", "平台管理员", Some("qy-sjj"), Some(Role::PlatformAdmin), "staff"),
-    ("qy-sjj", "市数据局审核员 李敏", Some("qy-sjj"), Some(Role::AuthorityReviewer), "staff"),
-    ("qy-gaj", "市公安局数据管理员 陈伟", Some("qy-gaj"), Some(Role::AgencyDataAdmin), "staff"),
-    ("qy-scjgj", "市市场监管局数据管理员 黄芳", Some("qy-scjgj"), Some(Role::AgencyDataAdmin), "staff"),
-    ("qy-mzj", "市民政局数据管理员 刘洋", Some("qy-mzj"), Some(Role::AgencyDataAdmin), "staff"),
-    ("qy-rsj", "市人社局数据管理员 张静", Some("qy-rsj"), Some(Role::AgencyDataAdmin), "staff"),
-    ("yd-sjj", "英德市数据局审核员 周强", Some("yd-sjj"), Some(Role::AuthorityReviewer), "staff"),
-    ("yd-mzj", "英德市民政局数据管理员 吴婷", Some("yd-mzj"), Some(Role::AgencyDataAdmin), "staff"),
-    ("auditor", "审计员 郑华", Some("qy-sjj"), Some(Role::Auditor), "staff"),
-    ("ent-demo", "清远市示范数据科技有限公司 经办人", Some("ent-demo"), Some(Role::ExternalApplicant), "enterprise"),
+    (
+        "admin",
+        "平台管理员",
+        Some("qy-sjj"),
+        Some(Role::PlatformAdmin),
+        "staff",
+    ),
+    (
+        "qy-sjj",
+        "市数据局审核员 李敏",
+        Some("qy-sjj"),
+        Some(Role::AuthorityReviewer),
+        "staff",
+    ),
+    (
+        "qy-gaj",
+        "市公安局数据管理员 陈伟",
+        Some("qy-gaj"),
+        Some(Role::AgencyDataAdmin),
+        "staff",
+    ),
+    (
+        "qy-scjgj",
+        "市市场监管局数据管理员 黄芳",
+        Some("qy-scjgj"),
+        Some(Role::AgencyDataAdmin),
+        "staff",
+    ),
+    (
+        "qy-mzj",
+        "市民政局数据管理员 刘洋",
+        Some("qy-mzj"),
+        Some(Role::AgencyDataAdmin),
+        "staff",
+    ),
+    (
+        "qy-rsj",
+        "市人社局数据管理员 张静",
+        Some("qy-rsj"),
+        Some(Role::AgencyDataAdmin),
+        "staff",
+    ),
+    (
+        "yd-sjj",
+        "英德市数据局审核员 周强",
+        Some("yd-sjj"),
+        Some(Role::AuthorityReviewer),
+        "staff",
+    ),
+    (
+        "yd-mzj",
+        "英德市民政局数据管理员 吴婷",
+        Some("yd-mzj"),
+        Some(Role::AgencyDataAdmin),
+        "staff",
+    ),
+    (
+        "auditor",
+        "审计员 郑华",
+        Some("qy-sjj"),
+        Some(Role::Auditor),
+        "staff",
+    ),
+    (
+        "ent-demo",
+        "清远市示范数据科技有限公司 经办人",
+        Some("ent-demo"),
+        Some(Role::ExternalApplicant),
+        "enterprise",
+    ),
     ("citizen-demo", "市民 王小明", None, None, "person"),
 ];
 
@@ -89,12 +169,7 @@ pub struct Seeded {
 }
 
 impl App {
-    async fn ensure_org(
-        &self,
-        p: &Principal,
-        seeded: &mut Seeded,
-        req: CreateOrg,
-    ) -> Result<Org> {
+    async fn ensure_org(&self, p: &Principal, seeded: &mut Seeded, req: CreateOrg) -> Result<Org> {
         if let Some(o) = self.store.get_org_by_code(&req.code).await? {
             return Ok(o);
         }
@@ -116,58 +191,112 @@ impl App {
             division_code: None,
         };
         let city = self
-            .ensure_org(&p, &mut s, CreateOrg {
-                level: Some("city".into()),
-                division_code: Some("441800".into()),
-                name_en: Some("Qingyuan City".into()),
-                ..org("qy", "清远市", OrgKind::Region, None)
-            })
+            .ensure_org(
+                &p,
+                &mut s,
+                CreateOrg {
+                    level: Some("city".into()),
+                    division_code: Some("441800".into()),
+                    name_en: Some("Qingyuan City".into()),
+                    ..org("qy", "清远市", OrgKind::Region, None)
+                },
+            )
             .await?;
-        self.ensure_org(&p, &mut s, CreateOrg {
-            name_en: Some("Qingyuan Government Services and Data Administration".into()),
-            ..org("qy-sjj", "清远市政务服务和数据管理局", OrgKind::Authority, Some(city.id))
-        })
+        self.ensure_org(
+            &p,
+            &mut s,
+            CreateOrg {
+                name_en: Some("Qingyuan Government Services and Data Administration".into()),
+                ..org(
+                    "qy-sjj",
+                    "清远市政务服务和数据管理局",
+                    OrgKind::Authority,
+                    Some(city.id),
+                )
+            },
+        )
         .await?;
         for (code, name, en) in CITY_AGENCIES {
-            self.ensure_org(&p, &mut s, CreateOrg {
-                name_en: Some(format!("Qingyuan {en}")),
-                ..org(&format!("qy-{code}"), &format!("清远市{name}"), OrgKind::Agency, Some(city.id))
-            })
+            self.ensure_org(
+                &p,
+                &mut s,
+                CreateOrg {
+                    name_en: Some(format!("Qingyuan {en}")),
+                    ..org(
+                        &format!("qy-{code}"),
+                        &format!("清远市{name}"),
+                        OrgKind::Agency,
+                        Some(city.id),
+                    )
+                },
+            )
             .await?;
         }
         // The tax bureau is a vertically managed national body.
-        self.ensure_org(&p, &mut s, CreateOrg {
-            name_en: Some("Qingyuan Tax Service, State Taxation Administration".into()),
-            ..org("qy-sw", "国家税务总局清远市税务局", OrgKind::Agency, Some(city.id))
-        })
+        self.ensure_org(
+            &p,
+            &mut s,
+            CreateOrg {
+                name_en: Some("Qingyuan Tax Service, State Taxation Administration".into()),
+                ..org(
+                    "qy-sw",
+                    "国家税务总局清远市税务局",
+                    OrgKind::Agency,
+                    Some(city.id),
+                )
+            },
+        )
         .await?;
         for (code, name, division) in COUNTIES {
             let county = self
-                .ensure_org(&p, &mut s, CreateOrg {
-                    level: Some("county".into()),
-                    division_code: Some((*division).into()),
-                    ..org(code, name, OrgKind::Region, Some(city.id))
-                })
+                .ensure_org(
+                    &p,
+                    &mut s,
+                    CreateOrg {
+                        level: Some("county".into()),
+                        division_code: Some((*division).into()),
+                        ..org(code, name, OrgKind::Region, Some(city.id))
+                    },
+                )
                 .await?;
             self.ensure_org(
                 &p,
                 &mut s,
-                org(&format!("{code}-sjj"), &format!("{name}政务服务和数据管理局"), OrgKind::Authority, Some(county.id)),
+                org(
+                    &format!("{code}-sjj"),
+                    &format!("{name}政务服务和数据管理局"),
+                    OrgKind::Authority,
+                    Some(county.id),
+                ),
             )
             .await?;
             for (c, suffix, agency) in COUNTY_AGENCIES.iter().filter(|a| a.0 == *code) {
                 self.ensure_org(
                     &p,
                     &mut s,
-                    org(&format!("{c}-{suffix}"), &format!("{name}{agency}"), OrgKind::Agency, Some(county.id)),
+                    org(
+                        &format!("{c}-{suffix}"),
+                        &format!("{name}{agency}"),
+                        OrgKind::Agency,
+                        Some(county.id),
+                    ),
                 )
                 .await?;
             }
         }
-        self.ensure_org(&p, &mut s, CreateOrg {
-            name_en: Some("Qingyuan Demo Data Technology Co., Ltd.".into()),
-            ..org("ent-demo", "清远市示范数据科技有限公司", OrgKind::Enterprise, None)
-        })
+        self.ensure_org(
+            &p,
+            &mut s,
+            CreateOrg {
+                name_en: Some("Qingyuan Demo Data Technology Co., Ltd.".into()),
+                ..org(
+                    "ent-demo",
+                    "清远市示范数据科技有限公司",
+                    OrgKind::Enterprise,
+                    None,
+                )
+            },
+        )
         .await?;
 
         for (username, display, org_code, role, kind) in DEMO_USERS {
@@ -178,14 +307,17 @@ impl App {
                 Some(c) => self.store.get_org_by_code(c).await?.map(|o| o.id),
                 None => None,
             };
-            self.create_user(&p, CreateUser {
-                username: (*username).into(),
-                display_name: (*display).into(),
-                password: DEMO_PASSWORD.into(),
-                kind: Some((*kind).into()),
-                org_id,
-                roles: role.iter().map(|r| r.as_str().to_string()).collect(),
-            })
+            self.create_user(
+                &p,
+                CreateUser {
+                    username: (*username).into(),
+                    display_name: (*display).into(),
+                    password: DEMO_PASSWORD.into(),
+                    kind: Some((*kind).into()),
+                    org_id,
+                    roles: role.iter().map(|r| r.as_str().to_string()).collect(),
+                },
+            )
             .await?;
             s.users += 1;
         }

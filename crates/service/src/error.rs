@@ -35,7 +35,9 @@ pub enum ServiceError {
         detail: String,
         errors: Vec<FieldError>,
     },
-    #[error("no official working-day schedule is known for {0}; a platform administrator must add it")]
+    #[error(
+        "no official working-day schedule is known for {0}; a platform administrator must add it"
+    )]
     CalendarUnknownYear(i32),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),

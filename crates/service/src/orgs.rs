@@ -141,7 +141,7 @@ pub struct GrantRole {
 }
 
 /// A user with their role grants, as the API shows them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     #[serde(flatten)]
     pub user: User,
@@ -154,7 +154,10 @@ fn non_empty(field: &str, v: &str, max: usize) -> Result<String> {
         return Err(ServiceError::invalid(field, "must not be empty"));
     }
     if v.chars().count() > max {
-        return Err(ServiceError::invalid(field, format!("at most {max} characters")));
+        return Err(ServiceError::invalid(
+            field,
+            format!("at most {max} characters"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -221,14 +224,22 @@ impl App {
             .await?
             .get(id)
             .cloned()
-            .ok_or(ServiceError::NotFound { what: "organisation" })
+            .ok_or(ServiceError::NotFound {
+                what: "organisation",
+            })
     }
 
     pub async fn create_org(&self, p: &Principal, req: CreateOrg) -> Result<Org> {
         self.authorize(p, Action::ManageOrgs).await?;
         let code = non_empty("code", &req.code, 64)?;
-        if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(ServiceError::invalid("code", "ASCII letters, digits, '-' or '_'"));
+        if !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ServiceError::invalid(
+                "code",
+                "ASCII letters, digits, '-' or '_'",
+            ));
         }
         let kind: OrgKind = parse_field("kind", &req.kind)?;
         let tree = self.org_tree().await?;
@@ -266,7 +277,12 @@ impl App {
             parent_id: req.parent_id,
             division_code: req.division_code.filter(|s| !s.trim().is_empty()),
         };
-        let audit = p.event("org.create", "", Outcome::Success, json!({"code": code, "name": new.name}));
+        let audit = p.event(
+            "org.create",
+            "",
+            Outcome::Success,
+            json!({"code": code, "name": new.name}),
+        );
         let org = self.store.create_org(new, audit).await?;
         self.org_changed();
         Ok(org)
@@ -276,7 +292,9 @@ impl App {
         self.authorize(p, Action::ManageOrgs).await?;
         let tree = self.org_tree().await?;
         if tree.get(id).is_none() {
-            return Err(ServiceError::NotFound { what: "organisation" });
+            return Err(ServiceError::NotFound {
+                what: "organisation",
+            });
         }
         if let Some(parent) = req.parent_id {
             if tree.get(parent).is_none() {
@@ -290,8 +308,14 @@ impl App {
             }
         }
         let patch = OrgPatch {
-            name: req.name.as_deref().map(|n| non_empty("name", n, 200)).transpose()?,
-            name_en: req.name_en.map(|s| Some(s).filter(|s| !s.trim().is_empty())),
+            name: req
+                .name
+                .as_deref()
+                .map(|n| non_empty("name", n, 200))
+                .transpose()?,
+            name_en: req
+                .name_en
+                .map(|s| Some(s).filter(|s| !s.trim().is_empty())),
             parent_id: req.parent_id.map(Some),
         };
         let audit = p.event(
@@ -317,7 +341,11 @@ impl App {
     }
 
     pub async fn get_user(&self, p: &Principal, id: i64) -> Result<UserView> {
-        let user = self.store.get_user(id).await.map_err(ServiceError::not_found("user"))?;
+        let user = self
+            .store
+            .get_user(id)
+            .await
+            .map_err(ServiceError::not_found("user"))?;
         if p.user_id != Some(id) {
             self.authorize(p, Action::ViewUsers(user.org_id)).await?;
         }
@@ -328,8 +356,8 @@ impl App {
     /// Creates a user (platform admins; also used by seeding with a system principal).
     pub async fn create_user(&self, p: &Principal, req: CreateUser) -> Result<UserView> {
         self.authorize(p, Action::ManageUsers).await?;
-        let username = Username::parse(&req.username)
-            .map_err(|m| ServiceError::invalid("username", m))?;
+        let username =
+            Username::parse(&req.username).map_err(|m| ServiceError::invalid("username", m))?;
         check_password(&req.password)?;
         let kind: UserKind = match &req.kind {
             Some(k) => parse_field("kind", k)?,
@@ -347,7 +375,10 @@ impl App {
             .map(|r| parse_field::<Role>("roles", r))
             .collect::<Result<Vec<_>>>()?;
         if !roles.is_empty() && req.org_id.is_none() {
-            return Err(ServiceError::invalid("org_id", "roles are held within an organisation"));
+            return Err(ServiceError::invalid(
+                "org_id",
+                "roles are held within an organisation",
+            ));
         }
         let hash = self.hash_password(&req.password).await?;
         let new = NewUser {
@@ -363,13 +394,17 @@ impl App {
             Outcome::Success,
             json!({"username": new.username, "org_id": new.org_id}),
         );
-        let user = self.store.create_user(new, audit).await.map_err(|e| match e {
-            pubdata_store::StoreError::Conflict { .. } => ServiceError::Conflict {
-                code: "username_taken",
-                detail: format!("the username `{}` is taken", username.as_str()),
-            },
-            other => other.into(),
-        })?;
+        let user = self
+            .store
+            .create_user(new, audit)
+            .await
+            .map_err(|e| match e {
+                pubdata_store::StoreError::Conflict { .. } => ServiceError::Conflict {
+                    code: "username_taken",
+                    detail: format!("the username `{}` is taken", username.as_str()),
+                },
+                other => other.into(),
+            })?;
         for role in roles {
             let org = req.org_id.expect("checked above");
             self.grant(p, user.id, role, org).await?;
@@ -384,7 +419,10 @@ impl App {
             check_password(pw)?;
         }
         if p.user_id == Some(id) && req.disabled == Some(true) {
-            return Err(ServiceError::invalid("disabled", "you cannot disable yourself"));
+            return Err(ServiceError::invalid(
+                "disabled",
+                "you cannot disable yourself",
+            ));
         }
         let password_hash = match &req.password {
             Some(pw) => Some(self.hash_password(pw).await?),
@@ -434,14 +472,20 @@ impl App {
             Outcome::Success,
             json!({"role": role.as_str(), "org_id": org}),
         );
-        let g = self.store.grant_role(user, role, org, audit).await.map_err(|e| match e {
-            pubdata_store::StoreError::Conflict { .. } => ServiceError::Conflict {
-                code: "role_already_granted",
-                detail: "the user already holds this role in this organisation".into(),
-            },
-            pubdata_store::StoreError::InvalidReference => ServiceError::NotFound { what: "user" },
-            other => other.into(),
-        })?;
+        let g = self
+            .store
+            .grant_role(user, role, org, audit)
+            .await
+            .map_err(|e| match e {
+                pubdata_store::StoreError::Conflict { .. } => ServiceError::Conflict {
+                    code: "role_already_granted",
+                    detail: "the user already holds this role in this organisation".into(),
+                },
+                pubdata_store::StoreError::InvalidReference => {
+                    ServiceError::NotFound { what: "user" }
+                }
+                other => other.into(),
+            })?;
         self.forget_principals();
         Ok(g)
     }
@@ -449,13 +493,21 @@ impl App {
     pub async fn grant_role(&self, p: &Principal, user: i64, req: GrantRole) -> Result<RoleGrant> {
         self.authorize(p, Action::ManageUsers).await?;
         let role: Role = parse_field("role", &req.role)?;
-        self.store.get_user(user).await.map_err(ServiceError::not_found("user"))?;
+        self.store
+            .get_user(user)
+            .await
+            .map_err(ServiceError::not_found("user"))?;
         self.grant(p, user, role, req.org_id).await
     }
 
     pub async fn revoke_role(&self, p: &Principal, user: i64, grant: i64) -> Result<RoleGrant> {
         self.authorize(p, Action::ManageUsers).await?;
-        let owned = self.store.roles_of(user).await?.into_iter().find(|g| g.id == grant);
+        let owned = self
+            .store
+            .roles_of(user)
+            .await?
+            .into_iter()
+            .find(|g| g.id == grant);
         let g = owned.ok_or(ServiceError::NotFound { what: "role grant" })?;
         if p.user_id == Some(user) && g.role == Role::PlatformAdmin {
             return Err(ServiceError::invalid(

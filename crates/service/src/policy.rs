@@ -56,7 +56,10 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
                 || holds(p, Role::ChiefDataOfficer, org, tree)
         }
         Action::ManageTokens(org) => {
-            p.is_person() && p.roles.iter().any(|g| g.role == Role::AgencyDataAdmin && g.org_id == org)
+            p.is_person()
+                && p.roles
+                    .iter()
+                    .any(|g| g.role == Role::AgencyDataAdmin && g.org_id == org)
         }
         Action::ReadAudit => admin || has_role(p, Role::Auditor),
     };
@@ -66,5 +69,16 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
         Err(ServiceError::Forbidden(format!(
             "your roles do not allow this action ({action:?})"
         )))
+    }
+}
+
+impl crate::App {
+    /// Whether `p` may take `action`, without auditing a refusal: for
+    /// deciding what a page offers, never for deciding an action.
+    pub async fn can(&self, p: &Principal, action: Action) -> bool {
+        match self.org_tree().await {
+            Ok(tree) => authorize(p, action, &tree).is_ok(),
+            Err(_) => false,
+        }
     }
 }

@@ -49,7 +49,7 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|_| StoreError::Corrupt(format!("bad timestamp `{s}`")))
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Org {
     pub id: i64,
     pub code: String,
@@ -81,7 +81,7 @@ pub struct OrgPatch {
     pub parent_id: Option<Option<i64>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -109,7 +109,7 @@ pub struct UserPatch {
     pub org_id: Option<Option<i64>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RoleGrant {
     pub id: i64,
     pub user_id: i64,
@@ -141,7 +141,7 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApiToken {
     pub id: i64,
     /// The first characters of the token, to recognise it in lists.

@@ -181,7 +181,9 @@ fn user_row(r: &SqliteRow) -> Result<User> {
 
 fn token_row(r: &SqliteRow) -> Result<ApiToken> {
     let opt_time = |col: &str| -> Result<Option<DateTime<Utc>>> {
-        r.try_get::<Option<&str>, _>(col)?.map(parse_time).transpose()
+        r.try_get::<Option<&str>, _>(col)?
+            .map(parse_time)
+            .transpose()
     };
     Ok(ApiToken {
         id: r.try_get("id")?,
@@ -266,7 +268,9 @@ impl Store for SqliteStore {
             .bind(id)
             .fetch_optional(&self.read)
             .await?;
-        row.as_ref().map(org_row).unwrap_or(Err(StoreError::NotFound))
+        row.as_ref()
+            .map(org_row)
+            .unwrap_or(Err(StoreError::NotFound))
     }
 
     async fn get_org_by_code(&self, code: &str) -> Result<Option<Org>> {
@@ -342,7 +346,9 @@ impl Store for SqliteStore {
             .bind(id)
             .fetch_optional(&self.read)
             .await?;
-        row.as_ref().map(user_row).unwrap_or(Err(StoreError::NotFound))
+        row.as_ref()
+            .map(user_row)
+            .unwrap_or(Err(StoreError::NotFound))
     }
 
     async fn get_user_by_username(&self, username: &str) -> Result<Option<(User, String)>> {
@@ -566,7 +572,9 @@ impl Store for SqliteStore {
             .bind(id)
             .fetch_optional(&self.read)
             .await?;
-        row.as_ref().map(token_row).unwrap_or(Err(StoreError::NotFound))
+        row.as_ref()
+            .map(token_row)
+            .unwrap_or(Err(StoreError::NotFound))
     }
 
     async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {

@@ -1,0 +1,77 @@
+//! `pubdata serve` and `pubdata demo`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use pubdata_service::App;
+use tracing_subscriber::EnvFilter;
+
+use super::{DbArgs, open_store};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "PUBDATA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "PUBDATA_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+pub fn init_logging(format: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
+    init_logging(&a.log_format);
+    let store = open_store(&a.db.database).await?;
+    let app = App::new(store).await.context("cannot start the platform")?;
+    if demo {
+        let s = app
+            .seed_demo()
+            .await
+            .context("cannot seed the demo world")?;
+        tracing::info!(orgs = s.orgs, users = s.users, "demo world ready");
+    }
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", a.listen))?;
+    let addr = listener.local_addr()?;
+    // Tests and scripts read this line to find the port.
+    println!("pubdata listening on http://{addr}");
+    if demo {
+        println!(
+            "demo accounts: admin, qy-sjj, qy-gaj, qy-scjgj, qy-mzj, qy-rsj, yd-sjj, yd-mzj, auditor, ent-demo, citizen-demo (password: demo-password)"
+        );
+    }
+    pubdata_web::serve(listener, app, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,149 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use pubdata_domain::audit::AuditRecord;
+use pubdata_store::AuditFilter;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiQuery, Caller};
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Username of the actor.
+    pub actor: Option<String>,
+    /// Action prefix, e.g. `auth.` or `user.create`.
+    pub action: Option<String>,
+    pub org_id: Option<i64>,
+    /// `success`, `failure` or `denied`.
+    pub outcome: Option<String>,
+    /// Exact target, e.g. `user:12`.
+    pub target: Option<String>,
+    /// RFC 3339 time, inclusive.
+    pub since: Option<String>,
+    /// RFC 3339 time, exclusive.
+    pub until: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1–500, default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    /// Newest first.
+    pub items: Vec<AuditRecord>,
+    pub next_cursor: Option<String>,
+}
+
+pub fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("audit:{id}"))
+}
+
+pub fn decode_cursor(c: &str) -> Result<i64, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("audit:").and_then(|n| n.parse().ok()))
+        .filter(|n: &i64| *n > 0)
+        .ok_or_else(|| {
+            ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "invalid_cursor",
+                "cursor",
+                "not a cursor this endpoint issued",
+            )
+        })
+}
+
+fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| {
+                // A bare date means midnight in China.
+                d.and_hms_opt(0, 0, 0)
+                    .expect("midnight")
+                    .and_local_timezone(pubdata_domain::calendar::cst())
+                    .unwrap()
+                    .with_timezone(&Utc)
+            })
+        })
+        .map_err(|_| {
+            ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "invalid_time",
+                field,
+                "an RFC 3339 time or YYYY-MM-DD",
+            )
+        })
+}
+
+impl AuditQuery {
+    pub fn to_filter(&self) -> Result<AuditFilter, ApiError> {
+        if let Some(o) = &self.outcome
+            && pubdata_domain::audit::Outcome::parse(o).is_none()
+        {
+            return Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "outcome",
+                "success, failure or denied",
+            ));
+        }
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=500).contains(&limit) {
+            return Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "limit",
+                "1 to 500",
+            ));
+        }
+        let nonempty = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        Ok(AuditFilter {
+            actor: nonempty(&self.actor),
+            action: nonempty(&self.action),
+            org_id: self.org_id,
+            outcome: nonempty(&self.outcome),
+            target: nonempty(&self.target),
+            since: nonempty(&self.since)
+                .map(|s| parse_time("since", &s))
+                .transpose()?,
+            until: nonempty(&self.until)
+                .map(|s| parse_time("until", &s))
+                .transpose()?,
+            before_id: nonempty(&self.cursor)
+                .map(|c| decode_cursor(&c))
+                .transpose()?,
+            limit,
+        })
+    }
+}
+
+/// The audit log, newest first, with filters and cursor paging (auditors).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+    security(("bearer" = []), ("session" = [])), params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn list_audit(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    let filter = q.to_filter()?;
+    let limit = filter.limit as usize;
+    let items = s.app.list_audit(&p, filter).await?;
+    let next_cursor =
+        (items.len() == limit).then(|| encode_cursor(items.last().expect("non-empty").id));
+    Ok(Json(AuditPage { items, next_cursor }))
+}

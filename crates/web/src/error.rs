@@ -1,0 +1,136 @@
+//! Errors as RFC 9457 `application/problem+json`.
+//!
+//! Policy: every failure a client can cause answers 4xx with a stable `code`
+//! (the same codes as `ServiceError::code`, plus the request-shape codes
+//! below) and, for field problems, `errors: [{field, message}]`. Anything
+//! else answers an opaque 500 `internal` and logs the whole error chain.
+//! Handlers return `Result<_, ApiError>` and use `?`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pubdata_service::{FieldError, ServiceError};
+use serde::Serialize;
+
+/// The problem document.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.to_string(),
+            detail: detail.into(),
+            errors: vec![],
+            retry_after: None,
+        }
+    }
+
+    pub fn field(status: StatusCode, code: &str, field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError {
+            status,
+            code: code.to_string(),
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError {
+                field: field.to_string(),
+                message,
+            }],
+            retry_after: None,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let status = match &e {
+            ServiceError::Unauthenticated | ServiceError::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ServiceError::Conflict { .. } => StatusCode::CONFLICT,
+            ServiceError::Invalid { .. } | ServiceError::CalendarUnknownYear(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ServiceError::Internal(inner) => {
+                tracing::error!(error = %inner, source = ?std::error::Error::source(&**inner), "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let retry_after = match &e {
+            ServiceError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let errors = match &e {
+            ServiceError::Invalid { errors, .. } => errors.clone(),
+            _ => vec![],
+        };
+        ApiError {
+            status,
+            code: e.code().to_string(),
+            detail: e.to_string(),
+            errors,
+            retry_after,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self
+            .status
+            .canonical_reason()
+            .unwrap_or("Error")
+            .to_string();
+        let body = Problem {
+            kind: format!("/problems/{}", self.code),
+            title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code,
+            errors: self.errors,
+        };
+        let mut res = (self.status, axum::Json(body)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,182 @@
+//! Extractors: JSON bodies and queries whose rejections are problem+json,
+//! the calling principal, the client address and the page language.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum_extra::extract::CookieJar;
+use pubdata_service::Principal;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub const SESSION_COOKIE: &str = "pubdata_session";
+pub const LANG_COOKIE: &str = "pubdata_lang";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A JSON body; malformed JSON, wrong types, unknown fields and oversized
+/// bodies answer problem+json naming the problem.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+fn json_rejection(rej: JsonRejection) -> ApiError {
+    match rej {
+        JsonRejection::JsonDataError(e) => {
+            // serde_path_to_error names the field: "field: message".
+            let text = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.body_text());
+            let (field, message) = match text.split_once(": ") {
+                Some((f, m)) if !f.contains(' ') => (f.to_string(), m.to_string()),
+                _ => ("body".to_string(), text.clone()),
+            };
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                &field,
+                message,
+            )
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!(
+                "the body is not valid JSON: {}",
+                std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            ),
+        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json",
+        ),
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is larger than this endpoint accepts",
+            )
+        }
+        other => ApiError::new(other.status(), "bad_request", other.body_text()),
+    }
+}
+
+/// Query parameters, with problem+json rejections naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(q) => Ok(ApiQuery(q.0)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| e.body_text()),
+            )),
+            Err(other) => Err(ApiError::new(
+                other.status(),
+                "invalid_query",
+                other.body_text(),
+            )),
+        }
+    }
+}
+
+/// The client's address, as recorded in audit records.
+pub fn client_ip(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+/// The token a request carries: `Authorization: Bearer …` or the session cookie.
+/// The second value says whether it came from the cookie.
+pub fn request_token(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(v) = headers.get(header::AUTHORIZATION) {
+        let v = v.to_str().ok()?;
+        let t = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))?;
+        return Some((t.trim().to_string(), false));
+    }
+    let jar = CookieJar::from_headers(headers);
+    jar.get(SESSION_COOKIE)
+        .map(|c| (c.value().to_string(), true))
+}
+
+/// The authenticated caller of an API route. Without a valid token or
+/// session: 401. Cookie-authenticated requests that change state must send
+/// the session's CSRF token in `X-CSRF-Token`.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (token, cookie) = request_token(&parts.headers).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "sign in or send Authorization: Bearer <token>",
+            )
+        })?;
+        let p = state.app.authenticate(&token, client_ip(parts)).await?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if cookie && !safe {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent.is_none() || sent != p.csrf_token() {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf_failed",
+                    "a cookie-authenticated request that changes state must send X-CSRF-Token",
+                ));
+            }
+        }
+        Ok(Caller(p))
+    }
+}
+
+/// Page language: `zh` (default) or `en`, from the language cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        Ok(match jar.get(LANG_COOKIE).map(|c| c.value()) {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        })
+    }
+}

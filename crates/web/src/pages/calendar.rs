@@ -1,0 +1,168 @@
+//! The working-day calendar page and the audit log page.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use pubdata_service::calendar::PutYear;
+use pubdata_service::{Principal, ServiceError};
+use serde::Deserialize;
+
+use super::{PageCaller, base, check_csrf, error_page, local_time, text, urlencode};
+use crate::AppState;
+use crate::api::audit::{AuditQuery, encode_cursor};
+use crate::extract::Lang;
+
+#[derive(Deserialize, Default)]
+pub struct ComputeQuery {
+    from: Option<String>,
+    days: Option<String>,
+    done: Option<String>,
+}
+
+async fn render(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    q: &ComputeQuery,
+    error: Option<String>,
+) -> Response {
+    let cal = s.app.calendar();
+    let mut error = error;
+    let mut result = None;
+    if let (Some(from), Some(days)) = (&q.from, &q.days) {
+        let from_date = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d");
+        let n: Result<u32, _> = days.parse();
+        match (from_date, n) {
+            (Ok(f), Ok(n)) => match s.app.add_working_days(f, n) {
+                Ok(d) => result = Some(d.to_string()),
+                Err(e) => error = Some(e.to_string()),
+            },
+            _ => {
+                error = Some(
+                    ServiceError::invalid("from/days", "YYYY-MM-DD and a whole number").to_string(),
+                )
+            }
+        }
+    }
+    let years: Vec<Value> = cal
+        .years()
+        .map(|y| context! { year => y.year, source => y.source.clone(), off => y.off_strings(), work => y.work_strings() })
+        .collect();
+    let ctx = context! {
+        years => years, result => result, from => q.from.clone(), days => q.days.clone(),
+        notice => q.done.as_ref().map(|_| text(lang.code(), "common.saved")), error => error,
+        ..base(s, p, lang, "/calendar").await
+    };
+    s.templates.render("calendar.html", ctx)
+}
+
+pub async fn page(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Query(q): Query<ComputeQuery>,
+) -> Response {
+    render(&s, &p, lang, &q, None).await
+}
+
+#[derive(Deserialize)]
+pub struct YearForm {
+    csrf: String,
+    year: String,
+    source: String,
+    off: String,
+    work: String,
+}
+
+fn lines(s: &str) -> Vec<String> {
+    s.split(['\n', ',', '，'])
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+pub async fn put_year(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    axum::Form(f): axum::Form<YearForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&p, &f.csrf) {
+        return r;
+    }
+    let r = match f.year.trim().parse::<i32>() {
+        Ok(year) => {
+            s.app
+                .put_calendar_year(
+                    &p,
+                    year,
+                    PutYear {
+                        source: f.source.clone(),
+                        off: lines(&f.off),
+                        work: lines(&f.work),
+                    },
+                )
+                .await
+        }
+        Err(_) => Err(ServiceError::invalid("year", "a year such as 2027")),
+    };
+    match r {
+        Ok(_) => Redirect::to("/calendar?done=1").into_response(),
+        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
+            error_page(&s, lang, &e)
+        }
+        Err(e) => render(&s, &p, lang, &ComputeQuery::default(), Some(e.to_string())).await,
+    }
+}
+
+pub async fn audit_page(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let filter = match q.to_filter() {
+        Ok(f) => f,
+        Err(e) => return error_page(&s, lang, &ServiceError::invalid("query", e.detail)),
+    };
+    let limit = filter.limit as usize;
+    let records = match s.app.list_audit(&p, filter).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&s, lang, &e),
+    };
+    let tree = s.app.org_tree().await.ok();
+    let next_url = (records.len() == limit).then(|| {
+        let mut url = format!(
+            "/audit?cursor={}",
+            encode_cursor(records.last().expect("non-empty").id)
+        );
+        for (k, v) in [
+            ("actor", &q.actor),
+            ("action", &q.action),
+            ("target", &q.target),
+            ("outcome", &q.outcome),
+            ("since", &q.since),
+            ("until", &q.until),
+        ] {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                url.push_str(&format!("&{k}={}", urlencode(v)));
+            }
+        }
+        url
+    });
+    let rows: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            let at = pubdata_store::parse_time(&r.at).map(|t| local_time(&t)).unwrap_or(r.at.clone());
+            let org_name = r.event.org_id.and_then(|id| tree.as_ref().and_then(|t| t.get(id)).map(|o| o.name.clone()));
+            context! { id => r.id, at_local => at, actor => r.event.actor.clone(), org_name => org_name,
+                       action => r.event.action.clone(), target => r.event.target.clone(),
+                       outcome => r.event.outcome.as_str(), client_ip => r.event.client_ip.clone(),
+                       detail => r.event.detail.to_string() }
+        })
+        .collect();
+    let qv = context! { actor => q.actor.clone(), action => q.action.clone(), target => q.target.clone(),
+    outcome => q.outcome.clone(), since => q.since.clone(), until => q.until.clone() };
+    let ctx = context! { records => rows, next_url => next_url, q => qv, ..base(&s, &p, lang, "/audit").await };
+    s.templates.render("audit.html", ctx)
+}

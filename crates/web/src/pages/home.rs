@@ -1,0 +1,54 @@
+//! The dashboard of the caller's organisation.
+
+use axum::extract::State;
+use axum::response::Response;
+use minijinja::context;
+use pubdata_domain::calendar::today_cst;
+
+use super::{PageCaller, base};
+use crate::AppState;
+use crate::extract::Lang;
+
+/// Time limits of the measures, in working days, shown for reference.
+const REFERENCE_DAYS: &[u32] = &[2, 3, 5, 10, 15];
+
+pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: Lang) -> Response {
+    let cal = s.app.calendar();
+    let today = today_cst();
+    let deadlines: Vec<_> = REFERENCE_DAYS
+        .iter()
+        .map(|d| context! { days => d, date => cal.add_working_days(today, *d).ok().map(|x| x.to_string()) })
+        .collect();
+    let tree = s.app.org_tree().await.ok();
+    let roles: Vec<_> = p
+        .roles
+        .iter()
+        .map(|g| {
+            let org_name = tree
+                .as_ref()
+                .and_then(|t| t.get(g.org_id))
+                .map(|o| o.name.clone());
+            let name = if lang.code() == "en" {
+                g.role.en()
+            } else {
+                g.role.zh()
+            };
+            context! { name => name, org_name => org_name }
+        })
+        .collect();
+    let level_name = p
+        .org
+        .as_ref()
+        .and_then(|o| o.level)
+        .map(|l| if lang.code() == "en" { l.en() } else { l.zh() });
+    let ctx = context! {
+        org => p.org.clone(),
+        level_name => level_name,
+        roles => roles,
+        today => today.to_string(),
+        today_working => cal.is_working_day(today).unwrap_or(false),
+        deadlines => deadlines,
+        ..base(&s, &p, lang, "/").await
+    };
+    s.templates.render("home.html", ctx)
+}

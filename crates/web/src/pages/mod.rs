@@ -1,0 +1,271 @@
+//! Server-rendered pages, zh-CN first with an English switch. Pages work
+//! without JavaScript: forms post, carry the session's CSRF token, and
+//! redirect or re-render with a notice.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use minijinja::{Environment, Value, context};
+use pubdata_service::policy::Action;
+use pubdata_service::{Principal, ServiceError};
+
+use crate::AppState;
+use crate::extract::{Lang, SESSION_COOKIE, client_ip};
+
+mod admin;
+mod calendar;
+mod home;
+pub mod i18n;
+mod login;
+
+static MESSAGES: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
+    LazyLock::new(|| {
+        i18n::MESSAGES
+            .iter()
+            .map(|(k, zh, en)| (*k, (*zh, *en)))
+            .collect()
+    });
+
+/// A page text in the page's language (the key itself when missing, which a test forbids).
+pub fn text(lang: &str, key: &str) -> String {
+    match MESSAGES.get(key) {
+        Some((zh, en)) => if lang == "en" { en } else { zh }.to_string(),
+        None => key.to_string(),
+    }
+}
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// (name, source) of every template, compiled into the binary.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("orgs.html", include_str!("../../templates/orgs.html")),
+    ("users.html", include_str!("../../templates/users.html")),
+    ("user.html", include_str!("../../templates/user.html")),
+    ("tokens.html", include_str!("../../templates/tokens.html")),
+    (
+        "calendar.html",
+        include_str!("../../templates/calendar.html"),
+    ),
+    ("audit.html", include_str!("../../templates/audit.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+];
+
+impl Templates {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        for (name, src) in TEMPLATES {
+            env.add_template(name, src).expect("templates compile");
+        }
+        env.add_function("t", |state: &minijinja::State, key: &str| {
+            let lang = state.lookup("lang");
+            text(lang.as_ref().and_then(|v| v.as_str()).unwrap_or("zh"), key)
+        });
+        Templates { env }
+    }
+
+    pub fn render(&self, name: &str, ctx: Value) -> Response {
+        match self.env.get_template(name).and_then(|t| t.render(ctx)) {
+            Ok(html) => Html(html).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, template = name, "template failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+            }
+        }
+    }
+}
+
+/// A signed-in person on a page; anyone else is sent to the login page.
+pub struct PageCaller(pub Principal);
+
+impl FromRequestParts<AppState> for PageCaller {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
+        let jar = axum_extra::extract::CookieJar::from_headers(&parts.headers);
+        let to_login = || {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
+        };
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return Err(to_login());
+        };
+        match s.app.authenticate(&token, client_ip(parts)).await {
+            Ok(p) if p.csrf_token().is_some() => Ok(PageCaller(p)),
+            _ => Err(to_login()),
+        }
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A local path to return to; anything else becomes `/`.
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// What the navigation offers this caller (the policy decides; no audit).
+pub async fn nav(s: &AppState, p: &Principal) -> Value {
+    let org = p.org_id().unwrap_or(0);
+    context! {
+        users => s.app.can(p, Action::ViewUsers(None)).await || s.app.can(p, Action::ViewUsers(Some(org))).await,
+        manage_users => s.app.can(p, Action::ManageUsers).await,
+        orgs => s.app.can(p, Action::ManageOrgs).await,
+        tokens => s.app.can(p, Action::ManageTokens(org)).await,
+        calendar => s.app.can(p, Action::ManageCalendar).await,
+        audit => s.app.can(p, Action::ReadAudit).await,
+    }
+}
+
+/// The context every page of a signed-in caller gets.
+pub async fn base(s: &AppState, p: &Principal, lang: Lang, path: &str) -> Value {
+    context! {
+        lang => lang.code(),
+        path => path,
+        me => context! { name => p.name.clone(), display_name => p.display_name.clone() },
+        csrf => p.csrf_token().unwrap_or(""),
+        can => nav(s, p).await,
+    }
+}
+
+/// Checks a form's CSRF token against the session's.
+pub fn check_csrf(p: &Principal, sent: &str) -> Result<(), Response> {
+    match p.csrf_token() {
+        Some(t) if !sent.is_empty() && t == sent => Ok(()),
+        _ => Err((
+            StatusCode::FORBIDDEN,
+            "CSRF check failed: reload the page and try again",
+        )
+            .into_response()),
+    }
+}
+
+/// A service error as a page: 403/404 get the error page; other failures
+/// are shown to the user as the message (field problems included).
+pub fn error_page(s: &AppState, lang: Lang, e: &ServiceError) -> Response {
+    let (status, message) = match e {
+        ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, text(lang.code(), "error.forbidden")),
+        ServiceError::NotFound { .. } => {
+            (StatusCode::NOT_FOUND, text(lang.code(), "error.not_found"))
+        }
+        ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into()),
+        other => (StatusCode::UNPROCESSABLE_ENTITY, other.to_string()),
+    };
+    if let ServiceError::Internal(inner) = e {
+        tracing::error!(error = %inner, "internal error on a page");
+    }
+    let mut res = s.templates.render(
+        "error.html",
+        context! { lang => lang.code(), path => "/", message => message },
+    );
+    *res.status_mut() = status;
+    res
+}
+
+/// China time for display.
+pub fn local_time(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&pubdata_domain::calendar::cst())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/static/app.css", get(stylesheet))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/lang", get(login::switch_lang))
+        .route("/", get(home::page))
+        .route("/orgs", get(admin::orgs_page).post(admin::create_org))
+        .route("/users", get(admin::users_page).post(admin::create_user))
+        .route(
+            "/users/{id}",
+            get(admin::user_page).post(admin::update_user),
+        )
+        .route("/users/{id}/roles", post(admin::grant_role))
+        .route("/users/{id}/roles/{grant}/revoke", post(admin::revoke_role))
+        .route("/tokens", get(admin::tokens_page).post(admin::create_token))
+        .route("/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/calendar", get(calendar::page))
+        .route("/calendar/years", post(calendar::put_year))
+        .route("/audit", get(calendar::audit_page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_a_template_uses_exists_in_both_languages() {
+        let re_start = "t(\"";
+        for (name, src) in TEMPLATES {
+            let mut rest = *src;
+            while let Some(i) = rest.find(re_start) {
+                rest = &rest[i + re_start.len()..];
+                let key = &rest[..rest.find('"').expect("closing quote")];
+                assert!(
+                    MESSAGES.contains_key(key),
+                    "{name} uses missing text `{key}`"
+                );
+            }
+        }
+        for (k, zh, en) in i18n::MESSAGES {
+            assert!(
+                !zh.is_empty() && !en.is_empty(),
+                "text `{k}` lacks a language"
+            );
+        }
+    }
+
+    #[test]
+    fn next_must_be_a_local_path() {
+        assert_eq!(safe_next("/users?x=1"), "/users?x=1");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+    }
+}

@@ -11,15 +11,21 @@ use crate::principal::Principal;
 pub const MAX_PAGE: u32 = 500;
 
 impl App {
-    /// A page of the audit log, newest first, for auditors.
+    /// A page of the audit log, newest first, for auditors, and whether
+    /// more records follow it.
     pub async fn list_audit(
         &self,
         p: &Principal,
         mut filter: AuditFilter,
-    ) -> Result<Vec<AuditRecord>> {
+    ) -> Result<(Vec<AuditRecord>, bool)> {
         self.authorize(p, Action::ReadAudit).await?;
-        filter.limit = filter.limit.clamp(1, MAX_PAGE);
-        Ok(self.store.list_audit(&filter).await?)
+        let limit = filter.limit.clamp(1, MAX_PAGE) as usize;
+        // One more than asked tells whether there is a next page.
+        filter.limit = limit as u32 + 1;
+        let mut items = self.store.list_audit(&filter).await?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        Ok((items, more))
     }
 }
 

@@ -86,8 +86,17 @@ pub const COUNTY_AGENCIES: &[(&str, &str, &str)] = &[
     ("fg", "scjgj", "市场监督管理局"),
 ];
 
-/// (username, display name, org code, role) of the demo accounts.
-pub const DEMO_USERS: &[(&str, &str, Option<&str>, Option<Role>, &str)] = &[
+/// (username, display name, org code, role, user kind) of a demo account.
+pub type DemoUser = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<Role>,
+    &'static str,
+);
+
+/// The demo accounts.
+pub const DEMO_USERS: &[DemoUser] = &[
     (
         "admin",
         "平台管理员",

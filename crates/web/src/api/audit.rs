@@ -141,9 +141,7 @@ pub async fn list_audit(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     let filter = q.to_filter()?;
-    let limit = filter.limit as usize;
-    let items = s.app.list_audit(&p, filter).await?;
-    let next_cursor =
-        (items.len() == limit).then(|| encode_cursor(items.last().expect("non-empty").id));
+    let (items, more) = s.app.list_audit(&p, filter).await?;
+    let next_cursor = items.last().filter(|_| more).map(|r| encode_cursor(r.id));
     Ok(Json(AuditPage { items, next_cursor }))
 }

@@ -9,7 +9,7 @@ use pubdata_service::orgs::{CreateOrg, CreateUser, GrantRole, OrgTree, UpdateUse
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, base, check_csrf, error_page, local_time, text};
+use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time, text};
 use crate::AppState;
 use crate::extract::Lang;
 
@@ -118,8 +118,8 @@ pub async fn create_org(
     lang: Lang,
     axum::Form(f): axum::Form<OrgForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&p, &f.csrf) {
-        return r;
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
     }
     let result = async {
         let req = CreateOrg {
@@ -222,8 +222,8 @@ pub async fn create_user(
     lang: Lang,
     axum::Form(f): axum::Form<UserForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&p, &f.csrf) {
-        return r;
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
     }
     let result = async {
         let req = CreateUser {
@@ -329,8 +329,8 @@ pub async fn update_user(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<UpdateUserForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&p, &f.csrf) {
-        return r;
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
     }
     let req = UpdateUser {
         display_name: opt(&f.display_name),
@@ -355,8 +355,8 @@ pub async fn grant_role(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<GrantForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&p, &f.csrf) {
-        return r;
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
     }
     let r = match f.org_id.trim().parse() {
         Ok(org_id) => {
@@ -388,8 +388,8 @@ pub async fn revoke_role(
     Path((id, grant)): Path<(i64, i64)>,
     axum::Form(f): axum::Form<CsrfOnly>,
 ) -> Response {
-    if let Err(r) = check_csrf(&p, &f.csrf) {
-        return r;
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
     }
     let r = s.app.revoke_role(&p, id, grant).await;
     user_action(&s, &p, lang, id, r).await
@@ -439,8 +439,8 @@ pub async fn create_token(
     lang: Lang,
     axum::Form(f): axum::Form<TokenForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&p, &f.csrf) {
-        return r;
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
     }
     match s
         .app
@@ -463,8 +463,8 @@ pub async fn revoke_token(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<CsrfOnly>,
 ) -> Response {
-    if let Err(r) = check_csrf(&p, &f.csrf) {
-        return r;
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
     }
     match s.app.revoke_api_token(&p, id).await {
         Ok(_) => Redirect::to("/tokens").into_response(),

@@ -7,7 +7,7 @@ use pubdata_service::calendar::PutYear;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, base, check_csrf, error_page, local_time, text, urlencode};
+use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time, text, urlencode};
 use crate::AppState;
 use crate::api::audit::{AuditQuery, encode_cursor};
 use crate::extract::Lang;
@@ -87,8 +87,8 @@ pub async fn put_year(
     lang: Lang,
     axum::Form(f): axum::Form<YearForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&p, &f.csrf) {
-        return r;
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
     }
     let r = match f.year.trim().parse::<i32>() {
         Ok(year) => {
@@ -125,17 +125,13 @@ pub async fn audit_page(
         Ok(f) => f,
         Err(e) => return error_page(&s, lang, &ServiceError::invalid("query", e.detail)),
     };
-    let limit = filter.limit as usize;
-    let records = match s.app.list_audit(&p, filter).await {
+    let (records, more) = match s.app.list_audit(&p, filter).await {
         Ok(r) => r,
         Err(e) => return error_page(&s, lang, &e),
     };
     let tree = s.app.org_tree().await.ok();
-    let next_url = (records.len() == limit).then(|| {
-        let mut url = format!(
-            "/audit?cursor={}",
-            encode_cursor(records.last().expect("non-empty").id)
-        );
+    let next_url = records.last().filter(|_| more).map(|last| {
+        let mut url = format!("/audit?cursor={}", encode_cursor(last.id));
         for (k, v) in [
             ("actor", &q.actor),
             ("action", &q.action),

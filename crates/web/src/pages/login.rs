@@ -11,7 +11,7 @@ use pubdata_store::SessionKind;
 use rand::RngCore;
 use serde::Deserialize;
 
-use super::{PageCaller, check_csrf, safe_next, text};
+use super::{PageCaller, csrf_ok, csrf_refused, safe_next, text};
 use crate::AppState;
 use crate::extract::{LANG_COOKIE, Lang, SESSION_COOKIE};
 
@@ -151,8 +151,8 @@ pub async fn logout(
     lang: Lang,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&p, &f.csrf) {
-        return r;
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
     }
     let token = jar
         .get(SESSION_COOKIE)

@@ -78,6 +78,7 @@ impl Templates {
             let lang = state.lookup("lang");
             text(lang.as_ref().and_then(|v| v.as_str()).unwrap_or("zh"), key)
         });
+        env.add_filter("urlencode", |v: &str| urlencode(v));
         Templates { env }
     }
 
@@ -162,16 +163,18 @@ pub async fn base(s: &AppState, p: &Principal, lang: Lang, path: &str) -> Value 
     }
 }
 
-/// Checks a form's CSRF token against the session's.
-pub fn check_csrf(p: &Principal, sent: &str) -> Result<(), Response> {
-    match p.csrf_token() {
-        Some(t) if !sent.is_empty() && t == sent => Ok(()),
-        _ => Err((
-            StatusCode::FORBIDDEN,
-            "CSRF check failed: reload the page and try again",
-        )
-            .into_response()),
-    }
+/// Whether a form's CSRF token is the session's.
+pub fn csrf_ok(p: &Principal, sent: &str) -> bool {
+    matches!(p.csrf_token(), Some(t) if !sent.is_empty() && t == sent)
+}
+
+/// The answer to a form without the session's CSRF token.
+pub fn csrf_refused() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "CSRF check failed: reload the page and try again",
+    )
+        .into_response()
 }
 
 /// A service error as a page: 403/404 get the error page; other failures

@@ -1,0 +1,102 @@
+use reqwest::{Method, StatusCode};
+
+use crate::common::*;
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let t = TestApp::empty().await;
+    let r = t.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = t.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    t.call(Method::GET, "/api/v1/calendar/years", None, None)
+        .await;
+    let r = t.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains(r#"pubdata_http_requests_total{method="GET",route="/api/v1/calendar/years",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("pubdata_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers_and_a_request_id() {
+    let t = TestApp::empty().await;
+    let r = t.call(Method::GET, "/login", None, None).await;
+    let h = r.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert!(h.get("x-request-id").is_some());
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_api_route() {
+    let t = TestApp::empty().await;
+    let (status, doc) = json_of(
+        t.call(Method::GET, "/api/v1/openapi.json", None, None)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    let expected = [
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/orgs", "get"),
+        ("/api/v1/orgs", "post"),
+        ("/api/v1/orgs/{id}", "get"),
+        ("/api/v1/orgs/{id}", "patch"),
+        ("/api/v1/users", "get"),
+        ("/api/v1/users", "post"),
+        ("/api/v1/users/{id}", "get"),
+        ("/api/v1/users/{id}", "patch"),
+        ("/api/v1/users/{id}/roles", "post"),
+        ("/api/v1/users/{id}/roles/{grant_id}", "delete"),
+        ("/api/v1/tokens", "get"),
+        ("/api/v1/tokens", "post"),
+        ("/api/v1/tokens/{id}", "delete"),
+        ("/api/v1/calendar/add-working-days", "get"),
+        ("/api/v1/calendar/years", "get"),
+        ("/api/v1/calendar/years/{year}", "put"),
+        ("/api/v1/audit", "get"),
+    ];
+    for (path, method) in expected {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} undocumented"
+        );
+    }
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        documented,
+        expected.len(),
+        "a route was added: list it here"
+    );
+    // Every documented route answers (not 404/405) at its path.
+    for (path, method) in expected {
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{grant_id}", "1")
+            .replace("{year}", "2027");
+        let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let r = t.client.request(m, t.url(&concrete)).send().await.unwrap();
+        assert_ne!(
+            r.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        if concrete == path {
+            assert_ne!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        }
+    }
+}

@@ -87,7 +87,14 @@ fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, ApiError> {
 
 impl AuditQuery {
     pub fn to_filter(&self) -> Result<AuditFilter, ApiError> {
-        if let Some(o) = &self.outcome
+        // Empty parameters (as a submitted filter form sends them) mean "any".
+        let nonempty = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let outcome = nonempty(&self.outcome);
+        if let Some(o) = &outcome
             && pubdata_domain::audit::Outcome::parse(o).is_none()
         {
             return Err(ApiError::field(
@@ -106,16 +113,11 @@ impl AuditQuery {
                 "1 to 500",
             ));
         }
-        let nonempty = |v: &Option<String>| {
-            v.as_ref()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
         Ok(AuditFilter {
             actor: nonempty(&self.actor),
             action: nonempty(&self.action),
             org_id: self.org_id,
-            outcome: nonempty(&self.outcome),
+            outcome,
             target: nonempty(&self.target),
             since: nonempty(&self.since)
                 .map(|s| parse_time("since", &s))

@@ -1,0 +1,127 @@
+// Browser tests: real headless Chromium (Debian's /usr/bin/chromium) driven by
+// playwright-core, against `pubdata demo` started on a free port with a fresh
+// database. Run with `npm test` here; scripts/test runs it after the Rust suite.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const bin = process.env.PUBDATA_BIN || path.join(root, 'target', 'debug', 'pubdata');
+const shots = path.join(root, 'target', 'browser');
+const PASSWORD = 'demo-password';
+
+let server, base, browser, dir;
+
+before(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'pubdata-browser-'));
+  mkdirSync(shots, { recursive: true });
+  server = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--database', `sqlite://${dir}/pubdata.db`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, RUST_LOG: 'warn' },
+  });
+  base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('pubdata did not start in 60 s')), 60000);
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on('exit', (code) => reject(new Error(`pubdata exited with ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function signIn(page, username) {
+  await page.goto(`${base}/`);
+  // Unauthenticated: sent to the login page.
+  assert.match(page.url(), /\/login\?next=/);
+  await page.fill('#username', username);
+  await page.fill('#password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForSelector('#dashboard-title');
+}
+
+test('an agency data admin logs in and sees the dashboard, in Chinese then English', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, 'qy-gaj');
+  assert.equal(await page.textContent('#dashboard-title'), '工作台');
+  assert.match(await page.textContent('#home-org'), /清远市公安局/);
+  assert.match(await page.textContent('#pending-empty'), /暂无待办/);
+  assert.match(await page.textContent('#today'), /^\d{4}-\d{2}-\d{2}$/);
+  await page.screenshot({ path: path.join(shots, 'dashboard-zh.png'), fullPage: true });
+
+  await page.click('#lang-switch');
+  await page.waitForSelector('text=Dashboard');
+  assert.equal(await page.textContent('#dashboard-title'), 'Dashboard');
+  await page.screenshot({ path: path.join(shots, 'dashboard-en.png'), fullPage: true });
+  await context.close();
+});
+
+test('a wrong password shows an error and stays on the login page', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('#username', 'qy-mzj');
+  await page.fill('#password', 'not-the-password');
+  await page.click('#login-submit');
+  await page.waitForSelector('#error');
+  assert.match(await page.textContent('#error'), /用户名或密码错误/);
+  await context.close();
+});
+
+test('the platform admin creates a user on the page; the auditor sees it in the audit log', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, 'admin');
+  await page.click('a[href="/users"]');
+  await page.fill('#username', 'qy-jyj-admin');
+  await page.fill('#display_name', '市教育局数据管理员');
+  await page.fill('#password', 'a-long-password');
+  await page.selectOption('#org_id', { label: '　清远市教育局' });
+  await page.selectOption('#role', 'agency_data_admin');
+  await page.click('#user-form button[type=submit]');
+  await page.waitForSelector('#role-list');
+  assert.match(await page.textContent('#role-list'), /部门数据管理员/);
+  await context.close();
+
+  const ctx2 = await browser.newContext();
+  const p2 = await ctx2.newPage();
+  await signIn(p2, 'auditor');
+  await p2.click('a[href="/audit"]');
+  await p2.fill('input[name=action]', 'user.create');
+  await p2.click('#audit-filters button[type=submit]');
+  await p2.waitForSelector('#audit-list');
+  assert.match(await p2.textContent('#audit-list'), /qy-jyj-admin/);
+  await p2.screenshot({ path: path.join(shots, 'audit.png'), fullPage: true });
+  await ctx2.close();
+});
+
+test('the organisation tree lists the city, its counties and their data authorities', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, 'yd-mzj');
+  await page.click('a[href="/orgs"]');
+  const tree = await page.textContent('#org-tree');
+  for (const name of ['清远市', '清城区', '英德市', '连南瑶族自治县', '英德市政务服务和数据管理局', '英德市民政局']) {
+    assert.ok(tree.includes(name), `${name} missing from the tree`);
+  }
+  await context.close();
+});

@@ -88,3 +88,134 @@ async fn audit_verify_catches_deleted_records_in_the_middle_and_at_the_end() {
     assert!(!ok);
     assert!(text.contains("deleted"), "{text}");
 }
+
+/// Starts `pubdata ARGS… --listen 127.0.0.1:0` and returns it with its base URL.
+fn start(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    (child, base)
+}
+
+#[tokio::test]
+async fn the_first_admin_is_created_from_the_command_line_and_serve_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args([
+            "user",
+            "create-admin",
+            "chief",
+            "--org",
+            "qy",
+            "--org-name",
+            "清远市",
+            "--database",
+            &db,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        cmd.stdin
+            .take()
+            .unwrap()
+            .write_all(b"a-strong-password\n")
+            .unwrap();
+    }
+    let out = cmd.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let (mut server, base) = start(&["serve", "--database", &db]);
+    let c = reqwest::Client::new();
+    let r = c
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "chief", "password": "a-strong-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token = r.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me: serde_json::Value = c
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["roles"][0]["role"], "platform_admin");
+    // No demo accounts on `serve`.
+    let r = c
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let pid = server.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = server.wait().unwrap();
+    assert!(status.success(), "SIGTERM shuts down cleanly: {status}");
+}
+
+#[test]
+fn a_wrong_database_url_is_a_clear_startup_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "mysql://user:secret@db/x",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot open database"), "{err}");
+    assert!(
+        !err.contains("secret"),
+        "the password never reaches the output: {err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "sqlite:///nonexistent-dir/x/y.db",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open database"));
+}

@@ -260,3 +260,45 @@ async fn calendar_and_audit_pages_work() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("calendar:2027"));
 }
+
+#[tokio::test]
+async fn an_admin_renames_an_org_on_its_page_and_others_only_view_it() {
+    let t = TestApp::demo().await;
+    let id = t.org_id("qy-tjj").await;
+    let c = sign_in(&t, "admin").await;
+    let (status, html) = page(&t, &c, &format!("/orgs/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("清远市统计局") && html.contains("id=\"org-edit\""));
+    let r = c
+        .post(t.url(&format!("/orgs/{id}")))
+        .form(&[
+            ("csrf", hidden(&html, "csrf").as_str()),
+            ("name", "清远市统计局（普查中心）"),
+            ("name_en", ""),
+            ("parent_id", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.app.store.get_org(id).await.unwrap().name,
+        "清远市统计局（普查中心）"
+    );
+
+    let other = sign_in(&t, "qy-mzj").await;
+    let (status, html) = page(&t, &other, &format!("/orgs/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("id=\"org-edit\""));
+    let r = other
+        .post(t.url(&format!("/orgs/{id}")))
+        .form(&[("csrf", hidden(&html, "csrf").as_str()), ("name", "被篡改")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.app.store.get_org(id).await.unwrap().name,
+        "清远市统计局（普查中心）"
+    );
+}

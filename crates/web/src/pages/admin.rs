@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use pubdata_domain::org::{Level, OrgKind, Role, UserKind};
 use pubdata_service::auth::CreateApiToken;
-use pubdata_service::orgs::{CreateOrg, CreateUser, GrantRole, OrgTree, UpdateUser};
+use pubdata_service::orgs::{CreateOrg, CreateUser, GrantRole, OrgTree, UpdateOrg, UpdateUser};
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
@@ -140,6 +140,91 @@ pub async fn create_org(
             error_page(&s, lang, &e)
         }
         Err(e) => render_orgs(&s, &p, lang, None, Some(e.to_string())).await,
+    }
+}
+
+async fn render_org(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    id: i64,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let org = match s.app.get_org(p, id).await {
+        Ok(o) => o,
+        Err(e) => return error_page(s, lang, &e),
+    };
+    let tree = match s.app.org_tree().await {
+        Ok(t) => t,
+        Err(e) => return error_page(s, lang, &e),
+    };
+    let parent = org.parent_id.and_then(|p| tree.get(p)).cloned();
+    let children: Vec<Value> = tree
+        .walk()
+        .into_iter()
+        .filter(|(_, o)| o.parent_id == Some(id))
+        .map(|(_, o)| context! { id => o.id, name => o.name.clone(), kind_name => name_of(lang, o.kind.zh(), o.kind.en()) })
+        .collect();
+    let ctx = context! {
+        kind_name => name_of(lang, org.kind.zh(), org.kind.en()),
+        level_name => org.level.map(|l| name_of(lang, l.zh(), l.en())).unwrap_or(""),
+        org => org,
+        parent => parent,
+        children => children,
+        orgs => org_rows(&tree, lang),
+        notice => notice, error => error,
+        ..base(s, p, lang, &format!("/orgs/{id}")).await
+    };
+    s.templates.render("org.html", ctx)
+}
+
+pub async fn org_page(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(n): Query<Notice>,
+) -> Response {
+    render_org(&s, &p, lang, id, notice(lang, &n), None).await
+}
+
+#[derive(Deserialize)]
+pub struct OrgEditForm {
+    csrf: String,
+    name: Option<String>,
+    name_en: Option<String>,
+    parent_id: Option<String>,
+}
+
+pub async fn update_org(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<OrgEditForm>,
+) -> Response {
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
+    }
+    let result = async {
+        let req = UpdateOrg {
+            name: opt(&f.name),
+            // An emptied English name is removed.
+            name_en: f.name_en.as_ref().map(|v| v.trim().to_string()),
+            parent_id: opt_id("parent_id", &f.parent_id)?,
+        };
+        s.app.update_org(&p, id, req).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/orgs/{id}?done=1")).into_response(),
+        Err(
+            e @ (ServiceError::Forbidden(_)
+            | ServiceError::Internal(_)
+            | ServiceError::NotFound { .. }),
+        ) => error_page(&s, lang, &e),
+        Err(e) => render_org(&s, &p, lang, id, None, Some(e.to_string())).await,
     }
 }
 

@@ -57,6 +57,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("orgs.html", include_str!("../../templates/orgs.html")),
+    ("org.html", include_str!("../../templates/org.html")),
     ("users.html", include_str!("../../templates/users.html")),
     ("user.html", include_str!("../../templates/user.html")),
     ("tokens.html", include_str!("../../templates/tokens.html")),
@@ -225,6 +226,7 @@ pub fn router() -> Router<AppState> {
         .route("/lang", get(login::switch_lang))
         .route("/", get(home::page))
         .route("/orgs", get(admin::orgs_page).post(admin::create_org))
+        .route("/orgs/{id}", get(admin::org_page).post(admin::update_org))
         .route("/users", get(admin::users_page).post(admin::create_user))
         .route(
             "/users/{id}",

@@ -1,5 +1,18 @@
 //! Pure rules of pubdata, with no I/O. Area names follow REQUIREMENTS.md.
 
+#[macro_use]
+mod macros;
+
 pub mod audit;
 pub mod calendar;
+pub mod case;
+pub mod catalog;
 pub mod org;
+
+/// A string that is not one of an enumeration's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a valid {kind}")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}

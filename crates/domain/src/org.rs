@@ -1,44 +1,8 @@
 //! Organisations, levels and roles (组织机构与角色, ORG-1).
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal / $zh:literal / $en:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $s),+ } }
-            /// The Chinese term shown on pages.
-            pub fn zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
-            pub fn en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownValue;
-            fn from_str(s: &str) -> Result<Self, UnknownValue> {
-                match s { $($s => Ok($name::$variant),)+ _ => Err(UnknownValue { kind: stringify!($name), value: s.to_string() }) }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
-        }
-    };
-}
-
-/// A string that is not one of an enumeration's values.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{value}` is not a valid {kind}")]
-pub struct UnknownValue {
-    pub kind: &'static str,
-    pub value: String,
-}
+pub use crate::UnknownValue;
 
 string_enum! {
     /// What an organisation is.

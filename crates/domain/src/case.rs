@@ -1,0 +1,95 @@
+//! Cases with deadlines (ARCHITECTURE.md, shape 1): a request one
+//! organisation makes of another, with a due date in working days and an
+//! append-only history. Each kind declares its time limit; whether a case is
+//! overdue is derived from its due date and today's date in China, so it
+//! turns overdue by itself.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::calendar::{Calendar, CalendarError};
+
+string_enum! {
+    /// The kinds of case, each with its legal time limit.
+    CaseKind {
+        CatalogReview = "catalog_review" / "目录审核" / "Catalogue review",
+        CatalogUpdate = "catalog_update" / "目录更新" / "Catalogue update obligation",
+    }
+}
+
+string_enum! {
+    CaseState {
+        Open = "open" / "办理中" / "Open",
+        Closed = "closed" / "已办结" / "Closed",
+    }
+}
+
+impl CaseKind {
+    /// The time limit in working days, and the article that sets it.
+    pub fn time_limit(self) -> (u32, &'static str) {
+        match self {
+            // Art. 12: the authority reviews within 5 working days.
+            CaseKind::CatalogReview => (5, "《清远市公共数据管理办法》第十二条"),
+            // Art. 12: an agency updates within 15 working days of a change of basis or duty.
+            CaseKind::CatalogUpdate => (15, "《清远市公共数据管理办法》第十二条"),
+        }
+    }
+
+    /// The due date of a case of this kind opened on `opened` (China date).
+    pub fn due(self, cal: &Calendar, opened: NaiveDate) -> Result<NaiveDate, CalendarError> {
+        cal.add_working_days(opened, self.time_limit().0)
+    }
+}
+
+/// Where an open case stands against its deadline on `today`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DeadlineStatus {
+    pub due: NaiveDate,
+    /// Working days left after today until the due date (0 on the due date).
+    pub working_days_left: Option<u32>,
+    pub overdue: bool,
+}
+
+pub fn deadline_status(cal: &Calendar, due: NaiveDate, today: NaiveDate) -> DeadlineStatus {
+    DeadlineStatus {
+        due,
+        working_days_left: if today < due {
+            cal.working_days_between(today, due).ok()
+        } else {
+            Some(0)
+        },
+        overdue: today > due,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_review_opened_before_national_day_is_due_after_it() {
+        let cal = Calendar::shipped();
+        assert_eq!(
+            CaseKind::CatalogReview.due(&cal, d("2026-09-30")).unwrap(),
+            d("2026-10-13")
+        );
+        assert_eq!(
+            CaseKind::CatalogUpdate.due(&cal, d("2026-11-02")).unwrap(),
+            d("2026-11-23")
+        );
+    }
+
+    #[test]
+    fn a_case_turns_overdue_the_day_after_its_due_date() {
+        let cal = Calendar::shipped();
+        let due = d("2026-10-13");
+        let s = deadline_status(&cal, due, d("2026-09-30"));
+        assert_eq!((s.working_days_left, s.overdue), (Some(5), false));
+        assert!(!deadline_status(&cal, due, due).overdue);
+        assert!(deadline_status(&cal, due, d("2026-10-14")).overdue);
+    }
+}

@@ -39,6 +39,12 @@ pub enum ServiceError {
         "no official working-day schedule is known for {0}; a platform administrator must add it"
     )]
     CalendarUnknownYear(i32),
+    #[error("「{item}」already has a source department: {source_org_name}")]
+    DataItemHasSource {
+        item: String,
+        source_org: i64,
+        source_org_name: String,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -55,6 +61,7 @@ impl ServiceError {
             ServiceError::Conflict { code, .. } => code,
             ServiceError::Invalid { code, .. } => code,
             ServiceError::CalendarUnknownYear(_) => "calendar_unknown_year",
+            ServiceError::DataItemHasSource { .. } => "data_item_has_source",
             ServiceError::Internal(_) => "internal",
         }
     }

@@ -16,6 +16,8 @@ use pubdata_store::{RoleGrant, Store};
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod catalog;
+pub mod collection;
 pub mod demo;
 pub mod error;
 pub mod orgs;
@@ -50,6 +52,7 @@ impl App {
         };
         app.dummy_hash = app.hash_password("pubdata-no-such-user").await?;
         app.load_calendar().await?;
+        app.seed_catalog_scheme().await?;
         Ok(Arc::new(app))
     }
 }

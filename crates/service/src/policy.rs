@@ -24,6 +24,20 @@ pub enum Action {
     ManageTokens(i64),
     ManageCalendar,
     ReadAudit,
+    /// Browse published catalogue entries (any signed-in user).
+    ViewCatalog,
+    /// See an organisation's unpublished entries.
+    ViewUnpublishedCatalog(i64),
+    /// Edit the classification tree and grading scheme (city authority).
+    ManageCatalogScheme,
+    /// Draft, edit and submit the entries of an agency.
+    EditCatalog(i64),
+    /// Review (approve / return) for this data authority, or open update obligations.
+    ReviewCatalog(i64),
+    /// Delist a published entry of an organisation.
+    DelistCatalog(i64),
+    /// Keep the collection list (采集清单) of an agency.
+    ManageCollection(i64),
 }
 
 /// Whether `p` holds `role` over organisation `org` (directly, or through an
@@ -62,6 +76,32 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
                     .any(|g| g.role == Role::AgencyDataAdmin && g.org_id == org)
         }
         Action::ReadAudit => admin || has_role(p, Role::Auditor),
+        Action::ViewCatalog => true,
+        Action::ViewUnpublishedCatalog(org) => {
+            admin
+                || has_role(p, Role::Auditor)
+                || p.roles.iter().any(|g| g.org_id == org)
+                || holds(p, Role::AuthorityReviewer, org, tree)
+        }
+        Action::ManageCatalogScheme => {
+            admin
+                || p.roles.iter().any(|g| {
+                    g.role == Role::AuthorityReviewer
+                        && tree.get(g.org_id).and_then(|o| o.level)
+                            == Some(pubdata_domain::org::Level::City)
+                })
+        }
+        Action::EditCatalog(org) | Action::ManageCollection(org) => {
+            p.is_person() && holds(p, Role::AgencyDataAdmin, org, tree)
+        }
+        Action::ReviewCatalog(authority) => p
+            .roles
+            .iter()
+            .any(|g| g.role == Role::AuthorityReviewer && g.org_id == authority),
+        Action::DelistCatalog(org) => {
+            holds(p, Role::AgencyDataAdmin, org, tree)
+                || holds(p, Role::AuthorityReviewer, org, tree)
+        }
     };
     if allowed {
         Ok(())
@@ -73,6 +113,15 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
 }
 
 impl crate::App {
+    /// Whether `p` may take any of these actions (audits a refusal of the first).
+    pub async fn authorize_any(&self, p: &Principal, actions: &[Action]) -> crate::Result<()> {
+        let tree = self.org_tree().await?;
+        if actions.iter().any(|a| authorize(p, *a, &tree).is_ok()) {
+            return Ok(());
+        }
+        self.authorize(p, actions[0]).await
+    }
+
     /// Whether `p` may take `action`, without auditing a refusal: for
     /// deciding what a page offers, never for deciding an action.
     pub async fn can(&self, p: &Principal, action: Action) -> bool {

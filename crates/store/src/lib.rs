@@ -9,9 +9,14 @@
 //! is never stored without its audit record, nor the record without the change.
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use pubdata_domain::audit::{AuditEvent, AuditRecord};
 use pubdata_domain::calendar::YearSchedule;
+use pubdata_domain::case::{CaseKind, CaseState};
+use pubdata_domain::catalog::{
+    EntryContent, EntryState, Frequency, Grade, OpenAttribute, ShareType,
+};
 use pubdata_domain::org::{Level, OrgKind, Role, UserKind};
 use serde::Serialize;
 
@@ -179,6 +184,151 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
+/// A node of the classification tree (类/项/目/细目).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Classification {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CatalogEntry {
+    pub id: i64,
+    /// 信息资源代码: classification code "/" sequence.
+    pub code: String,
+    /// The providing organisation (提供部门).
+    #[serde(rename = "providing_org")]
+    pub org_id: i64,
+    pub level: Option<Level>,
+    pub state: EntryState,
+    pub version: i64,
+    pub published_version: Option<i64>,
+    pub published_on: Option<NaiveDate>,
+    #[serde(flatten)]
+    pub content: EntryContent,
+    /// Other owning organisations, whose consent a change needs (Art. 12).
+    pub co_owners: Vec<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct EntryVersion {
+    pub version: i64,
+    pub state: EntryState,
+    pub content: EntryContent,
+    pub actor: String,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub org_id: i64,
+    pub level: Option<Level>,
+    pub content: EntryContent,
+    pub co_owners: Vec<i64>,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Case {
+    pub id: i64,
+    pub kind: CaseKind,
+    /// What the case is about, e.g. `catalog_entry:12`.
+    pub subject: String,
+    pub requester_org: i64,
+    pub responder_org: i64,
+    pub state: CaseState,
+    pub opened_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    /// The legal basis the case rests on.
+    pub basis: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CaseEvent {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub kind: CaseKind,
+    pub subject: String,
+    pub requester_org: i64,
+    pub responder_org: i64,
+    pub opened_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub basis: String,
+}
+
+/// A lifecycle step of an entry, written in one transaction with the cases
+/// it opens and closes and its audit record.
+#[derive(Debug, Clone)]
+pub struct EntryChange {
+    pub entry_id: i64,
+    /// The step applies only from this state (else `Conflict`).
+    pub expect_state: EntryState,
+    pub new_state: EntryState,
+    /// New content: a new version.
+    pub new_content: Option<EntryContent>,
+    /// Marks the current version published on this date.
+    pub publish_on: Option<NaiveDate>,
+    pub note: String,
+    pub actor: String,
+    pub open_case: Option<NewCase>,
+    /// Open cases of these kinds on this entry are closed with the outcome.
+    pub close_cases: Vec<(CaseKind, String)>,
+}
+
+/// Filters for catalogue search; entries come newest first.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter {
+    /// Every term must occur in the searchable text.
+    pub terms: Vec<String>,
+    /// Only entries of these organisations (a level's roll-up).
+    pub org_ids: Option<Vec<i64>>,
+    pub level: Option<Level>,
+    /// Classification code prefix.
+    pub classification: Option<String>,
+    pub grade: Option<String>,
+    pub share_type: Option<ShareType>,
+    pub open_attribute: Option<OpenAttribute>,
+    pub frequency: Option<Frequency>,
+    pub state: Option<EntryState>,
+    /// Only entries with a published version that are not delisted.
+    pub published_only: bool,
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub responder_orgs: Option<Vec<i64>>,
+    pub requester_org: Option<i64>,
+    pub kind: Option<CaseKind>,
+    pub state: Option<CaseState>,
+    pub subject: Option<String>,
+    pub limit: u32,
+}
+
+/// A data item of the collection list, with its one source department.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DataItemSource {
+    pub id: i64,
+    pub name: String,
+    pub source_org: i64,
+    /// The legal basis of collection.
+    pub basis: String,
+    pub created_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Which backend this is, e.g. `sqlite`.
@@ -246,6 +396,53 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_batch(&self, after_id: i64, limit: u32) -> Result<Vec<AuditRecord>>;
     /// How many records the chain head says were written.
     async fn audit_written(&self) -> Result<i64>;
+
+    // --- catalogue (CAT-1 … CAT-7)
+    async fn classifications(&self) -> Result<Vec<Classification>>;
+    async fn put_classification(&self, c: &Classification, audit: AuditEvent) -> Result<()>;
+    async fn grades(&self) -> Result<Vec<Grade>>;
+    async fn put_grade(&self, g: &Grade, audit: AuditEvent) -> Result<()>;
+    /// Seeds classifications and grades when none exist.
+    async fn seed_catalog_scheme(
+        &self,
+        classes: &[Classification],
+        grades: &[Grade],
+    ) -> Result<bool>;
+    /// Creates a draft entry (version 1) with a generated code.
+    async fn create_entry(&self, e: NewEntry, audit: AuditEvent) -> Result<CatalogEntry>;
+    async fn get_entry(&self, id: i64) -> Result<CatalogEntry>;
+    async fn list_entries(&self, f: &EntryFilter) -> Result<Vec<CatalogEntry>>;
+    async fn entry_versions(&self, id: i64) -> Result<Vec<EntryVersion>>;
+    async fn change_entry(&self, c: EntryChange, audit: AuditEvent) -> Result<CatalogEntry>;
+    async fn set_co_owners(&self, id: i64, orgs: &[i64], audit: AuditEvent) -> Result<()>;
+    async fn add_consent(
+        &self,
+        id: i64,
+        version: i64,
+        org: i64,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<()>;
+    async fn consents(&self, id: i64, version: i64) -> Result<Vec<i64>>;
+
+    // --- cases (shape 1)
+    async fn open_case(&self, c: NewCase, actor: &str, audit: AuditEvent) -> Result<Case>;
+    async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<Case>>;
+    async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>>;
+
+    // --- collection list (COL-1, COL-2)
+    /// Declares `source_org` the source of a data item; `Conflict` when the
+    /// item already has a source.
+    async fn create_data_item(
+        &self,
+        name: &str,
+        source_org: i64,
+        basis: &str,
+        audit: AuditEvent,
+    ) -> Result<DataItemSource>;
+    async fn get_data_item(&self, name: &str) -> Result<Option<DataItemSource>>;
+    async fn find_data_items(&self, term: &str, limit: u32) -> Result<Vec<DataItemSource>>;
+    async fn list_data_items(&self, source_org: Option<i64>) -> Result<Vec<DataItemSource>>;
 }
 
 /// Opens the store a URL names: `sqlite://PATH` (created on first start).

@@ -22,15 +22,24 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::*;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
+mod catalog;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "catalog",
+        include_str!("../migrations/sqlite/0002_catalog.sql"),
+    ),
+];
 
 pub struct SqliteStore {
-    write: SqlitePool,
-    read: SqlitePool,
+    pub(crate) write: SqlitePool,
+    pub(crate) read: SqlitePool,
 }
 
 impl SqliteStore {
@@ -91,7 +100,7 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
 }
 
 /// Maps constraint violations to [`StoreError`] variants, in one place.
-fn db_err(e: sqlx::Error) -> StoreError {
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     if let Some(d) = e.as_database_error() {
         if d.is_unique_violation() {
             let what = d
@@ -110,7 +119,7 @@ fn db_err(e: sqlx::Error) -> StoreError {
 }
 
 /// Appends `e` to the audit chain inside the caller's transaction.
-async fn append(conn: &mut SqliteConnection, e: &AuditEvent) -> Result<i64> {
+pub(crate) async fn append(conn: &mut SqliteConnection, e: &AuditEvent) -> Result<i64> {
     let (last_id, last_hash): (i64, String) =
         sqlx::query_as("SELECT last_id, last_hash FROM audit_head WHERE one = 1")
             .fetch_one(&mut *conn)
@@ -145,7 +154,7 @@ async fn append(conn: &mut SqliteConnection, e: &AuditEvent) -> Result<i64> {
     Ok(id)
 }
 
-fn parse_enum<T: FromStr>(s: &str) -> Result<T> {
+pub(crate) fn parse_enum<T: FromStr>(s: &str) -> Result<T> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("unknown value `{s}`")))
 }
@@ -750,5 +759,87 @@ impl Store for SqliteStore {
                 .fetch_one(&self.read)
                 .await?,
         )
+    }
+
+    async fn classifications(&self) -> Result<Vec<Classification>> {
+        catalog::classifications(self).await
+    }
+    async fn put_classification(&self, c: &Classification, audit: AuditEvent) -> Result<()> {
+        catalog::put_classification(self, c, audit).await
+    }
+    async fn grades(&self) -> Result<Vec<pubdata_domain::catalog::Grade>> {
+        catalog::grades(self).await
+    }
+    async fn put_grade(&self, g: &pubdata_domain::catalog::Grade, audit: AuditEvent) -> Result<()> {
+        catalog::put_grade(self, g, audit).await
+    }
+    async fn seed_catalog_scheme(
+        &self,
+        classes: &[Classification],
+        grades: &[pubdata_domain::catalog::Grade],
+    ) -> Result<bool> {
+        catalog::seed_scheme(self, classes, grades).await
+    }
+    async fn create_entry(&self, e: NewEntry, audit: AuditEvent) -> Result<CatalogEntry> {
+        catalog::create_entry(self, e, audit).await
+    }
+    async fn get_entry(&self, id: i64) -> Result<CatalogEntry> {
+        catalog::get_entry(self, id).await
+    }
+    async fn list_entries(&self, f: &EntryFilter) -> Result<Vec<CatalogEntry>> {
+        catalog::list_entries(self, f).await
+    }
+    async fn entry_versions(&self, id: i64) -> Result<Vec<EntryVersion>> {
+        catalog::entry_versions(self, id).await
+    }
+    async fn change_entry(&self, c: EntryChange, audit: AuditEvent) -> Result<CatalogEntry> {
+        catalog::change_entry(self, c, audit).await
+    }
+    async fn set_co_owners(&self, id: i64, orgs: &[i64], audit: AuditEvent) -> Result<()> {
+        catalog::set_co_owners(self, id, orgs, audit).await
+    }
+    async fn add_consent(
+        &self,
+        id: i64,
+        version: i64,
+        org: i64,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<()> {
+        catalog::add_consent(self, id, version, org, actor, audit).await
+    }
+    async fn consents(&self, id: i64, version: i64) -> Result<Vec<i64>> {
+        catalog::consents(self, id, version).await
+    }
+    async fn open_case(&self, c: NewCase, actor: &str, audit: AuditEvent) -> Result<Case> {
+        let mut tx = self.write.begin().await?;
+        let case = catalog::insert_case(&mut tx, &c, actor).await?;
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+    async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<Case>> {
+        catalog::list_cases(self, f).await
+    }
+    async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>> {
+        catalog::case_events(self, case_id).await
+    }
+    async fn create_data_item(
+        &self,
+        name: &str,
+        source_org: i64,
+        basis: &str,
+        audit: AuditEvent,
+    ) -> Result<DataItemSource> {
+        catalog::create_data_item(self, name, source_org, basis, audit).await
+    }
+    async fn get_data_item(&self, name: &str) -> Result<Option<DataItemSource>> {
+        catalog::get_data_item(self, name).await
+    }
+    async fn find_data_items(&self, term: &str, limit: u32) -> Result<Vec<DataItemSource>> {
+        catalog::find_data_items(self, term, limit).await
+    }
+    async fn list_data_items(&self, source_org: Option<i64>) -> Result<Vec<DataItemSource>> {
+        catalog::list_data_items(self, source_org).await
     }
 }

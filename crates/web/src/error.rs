@@ -24,6 +24,10 @@ pub struct Problem {
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Problem-specific members, e.g. `source_org` of `data_item_has_source`.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug)]
@@ -33,6 +37,7 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub retry_after: Option<u64>,
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -43,6 +48,7 @@ impl ApiError {
             detail: detail.into(),
             errors: vec![],
             retry_after: None,
+            extra: Default::default(),
         }
     }
 
@@ -57,6 +63,7 @@ impl ApiError {
                 message,
             }],
             retry_after: None,
+            extra: Default::default(),
         }
     }
 
@@ -74,7 +81,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ServiceError::Conflict { .. } => StatusCode::CONFLICT,
+            ServiceError::Conflict { .. } | ServiceError::DataItemHasSource { .. } => {
+                StatusCode::CONFLICT
+            }
             ServiceError::Invalid { .. } | ServiceError::CalendarUnknownYear(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -91,12 +100,24 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid { errors, .. } => errors.clone(),
             _ => vec![],
         };
+        let mut extra = serde_json::Map::new();
+        if let ServiceError::DataItemHasSource {
+            source_org,
+            source_org_name,
+            item,
+        } = &e
+        {
+            extra.insert("data_item".into(), item.clone().into());
+            extra.insert("source_org".into(), (*source_org).into());
+            extra.insert("source_org_name".into(), source_org_name.clone().into());
+        }
         ApiError {
             status,
             code: e.code().to_string(),
             detail: e.to_string(),
             errors,
             retry_after,
+            extra,
         }
     }
 }
@@ -115,6 +136,7 @@ impl IntoResponse for ApiError {
             detail: self.detail,
             code: self.code,
             errors: self.errors,
+            extra: self.extra,
         };
         let mut res = (self.status, axum::Json(body)).into_response();
         res.headers_mut().insert(

@@ -180,3 +180,30 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
         })
     }
 }
+
+/// An opaque keyset cursor: the last id seen, tagged with what it pages.
+pub fn encode_cursor(kind: &str, id: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
+}
+
+pub fn decode_cursor(kind: &str, c: &str) -> Result<i64, ApiError> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            s.strip_prefix(&format!("{kind}:"))
+                .and_then(|n| n.parse().ok())
+        })
+        .filter(|n: &i64| *n > 0)
+        .ok_or_else(|| {
+            ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "invalid_cursor",
+                "cursor",
+                "not a cursor this endpoint issued",
+            )
+        })
+}

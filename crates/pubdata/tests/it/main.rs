@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod calendar;
+mod catalog;
 mod cli;
 mod http_basics;
 mod orgs;

@@ -1,8 +1,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use pubdata_domain::audit::AuditRecord;
 use pubdata_store::AuditFilter;
@@ -42,24 +40,11 @@ pub struct AuditPage {
 }
 
 pub fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("audit:{id}"))
+    crate::extract::encode_cursor("audit", id)
 }
 
 pub fn decode_cursor(c: &str) -> Result<i64, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("audit:").and_then(|n| n.parse().ok()))
-        .filter(|n: &i64| *n > 0)
-        .ok_or_else(|| {
-            ApiError::field(
-                StatusCode::BAD_REQUEST,
-                "invalid_cursor",
-                "cursor",
-                "not a cursor this endpoint issued",
-            )
-        })
+    crate::extract::decode_cursor("audit", c)
 }
 
 fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, ApiError> {

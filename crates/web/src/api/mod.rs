@@ -11,6 +11,7 @@ use crate::AppState;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod catalog;
 pub mod orgs;
 pub mod tokens;
 pub mod users;
@@ -28,7 +29,8 @@ pub mod users;
         (name = "auth", description = "登录与身份 Sign-in and identity"),
         (name = "org", description = "组织机构、用户与角色 Organisations, users and roles (ORG-1, ORG-2)"),
         (name = "calendar", description = "工作日历 Working-day calendar (CAL-1)"),
-        (name = "audit", description = "审计日志 Audit chain (SEC-3)")
+        (name = "audit", description = "审计日志 Audit chain (SEC-3)"),
+        (name = "catalog", description = "目录与采集 Catalogue, cases and collection list (CAT-1 … CAT-7, COL-1, COL-2)")
     )
 )]
 struct ApiDoc;
@@ -68,4 +70,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar::list_years))
         .routes(routes!(calendar::put_year))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(catalog::classifications))
+        .routes(routes!(catalog::put_classification))
+        .routes(routes!(catalog::grades))
+        .routes(routes!(catalog::put_grade))
+        .routes(routes!(catalog::list_entries, catalog::create_entry))
+        .routes(routes!(catalog::get_entry, catalog::update_entry))
+        .routes(routes!(catalog::submit_entry))
+        .routes(routes!(catalog::review_entry))
+        .routes(routes!(catalog::delist_entry))
+        .routes(routes!(catalog::consent_entry))
+        .routes(routes!(catalog::update_obligation))
+        .routes(routes!(catalog::versions))
+        .routes(routes!(catalog::diff))
+        .routes(routes!(catalog::review_queue))
+        .routes(routes!(catalog::pending_cases))
+        .routes(routes!(catalog::data_items))
+        .routes(routes!(catalog::collection_items, catalog::declare_item))
 }

@@ -1,0 +1,635 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+pub fn population_entry() -> Value {
+    json!({
+        "name": "人口基础信息",
+        "summary": "全市户籍人口的身份、出生、户籍地址等基础信息",
+        "classification": "101",
+        "data_form": "database",
+        "items": [
+            {"name": "公民身份号码", "data_type": "string", "personal": true},
+            {"name": "姓名", "data_type": "string", "personal": true},
+            {"name": "出生日期", "data_type": "date", "personal": true}
+        ],
+        "share_type": "conditional",
+        "share_conditions": "用于政务服务中的身份核验",
+        "share_basis": "《中华人民共和国居民身份证法》",
+        "share_scope": "全市政务部门",
+        "share_modes": ["api", "table"],
+        "open_attribute": "none",
+        "open_grounds": "涉及个人信息",
+        "update_frequency": "daily",
+        "keywords": ["人口", "户籍"]
+    })
+}
+
+#[tokio::test]
+async fn an_agency_drafts_submits_and_the_authority_approves_within_five_working_days() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let (status, e) = t
+        .post("/api/v1/catalog/entries", &gaj, population_entry())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    assert_eq!(e["state"], "draft");
+    assert_eq!(e["code"], "101/000001");
+    assert_eq!(e["grade"], "L3", "personal items default to L3");
+    assert_eq!(e["providing_org"], t.org_id("qy-gaj").await);
+    let id = e["id"].as_i64().unwrap();
+
+    // Not yet published: another agency does not see it.
+    let mzj = t.login("qy-mzj").await;
+    let (status, _) = t.get(&format!("/api/v1/catalog/entries/{id}"), &mzj).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, e) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/submit"),
+            &gaj,
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    assert_eq!(e["state"], "submitted");
+    let today = pubdata_domain::calendar::today_cst();
+    let due = t.app.calendar().add_working_days(today, 5).unwrap();
+    assert_eq!(e["review_due"], due.to_string());
+
+    // The authority sees it in its queue with the due date; the agency on its dashboard.
+    let sjj = t.login("qy-sjj").await;
+    let (_, queue) = t.get("/api/v1/catalog/review-queue", &sjj).await;
+    assert_eq!(queue["items"][0]["entry"]["id"], id);
+    assert_eq!(queue["items"][0]["case"]["due_on"], due.to_string());
+    assert_eq!(queue["items"][0]["case"]["deadline"]["overdue"], false);
+    let (_, pending) = t.get("/api/v1/cases/pending", &sjj).await;
+    assert_eq!(pending["items"][0]["kind"], "catalog_review");
+
+    // A county authority and the agency itself cannot review it.
+    let yd = t.login("yd-sjj").await;
+    let (status, _) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/review"),
+            &yd,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/review"),
+            &gaj,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, e) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/review"),
+            &sjj,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    assert_eq!(e["state"], "published");
+    assert_eq!(e["published_version"], 1);
+    assert!(e["review_due"].is_null());
+    let (status, seen) = t.get(&format!("/api/v1/catalog/entries/{id}"), &mzj).await;
+    assert_eq!(
+        (status, seen["name"].as_str()),
+        (StatusCode::OK, Some("人口基础信息"))
+    );
+}
+
+#[tokio::test]
+async fn a_return_needs_reasons_and_a_change_of_a_published_entry_is_a_reviewed_version() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let sjj = t.login("qy-sjj").await;
+    let (_, e) = t
+        .post("/api/v1/catalog/entries", &gaj, population_entry())
+        .await;
+    let id = e["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        &gaj,
+        json!(null),
+    )
+    .await;
+    let (status, body) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/review"),
+            &sjj,
+            json!({"decision": "return"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let (_, e) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/review"),
+            &sjj,
+            json!({"decision": "return", "reason": "摘要过简"}),
+        )
+        .await;
+    assert_eq!(e["state"], "returned");
+
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/catalog/entries/{id}"),
+            Some(&gaj),
+            Some(json!({"summary": "全市户籍人口基础信息，含身份、出生和户籍地址"})),
+        )
+        .await;
+    let (status, e) = json_of(r).await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    assert_eq!(
+        (e["state"].as_str(), e["version"].as_i64()),
+        (Some("draft"), Some(2))
+    );
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        &gaj,
+        json!(null),
+    )
+    .await;
+    let (_, e) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/review"),
+            &sjj,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(
+        (e["state"].as_str(), e["published_version"].as_i64()),
+        (Some("published"), Some(2))
+    );
+
+    // Change (变更) of the published entry: version 3, back to review; version 2 stays published.
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/catalog/entries/{id}"),
+            Some(&gaj),
+            Some(json!({"update_frequency": "realtime"})),
+        )
+        .await;
+    let (_, e) = json_of(r).await;
+    assert_eq!(
+        (
+            e["state"].as_str(),
+            e["version"].as_i64(),
+            e["published_version"].as_i64()
+        ),
+        (Some("draft"), Some(3), Some(2))
+    );
+
+    let (_, versions) = t
+        .get(&format!("/api/v1/catalog/entries/{id}/versions"), &gaj)
+        .await;
+    let v: Vec<i64> = versions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(v, [1, 2, 3]);
+    let (_, d) = t
+        .get(
+            &format!("/api/v1/catalog/entries/{id}/diff?from=2&to=3"),
+            &gaj,
+        )
+        .await;
+    assert_eq!(d["changes"][0]["field"], "update_frequency");
+    assert_eq!(d["changes"][0]["before"], "daily");
+    assert_eq!(d["changes"][0]["after"], "realtime");
+    assert_eq!(d["changes"].as_array().unwrap().len(), 1);
+
+    // A submitted entry cannot be edited; a draft cannot be approved.
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        &gaj,
+        json!(null),
+    )
+    .await;
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/catalog/entries/{id}"),
+            Some(&gaj),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_problem(r, StatusCode::CONFLICT, "invalid_transition").await;
+    let (status, body) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/submit"),
+            &gaj,
+            json!(null),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition"))
+    );
+}
+
+#[tokio::test]
+async fn entry_rules_are_enforced_with_field_errors_and_nothing_is_saved() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let mut bad = population_entry();
+    bad["share_basis"] = json!("");
+    bad["share_conditions"] = json!("");
+    bad["open_attribute"] = json!("unconditional");
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/catalog/entries",
+            Some(&gaj),
+            Some(bad),
+        )
+        .await;
+    let body = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "catalog_rule").await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"share_conditions")
+            && fields.contains(&"share_basis")
+            && fields.contains(&"open_attribute"),
+        "{fields:?}"
+    );
+
+    let mut none = population_entry();
+    none["share_type"] = json!("none");
+    none["share_basis"] = json!("");
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/catalog/entries",
+            Some(&gaj),
+            Some(none),
+        )
+        .await;
+    let body = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "catalog_rule").await;
+    assert_eq!(body["errors"][0]["field"], "share_basis");
+
+    let mut unknown = population_entry();
+    unknown["share_type"] = json!("sometimes");
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/catalog/entries",
+            Some(&gaj),
+            Some(unknown),
+        )
+        .await;
+    let body = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    assert_eq!(body["errors"][0]["field"], "share_type");
+
+    let mut class = population_entry();
+    class["classification"] = json!("999");
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/catalog/entries",
+            Some(&gaj),
+            Some(class),
+        )
+        .await;
+    let body = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "catalog_rule").await;
+    assert_eq!(body["errors"][0]["field"], "classification");
+
+    let (_, list) = t
+        .get(
+            &format!("/api/v1/catalog/entries?org={}", t.org_id("qy-gaj").await),
+            &gaj,
+        )
+        .await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        0,
+        "nothing was half-saved"
+    );
+
+    // Another agency's admin cannot draft for qy-gaj, nor edit its entry.
+    let mzj = t.login("qy-mzj").await;
+    let mut other = population_entry();
+    other["providing_org"] = json!(t.org_id("qy-gaj").await);
+    let (status, _) = t.post("/api/v1/catalog/entries", &mzj, other).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn co_owned_entries_need_every_owners_consent_before_submission() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let mzj = t.login("qy-mzj").await;
+    let mut e = population_entry();
+    e["co_owners"] = json!([t.org_id("qy-mzj").await]);
+    let (_, e) = t.post("/api/v1/catalog/entries", &gaj, e).await;
+    let id = e["id"].as_i64().unwrap();
+    assert_eq!(e["consent_missing"], json!([t.org_id("qy-mzj").await]));
+    let (status, body) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/submit"),
+            &gaj,
+            json!(null),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("consent_required"))
+    );
+    assert!(body["detail"].as_str().unwrap().contains("清远市民政局"));
+    let (status, e) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/consent"),
+            &mzj,
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(e["consent_missing"], json!([]));
+    let (status, _) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/submit"),
+            &gaj,
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_update_obligation_is_due_in_fifteen_working_days_and_closes_on_submission() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let sjj = t.login("qy-sjj").await;
+    let (_, e) = t
+        .post("/api/v1/catalog/entries", &gaj, population_entry())
+        .await;
+    let id = e["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        &gaj,
+        json!(null),
+    )
+    .await;
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/review"),
+        &sjj,
+        json!({"decision": "approve"}),
+    )
+    .await;
+
+    let (status, e) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/update-obligation"),
+            &sjj,
+            json!({"reason": "《居民身份证法》修订"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    let due = t
+        .app
+        .calendar()
+        .add_working_days(pubdata_domain::calendar::today_cst(), 15)
+        .unwrap();
+    assert_eq!(e["update_due"], due.to_string());
+    let (_, pending) = t.get("/api/v1/cases/pending", &gaj).await;
+    assert_eq!(pending["items"][0]["kind"], "catalog_update");
+    assert_eq!(pending["items"][0]["due_on"], due.to_string());
+
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/catalog/entries/{id}"),
+            Some(&gaj),
+            Some(json!({"share_basis": "《中华人民共和国居民身份证法》（2011年修正）"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        &gaj,
+        json!(null),
+    )
+    .await;
+    let (_, pending) = t.get("/api/v1/cases/pending", &gaj).await;
+    assert_eq!(
+        pending["items"].as_array().unwrap().len(),
+        0,
+        "answered by the submission"
+    );
+
+    // Agencies cannot open obligations.
+    let (status, _) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/update-obligation"),
+            &gaj,
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_case_past_its_due_date_is_overdue_by_itself() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let (_, e) = t
+        .post("/api/v1/catalog/entries", &gaj, population_entry())
+        .await;
+    let id = e["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        &gaj,
+        json!(null),
+    )
+    .await;
+    // Move the case's dates into the past, as if it had been opened weeks ago.
+    let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&t.db_url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE cases SET opened_on = '2026-10-09', due_on = '2026-10-16'")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let sjj = t.login("qy-sjj").await;
+    let (_, queue) = t.get("/api/v1/catalog/review-queue", &sjj).await;
+    assert_eq!(queue["items"][0]["case"]["deadline"]["overdue"], true);
+    let (_, e) = t.get(&format!("/api/v1/catalog/entries/{id}"), &gaj).await;
+    assert_eq!(e["cases"][0]["deadline"]["overdue"], true);
+}
+
+#[tokio::test]
+async fn chinese_search_finds_two_character_words_and_filters_combine() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let sjj = t.login("qy-sjj").await;
+    let mut ids = vec![];
+    for (name, class, share) in [
+        ("人口基础信息", "101", "conditional"),
+        ("婚姻登记信息", "206", "conditional"),
+        ("机动车登记信息", "207", "unconditional"),
+    ] {
+        let mut e = population_entry();
+        e["name"] = json!(name);
+        e["classification"] = json!(class);
+        e["summary"] = json!(format!("{name}（测试）"));
+        e["keywords"] = json!([]);
+        e["share_type"] = json!(share);
+        if share == "unconditional" {
+            e["items"] = json!([{"name": "号牌号码", "data_type": "string", "personal": false}]);
+            e["grade"] = json!("L2");
+        }
+        let (s, e) = t.post("/api/v1/catalog/entries", &gaj, e).await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        let id = e["id"].as_i64().unwrap();
+        t.post(
+            &format!("/api/v1/catalog/entries/{id}/submit"),
+            &gaj,
+            json!(null),
+        )
+        .await;
+        t.post(
+            &format!("/api/v1/catalog/entries/{id}/review"),
+            &sjj,
+            json!({"decision": "approve"}),
+        )
+        .await;
+        ids.push(id);
+    }
+    let mzj = t.login("qy-mzj").await;
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, r) = t.get("/api/v1/catalog/entries?q=人口", &mzj).await;
+    assert_eq!(names(&r), ["人口基础信息"]);
+    let (_, r) = t.get("/api/v1/catalog/entries?q=婚姻", &mzj).await;
+    assert_eq!(names(&r), ["婚姻登记信息"]);
+    let (_, r) = t.get("/api/v1/catalog/entries?q=登记", &mzj).await;
+    assert_eq!(names(&r).len(), 2);
+    let (_, r) = t
+        .get(
+            "/api/v1/catalog/entries?q=登记&share_type=unconditional",
+            &mzj,
+        )
+        .await;
+    assert_eq!(names(&r), ["机动车登记信息"]);
+    let (_, r) = t
+        .get("/api/v1/catalog/entries?classification=2&limit=1", &mzj)
+        .await;
+    assert_eq!(r["items"].as_array().unwrap().len(), 1);
+    let cursor = r["next_cursor"].as_str().unwrap();
+    let (_, r2) = t
+        .get(
+            &format!("/api/v1/catalog/entries?classification=2&limit=1&cursor={cursor}"),
+            &mzj,
+        )
+        .await;
+    assert_ne!(r["items"][0]["id"], r2["items"][0]["id"]);
+    assert!(r2["next_cursor"].is_null());
+    // The city's roll-up includes its agencies' published entries.
+    let (_, r) = t
+        .get(
+            &format!("/api/v1/catalog/entries?org={}", t.org_id("qy").await),
+            &mzj,
+        )
+        .await;
+    assert_eq!(names(&r).len(), 3);
+    let r = t
+        .call(
+            Method::GET,
+            "/api/v1/catalog/entries?cursor=nonsense",
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::BAD_REQUEST, "invalid_cursor").await;
+    let r = t
+        .call(
+            Method::GET,
+            "/api/v1/catalog/entries?share_type=maybe",
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+}
+
+#[tokio::test]
+async fn a_second_source_for_a_data_item_is_refused_naming_the_owner() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let (status, item) = t
+        .post(
+            "/api/v1/collection-items",
+            &gaj,
+            json!({"data_item": "公民身份号码", "basis": "《中华人民共和国居民身份证法》"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{item}");
+    let mzj = t.login("qy-mzj").await;
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/collection-items",
+            Some(&mzj),
+            Some(json!({"data_item": "公民身份 号码", "basis": "婚姻登记"})),
+        )
+        .await;
+    let body = assert_problem(r, StatusCode::CONFLICT, "data_item_has_source").await;
+    assert_eq!(body["source_org"], t.org_id("qy-gaj").await);
+    assert_eq!(body["source_org_name"], "清远市公安局");
+
+    // Before collecting, an agency asks whether the item is available, and from whom.
+    let sjj = t.login("qy-sjj").await;
+    let (_, e) = t
+        .post("/api/v1/catalog/entries", &gaj, population_entry())
+        .await;
+    let id = e["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        &gaj,
+        json!(null),
+    )
+    .await;
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/review"),
+        &sjj,
+        json!({"decision": "approve"}),
+    )
+    .await;
+    let (status, found) = t.get("/api/v1/data-items?q=身份号码", &mzj).await;
+    assert_eq!(status, StatusCode::OK);
+    let item = &found["items"][0];
+    assert_eq!(item["name"], "公民身份号码");
+    assert_eq!(item["source_org_name"], "清远市公安局");
+    assert_eq!(item["available_via"], json!(["share"]));
+    assert_eq!(item["entries"][0]["id"], id);
+
+    let (_, list) = t
+        .get(
+            &format!("/api/v1/collection-items?org={}", t.org_id("qy-gaj").await),
+            &gaj,
+        )
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,675 @@
+//! SQLite queries of the catalogue, cases and collection list.
+
+use chrono::{NaiveDate, Utc};
+use pubdata_domain::audit::AuditEvent;
+use pubdata_domain::case::{CaseKind, CaseState};
+use pubdata_domain::catalog::{EntryContent, EntryState, Grade, OpenAttribute};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use super::{SqliteStore, append, db_err, parse_enum};
+use crate::*;
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("serialisable")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn date(s: &str) -> Result<NaiveDate> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad date `{s}`")))
+}
+
+pub async fn classifications(s: &SqliteStore) -> Result<Vec<Classification>> {
+    let rows = sqlx::query("SELECT code, name, parent FROM catalog_classes ORDER BY code")
+        .fetch_all(&s.read)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Classification {
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                parent: r.try_get("parent")?,
+            })
+        })
+        .collect()
+}
+
+async fn upsert_class(conn: &mut SqliteConnection, c: &Classification) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO catalog_classes (code, name, parent) VALUES (?, ?, ?)
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent = excluded.parent",
+    )
+    .bind(&c.code)
+    .bind(&c.name)
+    .bind(&c.parent)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn upsert_grade(conn: &mut SqliteConnection, g: &Grade) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO catalog_grades (code, name, rank, allows_unconditional_share, max_open) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, rank = excluded.rank,
+            allows_unconditional_share = excluded.allows_unconditional_share, max_open = excluded.max_open",
+    )
+    .bind(&g.code)
+    .bind(&g.name)
+    .bind(g.rank)
+    .bind(g.allows_unconditional_share)
+    .bind(g.max_open.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn put_classification(
+    s: &SqliteStore,
+    c: &Classification,
+    audit: AuditEvent,
+) -> Result<()> {
+    let mut tx = s.write.begin().await?;
+    upsert_class(&mut tx, c).await?;
+    append(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn grades(s: &SqliteStore) -> Result<Vec<Grade>> {
+    let rows = sqlx::query("SELECT * FROM catalog_grades ORDER BY rank")
+        .fetch_all(&s.read)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Grade {
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                rank: r.try_get("rank")?,
+                allows_unconditional_share: r.try_get("allows_unconditional_share")?,
+                max_open: parse_enum::<OpenAttribute>(r.try_get("max_open")?)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn put_grade(s: &SqliteStore, g: &Grade, audit: AuditEvent) -> Result<()> {
+    let mut tx = s.write.begin().await?;
+    upsert_grade(&mut tx, g).await?;
+    append(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn seed_scheme(
+    s: &SqliteStore,
+    classes: &[Classification],
+    grades: &[Grade],
+) -> Result<bool> {
+    let mut tx = s.write.begin().await?;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM catalog_classes")
+        .fetch_one(&mut *tx)
+        .await?;
+    if n > 0 {
+        return Ok(false);
+    }
+    for c in classes {
+        upsert_class(&mut tx, c).await?;
+    }
+    for g in grades {
+        upsert_grade(&mut tx, g).await?;
+    }
+    let audit = AuditEvent {
+        actor: "system".into(),
+        actor_user_id: None,
+        org_id: None,
+        action: "catalog.seed_scheme".into(),
+        target: "catalog:scheme".into(),
+        outcome: pubdata_domain::audit::Outcome::Success,
+        detail: serde_json::json!({"classes": classes.len(), "grades": grades.len()}),
+        client_ip: None,
+    };
+    append(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+fn entry_row(r: &SqliteRow) -> Result<CatalogEntry> {
+    Ok(CatalogEntry {
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        org_id: r.try_get("org_id")?,
+        level: r
+            .try_get::<Option<&str>, _>("level")?
+            .map(parse_enum::<Level>)
+            .transpose()?,
+        state: parse_enum::<EntryState>(r.try_get("state")?)?,
+        version: r.try_get("version")?,
+        published_version: r.try_get("published_version")?,
+        published_on: r
+            .try_get::<Option<&str>, _>("published_on")?
+            .map(date)
+            .transpose()?,
+        content: from_json(r.try_get("content")?, "entry content")?,
+        co_owners: from_json(r.try_get("co_owners")?, "co-owners")?,
+        created_at: parse_time(r.try_get("created_at")?)?,
+        updated_at: parse_time(r.try_get("updated_at")?)?,
+    })
+}
+
+async fn insert_version(
+    conn: &mut SqliteConnection,
+    entry: i64,
+    version: i64,
+    state: EntryState,
+    content: &EntryContent,
+    actor: &str,
+    note: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO catalog_entry_versions (entry_id, version, state, content, actor, note, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(entry)
+    .bind(version)
+    .bind(state.as_str())
+    .bind(json(content))
+    .bind(actor)
+    .bind(note)
+    .bind(fmt_time(Utc::now()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn create_entry(s: &SqliteStore, e: NewEntry, audit: AuditEvent) -> Result<CatalogEntry> {
+    let mut tx = s.write.begin().await?;
+    // 顺序码: the next number within the classification.
+    let prefix = format!("{}/", e.content.classification);
+    let last: Option<String> = sqlx::query_scalar(
+        "SELECT code FROM catalog_entries WHERE substr(code, 1, ?) = ? ORDER BY code DESC LIMIT 1",
+    )
+    .bind(prefix.chars().count() as i64)
+    .bind(&prefix)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let next = last
+        .and_then(|c| c.rsplit('/').next().and_then(|n| n.parse::<u32>().ok()))
+        .unwrap_or(0)
+        + 1;
+    let code = format!("{prefix}{next:06}");
+    let now = fmt_time(Utc::now());
+    let c = &e.content;
+    let row = sqlx::query(
+        "INSERT INTO catalog_entries (code, org_id, level, state, version, name, classification, grade,
+            share_type, open_attribute, update_frequency, search_text, content, co_owners, created_at, updated_at)
+         VALUES (?, ?, ?, 'draft', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+    )
+    .bind(&code)
+    .bind(e.org_id)
+    .bind(e.level.map(|l| l.as_str()))
+    .bind(&c.name)
+    .bind(&c.classification)
+    .bind(&c.grade)
+    .bind(c.share_type.as_str())
+    .bind(c.open_attribute.as_str())
+    .bind(c.update_frequency.as_str())
+    .bind(c.search_text())
+    .bind(json(c))
+    .bind(json(&e.co_owners))
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let entry = entry_row(&row)?;
+    insert_version(
+        &mut tx,
+        entry.id,
+        1,
+        EntryState::Draft,
+        c,
+        &e.actor,
+        "created",
+    )
+    .await?;
+    let mut audit = audit;
+    audit.target = format!("catalog_entry:{}", entry.id);
+    append(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+pub async fn get_entry(s: &SqliteStore, id: i64) -> Result<CatalogEntry> {
+    let row = sqlx::query("SELECT * FROM catalog_entries WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&s.read)
+        .await?;
+    row.as_ref()
+        .map(entry_row)
+        .unwrap_or(Err(StoreError::NotFound))
+}
+
+/// LIKE pattern matching `term` literally anywhere.
+fn contains_pattern(term: &str) -> String {
+    let escaped = term
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{}%", escaped.to_lowercase())
+}
+
+pub async fn list_entries(s: &SqliteStore, f: &EntryFilter) -> Result<Vec<CatalogEntry>> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM catalog_entries WHERE 1 = 1");
+    for t in &f.terms {
+        q.push(" AND search_text LIKE ")
+            .push_bind(contains_pattern(t))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(orgs) = &f.org_ids {
+        if orgs.is_empty() {
+            return Ok(vec![]);
+        }
+        q.push(" AND org_id IN (");
+        let mut sep = q.separated(", ");
+        for o in orgs {
+            sep.push_bind(*o);
+        }
+        q.push(")");
+    }
+    if let Some(v) = f.level {
+        q.push(" AND level = ").push_bind(v.as_str());
+    }
+    if let Some(v) = &f.classification {
+        q.push(" AND substr(classification, 1, ")
+            .push_bind(v.chars().count() as i64)
+            .push(") = ")
+            .push_bind(v);
+    }
+    if let Some(v) = &f.grade {
+        q.push(" AND grade = ").push_bind(v);
+    }
+    if let Some(v) = f.share_type {
+        q.push(" AND share_type = ").push_bind(v.as_str());
+    }
+    if let Some(v) = f.open_attribute {
+        q.push(" AND open_attribute = ").push_bind(v.as_str());
+    }
+    if let Some(v) = f.frequency {
+        q.push(" AND update_frequency = ").push_bind(v.as_str());
+    }
+    if let Some(v) = f.state {
+        q.push(" AND state = ").push_bind(v.as_str());
+    }
+    if f.published_only {
+        q.push(" AND published_version IS NOT NULL AND state <> 'delisted'");
+    }
+    if let Some(v) = f.before_id {
+        q.push(" AND id < ").push_bind(v);
+    }
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit as i64);
+    let rows = q.build().fetch_all(&s.read).await?;
+    rows.iter().map(entry_row).collect()
+}
+
+pub async fn entry_versions(s: &SqliteStore, id: i64) -> Result<Vec<EntryVersion>> {
+    let rows =
+        sqlx::query("SELECT * FROM catalog_entry_versions WHERE entry_id = ? ORDER BY version")
+            .bind(id)
+            .fetch_all(&s.read)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EntryVersion {
+                version: r.try_get("version")?,
+                state: parse_enum::<EntryState>(r.try_get("state")?)?,
+                content: from_json(r.try_get("content")?, "version content")?,
+                actor: r.try_get("actor")?,
+                note: r.try_get("note")?,
+                created_at: parse_time(r.try_get("created_at")?)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_case(conn: &mut SqliteConnection, c: &NewCase, actor: &str) -> Result<Case> {
+    let row = sqlx::query(
+        "INSERT INTO cases (kind, subject, requester_org, responder_org, state, opened_on, due_on, basis)
+         VALUES (?, ?, ?, ?, 'open', ?, ?, ?) RETURNING *",
+    )
+    .bind(c.kind.as_str())
+    .bind(&c.subject)
+    .bind(c.requester_org)
+    .bind(c.responder_org)
+    .bind(c.opened_on.to_string())
+    .bind(c.due_on.to_string())
+    .bind(&c.basis)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let case = case_row(&row)?;
+    case_event(conn, case.id, actor, "open", "").await?;
+    Ok(case)
+}
+
+async fn case_event(
+    conn: &mut SqliteConnection,
+    case: i64,
+    actor: &str,
+    action: &str,
+    reason: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO case_events (case_id, at, actor, action, reason) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(case)
+    .bind(fmt_time(Utc::now()))
+    .bind(actor)
+    .bind(action)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn case_row(r: &SqliteRow) -> Result<Case> {
+    Ok(Case {
+        id: r.try_get("id")?,
+        kind: parse_enum::<CaseKind>(r.try_get("kind")?)?,
+        subject: r.try_get("subject")?,
+        requester_org: r.try_get("requester_org")?,
+        responder_org: r.try_get("responder_org")?,
+        state: parse_enum::<CaseState>(r.try_get("state")?)?,
+        opened_on: date(r.try_get("opened_on")?)?,
+        due_on: date(r.try_get("due_on")?)?,
+        closed_at: r
+            .try_get::<Option<&str>, _>("closed_at")?
+            .map(parse_time)
+            .transpose()?,
+        outcome: r.try_get("outcome")?,
+        basis: r.try_get("basis")?,
+    })
+}
+
+pub async fn change_entry(
+    s: &SqliteStore,
+    c: EntryChange,
+    audit: AuditEvent,
+) -> Result<CatalogEntry> {
+    let mut tx = s.write.begin().await?;
+    let row = sqlx::query("SELECT * FROM catalog_entries WHERE id = ?")
+        .bind(c.entry_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let current = entry_row(&row)?;
+    if current.state != c.expect_state {
+        return Err(StoreError::Conflict {
+            what: format!("state (now {})", current.state.as_str()),
+        });
+    }
+    let content = c.new_content.as_ref().unwrap_or(&current.content);
+    let version = if c.new_content.is_some() {
+        current.version + 1
+    } else {
+        current.version
+    };
+    let now = fmt_time(Utc::now());
+    let mut q = QueryBuilder::<Sqlite>::new("UPDATE catalog_entries SET state = ");
+    q.push_bind(c.new_state.as_str())
+        .push(", version = ")
+        .push_bind(version)
+        .push(", name = ")
+        .push_bind(&content.name)
+        .push(", classification = ")
+        .push_bind(&content.classification)
+        .push(", grade = ")
+        .push_bind(&content.grade)
+        .push(", share_type = ")
+        .push_bind(content.share_type.as_str())
+        .push(", open_attribute = ")
+        .push_bind(content.open_attribute.as_str())
+        .push(", update_frequency = ")
+        .push_bind(content.update_frequency.as_str())
+        .push(", search_text = ")
+        .push_bind(content.search_text())
+        .push(", content = ")
+        .push_bind(json(content))
+        .push(", updated_at = ")
+        .push_bind(&now);
+    if let Some(day) = c.publish_on {
+        q.push(", published_version = ")
+            .push_bind(version)
+            .push(", published_on = ")
+            .push_bind(day.to_string());
+    }
+    q.push(" WHERE id = ")
+        .push_bind(c.entry_id)
+        .push(" RETURNING *");
+    let row = q.build().fetch_one(&mut *tx).await.map_err(db_err)?;
+    if c.new_content.is_some() {
+        insert_version(
+            &mut tx,
+            c.entry_id,
+            version,
+            c.new_state,
+            content,
+            &c.actor,
+            &c.note,
+        )
+        .await?;
+    } else {
+        sqlx::query("UPDATE catalog_entry_versions SET state = ?, note = CASE WHEN ? = '' THEN note ELSE ? END WHERE entry_id = ? AND version = ?")
+            .bind(c.new_state.as_str())
+            .bind(&c.note)
+            .bind(&c.note)
+            .bind(c.entry_id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let subject = format!("catalog_entry:{}", c.entry_id);
+    for (kind, outcome) in &c.close_cases {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM cases WHERE subject = ? AND kind = ? AND state = 'open'",
+        )
+        .bind(&subject)
+        .bind(kind.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        for id in ids {
+            sqlx::query(
+                "UPDATE cases SET state = 'closed', closed_at = ?, outcome = ? WHERE id = ?",
+            )
+            .bind(&now)
+            .bind(outcome)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            case_event(&mut tx, id, &c.actor, outcome, &c.note).await?;
+        }
+    }
+    if let Some(nc) = &c.open_case {
+        insert_case(&mut tx, nc, &c.actor).await?;
+    }
+    append(&mut tx, &audit).await?;
+    tx.commit().await?;
+    entry_row(&row)
+}
+
+pub async fn set_co_owners(
+    s: &SqliteStore,
+    id: i64,
+    orgs: &[i64],
+    audit: AuditEvent,
+) -> Result<()> {
+    let mut tx = s.write.begin().await?;
+    let r = sqlx::query("UPDATE catalog_entries SET co_owners = ? WHERE id = ?")
+        .bind(json(&orgs))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    append(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn add_consent(
+    s: &SqliteStore,
+    id: i64,
+    version: i64,
+    org: i64,
+    actor: &str,
+    audit: AuditEvent,
+) -> Result<()> {
+    let mut tx = s.write.begin().await?;
+    sqlx::query(
+        "INSERT INTO catalog_consents (entry_id, version, org_id, actor, at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(org)
+    .bind(actor)
+    .bind(fmt_time(Utc::now()))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    append(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn consents(s: &SqliteStore, id: i64, version: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT org_id FROM catalog_consents WHERE entry_id = ? AND version = ? ORDER BY org_id",
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_all(&s.read)
+    .await?)
+}
+
+pub async fn list_cases(s: &SqliteStore, f: &CaseFilter) -> Result<Vec<Case>> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM cases WHERE 1 = 1");
+    if let Some(orgs) = &f.responder_orgs {
+        if orgs.is_empty() {
+            return Ok(vec![]);
+        }
+        q.push(" AND responder_org IN (");
+        let mut sep = q.separated(", ");
+        for o in orgs {
+            sep.push_bind(*o);
+        }
+        q.push(")");
+    }
+    if let Some(v) = f.requester_org {
+        q.push(" AND requester_org = ").push_bind(v);
+    }
+    if let Some(v) = f.kind {
+        q.push(" AND kind = ").push_bind(v.as_str());
+    }
+    if let Some(v) = f.state {
+        q.push(" AND state = ").push_bind(v.as_str());
+    }
+    if let Some(v) = &f.subject {
+        q.push(" AND subject = ").push_bind(v);
+    }
+    q.push(" ORDER BY due_on, id LIMIT ")
+        .push_bind(f.limit.max(1) as i64);
+    let rows = q.build().fetch_all(&s.read).await?;
+    rows.iter().map(case_row).collect()
+}
+
+pub async fn case_events(s: &SqliteStore, case_id: i64) -> Result<Vec<CaseEvent>> {
+    let rows = sqlx::query(
+        "SELECT at, actor, action, reason FROM case_events WHERE case_id = ? ORDER BY id",
+    )
+    .bind(case_id)
+    .fetch_all(&s.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CaseEvent {
+                at: parse_time(r.try_get("at")?)?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect()
+}
+
+fn item_row(r: &SqliteRow) -> Result<DataItemSource> {
+    Ok(DataItemSource {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        source_org: r.try_get("source_org")?,
+        basis: r.try_get("basis")?,
+        created_at: parse_time(r.try_get("created_at")?)?,
+    })
+}
+
+pub async fn create_data_item(
+    s: &SqliteStore,
+    name: &str,
+    source_org: i64,
+    basis: &str,
+    audit: AuditEvent,
+) -> Result<DataItemSource> {
+    let mut tx = s.write.begin().await?;
+    let row = sqlx::query("INSERT INTO data_items (name, source_org, basis, created_at) VALUES (?, ?, ?, ?) RETURNING *")
+        .bind(name)
+        .bind(source_org)
+        .bind(basis)
+        .bind(fmt_time(Utc::now()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    append(&mut tx, &audit).await?;
+    tx.commit().await?;
+    item_row(&row)
+}
+
+pub async fn get_data_item(s: &SqliteStore, name: &str) -> Result<Option<DataItemSource>> {
+    let row = sqlx::query("SELECT * FROM data_items WHERE name = ?")
+        .bind(name)
+        .fetch_optional(&s.read)
+        .await?;
+    row.as_ref().map(item_row).transpose()
+}
+
+pub async fn find_data_items(
+    s: &SqliteStore,
+    term: &str,
+    limit: u32,
+) -> Result<Vec<DataItemSource>> {
+    let rows = sqlx::query(
+        "SELECT * FROM data_items WHERE lower(name) LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
+    )
+    .bind(contains_pattern(term))
+    .bind(limit as i64)
+    .fetch_all(&s.read)
+    .await?;
+    rows.iter().map(item_row).collect()
+}
+
+pub async fn list_data_items(
+    s: &SqliteStore,
+    source_org: Option<i64>,
+) -> Result<Vec<DataItemSource>> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM data_items");
+    if let Some(o) = source_org {
+        q.push(" WHERE source_org = ").push_bind(o);
+    }
+    q.push(" ORDER BY name");
+    let rows = q.build().fetch_all(&s.read).await?;
+    rows.iter().map(item_row).collect()
+}

@@ -125,3 +125,46 @@ test('the organisation tree lists the city, its counties and their data authorit
   }
   await context.close();
 });
+
+test('catalogue: an agency drafts and submits, the authority approves from its queue', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, 'qy-rsj');
+  await page.click('a[href="/catalog"]');
+  await page.click('#new-entry');
+  await page.fill('#name', '技能人才评价信息');
+  await page.fill('#summary', '全市职业技能等级认定结果');
+  await page.selectOption('#classification', '201');
+  await page.selectOption('#grade', 'L3');
+  await page.fill('#items', '公民身份号码|string|是\n姓名|string|是\n证书编号|string|否');
+  await page.selectOption('#share_type', 'conditional');
+  await page.fill('#share_conditions', '用于人才补贴审核');
+  await page.fill('#share_basis', '《职业技能等级认定管理办法》');
+  await page.selectOption('#open_attribute', 'none');
+  await page.fill('#open_grounds', '涉及个人信息');
+  await page.click('#save-entry');
+  await page.waitForSelector('#entry-state');
+  assert.match(await page.textContent('#entry-state'), /编制中/);
+  await page.click('#submit-entry');
+  await page.waitForSelector('#review-due');
+  const due = (await page.textContent('#review-due')).trim();
+  assert.match(due, /^\d{4}-\d{2}-\d{2}$/);
+  const entryUrl = page.url();
+  await page.screenshot({ path: path.join(shots, 'entry-submitted.png'), fullPage: true });
+  await ctx.close();
+
+  const ctx2 = await browser.newContext();
+  const p2 = await ctx2.newPage();
+  await signIn(p2, 'qy-sjj');
+  await p2.click('a[href="/catalog/review"]');
+  await p2.waitForSelector('#review-queue');
+  assert.match(await p2.textContent('#review-queue'), /技能人才评价信息/);
+  await p2.click('#review-queue >> text=技能人才评价信息');
+  await p2.waitForSelector('#approve-entry');
+  assert.equal(p2.url(), entryUrl);
+  await p2.click('#approve-entry');
+  await p2.waitForSelector('#entry-state');
+  assert.match(await p2.textContent('#entry-state'), /已发布/);
+  await p2.screenshot({ path: path.join(shots, 'entry-published.png'), fullPage: true });
+  await ctx2.close();
+});

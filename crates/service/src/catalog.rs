@@ -921,16 +921,49 @@ impl App {
 
     /// Open cases the caller's organisations must answer, soonest due first.
     pub async fn pending_cases(&self, p: &Principal) -> Result<Vec<CaseView>> {
-        let orgs: BTreeSet<i64> = p.roles.iter().map(|g| g.org_id).chain(p.org_id()).collect();
-        let cases = self
-            .store
-            .list_cases(&CaseFilter {
-                responder_orgs: Some(orgs.into_iter().collect()),
-                state: Some(CaseState::Open),
-                limit: 200,
-                ..Default::default()
-            })
-            .await?;
+        self.open_cases(p, true).await
+    }
+
+    /// Open cases the caller's organisations asked of others, soonest due first.
+    pub async fn outgoing_cases(&self, p: &Principal) -> Result<Vec<CaseView>> {
+        self.open_cases(p, false).await
+    }
+
+    async fn open_cases(&self, p: &Principal, answering: bool) -> Result<Vec<CaseView>> {
+        let orgs: Vec<i64> = p
+            .roles
+            .iter()
+            .map(|g| g.org_id)
+            .chain(p.org_id())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut cases = Vec::new();
+        if answering {
+            cases = self
+                .store
+                .list_cases(&CaseFilter {
+                    responder_orgs: Some(orgs),
+                    state: Some(CaseState::Open),
+                    limit: 200,
+                    ..Default::default()
+                })
+                .await?;
+        } else {
+            for org in orgs {
+                cases.extend(
+                    self.store
+                        .list_cases(&CaseFilter {
+                            requester_org: Some(org),
+                            state: Some(CaseState::Open),
+                            limit: 200,
+                            ..Default::default()
+                        })
+                        .await?,
+                );
+            }
+            cases.sort_by_key(|c| (c.due_on, c.id));
+        }
         let cal = self.calendar();
         let today = today_cst();
         Ok(cases

@@ -175,6 +175,7 @@ pub const DEMO_USERS: &[DemoUser] = &[
 pub struct Seeded {
     pub orgs: usize,
     pub users: usize,
+    pub entries: usize,
 }
 
 impl App {
@@ -186,8 +187,15 @@ impl App {
         self.create_org(p, req).await
     }
 
-    /// Seeds the demo world; safe to run again.
+    /// Seeds the whole demo: the world, then each area's demo data; safe to run again.
     pub async fn seed_demo(&self) -> Result<Seeded> {
+        let mut s = self.seed_demo_world().await?;
+        s.entries = self.seed_demo_catalog().await?;
+        Ok(s)
+    }
+
+    /// Seeds the demo organisations and accounts only; safe to run again.
+    pub async fn seed_demo_world(&self) -> Result<Seeded> {
         let p = Principal::system();
         let mut s = Seeded::default();
         let org = |code: &str, name: &str, kind: OrgKind, parent: Option<i64>| CreateOrg {

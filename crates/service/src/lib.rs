@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod collection;
 pub mod demo;
+mod demo_catalog;
 pub mod error;
 pub mod orgs;
 pub mod policy;

@@ -140,7 +140,12 @@ async fn serve_creates_no_accounts_and_demo_seeding_twice_duplicates_nothing() {
         "city, authority, 20+ agencies, 8 counties and their authorities"
     );
     assert_eq!(first.users, 11);
+    assert!(
+        first.entries >= 60,
+        "{} demo catalogue entries",
+        first.entries
+    );
     let again = t.app.seed_demo().await.unwrap();
-    assert_eq!((again.orgs, again.users), (0, 0));
+    assert_eq!((again.orgs, again.users, again.entries), (0, 0, 0));
     assert_eq!(t.app.store.list_users(None).await.unwrap().len(), 11);
 }

@@ -633,3 +633,58 @@ async fn a_second_source_for_a_data_item_is_refused_naming_the_owner() {
         .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_demo_catalogue_has_every_state_and_overdue_reviews() {
+    let t = TestApp::full_demo().await;
+    let admin = t.login("admin").await;
+    let mut states = std::collections::BTreeMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/catalog/entries?limit=200&cursor={c}"),
+            None => "/api/v1/catalog/entries?limit=200".into(),
+        };
+        let (_, page) = t.get(&path, &admin).await;
+        for e in page["items"].as_array().unwrap() {
+            *states
+                .entry(e["state"].as_str().unwrap().to_string())
+                .or_insert(0) += 1;
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert!(states.values().sum::<i32>() >= 60, "{states:?}");
+    for s in ["draft", "submitted", "returned", "published", "delisted"] {
+        assert!(
+            states.get(s).copied().unwrap_or(0) > 0,
+            "no {s} entry: {states:?}"
+        );
+    }
+    let sjj = t.login("qy-sjj").await;
+    let (_, queue) = t.get("/api/v1/catalog/review-queue", &sjj).await;
+    let items = queue["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|i| i["case"]["deadline"]["overdue"] == true),
+        "some reviews are overdue"
+    );
+    assert!(
+        items
+            .iter()
+            .any(|i| i["case"]["deadline"]["overdue"] == false)
+    );
+    // 人口 finds the population entries in the published catalogue.
+    let mzj = t.login("qy-mzj").await;
+    let (_, found) = t.get("/api/v1/catalog/entries?q=人口", &mzj).await;
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "人口基础信息")
+    );
+}

@@ -20,8 +20,15 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// The platform with the demo world seeded.
+    /// The platform with the demo organisations and accounts seeded.
     pub async fn demo() -> TestApp {
+        let t = Self::empty().await;
+        t.app.seed_demo_world().await.expect("demo seeds");
+        t
+    }
+
+    /// The platform with the whole demo seeded, every area's demo data included.
+    pub async fn full_demo() -> TestApp {
         let t = Self::empty().await;
         t.app.seed_demo().await.expect("demo seeds");
         t

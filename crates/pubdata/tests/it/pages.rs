@@ -302,3 +302,136 @@ async fn an_admin_renames_an_org_on_its_page_and_others_only_view_it() {
         "清远市统计局（普查中心）"
     );
 }
+
+#[tokio::test]
+async fn an_agency_drafts_on_the_editor_with_rules_shown_and_the_authority_approves_on_the_page() {
+    let t = TestApp::demo().await;
+    let c = sign_in(&t, "qy-mzj").await;
+    let (status, html) = page(&t, &c, "/catalog/new").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("有条件共享须写明条件和依据"),
+        "rules explained inline"
+    );
+    let csrf = hidden(&html, "csrf");
+    let form = |share_basis: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "婚姻登记信息".to_string()),
+            ("summary", "全市婚姻登记记录".to_string()),
+            ("classification", "206".to_string()),
+            ("grade", "L3".to_string()),
+            ("data_form", "database".to_string()),
+            (
+                "items",
+                "公民身份号码|string|是\n登记日期|date|否".to_string(),
+            ),
+            ("share_type", "conditional".to_string()),
+            ("share_conditions", "用于婚姻状况核验".to_string()),
+            ("share_basis", share_basis.to_string()),
+            ("share_scope", "全市".to_string()),
+            ("share_modes", "api".to_string()),
+            ("share_modes", "file".to_string()),
+            ("open_attribute", "none".to_string()),
+            ("open_conditions", String::new()),
+            ("open_grounds", "涉及个人信息".to_string()),
+            ("update_frequency", "daily".to_string()),
+            ("keywords", "婚姻，登记".to_string()),
+        ]
+    };
+    // A conditional share without a basis is refused with the field named.
+    let r = c
+        .post(t.url("/catalog/new"))
+        .form(&form(""))
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"field-errors\"") && html.contains("share_basis"),
+        "{html}"
+    );
+    let r = c
+        .post(t.url("/catalog/new"))
+        .form(&form("《婚姻登记条例》"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let (_, html) = page(&t, &c, &location).await;
+    assert!(
+        html.contains("婚姻登记信息") && html.contains("编制中") && html.contains("接口、文件")
+    );
+    let r = c
+        .post(t.url(&format!("{location}/submit")))
+        .form(&[("csrf", hidden(&html, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&t, &c, &location).await;
+    assert!(html.contains("id=\"review-due\""), "the due date is shown");
+
+    // The dashboard of the agency shows the outgoing review; the authority's shows it pending.
+    let (_, home) = page(&t, &c, "/").await;
+    assert!(home.contains("id=\"outgoing-list\"") && home.contains("婚姻登记信息"));
+    let a = sign_in(&t, "qy-sjj").await;
+    let (_, home) = page(&t, &a, "/").await;
+    assert!(home.contains("id=\"pending-list\"") && home.contains("目录审核"));
+    let (_, queue) = page(&t, &a, "/catalog/review").await;
+    assert!(queue.contains("婚姻登记信息"));
+    let (_, html) = page(&t, &a, &location).await;
+    let r = a
+        .post(t.url(&format!("{location}/review")))
+        .form(&[
+            ("csrf", hidden(&html, "csrf").as_str()),
+            ("decision", "approve"),
+            ("reason", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&t, &a, &location).await;
+    assert!(html.contains("已发布"));
+
+    // The published entry is found by search on the catalogue page.
+    let other = sign_in(&t, "qy-gaj").await;
+    let (_, html) = page(&t, &other, "/catalog?q=婚姻").await;
+    assert!(html.contains("婚姻登记信息"));
+}
+
+#[tokio::test]
+async fn the_collection_page_refuses_a_second_source_naming_the_owner() {
+    let t = TestApp::demo().await;
+    let gaj = sign_in(&t, "qy-gaj").await;
+    let (_, html) = page(&t, &gaj, "/collection").await;
+    let r = gaj
+        .post(t.url("/collection"))
+        .form(&[
+            ("csrf", hidden(&html, "csrf").as_str()),
+            ("data_item", "公民身份号码"),
+            ("basis", "《居民身份证法》"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("已保存"));
+    let mzj = sign_in(&t, "qy-mzj").await;
+    let (_, html) = page(&t, &mzj, "/collection").await;
+    let r = mzj
+        .post(t.url("/collection"))
+        .form(&[
+            ("csrf", hidden(&html, "csrf").as_str()),
+            ("data_item", "公民身份号码"),
+            ("basis", "婚姻登记"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("清远市公安局"), "names the owner");
+    let (_, html) = page(&t, &mzj, "/collection?q=身份").await;
+    assert!(html.contains("id=\"item-results\"") && html.contains("清远市公安局"));
+}

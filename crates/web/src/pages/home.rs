@@ -41,7 +41,10 @@ pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: La
         .as_ref()
         .and_then(|o| o.level)
         .map(|l| if lang.code() == "en" { l.en() } else { l.zh() });
+    let (pending, outgoing) = super::catalog::dashboard_cases(&s, &p, lang).await;
     let ctx = context! {
+        pending => pending,
+        outgoing => outgoing,
         org => p.org.clone(),
         level_name => level_name,
         roles => roles,

@@ -21,6 +21,7 @@ use crate::extract::{Lang, SESSION_COOKIE, client_ip};
 
 mod admin;
 mod calendar;
+mod catalog;
 mod home;
 pub mod i18n;
 mod login;
@@ -67,6 +68,17 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../../templates/audit.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("catalog.html", include_str!("../../templates/catalog.html")),
+    ("entry.html", include_str!("../../templates/entry.html")),
+    (
+        "entry_form.html",
+        include_str!("../../templates/entry_form.html"),
+    ),
+    ("review.html", include_str!("../../templates/review.html")),
+    (
+        "collection.html",
+        include_str!("../../templates/collection.html"),
+    ),
 ];
 
 impl Templates {
@@ -150,6 +162,8 @@ pub async fn nav(s: &AppState, p: &Principal) -> Value {
         tokens => s.app.can(p, Action::ManageTokens(org)).await,
         calendar => s.app.can(p, Action::ManageCalendar).await,
         audit => s.app.can(p, Action::ReadAudit).await,
+        review => catalog::reviews_anything(s, p).await,
+        draft => s.app.can(p, Action::EditCatalog(org)).await,
     }
 }
 
@@ -239,6 +253,26 @@ pub fn router() -> Router<AppState> {
         .route("/calendar", get(calendar::page))
         .route("/calendar/years", post(calendar::put_year))
         .route("/audit", get(calendar::audit_page))
+        .route("/catalog", get(catalog::browse))
+        .route("/catalog/new", get(catalog::new_page).post(catalog::create))
+        .route("/catalog/review", get(catalog::review_page))
+        .route("/catalog/entries/{id}", get(catalog::entry_page))
+        .route(
+            "/catalog/entries/{id}/edit",
+            get(catalog::edit_page).post(catalog::edit),
+        )
+        .route("/catalog/entries/{id}/submit", post(catalog::submit))
+        .route("/catalog/entries/{id}/consent", post(catalog::consent))
+        .route("/catalog/entries/{id}/review", post(catalog::review))
+        .route("/catalog/entries/{id}/delist", post(catalog::delist))
+        .route(
+            "/catalog/entries/{id}/update-obligation",
+            post(catalog::obligation),
+        )
+        .route(
+            "/collection",
+            get(catalog::collection_page).post(catalog::declare),
+        )
 }
 
 #[cfg(test)]

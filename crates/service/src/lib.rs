@@ -17,6 +17,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod catalog;
+pub mod catalog_export;
 pub mod collection;
 pub mod demo;
 mod demo_catalog;

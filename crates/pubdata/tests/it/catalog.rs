@@ -688,3 +688,79 @@ async fn the_demo_catalogue_has_every_state_and_overdue_reviews() {
             .any(|e| e["name"] == "人口基础信息")
     );
 }
+
+#[tokio::test]
+async fn the_published_catalogue_exports_as_a_spreadsheet_and_as_dcat_json_ld() {
+    use calamine::{Reader, Xlsx};
+    let t = TestApp::full_demo().await;
+    let mzj = t.login("qy-mzj").await;
+    let r = t
+        .call(Method::GET, "/api/v1/catalog/export.xlsx", Some(&mzj), None)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let bytes = r.bytes().await.unwrap();
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    assert_eq!(wb.sheet_names(), ["目录", "信息项"]);
+    let sheet = wb.worksheet_range("目录").unwrap();
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        &header[..4],
+        ["序号", "信息资源分类", "信息资源名称", "信息资源代码"]
+    );
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .skip(1)
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert!(rows.len() >= 30, "{} published entries", rows.len());
+    assert!(
+        rows.iter().all(|r| r[18] == "已发布"),
+        "only the published catalogue"
+    );
+    let population = rows
+        .iter()
+        .find(|r| r[2] == "人口基础信息")
+        .expect("人口基础信息 exported");
+    assert_eq!(population[4], "清远市公安局");
+    assert!(population[7].contains("公民身份号码"));
+
+    let (status, doc) = t.get("/api/v1/catalog/dcat.jsonld?q=人口", &mzj).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["@type"], "dcat:Catalog");
+    assert_eq!(doc["@context"]["dcat"], "http://www.w3.org/ns/dcat#");
+    let ds = doc["dcat:dataset"].as_array().unwrap();
+    assert!(!ds.is_empty());
+    let p = ds
+        .iter()
+        .find(|d| d["dct:title"]["@value"] == "人口基础信息")
+        .unwrap();
+    assert_eq!(p["@type"], "dcat:Dataset");
+    assert_eq!(
+        p["dct:accrualPeriodicity"],
+        "http://publications.europa.eu/resource/authority/frequency/DAILY"
+    );
+    assert_eq!(p["pubdata:shareType"], "conditional");
+    assert_eq!(
+        p["dct:accessRights"],
+        "http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC"
+    );
+    assert!(
+        p["pubdata:dataItems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["pubdata:name"] == "公民身份号码")
+    );
+}

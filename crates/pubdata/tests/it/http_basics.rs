@@ -89,6 +89,8 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/data-items", "get"),
         ("/api/v1/collection-items", "get"),
         ("/api/v1/collection-items", "post"),
+        ("/api/v1/catalog/export.xlsx", "get"),
+        ("/api/v1/catalog/dcat.jsonld", "get"),
     ];
     for (path, method) in expected {
         assert!(

@@ -454,3 +454,67 @@ pub async fn collection_items(
         items: s.app.collection_list(&p, q.org).await?,
     }))
 }
+
+fn export_filter(q: &EntryQuery) -> Result<EntryFilter, ApiError> {
+    let mut f = q.to_filter()?;
+    f.before_id = None;
+    Ok(f)
+}
+
+/// The published catalogue as a spreadsheet (sheets 目录 and 信息项), with
+/// the same filters as the search.
+#[utoipa::path(get, path = "/api/v1/catalog/export.xlsx", tag = "catalog",
+    security(("bearer" = []), ("session" = [])), params(EntryQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 400, body = Problem)))]
+pub async fn export_xlsx(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiQuery(q): ApiQuery<EntryQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let bytes = s.app.export_catalog_xlsx(&p, export_filter(&q)?).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"catalog.xlsx\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The published catalogue as DCAT (JSON-LD, DCAT-AP style).
+#[utoipa::path(get, path = "/api/v1/catalog/dcat.jsonld", tag = "catalog",
+    security(("bearer" = []), ("session" = [])), params(EntryQuery),
+    responses((status = 200, content_type = "application/ld+json", body = Object), (status = 400, body = Problem)))]
+pub async fn export_dcat(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    headers: axum::http::HeaderMap,
+    ApiQuery(q): ApiQuery<EntryQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let doc = s
+        .app
+        .export_catalog_dcat(&p, export_filter(&q)?, &format!("http://{host}"))
+        .await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/ld+json")],
+        Json(doc),
+    )
+        .into_response())
+}

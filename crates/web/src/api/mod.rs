@@ -71,6 +71,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar::put_year))
         .routes(routes!(audit::list_audit))
         .routes(routes!(catalog::classifications))
+        .routes(routes!(catalog::export_xlsx))
+        .routes(routes!(catalog::export_dcat))
         .routes(routes!(catalog::put_classification))
         .routes(routes!(catalog::grades))
         .routes(routes!(catalog::put_grade))

@@ -85,6 +85,17 @@ pub async fn dashboard_cases(s: &AppState, p: &Principal, lang: Lang) -> (Vec<Va
     (pending, outgoing)
 }
 
+/// A case outcome as people read it.
+fn outcome_name(lang: Lang, o: &str) -> &'static str {
+    match o {
+        "approved" => zh_en(lang, "审核通过", "approved"),
+        "returned" => zh_en(lang, "退回", "returned"),
+        "submitted" => zh_en(lang, "已提交更新", "update submitted"),
+        "delisted" => zh_en(lang, "已下架", "delisted"),
+        _ => zh_en(lang, "已办结", "closed"),
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct CatalogQuery {
     q: Option<String>,
@@ -190,7 +201,22 @@ pub async fn browse(
         .map(|(depth, o)| context! { id => o.id, name => o.name.clone(), depth => depth })
         .collect();
     let classes = s.app.classifications(&p).await.unwrap_or_default();
+    let mut export_query = String::new();
+    for (k, v) in [
+        ("q", &q.q),
+        ("org", &q.org),
+        ("classification", &q.classification),
+        ("share_type", &q.share_type),
+        ("open_attribute", &q.open_attribute),
+        ("frequency", &q.frequency),
+    ] {
+        if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+            export_query.push(if export_query.is_empty() { '?' } else { '&' });
+            export_query.push_str(&format!("{k}={}", urlencode(v)));
+        }
+    }
     let ctx = context! {
+        export_query => export_query,
         entries => rows, next_url => next_url, orgs => orgs, classes => classes,
         q => context! { q => q.q.clone(), org => q.org.as_deref().and_then(|o| o.parse::<i64>().ok()), classification => q.classification.clone(),
                         share_type => q.share_type.clone(), open_attribute => q.open_attribute.clone(), frequency => q.frequency.clone(), state => q.state.clone() },
@@ -271,7 +297,7 @@ async fn render_entry(
                 kind => zh_en(lang, c.case.kind.zh(), c.case.kind.en()),
                 state => zh_en(lang, c.case.state.zh(), c.case.state.en()),
                 due => c.case.due_on.to_string(), left => d.and_then(|d| d.working_days_left),
-                overdue => d.is_some_and(|d| d.overdue), outcome => c.case.outcome.clone(), basis => c.case.basis.clone(),
+                overdue => d.is_some_and(|d| d.overdue), outcome => c.case.outcome.as_deref().map(|o| outcome_name(lang, o)), basis => c.case.basis.clone(),
             }
         })
         .collect();

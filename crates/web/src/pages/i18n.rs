@@ -242,6 +242,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "No entries match.",
     ),
     ("cat.more", "下一页", "Next page"),
+    (
+        "cat.export",
+        "导出已发布目录",
+        "Export the published catalogue",
+    ),
+    ("cat.created", "编制", "Created"),
     ("review.title", "目录审核队列", "Catalogue review queue"),
     ("review.empty", "暂无待审核目录。", "Nothing to review."),
     (

@@ -975,6 +975,13 @@ impl App {
             .collect())
     }
 
+    /// The deadline sweep: records every open case that passed its due date
+    /// (once each), so overdue cases reach supervision without anyone
+    /// opening them. Runs periodically in `serve`.
+    pub async fn sweep_deadlines(&self) -> Result<Vec<Case>> {
+        Ok(self.store.mark_overdue(today_cst()).await?)
+    }
+
     /// The authority's review queue: open catalogue reviews it must answer.
     pub async fn review_queue(&self, p: &Principal) -> Result<Vec<(CaseView, CatalogEntry)>> {
         let tree = self.org_tree().await?;

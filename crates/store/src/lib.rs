@@ -247,6 +247,8 @@ pub struct Case {
     pub outcome: Option<String>,
     /// The legal basis the case rests on.
     pub basis: String,
+    /// When the deadline sweep recorded the case overdue.
+    pub overdue_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -429,6 +431,9 @@ pub trait Store: Send + Sync + 'static {
     async fn open_case(&self, c: NewCase, actor: &str, audit: AuditEvent) -> Result<Case>;
     async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<Case>>;
     async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>>;
+    /// Marks open cases due before `today` overdue, once each, with an audit
+    /// record and a case event per case; returns the cases marked.
+    async fn mark_overdue(&self, today: NaiveDate) -> Result<Vec<Case>>;
 
     // --- collection list (COL-1, COL-2)
     /// Declares `source_org` the source of a data item; `Conflict` when the

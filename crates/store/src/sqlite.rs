@@ -824,6 +824,9 @@ impl Store for SqliteStore {
     async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>> {
         catalog::case_events(self, case_id).await
     }
+    async fn mark_overdue(&self, today: chrono::NaiveDate) -> Result<Vec<Case>> {
+        catalog::mark_overdue(self, today).await
+    }
     async fn create_data_item(
         &self,
         name: &str,

@@ -167,6 +167,23 @@ pub async fn serve(
             }
         }
     });
+    // Deadlines turn overdue by themselves: sweep at start, then every 10 minutes.
+    let sweeper = tokio::spawn({
+        let app = app.clone();
+        async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                match app.sweep_deadlines().await {
+                    Ok(cases) if !cases.is_empty() => {
+                        tracing::info!(count = cases.len(), "cases turned overdue")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
+                }
+            }
+        }
+    });
     let r = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -174,6 +191,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     flusher.abort();
+    sweeper.abort();
     let _ = app.flush_token_uses().await;
     r
 }

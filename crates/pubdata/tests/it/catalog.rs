@@ -471,6 +471,26 @@ async fn a_case_past_its_due_date_is_overdue_by_itself() {
     assert_eq!(queue["items"][0]["case"]["deadline"]["overdue"], true);
     let (_, e) = t.get(&format!("/api/v1/catalog/entries/{id}"), &gaj).await;
     assert_eq!(e["cases"][0]["deadline"]["overdue"], true);
+
+    // The sweep records it once, with an audit record for supervision.
+    let swept = t.app.sweep_deadlines().await.unwrap();
+    assert_eq!(swept.len(), 1);
+    assert!(
+        t.app.sweep_deadlines().await.unwrap().is_empty(),
+        "recorded once"
+    );
+    let records = t
+        .app
+        .store
+        .list_audit(&pubdata_store::AuditFilter {
+            action: Some("case.overdue".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].event.org_id, Some(t.org_id("qy-sjj").await));
 }
 
 #[tokio::test]
@@ -763,4 +783,65 @@ async fn the_published_catalogue_exports_as_a_spreadsheet_and_as_dcat_json_ld() 
             .iter()
             .any(|i| i["pubdata:name"] == "公民身份号码")
     );
+}
+
+#[tokio::test]
+async fn the_city_authority_manages_classification_and_grading_as_data() {
+    let t = TestApp::demo().await;
+    let sjj = t.login("qy-sjj").await;
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v1/catalog/classifications/213",
+            Some(&sjj),
+            Some(json!({"name": "应急管理", "parent": "2"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, tree) = t.get("/api/v1/catalog/classifications", &sjj).await;
+    assert!(
+        tree["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["code"] == "213" && c["parent"] == "2")
+    );
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v1/catalog/classifications/3999",
+            Some(&sjj),
+            Some(json!({"name": "x", "parent": "2"})),
+        )
+        .await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    // A stricter L2: no unconditional sharing any more.
+    let r = t
+        .call(Method::PUT, "/api/v1/catalog/grades/L2", Some(&sjj), Some(json!({"name": "二级（低敏感）", "rank": 2, "allows_unconditional_share": false, "max_open": "conditional"})))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let gaj = t.login("qy-gaj").await;
+    let mut e = crate::catalog::population_entry();
+    e["items"] = json!([{"name": "号牌号码", "data_type": "string", "personal": false}]);
+    e["grade"] = json!("L2");
+    e["share_type"] = json!("unconditional");
+    let r = t
+        .call(Method::POST, "/api/v1/catalog/entries", Some(&gaj), Some(e))
+        .await;
+    let body = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "catalog_rule").await;
+    assert_eq!(body["errors"][0]["field"], "share_type");
+
+    // A county authority and an agency cannot change the city's scheme.
+    for user in ["yd-sjj", "qy-gaj"] {
+        let token = t.login(user).await;
+        let r = t
+            .call(
+                Method::PUT,
+                "/api/v1/catalog/classifications/214",
+                Some(&token),
+                Some(json!({"name": "x", "parent": "2"})),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user}");
+    }
 }

@@ -435,3 +435,37 @@ async fn the_collection_page_refuses_a_second_source_naming_the_owner() {
     let (_, html) = page(&t, &mzj, "/collection?q=身份").await;
     assert!(html.contains("id=\"item-results\"") && html.contains("清远市公安局"));
 }
+
+#[tokio::test]
+async fn not_shared_entries_are_filed_with_the_authority_and_the_scheme_page_is_the_authoritys() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let mut e = crate::catalog::population_entry();
+    e["name"] = serde_json::json!("出入境证件信息");
+    e["share_type"] = serde_json::json!("none");
+    e["share_basis"] = serde_json::json!("《中华人民共和国出境入境管理法》");
+    let (status, _) = t.post("/api/v1/catalog/entries", &gaj, e).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let a = sign_in(&t, "qy-sjj").await;
+    let (_, html) = page(&t, &a, "/catalog/review").await;
+    let filed = &html[html.find("id=\"filed-list\"").unwrap()..];
+    assert!(filed.contains("出入境证件信息") && filed.contains("出境入境管理法"));
+
+    let (_, html) = page(&t, &a, "/catalog/scheme").await;
+    assert!(html.contains("id=\"class-form\""), "{html}");
+    let r = a
+        .post(t.url("/catalog/scheme/classes"))
+        .form(&[
+            ("csrf", hidden(&html, "csrf").as_str()),
+            ("parent", "2"),
+            ("code", "213"),
+            ("name", "应急管理"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("应急管理"));
+    let m = sign_in(&t, "qy-mzj").await;
+    let (_, html) = page(&t, &m, "/catalog/scheme").await;
+    assert!(!html.contains("id=\"class-form\"") && html.contains("应急管理"));
+}

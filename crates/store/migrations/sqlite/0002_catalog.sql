@@ -12,7 +12,8 @@ CREATE TABLE cases (
     due_on          TEXT NOT NULL,          -- China date YYYY-MM-DD
     closed_at       TEXT,
     outcome         TEXT,
-    basis           TEXT NOT NULL DEFAULT ''
+    basis           TEXT NOT NULL DEFAULT '',
+    overdue_at      TEXT                    -- when the deadline sweep found it overdue
 );
 CREATE INDEX cases_responder ON cases(responder_org, state, due_on);
 CREATE INDEX cases_requester ON cases(requester_org, state, due_on);

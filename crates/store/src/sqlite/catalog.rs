@@ -392,7 +392,47 @@ fn case_row(r: &SqliteRow) -> Result<Case> {
             .transpose()?,
         outcome: r.try_get("outcome")?,
         basis: r.try_get("basis")?,
+        overdue_at: r
+            .try_get::<Option<&str>, _>("overdue_at")?
+            .map(parse_time)
+            .transpose()?,
     })
+}
+
+pub async fn mark_overdue(s: &SqliteStore, today: NaiveDate) -> Result<Vec<Case>> {
+    let mut tx = s.write.begin().await?;
+    let now = fmt_time(Utc::now());
+    let rows = sqlx::query(
+        "UPDATE cases SET overdue_at = ? WHERE state = 'open' AND overdue_at IS NULL AND due_on < ? RETURNING *",
+    )
+    .bind(&now)
+    .bind(today.to_string())
+    .fetch_all(&mut *tx)
+    .await?;
+    let cases = rows.iter().map(case_row).collect::<Result<Vec<_>>>()?;
+    for c in &cases {
+        case_event(
+            &mut tx,
+            c.id,
+            "system",
+            "overdue",
+            &format!("due {}", c.due_on),
+        )
+        .await?;
+        let audit = AuditEvent {
+            actor: "system".into(),
+            actor_user_id: None,
+            org_id: Some(c.responder_org),
+            action: "case.overdue".into(),
+            target: format!("case:{}", c.id),
+            outcome: pubdata_domain::audit::Outcome::Failure,
+            detail: serde_json::json!({"kind": c.kind.as_str(), "subject": c.subject, "due_on": c.due_on.to_string()}),
+            client_ip: None,
+        };
+        append(&mut tx, &audit).await?;
+    }
+    tx.commit().await?;
+    Ok(cases)
 }
 
 pub async fn change_entry(

@@ -79,6 +79,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "collection.html",
         include_str!("../../templates/collection.html"),
     ),
+    ("scheme.html", include_str!("../../templates/scheme.html")),
 ];
 
 impl Templates {
@@ -164,6 +165,7 @@ pub async fn nav(s: &AppState, p: &Principal) -> Value {
         audit => s.app.can(p, Action::ReadAudit).await,
         review => catalog::reviews_anything(s, p).await,
         draft => s.app.can(p, Action::EditCatalog(org)).await,
+        scheme => s.app.can(p, Action::ManageCatalogScheme).await,
     }
 }
 
@@ -256,6 +258,9 @@ pub fn router() -> Router<AppState> {
         .route("/catalog", get(catalog::browse))
         .route("/catalog/new", get(catalog::new_page).post(catalog::create))
         .route("/catalog/review", get(catalog::review_page))
+        .route("/catalog/scheme", get(catalog::scheme_page))
+        .route("/catalog/scheme/grades", post(catalog::put_grade))
+        .route("/catalog/scheme/classes", post(catalog::put_class))
         .route("/catalog/entries/{id}", get(catalog::entry_page))
         .route(
             "/catalog/entries/{id}/edit",
@@ -297,6 +302,18 @@ mod tests {
             assert!(
                 !zh.is_empty() && !en.is_empty(),
                 "text `{k}` lacks a language"
+            );
+        }
+    }
+
+    #[test]
+    fn every_template_file_is_registered() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for f in std::fs::read_dir(dir).unwrap() {
+            let name = f.unwrap().file_name().into_string().unwrap();
+            assert!(
+                TEMPLATES.iter().any(|(n, _)| *n == name),
+                "{name} is not in TEMPLATES"
             );
         }
     }

@@ -153,6 +153,15 @@ pub struct EntryContent {
     pub open_grounds: String,
     pub update_frequency: Frequency,
     pub keywords: Vec<String>,
+    /// 采集部门: the agency that collects the data, when not the provider.
+    #[serde(default)]
+    pub collecting_org: Option<i64>,
+    /// 核准部门: the agency that approves the data, when there is one.
+    #[serde(default)]
+    pub approving_org: Option<i64>,
+    /// 关联资源代码: codes of related entries.
+    #[serde(default)]
+    pub related_codes: Vec<String>,
 }
 
 /// A rule an entry breaks: the field and why.
@@ -352,6 +361,9 @@ mod tests {
             open_grounds: "涉及个人信息".into(),
             update_frequency: Frequency::Daily,
             keywords: vec!["人口".into(), "户籍".into()],
+            collecting_org: None,
+            approving_org: None,
+            related_codes: vec![],
         }
     }
 

@@ -59,6 +59,13 @@ pub struct EntryInput {
     /// Other owning agencies: a change needs each one's consent (Art. 12).
     #[serde(default)]
     pub co_owners: Vec<i64>,
+    /// 采集部门, when not the providing agency.
+    pub collecting_org: Option<i64>,
+    /// 核准部门, when there is one.
+    pub approving_org: Option<i64>,
+    /// 关联资源代码: codes of related entries.
+    #[serde(default)]
+    pub related_codes: Vec<String>,
 }
 
 /// A partial change of an entry's content (PATCH).
@@ -81,6 +88,12 @@ pub struct EntryPatch {
     pub open_grounds: Option<String>,
     pub update_frequency: Option<Frequency>,
     pub keywords: Option<Vec<String>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    pub collecting_org: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub approving_org: Option<Option<i64>>,
+    pub related_codes: Option<Vec<String>>,
     /// Why the entry changes (recorded with the version).
     pub note: Option<String>,
 }
@@ -337,6 +350,34 @@ impl App {
                 message: format!("`{}` is not a grade of the grading scheme", content.grade),
             });
         }
+        let tree = self.org_tree().await?;
+        for (field, org) in [
+            ("collecting_org", content.collecting_org),
+            ("approving_org", content.approving_org),
+        ] {
+            if let Some(o) = org
+                && !matches!(tree.kind(o), Some(OrgKind::Agency | OrgKind::Authority))
+            {
+                problems.push(pubdata_domain::catalog::RuleViolation {
+                    field,
+                    message: format!("{o} is not a public body"),
+                });
+            }
+        }
+        for code in &content.related_codes {
+            let f = EntryFilter {
+                terms: vec![],
+                limit: 1,
+                code: Some(code.clone()),
+                ..Default::default()
+            };
+            if self.store.list_entries(&f).await?.is_empty() {
+                problems.push(pubdata_domain::catalog::RuleViolation {
+                    field: "related_codes",
+                    message: format!("no entry has the code `{code}`"),
+                });
+            }
+        }
         problems.extend(content.validate(grade));
         if problems.is_empty() {
             Ok(content)
@@ -396,6 +437,9 @@ impl App {
             open_grounds: req.open_grounds.trim().to_string(),
             update_frequency: req.update_frequency,
             keywords: clean_list(&req.keywords),
+            collecting_org: req.collecting_org,
+            approving_org: req.approving_org,
+            related_codes: clean_list(&req.related_codes),
         };
         let content = self.checked_content(content).await?;
         let audit = p.event(
@@ -604,6 +648,15 @@ impl App {
         );
         if let Some(k) = &patch.keywords {
             c.keywords = clean_list(k);
+        }
+        if let Some(v) = patch.collecting_org {
+            c.collecting_org = v;
+        }
+        if let Some(v) = patch.approving_org {
+            c.approving_org = v;
+        }
+        if let Some(v) = &patch.related_codes {
+            c.related_codes = clean_list(v);
         }
         let c = self.checked_content(c).await?;
         if c == e.content {
@@ -1034,4 +1087,11 @@ fn clean_ids(v: &[i64]) -> Vec<i64> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect()
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<i64>>, D::Error> {
+    Ok(Some(Option::<i64>::deserialize(d)?))
 }

@@ -34,6 +34,9 @@ const COLUMNS: &[&str] = &[
     "分级",
     "发布日期",
     "状态",
+    "采集部门",
+    "核准部门",
+    "关联资源代码",
 ];
 
 impl App {
@@ -114,6 +117,16 @@ impl App {
                 c.grade.clone(),
                 e.published_on.map(|d| d.to_string()).unwrap_or_default(),
                 e.state.zh().into(),
+                c.collecting_org
+                    .or(Some(e.org_id))
+                    .and_then(|o| tree.get(o))
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
+                c.approving_org
+                    .and_then(|o| tree.get(o))
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
+                c.related_codes.join(" "),
             ];
             sheet.write_number(row, 0, row as f64).map_err(xl)?;
             for (col, v) in cells.iter().enumerate() {
@@ -181,6 +194,7 @@ impl App {
                     },
                     "dcat:keyword": c.keywords,
                     "dcat:theme": c.classification,
+                    "dct:relation": c.related_codes,
                     "dct:issued": e.published_on.map(|d| d.to_string()),
                     "dct:modified": e.updated_at.to_rfc3339(),
                     "dct:accrualPeriodicity": frequency_uri(c.update_frequency),

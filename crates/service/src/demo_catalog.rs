@@ -619,6 +619,9 @@ fn content(name: &str, class: &str, base: &str, extra: &str, frequency: Frequenc
         },
         update_frequency: frequency,
         keywords: vec![],
+        collecting_org: None,
+        approving_org: None,
+        related_codes: vec![],
     }
 }
 

@@ -304,6 +304,8 @@ pub struct EntryFilter {
     pub open_attribute: Option<OpenAttribute>,
     pub frequency: Option<Frequency>,
     pub state: Option<EntryState>,
+    /// The entry with this resource code.
+    pub code: Option<String>,
     /// Only entries with a published version that are not delisted.
     pub published_only: bool,
     pub before_id: Option<i64>,

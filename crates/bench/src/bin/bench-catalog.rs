@@ -66,6 +66,9 @@ fn content(i: usize) -> EntryContent {
         open_grounds: String::new(),
         update_frequency: Frequency::Monthly,
         keywords: vec![a.into()],
+        collecting_org: None,
+        approving_org: None,
+        related_codes: vec![],
     }
 }
 

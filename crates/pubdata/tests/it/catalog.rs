@@ -39,6 +39,14 @@ async fn an_agency_drafts_submits_and_the_authority_approves_within_five_working
     assert_eq!(e["grade"], "L3", "personal items default to L3");
     assert_eq!(e["providing_org"], t.org_id("qy-gaj").await);
     let id = e["id"].as_i64().unwrap();
+    let mut household = population_entry();
+    household["name"] = json!("户籍登记信息");
+    household["related_codes"] = json!(["101/000001"]);
+    household["approving_org"] = json!(t.org_id("qy-sjj").await);
+    let (status, h) = t.post("/api/v1/catalog/entries", &gaj, household).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    assert_eq!(h["related_codes"], json!(["101/000001"]));
+    assert_eq!(h["code"], "101/000002");
 
     // Not yet published: another agency does not see it.
     let mzj = t.login("qy-mzj").await;
@@ -296,6 +304,30 @@ async fn entry_rules_are_enforced_with_field_errors_and_nothing_is_saved() {
         .await;
     let body = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
     assert_eq!(body["errors"][0]["field"], "share_type");
+
+    let mut related = population_entry();
+    related["related_codes"] = json!(["999/000001"]);
+    related["collecting_org"] = json!(t.org_id("qy").await);
+    let r = t
+        .call(
+            Method::POST,
+            "/api/v1/catalog/entries",
+            Some(&gaj),
+            Some(related),
+        )
+        .await;
+    let body = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "catalog_rule").await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["collecting_org", "related_codes"],
+        "a region collects nothing; the code must exist"
+    );
 
     let mut class = population_entry();
     class["classification"] = json!("999");

@@ -305,6 +305,9 @@ pub async fn list_entries(s: &SqliteStore, f: &EntryFilter) -> Result<Vec<Catalo
     if let Some(v) = f.state {
         q.push(" AND state = ").push_bind(v.as_str());
     }
+    if let Some(v) = &f.code {
+        q.push(" AND code = ").push_bind(v);
+    }
     if f.published_only {
         q.push(" AND published_version IS NOT NULL AND state <> 'delisted'");
     }

@@ -173,6 +173,7 @@ impl EntryQuery {
             frequency: self.frequency,
             state: self.state,
             published_only: false,
+            code: None,
             before_id: nonempty(&self.cursor)
                 .map(|c| decode_cursor("entry", &c))
                 .transpose()?,

@@ -312,6 +312,8 @@ async fn render_entry(
         open_attribute => zh_en(lang, e.content.open_attribute.zh(), e.content.open_attribute.en()),
         frequency => zh_en(lang, e.content.update_frequency.zh(), e.content.update_frequency.en()),
         items => e.content.items.iter().map(|i| context! { name => i.name.clone(), type => zh_en(lang, i.data_type.zh(), i.data_type.en()), personal => i.personal }).collect::<Vec<_>>(),
+        collecting_org => e.content.collecting_org.and_then(|o| tree.get(o)).map(|o| o.name.clone()),
+        approving_org => e.content.approving_org.and_then(|o| tree.get(o)).map(|o| o.name.clone()),
         review_due => v.review_due.map(|d| d.to_string()),
         update_due => v.update_due.map(|d| d.to_string()),
         consent_missing => v.consent_missing.iter().map(|o| tree.get(*o).map(|x| x.name.clone()).unwrap_or_default()).collect::<Vec<_>>(),
@@ -375,6 +377,12 @@ pub struct EntryForm {
     update_frequency: String,
     #[serde(default)]
     keywords: String,
+    #[serde(default)]
+    collecting_org: String,
+    #[serde(default)]
+    approving_org: String,
+    #[serde(default)]
+    related_codes: String,
 }
 
 fn parse_field<T: std::str::FromStr>(field: &str, v: &str) -> Result<T, ServiceError> {
@@ -448,6 +456,9 @@ fn form_from(e: &pubdata_domain::catalog::EntryContent) -> EntryForm {
         open_grounds: e.open_grounds.clone(),
         update_frequency: e.update_frequency.as_str().into(),
         keywords: e.keywords.join("，"),
+        collecting_org: e.collecting_org.map(|o| o.to_string()).unwrap_or_default(),
+        approving_org: e.approving_org.map(|o| o.to_string()).unwrap_or_default(),
+        related_codes: e.related_codes.join(" "),
     }
 }
 
@@ -486,6 +497,21 @@ fn patch_from(f: &EntryForm) -> Result<EntryPatch, ServiceError> {
                 .filter(|k| !k.is_empty())
                 .collect(),
         ),
+        collecting_org: Some(parse_opt::<i64>(
+            "collecting_org",
+            &Some(f.collecting_org.clone()),
+        )?),
+        approving_org: Some(parse_opt::<i64>(
+            "approving_org",
+            &Some(f.approving_org.clone()),
+        )?),
+        related_codes: Some(
+            f.related_codes
+                .split([' ', ',', '，', '、', '\n'])
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect(),
+        ),
         note: None,
     })
 }
@@ -511,7 +537,22 @@ async fn render_form(
         Some(id) => format!("/catalog/entries/{id}/edit"),
         None => "/catalog/new".into(),
     };
+    let orgs: Vec<Value> = match s.app.org_tree().await {
+        Ok(tree) => tree
+            .walk()
+            .into_iter()
+            .filter(|(_, o)| {
+                matches!(
+                    o.kind,
+                    pubdata_domain::org::OrgKind::Agency | pubdata_domain::org::OrgKind::Authority
+                )
+            })
+            .map(|(_, o)| context! { id => o.id.to_string(), name => o.name.clone() })
+            .collect(),
+        Err(e) => return error_page(s, lang, &e),
+    };
     let ctx = context! {
+        orgs => orgs,
         entry_id => entry_id, action => action, f => Value::from_serialize(f),
         classes => classes, grades => grades,
         data_forms => opts!(lang, DataForm), share_types => opts!(lang, ShareType), share_modes => opts!(lang, ShareMode),
@@ -571,6 +612,9 @@ pub async fn create(
             providing_org: None,
             keywords: patch.keywords.unwrap_or_default(),
             co_owners: vec![],
+            collecting_org: patch.collecting_org.flatten(),
+            approving_org: patch.approving_org.flatten(),
+            related_codes: patch.related_codes.unwrap_or_default(),
         };
         s.app.create_entry(&p, input).await
     }

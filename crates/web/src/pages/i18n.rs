@@ -248,6 +248,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Export the published catalogue",
     ),
     ("cat.created", "编制", "Created"),
+    ("cat.collecting_org", "采集部门", "Collecting organisation"),
+    ("cat.approving_org", "核准部门", "Approving organisation"),
+    ("cat.same_as_provider", "同提供部门", "same as the provider"),
+    ("cat.related", "关联资源代码", "Related resource codes"),
     ("review.title", "目录审核队列", "Catalogue review queue"),
     (
         "review.filed",

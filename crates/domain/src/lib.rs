@@ -7,6 +7,8 @@ pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod catalog;
+pub mod dataset;
+pub mod ids;
 pub mod org;
 
 /// A string that is not one of an enumeration's values.

@@ -63,6 +63,23 @@ string_enum! {
     }
 }
 
+impl Frequency {
+    /// How long a dataset may go without a refresh before it is stale
+    /// (AGG-2): the period plus a grace, in days; `None` for `other`.
+    pub fn max_age_days(self) -> Option<i64> {
+        match self {
+            Frequency::Realtime => Some(1),
+            Frequency::Daily => Some(2),
+            Frequency::Weekly => Some(8),
+            Frequency::Monthly => Some(34),
+            Frequency::Quarterly => Some(99),
+            Frequency::HalfYearly => Some(190),
+            Frequency::Yearly => Some(380),
+            Frequency::Other => None,
+        }
+    }
+}
+
 string_enum! {
     /// 共享方式 through the platform.
     ShareMode {

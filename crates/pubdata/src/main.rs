@@ -24,6 +24,8 @@ enum Command {
     /// The audit chain.
     #[command(subcommand)]
     Audit(cmd::audit::AuditCmd),
+    /// Load a file into a dataset (all or nothing), with a progress line.
+    Import(cmd::import::ImportArgs),
     /// User administration from the command line (first administrator).
     #[command(subcommand)]
     User(cmd::user::UserCmd),
@@ -42,6 +44,7 @@ fn main() -> std::process::ExitCode {
             Command::Calendar(c) => cmd::calendar::run(c).await,
             Command::Audit(c) => cmd::audit::run(c).await,
             Command::User(c) => cmd::user::run(c).await,
+            Command::Import(a) => cmd::import::run(a).await,
         }
     });
     match result {

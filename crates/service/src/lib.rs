@@ -22,6 +22,7 @@ pub mod collection;
 pub mod demo;
 mod demo_catalog;
 pub mod error;
+pub mod ingest;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
@@ -60,6 +61,26 @@ impl App {
 }
 
 impl Principal {
+    /// The console operator acting as an organisation's data administrator.
+    pub fn command_line(org: pubdata_store::Org) -> Principal {
+        let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+        Principal {
+            user_id: None,
+            name: format!("cli:{user}"),
+            display_name: format!("命令行 {user}"),
+            kind: "command_line",
+            roles: vec![RoleGrant {
+                id: 0,
+                user_id: 0,
+                role: Role::AgencyDataAdmin,
+                org_id: org.id,
+            }],
+            org: Some(org),
+            via: Via::CommandLine,
+            client_ip: None,
+        }
+    }
+
     /// The platform itself, for seeding and scheduled work.
     pub fn system() -> Principal {
         Principal {

@@ -38,6 +38,13 @@ pub enum Action {
     DelistCatalog(i64),
     /// Keep the collection list (采集清单) of an agency.
     ManageCollection(i64),
+    /// Define and load the datasets of a source department (its data admin,
+    /// or its systems with an application token).
+    WriteDataset(i64),
+    /// See a source department's datasets, versions and quality.
+    ViewDataset(i64),
+    /// See supervision figures (staleness …) across organisations.
+    Supervise,
 }
 
 /// Whether `p` holds `role` over organisation `org` (directly, or through an
@@ -98,6 +105,22 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
             .roles
             .iter()
             .any(|g| g.role == Role::AuthorityReviewer && g.org_id == authority),
+        Action::WriteDataset(org) => {
+            ((p.is_person() || p.via == crate::principal::Via::CommandLine)
+                && holds(p, Role::AgencyDataAdmin, org, tree))
+                || (matches!(p.via, crate::principal::Via::ApiToken { .. })
+                    && p.org_id() == Some(org))
+        }
+        Action::ViewDataset(org) => {
+            admin
+                || has_role(p, Role::Auditor)
+                || p.roles.iter().any(|g| g.org_id == org)
+                || p.org_id() == Some(org)
+                || holds(p, Role::AuthorityReviewer, org, tree)
+        }
+        Action::Supervise => {
+            admin || has_role(p, Role::Auditor) || has_role(p, Role::AuthorityReviewer)
+        }
         Action::DelistCatalog(org) => {
             holds(p, Role::AgencyDataAdmin, org, tree)
                 || holds(p, Role::AuthorityReviewer, org, tree)

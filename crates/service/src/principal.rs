@@ -13,6 +13,9 @@ pub enum Via {
     Bearer,
     /// An application API token of an organisation.
     ApiToken { token_id: i64 },
+    /// An operator at the server's console (`pubdata import`), acting for
+    /// an organisation with the database file in hand.
+    CommandLine,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -333,6 +333,98 @@ pub struct DataItemSource {
     pub created_at: DateTime<Utc>,
 }
 
+/// A dataset: a table with declared columns and a key (shape 3).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Dataset {
+    pub id: i64,
+    pub entry_id: i64,
+    /// The source department (数源部门): the only writer.
+    #[serde(rename = "org")]
+    pub org_id: i64,
+    pub name: String,
+    pub columns: Vec<pubdata_domain::dataset::Column>,
+    pub key: Vec<String>,
+    pub frequency: Frequency,
+    pub current_version: i64,
+    pub row_count: i64,
+    pub last_load_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDataset {
+    pub entry_id: i64,
+    pub org_id: i64,
+    pub name: String,
+    pub columns: Vec<pubdata_domain::dataset::Column>,
+    pub key: Vec<String>,
+    pub frequency: Frequency,
+}
+
+/// One recorded load.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DatasetVersion {
+    pub version: i64,
+    /// `file`, `push` or `pull`.
+    pub mode: String,
+    pub source: String,
+    pub rows_in: i64,
+    pub inserted: i64,
+    pub updated: i64,
+    pub deleted: i64,
+    /// Rows with `flag` rule violations (quality issues).
+    pub flagged: i64,
+    pub actor: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// How a load changes the current rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// The staged rows are the whole dataset: keys not staged are deleted.
+    Replace,
+    /// Staged rows are inserted or replace the row with their key; rows
+    /// staged as deletions delete their key.
+    Upsert,
+}
+
+/// A row ready to store: its canonical key and values, and its line number.
+#[derive(Debug, Clone)]
+pub struct StagedRow {
+    pub row: u64,
+    pub key: String,
+    pub values: Vec<Option<String>>,
+    /// Delete the row with this key (upsert loads only).
+    pub delete: bool,
+}
+
+/// What finishing a load records.
+#[derive(Debug, Clone)]
+pub struct LoadRecord {
+    /// `file`, `push` or `pull`.
+    pub channel: &'static str,
+    pub source: String,
+    pub actor: String,
+    pub issues: Vec<pubdata_domain::dataset::RowError>,
+}
+
+/// A load in progress: rows are staged inside one transaction; nothing is
+/// visible until [`DatasetLoad::finish`]; dropping it rolls everything back.
+#[async_trait]
+pub trait DatasetLoad: Send {
+    async fn stage(&mut self, rows: &[StagedRow]) -> Result<()>;
+    /// Keys staged more than once: (row, key) of each repeat, at most `limit`.
+    async fn duplicate_keys(&mut self, limit: u32) -> Result<Vec<(u64, String)>>;
+    /// Values of a `unique` column (by index) that repeat among the rows the
+    /// load leaves current: (row, value), at most `limit`.
+    async fn duplicate_values(&mut self, column: usize, limit: u32) -> Result<Vec<(u64, String)>>;
+    async fn finish(
+        self: Box<Self>,
+        record: LoadRecord,
+        audit: AuditEvent,
+    ) -> Result<DatasetVersion>;
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Which backend this is, e.g. `sqlite`.
@@ -450,6 +542,41 @@ pub trait Store: Send + Sync + 'static {
     async fn get_data_item(&self, name: &str) -> Result<Option<DataItemSource>>;
     async fn find_data_items(&self, term: &str, limit: u32) -> Result<Vec<DataItemSource>>;
     async fn list_data_items(&self, source_org: Option<i64>) -> Result<Vec<DataItemSource>>;
+
+    // --- datasets (AGG-1 … AGG-3, QLT-1)
+    async fn create_dataset(&self, d: NewDataset, audit: AuditEvent) -> Result<Dataset>;
+    async fn get_dataset(&self, id: i64) -> Result<Dataset>;
+    /// Datasets, newest first; `org` restricts to one source department.
+    async fn list_datasets(
+        &self,
+        org: Option<i64>,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Dataset>>;
+    async fn dataset_versions(&self, id: i64) -> Result<Vec<DatasetVersion>>;
+    /// Starts a load: takes the write lock until finished or dropped.
+    async fn begin_load(&self, dataset: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>>;
+    /// Rows current at `version` (the current version when `None`), in key order after `after_key`.
+    async fn dataset_rows(
+        &self,
+        dataset: &Dataset,
+        version: Option<i64>,
+        after_key: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>>;
+    /// Every stored version of one row: (from, to, values).
+    async fn row_history(
+        &self,
+        dataset: &Dataset,
+        key: &str,
+    ) -> Result<Vec<(i64, Option<i64>, Vec<Option<String>>)>>;
+    async fn quality_issues(
+        &self,
+        dataset_id: i64,
+        limit: u32,
+    ) -> Result<Vec<pubdata_domain::dataset::RowError>>;
+    /// Filled cells and all cells of the current rows (completeness).
+    async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)>;
 }
 
 /// Opens the store a URL names: `sqlite://PATH` (created on first start).

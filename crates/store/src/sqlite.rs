@@ -23,6 +23,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use crate::*;
 
 mod catalog;
+mod datasets;
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -34,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "catalog",
         include_str!("../migrations/sqlite/0002_catalog.sql"),
+    ),
+    (
+        3,
+        "datasets",
+        include_str!("../migrations/sqlite/0003_datasets.sql"),
     ),
 ];
 
@@ -844,5 +850,51 @@ impl Store for SqliteStore {
     }
     async fn list_data_items(&self, source_org: Option<i64>) -> Result<Vec<DataItemSource>> {
         catalog::list_data_items(self, source_org).await
+    }
+    async fn create_dataset(&self, d: NewDataset, audit: AuditEvent) -> Result<Dataset> {
+        datasets::create(self, d, audit).await
+    }
+    async fn get_dataset(&self, id: i64) -> Result<Dataset> {
+        datasets::get(self, id).await
+    }
+    async fn list_datasets(
+        &self,
+        org: Option<i64>,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Dataset>> {
+        datasets::list(self, org, before_id, limit).await
+    }
+    async fn dataset_versions(&self, id: i64) -> Result<Vec<DatasetVersion>> {
+        datasets::versions(self, id).await
+    }
+    async fn begin_load(&self, dataset: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>> {
+        datasets::begin(self, dataset, mode).await
+    }
+    async fn dataset_rows(
+        &self,
+        dataset: &Dataset,
+        version: Option<i64>,
+        after_key: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
+        datasets::rows(self, dataset, version, after_key, limit).await
+    }
+    async fn row_history(
+        &self,
+        dataset: &Dataset,
+        key: &str,
+    ) -> Result<Vec<(i64, Option<i64>, Vec<Option<String>>)>> {
+        datasets::history(self, dataset, key).await
+    }
+    async fn quality_issues(
+        &self,
+        dataset_id: i64,
+        limit: u32,
+    ) -> Result<Vec<pubdata_domain::dataset::RowError>> {
+        datasets::issues(self, dataset_id, limit).await
+    }
+    async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)> {
+        datasets::fill(self, dataset).await
     }
 }

@@ -91,6 +91,15 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/collection-items", "post"),
         ("/api/v1/catalog/export.xlsx", "get"),
         ("/api/v1/catalog/dcat.jsonld", "get"),
+        ("/api/v1/datasets", "get"),
+        ("/api/v1/datasets", "post"),
+        ("/api/v1/datasets/{id}", "get"),
+        ("/api/v1/datasets/{id}/versions", "get"),
+        ("/api/v1/datasets/{id}/quality", "get"),
+        ("/api/v1/datasets/{id}/rows", "get"),
+        ("/api/v1/datasets/{id}/loads", "post"),
+        ("/api/v1/datasets/{id}/records", "post"),
+        ("/api/v1/supervision/stale", "get"),
     ];
     for (path, method) in expected {
         assert!(

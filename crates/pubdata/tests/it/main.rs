@@ -9,6 +9,7 @@ mod bad_input;
 mod calendar;
 mod catalog;
 mod cli;
+mod datasets;
 mod http_basics;
 mod orgs;
 mod pages;

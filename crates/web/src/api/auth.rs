@@ -116,6 +116,7 @@ pub async fn me(Caller(p): Caller) -> Json<Me> {
             Via::Cookie { .. } => "cookie",
             Via::Bearer => "bearer",
             Via::ApiToken { .. } => "api_token",
+            Via::CommandLine => "command_line",
         }
         .to_string(),
     })

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod catalog;
+pub mod datasets;
 pub mod orgs;
 pub mod tokens;
 pub mod users;
@@ -30,6 +31,7 @@ pub mod users;
         (name = "org", description = "组织机构、用户与角色 Organisations, users and roles (ORG-1, ORG-2)"),
         (name = "calendar", description = "工作日历 Working-day calendar (CAL-1)"),
         (name = "audit", description = "审计日志 Audit chain (SEC-3)"),
+        (name = "datasets", description = "数据汇聚 Datasets, loads, quality, staleness (AGG-1 … AGG-3, QLT-1)"),
         (name = "catalog", description = "目录与采集 Catalogue, cases and collection list (CAT-1 … CAT-7, COL-1, COL-2)")
     )
 )]
@@ -89,4 +91,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::pending_cases))
         .routes(routes!(catalog::data_items))
         .routes(routes!(catalog::collection_items, catalog::declare_item))
+        .routes(routes!(datasets::list, datasets::create))
+        .routes(routes!(datasets::get))
+        .routes(routes!(datasets::versions))
+        .routes(routes!(datasets::quality))
+        .routes(routes!(datasets::rows))
+        .routes(routes!(datasets::stale))
+        .merge(OpenApiRouter::new().routes(routes!(datasets::load)).layer(
+            axum::extract::DefaultBodyLimit::max(datasets::MAX_UPLOAD + 1024 * 1024),
+        ))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(datasets::records))
+                .layer(axum::extract::DefaultBodyLimit::max(datasets::MAX_BATCH)),
+        )
 }

@@ -1,0 +1,378 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// A published population entry of 清远市公安局 and its dataset; returns (dataset id, qy-gaj token).
+pub async fn population_dataset(t: &TestApp) -> (i64, String) {
+    let gaj = t.login("qy-gaj").await;
+    let sjj = t.login("qy-sjj").await;
+    let (_, e) = t
+        .post(
+            "/api/v1/catalog/entries",
+            &gaj,
+            crate::catalog::population_entry(),
+        )
+        .await;
+    let id = e["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        &gaj,
+        json!(null),
+    )
+    .await;
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/review"),
+        &sjj,
+        json!({"decision": "approve"}),
+    )
+    .await;
+    let (status, d) = t
+        .post("/api/v1/datasets", &gaj, json!({
+            "entry_id": id,
+            "name": "户籍人口",
+            "columns": [
+                {"name": "公民身份号码", "type": "string", "nullable": false, "checks": ["id_card"]},
+                {"name": "姓名", "type": "string", "nullable": false},
+                {"name": "性别", "type": "string", "checks": ["flag:enum:男|女"]},
+                {"name": "出生日期", "type": "date"}
+            ],
+            "key": ["公民身份号码"]
+        }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    assert_eq!(
+        d["columns"][0]["personal"], true,
+        "personal flag taken from the catalogue item"
+    );
+    (d["id"].as_i64().unwrap(), gaj)
+}
+
+pub async fn upload(
+    t: &TestApp,
+    token: &str,
+    id: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+    );
+    let r = t
+        .client
+        .post(t.url(&format!("/api/v1/datasets/{id}/loads")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    json_of(r).await
+}
+
+const V1: &str = "\u{feff}公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三,女,1949-12-31\n440524188001010014,李四,男,1880-01-01\n441802199001010011,王五,男,1990-01-01\n";
+
+#[tokio::test]
+async fn a_file_load_is_versioned_and_a_bad_file_changes_nothing() {
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    // 441802199001010011 needs its real check digit.
+    let ok_id = {
+        let first17 = b"44180219900101001";
+        format!(
+            "44180219900101001{}",
+            pubdata_domain::ids::id_card_check(first17)
+        )
+    };
+    let v1 = V1.replace("441802199001010011", &ok_id);
+    let (status, v) = upload(&t, &gaj, id, "人口.csv", v1.clone().into_bytes()).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["version"].as_i64(), v["inserted"].as_i64()),
+        (Some(1), Some(3))
+    );
+
+    // Bad check digit, bad date, missing name: refused with row-level errors.
+    let bad = "公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三,女,1949-12-31\n110105194912310021,赵六,男,1949-12-31\n440524188001010014,,男,1880-13-01\n";
+    let (status, report) = upload(&t, &gaj, id, "bad.csv", bad.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(report["code"], "load_rejected");
+    let errs: Vec<(i64, &str, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["column"].as_str().unwrap(),
+                e["rule"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errs,
+        [
+            (2, "公民身份号码", "id_card"),
+            (3, "姓名", "required"),
+            (3, "出生日期", "type")
+        ]
+    );
+    let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(
+        (d["current_version"].as_i64(), d["row_count"].as_i64()),
+        (Some(1), Some(3)),
+        "nothing changed"
+    );
+
+    // GB18030: one changed, one gone, one new → version 2.
+    let v2 = format!(
+        "公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三丰,女,1949-12-31\n{ok_id},王五,男,1990-01-01\n44052418800101003X,钱七,未知,1880-01-01\n"
+    );
+    let v2 = v2.replace(
+        "44052418800101003X",
+        &format!(
+            "44052418800101003{}",
+            pubdata_domain::ids::id_card_check(b"44052418800101003")
+        ),
+    );
+    let (gb, _, _) = encoding_rs::GB18030.encode(&v2);
+    let (status, v) = upload(&t, &gaj, id, "人口-gb.csv", gb.to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (
+            v["inserted"].as_i64(),
+            v["updated"].as_i64(),
+            v["deleted"].as_i64(),
+            v["flagged"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1), Some(1))
+    );
+
+    // Version 1 is still readable; the current rows are version 2's.
+    let (_, old) = t
+        .get(&format!("/api/v1/datasets/{id}/rows?version=1"), &gaj)
+        .await;
+    let names: Vec<&str> = old["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["姓名"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3);
+    assert!(names.contains(&"张三") && names.contains(&"李四"));
+    let (_, cur) = t.get(&format!("/api/v1/datasets/{id}/rows"), &gaj).await;
+    let names: Vec<&str> = cur["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["姓名"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"张三丰") && !names.contains(&"李四"));
+
+    // The flagged 性别 is a quality issue; completeness and validity are scored.
+    let (_, q) = t.get(&format!("/api/v1/datasets/{id}/quality"), &gaj).await;
+    assert_eq!(q["issues"][0]["rule"], "enum");
+    assert!(q["validity"].as_f64().unwrap() < 1.0);
+    assert_eq!(q["completeness"].as_f64().unwrap(), 1.0);
+    let (_, versions) = t
+        .get(&format!("/api/v1/datasets/{id}/versions"), &gaj)
+        .await;
+    assert_eq!(versions["items"].as_array().unwrap().len(), 2);
+
+    // Reads are audited.
+    let reads = t
+        .app
+        .store
+        .list_audit(&pubdata_store::AuditFilter {
+            action: Some("dataset.read".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(reads.len(), 2);
+}
+
+#[tokio::test]
+async fn duplicate_keys_empty_files_and_wrong_headers_are_refused() {
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    let dup = "公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三,女,1949-12-31\n11010519491231002X,张三,女,1949-12-31\n";
+    let (status, r) = upload(&t, &gaj, id, "dup.csv", dup.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (
+            r["errors"][0]["row"].as_i64(),
+            r["errors"][0]["rule"].as_str()
+        ),
+        (Some(2), Some("duplicate_key"))
+    );
+    let (status, r) = upload(
+        &t,
+        &gaj,
+        id,
+        "empty.csv",
+        "公民身份号码,姓名,性别,出生日期\n".as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, r["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("empty_load"))
+    );
+    let (status, r) = upload(
+        &t,
+        &gaj,
+        id,
+        "x.csv",
+        "身份证,名字\n1,2\n".as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, r["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("header_mismatch"))
+    );
+    assert!(r["detail"].as_str().unwrap().contains("missing columns"));
+    let ragged = "公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三\n";
+    let (_, r) = upload(&t, &gaj, id, "ragged.csv", ragged.as_bytes().to_vec()).await;
+    assert_eq!(r["errors"][0]["rule"], "ragged_row");
+    let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(d["current_version"], 0);
+
+    // Another agency cannot load it.
+    let mzj = t.login("qy-mzj").await;
+    let (status, _) = upload(&t, &mzj, id, "v.csv", V1.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn xlsx_and_json_files_load_too() {
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["公民身份号码", "姓名", "性别", "出生日期"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "11010519491231002X").unwrap();
+    ws.write_string(1, 1, "张三").unwrap();
+    ws.write_string(1, 2, "女").unwrap();
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(1949, 12, 31).unwrap();
+    ws.write_datetime_with_format(
+        1,
+        3,
+        &date,
+        &rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd"),
+    )
+    .unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let (status, v) = upload(&t, &gaj, id, "人口.xlsx", bytes).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let (_, rows) = t.get(&format!("/api/v1/datasets/{id}/rows"), &gaj).await;
+    assert_eq!(rows["items"][0]["出生日期"], "1949-12-31");
+
+    let ndjson = "{\"公民身份号码\":\"440524188001010014\",\"姓名\":\"李四\",\"性别\":\"男\",\"出生日期\":\"1880-01-01\"}\n";
+    let (status, v) = upload(&t, &gaj, id, "人口.ndjson", ndjson.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["inserted"].as_i64(), v["deleted"].as_i64()),
+        (Some(1), Some(1))
+    );
+}
+
+#[tokio::test]
+async fn an_agency_system_pushes_batches_with_its_application_token() {
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    let (_, tok) = t
+        .post("/api/v1/tokens", &gaj, json!({"name": "户籍系统"}))
+        .await;
+    let app = tok["token"].as_str().unwrap().to_string();
+    let (status, v) = t
+        .post(&format!("/api/v1/datasets/{id}/records"), &app, json!({
+            "upsert": [{"公民身份号码": "11010519491231002X", "姓名": "张三", "性别": "女", "出生日期": "1949-12-31"},
+                       {"公民身份号码": "440524188001010014", "姓名": "李四", "性别": "男", "出生日期": "1880-01-01"}]
+        }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["inserted"], 2);
+    let (status, v) = t
+        .post(&format!("/api/v1/datasets/{id}/records"), &app, json!({
+            "upsert": [{"公民身份号码": "11010519491231002X", "姓名": "张三", "性别": "女", "出生日期": "1949-12-30"}],
+            "delete": [{"公民身份号码": "440524188001010014"}]
+        }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(
+        (
+            v["version"].as_i64(),
+            v["updated"].as_i64(),
+            v["deleted"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    // A bad record refuses the whole batch.
+    let (status, r) = t
+        .post(&format!("/api/v1/datasets/{id}/records"), &app, json!({
+            "upsert": [{"公民身份号码": "11010519491231002X", "姓名": "张三"}, {"公民身份号码": "123", "姓名": "坏"}]
+        }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (
+            r["errors"][0]["row"].as_i64(),
+            r["errors"][0]["rule"].as_str()
+        ),
+        (Some(2), Some("id_card"))
+    );
+    let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(
+        (d["current_version"].as_i64(), d["row_count"].as_i64()),
+        (Some(2), Some(1))
+    );
+    // Another agency's token cannot push.
+    let mzj = t.login("qy-mzj").await;
+    let (_, other) = t.post("/api/v1/tokens", &mzj, json!({"name": "x"})).await;
+    let (status, _) = t
+        .post(
+            &format!("/api/v1/datasets/{id}/records"),
+            other["token"].as_str().unwrap(),
+            json!({"delete": [{"公民身份号码": "11010519491231002X"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_dataset_not_refreshed_within_its_frequency_is_stale() {
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(d["stale"], false);
+    let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&t.db_url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE datasets SET created_at = '2026-01-01T00:00:00.000000Z'")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(d["stale"], true, "daily data not loaded for months");
+    let sjj = t.login("qy-sjj").await;
+    let (status, stale) = t.get("/api/v1/supervision/stale", &sjj).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stale["items"][0]["id"], id);
+    let (_, q) = t.get(&format!("/api/v1/datasets/{id}/quality"), &gaj).await;
+    assert_eq!(q["timeliness"], 0.0);
+    let r = t
+        .call(
+            Method::GET,
+            "/api/v1/datasets?cursor=bogus",
+            Some(&gaj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::BAD_REQUEST, "invalid_cursor").await;
+}

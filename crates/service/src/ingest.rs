@@ -1,0 +1,959 @@
+//! Aggregation into versioned datasets (汇聚, AGG-1 … AGG-3, QLT-1).
+//!
+//! Every load — a file, a pushed batch — is validated completely inside one
+//! store transaction: rows are checked and staged, then set-based checks
+//! (duplicate keys, `unique` columns) run over the staged rows; only a load
+//! without rejecting violations is committed as a new version. A refused or
+//! interrupted load changes nothing: the previous version stays current.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, Read};
+
+use chrono::Utc;
+use pubdata_domain::audit::Outcome;
+use pubdata_domain::catalog::{DataType, EntryState};
+use pubdata_domain::dataset::{Check, Column, RowChecker, RowError, Rule, Severity};
+use pubdata_store::{
+    Dataset, DatasetVersion, LoadMode, LoadRecord, NewDataset, StagedRow, StoreError,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::App;
+use crate::error::{Result, ServiceError};
+use crate::policy::Action;
+use crate::principal::Principal;
+
+/// At most this many row errors are reported for one load.
+pub const MAX_REPORTED: usize = 1000;
+/// Rows staged per round trip.
+const CHUNK: usize = 5000;
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnInput {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub data_type: DataType,
+    #[serde(default = "yes")]
+    pub nullable: bool,
+    /// Defaults to the catalogue data item of the same name.
+    pub personal: Option<bool>,
+    /// `id_card`, `credit_code`, `unique`, `pattern:…`, `enum:a|b`,
+    /// `range:MIN..MAX`; prefix `flag:` to record instead of reject.
+    #[serde(default)]
+    pub checks: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDataset {
+    pub entry_id: i64,
+    pub name: String,
+    pub columns: Vec<ColumnInput>,
+    /// Key column names.
+    pub key: Vec<String>,
+}
+
+/// A pushed batch: upserts and deletions by key, all or nothing.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordBatch {
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub upsert: Vec<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub delete: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A refused load: every problem found, by row and column.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LoadRejected {
+    pub errors: Vec<RowError>,
+    /// All violations found (the report lists at most 1,000).
+    pub total_errors: u64,
+    pub rows_read: u64,
+}
+
+/// The outcome of a load: a new version, or the error report.
+pub type LoadOutcome = std::result::Result<DatasetVersion, LoadRejected>;
+
+/// Data quality of a dataset's current version (QLT-1).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Quality {
+    pub version: i64,
+    pub rows: i64,
+    /// Filled cells / all cells.
+    pub completeness: f64,
+    /// Rows without flagged violations / rows loaded.
+    pub validity: f64,
+    /// 1 when refreshed within its update frequency, else 0.
+    pub timeliness: f64,
+    pub stale: bool,
+    pub issues: Vec<RowError>,
+}
+
+/// A dataset with whether it is stale.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DatasetView {
+    #[serde(flatten)]
+    pub dataset: Dataset,
+    pub stale: bool,
+    pub org_name: String,
+    pub entry_name: String,
+}
+
+/// Whether a dataset is overdue for a refresh (AGG-2).
+pub fn is_stale(d: &Dataset, now: chrono::DateTime<Utc>) -> bool {
+    let Some(days) = d.frequency.max_age_days() else {
+        return false;
+    };
+    let since = d.last_load_at.unwrap_or(d.created_at);
+    now - since > chrono::Duration::days(days)
+}
+
+fn key_of(values: &[Option<String>], key_idx: &[usize]) -> String {
+    key_idx
+        .iter()
+        .map(|i| values[*i].as_deref().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
+}
+
+/// A data row as read: its 1-based number and cells, or why it is unreadable.
+pub type RawRow = std::result::Result<(u64, Vec<Option<String>>), RowError>;
+
+/// A source of rows: header names, then cells by row.
+pub trait RowSource {
+    fn header(&self) -> &[String];
+    /// The next data row (1-based number, cells), `None` at the end.
+    fn next_row(&mut self) -> Option<RawRow>;
+}
+
+struct CsvSource<R: Read> {
+    reader: csv::Reader<R>,
+    header: Vec<String>,
+    row: u64,
+}
+
+impl<R: Read> RowSource for CsvSource<R> {
+    fn header(&self) -> &[String] {
+        &self.header
+    }
+    fn next_row(&mut self) -> Option<RawRow> {
+        let mut rec = csv::StringRecord::new();
+        match self.reader.read_record(&mut rec) {
+            Ok(false) => None,
+            Ok(true) => {
+                self.row += 1;
+                if rec.len() != self.header.len() {
+                    return Some(Err(RowError {
+                        row: self.row,
+                        column: String::new(),
+                        value: String::new(),
+                        rule: "ragged_row".into(),
+                        message: format!(
+                            "{} fields where the header has {}",
+                            rec.len(),
+                            self.header.len()
+                        ),
+                    }));
+                }
+                Some(Ok((
+                    self.row,
+                    rec.iter()
+                        .map(|c| Some(c.to_string()).filter(|c| !c.is_empty()))
+                        .collect(),
+                )))
+            }
+            Err(e) => {
+                self.row += 1;
+                let rule = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    "encoding"
+                } else {
+                    "csv"
+                };
+                Some(Err(RowError {
+                    row: self.row,
+                    column: String::new(),
+                    value: String::new(),
+                    rule: rule.into(),
+                    message: e.to_string(),
+                }))
+            }
+        }
+    }
+}
+
+/// Opens CSV bytes: UTF-8 (with or without BOM) or GB18030 (detected when
+/// the start is not valid UTF-8).
+pub fn csv_source(mut input: Box<dyn BufRead + Send>) -> Result<Box<dyn RowSource + Send>> {
+    let start = input
+        .fill_buf()
+        .map_err(|e| ServiceError::invalid("file", e.to_string()))?
+        .to_vec();
+    let probe = &start[..start.len().min(64 * 1024)];
+    let utf8 = match std::str::from_utf8(probe) {
+        Ok(_) => true,
+        // A multi-byte character cut at the end of the probe is still UTF-8.
+        Err(e) => e.error_len().is_none(),
+    };
+    let reader: Box<dyn Read + Send> = if utf8 {
+        Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding_rs::UTF_8))
+                .bom_override(true)
+                .build(input),
+        )
+    } else {
+        Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding_rs::GB18030))
+                .build(input),
+        )
+    };
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| ServiceError::invalid("file", format!("cannot read the header: {e}")))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    Ok(Box::new(CsvSource {
+        reader,
+        header,
+        row: 0,
+    }))
+}
+
+struct VecSource {
+    header: Vec<String>,
+    rows: std::vec::IntoIter<Vec<Option<String>>>,
+    row: u64,
+}
+
+impl RowSource for VecSource {
+    fn header(&self) -> &[String] {
+        &self.header
+    }
+    fn next_row(&mut self) -> Option<RawRow> {
+        let r = self.rows.next()?;
+        self.row += 1;
+        Some(Ok((self.row, r)))
+    }
+}
+
+fn cell_of(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// JSON objects (an array, or one per line) as rows over the declared columns.
+pub fn json_source(bytes: &[u8], columns: &[Column]) -> Result<Box<dyn RowSource + Send>> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|_| ServiceError::invalid("file", "JSON must be UTF-8"))?;
+    let objects: Vec<serde_json::Value> = if text.trim_start().starts_with('[') {
+        serde_json::from_str(text)
+            .map_err(|e| ServiceError::invalid("file", format!("not a JSON array: {e}")))?
+    } else {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                serde_json::from_str(l)
+                    .map_err(|e| ServiceError::invalid("file", format!("line {}: {e}", i + 1)))
+            })
+            .collect::<Result<_>>()?
+    };
+    let header: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let mut rows = Vec::with_capacity(objects.len());
+    for (i, o) in objects.iter().enumerate() {
+        let obj = o.as_object().ok_or_else(|| {
+            ServiceError::invalid("file", format!("record {} is not an object", i + 1))
+        })?;
+        if let Some(unknown) = obj.keys().find(|k| !header.contains(k)) {
+            return Err(ServiceError::invalid(
+                "file",
+                format!("record {}: unknown column `{unknown}`", i + 1),
+            ));
+        }
+        rows.push(
+            header
+                .iter()
+                .map(|h| obj.get(h).and_then(cell_of))
+                .collect(),
+        );
+    }
+    Ok(Box::new(VecSource {
+        header,
+        rows: rows.into_iter(),
+        row: 0,
+    }))
+}
+
+/// The first sheet of an XLSX workbook; formulas are read as their cached values.
+pub fn xlsx_source(bytes: Vec<u8>) -> Result<Box<dyn RowSource + Send>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes))
+        .map_err(|e| ServiceError::invalid("file", format!("not an XLSX workbook: {e}")))?;
+    let name = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| ServiceError::invalid("file", "the workbook has no sheet"))?;
+    let range = wb
+        .worksheet_range(&name)
+        .map_err(|e| ServiceError::invalid("file", e.to_string()))?;
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
+        .unwrap_or_default();
+    let cell = |c: &Data| match c {
+        Data::Empty => None,
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(format!("{}", *f as i64)),
+        Data::DateTime(d) => {
+            // Excel serial days since 1899-12-30.
+            let f = d.as_f64();
+            let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+                .expect("valid")
+                .and_hms_opt(0, 0, 0)
+                .expect("valid");
+            let t = epoch + chrono::Duration::seconds((f * 86400.0).round() as i64);
+            Some(if t.time() == chrono::NaiveTime::MIN {
+                t.date().to_string()
+            } else {
+                t.format("%Y-%m-%d %H:%M:%S").to_string()
+            })
+        }
+        other => Some(other.to_string()),
+    };
+    let data: Vec<Vec<Option<String>>> = rows.map(|r| r.iter().map(cell).collect()).collect();
+    Ok(Box::new(VecSource {
+        header,
+        rows: data.into_iter(),
+        row: 0,
+    }))
+}
+
+/// Picks the parser by file name, then content.
+pub fn open_source(
+    filename: &str,
+    mut input: Box<dyn BufRead + Send>,
+    columns: &[Column],
+) -> Result<Box<dyn RowSource + Send>> {
+    let lower = filename.to_lowercase();
+    if lower.ends_with(".xlsx") {
+        let mut bytes = Vec::new();
+        input
+            .read_to_end(&mut bytes)
+            .map_err(|e| ServiceError::invalid("file", e.to_string()))?;
+        return xlsx_source(bytes);
+    }
+    if lower.ends_with(".json") || lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {
+        let mut bytes = Vec::new();
+        input
+            .read_to_end(&mut bytes)
+            .map_err(|e| ServiceError::invalid("file", e.to_string()))?;
+        return json_source(&bytes, columns);
+    }
+    csv_source(input)
+}
+
+/// Progress of a load, for the command line.
+pub trait Progress: Send {
+    fn rows(&mut self, read: u64, errors: u64);
+}
+
+impl Progress for () {
+    fn rows(&mut self, _: u64, _: u64) {}
+}
+
+impl App {
+    pub async fn create_dataset(&self, p: &Principal, req: CreateDataset) -> Result<Dataset> {
+        let entry = self
+            .store
+            .get_entry(req.entry_id)
+            .await
+            .map_err(|_| ServiceError::invalid("entry_id", "no such catalogue entry"))?;
+        self.authorize(p, Action::WriteDataset(entry.org_id))
+            .await?;
+        if entry.published_version.is_none() || entry.state == EntryState::Delisted {
+            return Err(ServiceError::Conflict {
+                code: "entry_not_published",
+                detail: "datasets belong to published catalogue entries".into(),
+            });
+        }
+        let name = req.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ServiceError::invalid("name", "1 to 100 characters"));
+        }
+        if req.columns.is_empty() || req.columns.len() > 500 {
+            return Err(ServiceError::invalid("columns", "1 to 500 columns"));
+        }
+        let mut seen = BTreeSet::new();
+        let mut columns = Vec::new();
+        for (i, c) in req.columns.iter().enumerate() {
+            let n = c.name.trim().to_string();
+            if n.is_empty() || !seen.insert(n.clone()) {
+                return Err(ServiceError::invalid(
+                    "columns",
+                    format!("column {} needs a unique, non-empty name", i + 1),
+                ));
+            }
+            let checks = c
+                .checks
+                .iter()
+                .map(|s| Rule::parse(s).map(|(rule, severity)| Check { rule, severity }))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|m| ServiceError::invalid("columns", format!("{n}: {m}")))?;
+            let item_personal = entry
+                .content
+                .items
+                .iter()
+                .find(|it| it.name == n)
+                .map(|it| it.personal);
+            columns.push(Column {
+                nullable: c.nullable && !req.key.contains(&n),
+                personal: c.personal.or(item_personal).unwrap_or(false),
+                name: n,
+                data_type: c.data_type,
+                checks,
+            });
+        }
+        if req.key.is_empty() || req.key.iter().any(|k| !seen.contains(k.trim())) {
+            return Err(ServiceError::invalid(
+                "key",
+                "the key names one or more declared columns",
+            ));
+        }
+        let audit = p.event(
+            "dataset.create",
+            "",
+            Outcome::Success,
+            json!({"entry_id": entry.id, "name": name}),
+        );
+        self.store
+            .create_dataset(
+                NewDataset {
+                    entry_id: entry.id,
+                    org_id: entry.org_id,
+                    name,
+                    columns,
+                    key: req.key.iter().map(|k| k.trim().to_string()).collect(),
+                    frequency: entry.content.update_frequency,
+                },
+                audit,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => ServiceError::Conflict {
+                    code: "dataset_exists",
+                    detail: "the entry already has a dataset of this name".into(),
+                },
+                other => other.into(),
+            })
+    }
+
+    pub async fn get_dataset(&self, p: &Principal, id: i64) -> Result<DatasetView> {
+        let d = self
+            .store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))?;
+        self.authorize(p, Action::ViewDataset(d.org_id)).await?;
+        self.dataset_view(d).await
+    }
+
+    async fn dataset_view(&self, d: Dataset) -> Result<DatasetView> {
+        let tree = self.org_tree().await?;
+        let entry_name = self
+            .store
+            .get_entry(d.entry_id)
+            .await
+            .map(|e| e.content.name)
+            .unwrap_or_default();
+        Ok(DatasetView {
+            stale: is_stale(&d, Utc::now()),
+            org_name: tree
+                .get(d.org_id)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+            entry_name,
+            dataset: d,
+        })
+    }
+
+    /// Datasets the caller may see: its organisation's, or (supervisors) all.
+    pub async fn list_datasets(
+        &self,
+        p: &Principal,
+        org: Option<i64>,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<DatasetView>> {
+        let org = match org {
+            Some(o) => {
+                self.authorize(p, Action::ViewDataset(o)).await?;
+                Some(o)
+            }
+            None if self.can(p, Action::Supervise).await => None,
+            None => Some(
+                p.org_id()
+                    .ok_or_else(|| ServiceError::Forbidden("you act for no organisation".into()))?,
+            ),
+        };
+        let mut out = Vec::new();
+        for d in self
+            .store
+            .list_datasets(org, before_id, limit.clamp(1, 200))
+            .await?
+        {
+            out.push(self.dataset_view(d).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn dataset_versions(&self, p: &Principal, id: i64) -> Result<Vec<DatasetVersion>> {
+        self.get_dataset(p, id).await?;
+        Ok(self.store.dataset_versions(id).await?)
+    }
+
+    /// Loads a file as the dataset's whole new content (all or nothing).
+    pub async fn load_file(
+        &self,
+        p: &Principal,
+        id: i64,
+        filename: &str,
+        input: Box<dyn BufRead + Send>,
+        progress: &mut dyn Progress,
+    ) -> Result<LoadOutcome> {
+        let d = self
+            .store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))?;
+        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        let columns = d.columns.clone();
+        let source = open_source(filename, input, &columns)?;
+        self.run_load(p, &d, source, LoadMode::Replace, "file", filename, progress)
+            .await
+    }
+
+    /// Applies a pushed batch of upserts and deletions by key (all or nothing).
+    pub async fn push_records(
+        &self,
+        p: &Principal,
+        id: i64,
+        batch: RecordBatch,
+    ) -> Result<LoadOutcome> {
+        let d = self
+            .store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))?;
+        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        if batch.upsert.is_empty() && batch.delete.is_empty() {
+            return Err(ServiceError::invalid("upsert", "the batch is empty"));
+        }
+        if batch.upsert.len() + batch.delete.len() > 100_000 {
+            return Err(ServiceError::invalid(
+                "upsert",
+                "at most 100,000 records per batch",
+            ));
+        }
+        let header: Vec<String> = d.columns.iter().map(|c| c.name.clone()).collect();
+        let mut rows = Vec::new();
+        for (i, o) in batch.upsert.iter().enumerate() {
+            if let Some(unknown) = o.keys().find(|k| !header.contains(k)) {
+                return Err(ServiceError::invalid(
+                    "upsert",
+                    format!("record {}: unknown column `{unknown}`", i + 1),
+                ));
+            }
+            rows.push(
+                header
+                    .iter()
+                    .map(|h| o.get(h).and_then(cell_of))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let checker = RowChecker::new(&d.columns);
+        let key_idx: Vec<usize> = d
+            .key
+            .iter()
+            .filter_map(|k| header.iter().position(|h| h == k))
+            .collect();
+        let mut deletes = Vec::new();
+        let mut errors = Vec::new();
+        for (i, o) in batch.delete.iter().enumerate() {
+            let row = (batch.upsert.len() + i + 1) as u64;
+            let mut values = vec![None; header.len()];
+            for ki in &key_idx {
+                let col = &d.columns[*ki];
+                match o
+                    .get(&col.name)
+                    .and_then(cell_of)
+                    .map(|v| pubdata_domain::dataset::normalise(col.data_type, &v))
+                {
+                    Some(Ok(v)) => values[*ki] = Some(v),
+                    Some(Err(m)) => errors.push(RowError {
+                        row,
+                        column: col.name.clone(),
+                        value: String::new(),
+                        rule: "type".into(),
+                        message: m,
+                    }),
+                    None => errors.push(RowError {
+                        row,
+                        column: col.name.clone(),
+                        value: String::new(),
+                        rule: "required".into(),
+                        message: "a deletion names the key".into(),
+                    }),
+                }
+            }
+            deletes.push(StagedRow {
+                row,
+                key: key_of(&values, &key_idx),
+                values,
+                delete: true,
+            });
+        }
+        let _ = &checker;
+        let source = Box::new(VecSource {
+            header,
+            rows: rows.into_iter(),
+            row: 0,
+        });
+        self.run_load_with(
+            p,
+            &d,
+            source,
+            LoadMode::Upsert,
+            "push",
+            "api",
+            &mut (),
+            deletes,
+            errors,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_load(
+        &self,
+        p: &Principal,
+        d: &Dataset,
+        source: Box<dyn RowSource + Send>,
+        mode: LoadMode,
+        channel: &'static str,
+        name: &str,
+        progress: &mut dyn Progress,
+    ) -> Result<LoadOutcome> {
+        self.run_load_with(p, d, source, mode, channel, name, progress, vec![], vec![])
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_load_with(
+        &self,
+        p: &Principal,
+        d: &Dataset,
+        mut source: Box<dyn RowSource + Send>,
+        mode: LoadMode,
+        channel: &'static str,
+        name: &str,
+        progress: &mut dyn Progress,
+        extra: Vec<StagedRow>,
+        mut errors: Vec<RowError>,
+    ) -> Result<LoadOutcome> {
+        // Map the header to the declared columns.
+        let header = source.header().to_vec();
+        let unknown: Vec<&String> = header
+            .iter()
+            .filter(|h| !d.columns.iter().any(|c| &c.name == *h))
+            .collect();
+        let missing: Vec<&str> = d
+            .columns
+            .iter()
+            .filter(|c| !header.contains(&c.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if !unknown.is_empty() || !missing.is_empty() {
+            let mut msg = Vec::new();
+            if !unknown.is_empty() {
+                msg.push(format!(
+                    "unknown columns: {}",
+                    unknown
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if !missing.is_empty() {
+                msg.push(format!("missing columns: {}", missing.join(", ")));
+            }
+            return Err(ServiceError::Invalid {
+                code: "header_mismatch",
+                detail: msg.join("; "),
+                errors: vec![],
+            });
+        }
+        let pos: Vec<usize> = d
+            .columns
+            .iter()
+            .map(|c| header.iter().position(|h| *h == c.name).expect("checked"))
+            .collect();
+        let key_idx: Vec<usize> = d
+            .key
+            .iter()
+            .filter_map(|k| d.columns.iter().position(|c| &c.name == k))
+            .collect();
+        let checker = RowChecker::new(&d.columns);
+        let mut load = self.store.begin_load(d, mode).await?;
+        let mut total_errors = errors.len() as u64;
+        let mut issues: Vec<RowError> = Vec::new();
+        let mut chunk: Vec<StagedRow> = Vec::with_capacity(CHUNK);
+        let mut rows_read = 0u64;
+        loop {
+            let next = source.next_row();
+            let done = next.is_none();
+            if let Some(r) = next {
+                rows_read += 1;
+                match r {
+                    Err(e) => {
+                        total_errors += 1;
+                        if errors.len() < MAX_REPORTED {
+                            errors.push(e);
+                        }
+                    }
+                    Ok((row, cells)) => {
+                        let ordered: Vec<Option<&str>> = pos
+                            .iter()
+                            .map(|i| cells.get(*i).and_then(|c| c.as_deref()))
+                            .collect();
+                        let (values, violations) = checker.check(row, &ordered);
+                        let mut rejected = false;
+                        for (v, severity) in violations {
+                            match severity {
+                                Severity::Reject => {
+                                    rejected = true;
+                                    total_errors += 1;
+                                    if errors.len() < MAX_REPORTED {
+                                        errors.push(v);
+                                    }
+                                }
+                                Severity::Flag => issues.push(v),
+                            }
+                        }
+                        // Once the load is refused, rows are still checked (for the report) but not staged.
+                        if !rejected && total_errors == 0 {
+                            chunk.push(StagedRow {
+                                row,
+                                key: key_of(&values, &key_idx),
+                                values,
+                                delete: false,
+                            });
+                        }
+                    }
+                }
+            }
+            if chunk.len() >= CHUNK || (done && !chunk.is_empty()) {
+                load.stage(&chunk).await?;
+                chunk.clear();
+                progress.rows(rows_read, total_errors);
+            }
+            if done {
+                break;
+            }
+        }
+        progress.rows(rows_read, total_errors);
+        if mode == LoadMode::Replace && rows_read == 0 {
+            return Err(ServiceError::Invalid {
+                code: "empty_load",
+                detail: "the file has no data rows; an empty file never replaces a dataset".into(),
+                errors: vec![],
+            });
+        }
+        if total_errors == 0 && !extra.is_empty() {
+            load.stage(&extra).await?;
+        }
+        if total_errors == 0 {
+            for (row, key) in load.duplicate_keys(MAX_REPORTED as u32).await? {
+                total_errors += 1;
+                errors.push(RowError {
+                    row,
+                    column: d.key.join("+"),
+                    value: key.replace('\u{1f}', "+"),
+                    rule: "duplicate_key".into(),
+                    message: "the key repeats an earlier row".into(),
+                });
+            }
+        }
+        if total_errors == 0 {
+            for (i, c) in d.columns.iter().enumerate() {
+                for check in c.checks.iter().filter(|k| k.rule == Rule::Unique) {
+                    for (row, value) in load.duplicate_values(i, MAX_REPORTED as u32).await? {
+                        let e = RowError {
+                            row,
+                            column: c.name.clone(),
+                            value,
+                            rule: "unique".into(),
+                            message: "the value is not unique".into(),
+                        };
+                        match check.severity {
+                            Severity::Reject => {
+                                total_errors += 1;
+                                errors.push(e);
+                            }
+                            Severity::Flag => issues.push(e),
+                        }
+                    }
+                }
+            }
+        }
+        if total_errors > 0 {
+            drop(load); // rolls back: the previous version stays current
+            errors.sort_by_key(|e| e.row);
+            errors.truncate(MAX_REPORTED);
+            self.store
+                .append_audit(p.event("dataset.load", format!("dataset:{}", d.id), Outcome::Failure, json!({"channel": channel, "source": name, "errors": total_errors, "rows": rows_read})))
+                .await?;
+            return Ok(Err(LoadRejected {
+                errors,
+                total_errors,
+                rows_read,
+            }));
+        }
+        let audit = p.event(
+            "dataset.load",
+            format!("dataset:{}", d.id),
+            Outcome::Success,
+            json!({"channel": channel, "source": name, "rows": rows_read, "flagged": issues.len()}),
+        );
+        let version = load
+            .finish(
+                LoadRecord {
+                    channel,
+                    source: name.to_string(),
+                    actor: p.name.clone(),
+                    issues,
+                },
+                audit,
+            )
+            .await?;
+        Ok(Ok(version))
+    }
+
+    /// Current (or past) rows of a dataset, for its source department and
+    /// supervisors. Every read is audited.
+    pub async fn dataset_rows(
+        &self,
+        p: &Principal,
+        id: i64,
+        version: Option<i64>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
+        let d = self
+            .store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))?;
+        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        let rows = self
+            .store
+            .dataset_rows(&d, version, after, limit.clamp(1, 1000))
+            .await?;
+        self.store
+            .append_audit(p.event("dataset.read", format!("dataset:{id}"), Outcome::Success, json!({"rows": rows.len(), "version": version, "fields": d.columns.iter().map(|c| &c.name).collect::<Vec<_>>()})))
+            .await?;
+        Ok(rows)
+    }
+
+    /// Every stored version of one row (its history).
+    pub async fn row_history(
+        &self,
+        p: &Principal,
+        id: i64,
+        key: &str,
+    ) -> Result<Vec<(i64, Option<i64>, Vec<Option<String>>)>> {
+        let d = self
+            .store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))?;
+        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        let h = self.store.row_history(&d, key).await?;
+        self.store
+            .append_audit(p.event(
+                "dataset.read",
+                format!("dataset:{id}"),
+                Outcome::Success,
+                json!({"row_history": key, "versions": h.len()}),
+            ))
+            .await?;
+        Ok(h)
+    }
+
+    pub async fn dataset_quality(&self, p: &Principal, id: i64) -> Result<Quality> {
+        let v = self.get_dataset(p, id).await?;
+        let d = &v.dataset;
+        let (filled, cells) = self.store.dataset_fill(d).await?;
+        let versions = self.store.dataset_versions(id).await?;
+        let current = versions.first();
+        let validity = match current {
+            Some(c) if c.rows_in > 0 => 1.0 - c.flagged as f64 / c.rows_in as f64,
+            _ => 1.0,
+        };
+        Ok(Quality {
+            version: d.current_version,
+            rows: d.row_count,
+            completeness: if cells == 0 {
+                1.0
+            } else {
+                filled as f64 / cells as f64
+            },
+            validity,
+            timeliness: if v.stale { 0.0 } else { 1.0 },
+            stale: v.stale,
+            issues: self.store.quality_issues(id, 500).await?,
+        })
+    }
+
+    /// Datasets not refreshed within their update frequency (AGG-2).
+    pub async fn stale_datasets(&self, p: &Principal) -> Result<Vec<DatasetView>> {
+        let org = if self.can(p, Action::Supervise).await {
+            None
+        } else {
+            Some(
+                p.org_id()
+                    .ok_or_else(|| ServiceError::Forbidden("you act for no organisation".into()))?,
+            )
+        };
+        let now = Utc::now();
+        let mut out = Vec::new();
+        let mut before = None;
+        loop {
+            let page = self.store.list_datasets(org, before, 200).await?;
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            for d in page {
+                if is_stale(&d, now) {
+                    out.push(self.dataset_view(d).await?);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,530 @@
+//! SQLite storage of datasets: one table `ds_<id>` per dataset, columns
+//! `c0…cN` as canonical text, `_key` (the canonical key) and the version
+//! range `_from`/`_to` of each row. A row is current while `_to` is NULL; a
+//! change closes the old row and inserts the new one, a deletion only closes
+//! it, so every past version can be read and nothing is lost unrecorded.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use pubdata_domain::audit::AuditEvent;
+use pubdata_domain::catalog::Frequency;
+use pubdata_domain::dataset::{RowError, Rule};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+
+use super::{SqliteStore, append, db_err, parse_enum};
+use crate::*;
+
+fn table(id: i64) -> String {
+    format!("ds_{id}")
+}
+
+fn cols(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("c{i}")).collect()
+}
+
+fn dataset_row(r: &SqliteRow) -> Result<Dataset> {
+    let json = |c: &str| -> Result<String> { Ok(r.try_get::<String, _>(c)?) };
+    Ok(Dataset {
+        id: r.try_get("id")?,
+        entry_id: r.try_get("entry_id")?,
+        org_id: r.try_get("org_id")?,
+        name: r.try_get("name")?,
+        columns: serde_json::from_str(&json("columns")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        key: serde_json::from_str(&json("key_columns")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        frequency: parse_enum::<Frequency>(r.try_get("frequency")?)?,
+        current_version: r.try_get("current_version")?,
+        row_count: r.try_get("row_count")?,
+        last_load_at: r
+            .try_get::<Option<&str>, _>("last_load_at")?
+            .map(parse_time)
+            .transpose()?,
+        created_at: parse_time(r.try_get("created_at")?)?,
+    })
+}
+
+pub async fn create(s: &SqliteStore, d: NewDataset, audit: AuditEvent) -> Result<Dataset> {
+    let mut tx = s.write.begin().await?;
+    let row = sqlx::query(
+        "INSERT INTO datasets (entry_id, org_id, name, columns, key_columns, frequency, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+    )
+    .bind(d.entry_id)
+    .bind(d.org_id)
+    .bind(&d.name)
+    .bind(serde_json::to_string(&d.columns).expect("columns serialise"))
+    .bind(serde_json::to_string(&d.key).expect("key serialises"))
+    .bind(d.frequency.as_str())
+    .bind(fmt_time(Utc::now()))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let ds = dataset_row(&row)?;
+    let t = table(ds.id);
+    let defs: Vec<String> = cols(d.columns.len())
+        .iter()
+        .map(|c| format!("{c} TEXT"))
+        .collect();
+    let mut ddl = format!(
+        "CREATE TABLE {t} (_key TEXT NOT NULL, _from INTEGER NOT NULL, _to INTEGER{}{});
+         CREATE UNIQUE INDEX {t}_current ON {t}(_key) WHERE _to IS NULL;
+         CREATE INDEX {t}_history ON {t}(_key, _from);",
+        if defs.is_empty() { "" } else { ", " },
+        defs.join(", ")
+    );
+    for (i, c) in d.columns.iter().enumerate() {
+        if c.checks.iter().any(|k| k.rule == Rule::Unique) {
+            ddl.push_str(&format!(
+                "CREATE INDEX {t}_c{i} ON {t}(c{i}) WHERE _to IS NULL;"
+            ));
+        }
+    }
+    exec_all(&mut tx, &ddl).await?;
+    let mut audit = audit;
+    audit.target = format!("dataset:{}", ds.id);
+    append(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(ds)
+}
+
+pub async fn get(s: &SqliteStore, id: i64) -> Result<Dataset> {
+    let row = sqlx::query("SELECT * FROM datasets WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&s.read)
+        .await?;
+    row.as_ref()
+        .map(dataset_row)
+        .unwrap_or(Err(StoreError::NotFound))
+}
+
+pub async fn list(
+    s: &SqliteStore,
+    org: Option<i64>,
+    before_id: Option<i64>,
+    limit: u32,
+) -> Result<Vec<Dataset>> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM datasets WHERE 1 = 1");
+    if let Some(o) = org {
+        q.push(" AND org_id = ").push_bind(o);
+    }
+    if let Some(b) = before_id {
+        q.push(" AND id < ").push_bind(b);
+    }
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit as i64);
+    let rows = q.build().fetch_all(&s.read).await?;
+    rows.iter().map(dataset_row).collect()
+}
+
+pub async fn versions(s: &SqliteStore, id: i64) -> Result<Vec<DatasetVersion>> {
+    let rows =
+        sqlx::query("SELECT * FROM dataset_versions WHERE dataset_id = ? ORDER BY version DESC")
+            .bind(id)
+            .fetch_all(&s.read)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DatasetVersion {
+                version: r.try_get("version")?,
+                mode: r.try_get("mode")?,
+                source: r.try_get("source")?,
+                rows_in: r.try_get("rows_in")?,
+                inserted: r.try_get("inserted")?,
+                updated: r.try_get("updated")?,
+                deleted: r.try_get("deleted")?,
+                flagged: r.try_get("flagged")?,
+                actor: r.try_get("actor")?,
+                created_at: parse_time(r.try_get("created_at")?)?,
+            })
+        })
+        .collect()
+}
+
+/// SQLite allows 32,766 bound parameters per statement.
+const MAX_PARAMS: usize = 32_000;
+
+struct SqliteLoad {
+    tx: Transaction<'static, Sqlite>,
+    dataset: Dataset,
+    mode: LoadMode,
+    staged: u64,
+    indexed: bool,
+}
+
+pub async fn begin(
+    s: &SqliteStore,
+    dataset: &Dataset,
+    mode: LoadMode,
+) -> Result<Box<dyn DatasetLoad>> {
+    let mut tx = s.write.begin().await?;
+    let defs: Vec<String> = cols(dataset.columns.len())
+        .iter()
+        .map(|c| format!(", {c} TEXT"))
+        .collect();
+    exec_all(
+        &mut tx,
+        &format!(
+            "DROP TABLE IF EXISTS temp.stage; CREATE TEMP TABLE stage (_row INTEGER NOT NULL, _key TEXT NOT NULL, _del INTEGER NOT NULL{});",
+            defs.concat()
+        ),
+    )
+    .await?;
+    Ok(Box::new(SqliteLoad {
+        tx,
+        dataset: dataset.clone(),
+        mode,
+        staged: 0,
+        indexed: false,
+    }))
+}
+
+impl SqliteLoad {
+    async fn index(&mut self) -> Result<()> {
+        if !self.indexed {
+            exec_all(
+                &mut self.tx,
+                "CREATE INDEX temp.stage_key ON stage(_key, _row);",
+            )
+            .await?;
+            self.indexed = true;
+        }
+        Ok(())
+    }
+
+    /// `s.c0 IS NOT d.c0 OR …`: the staged row differs from the stored one.
+    fn differs(&self) -> String {
+        let n = self.dataset.columns.len();
+        if n == 0 {
+            return "0".into();
+        }
+        cols(n)
+            .iter()
+            .map(|c| format!("s.{c} IS NOT d.{c}"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    }
+}
+
+#[async_trait]
+impl DatasetLoad for SqliteLoad {
+    async fn stage(&mut self, rows: &[StagedRow]) -> Result<()> {
+        let n = self.dataset.columns.len();
+        let per_row = n + 3;
+        for chunk in rows.chunks((MAX_PARAMS / per_row).max(1)) {
+            let mut q = QueryBuilder::<Sqlite>::new(format!(
+                "INSERT INTO temp.stage (_row, _key, _del{}) ",
+                cols(n).iter().map(|c| format!(", {c}")).collect::<String>()
+            ));
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(r.row as i64)
+                    .push_bind(&r.key)
+                    .push_bind(r.delete as i64);
+                for i in 0..n {
+                    b.push_bind(r.values.get(i).cloned().flatten());
+                }
+            });
+            q.build().execute(&mut *self.tx).await?;
+        }
+        self.staged += rows.len() as u64;
+        Ok(())
+    }
+
+    async fn duplicate_keys(&mut self, limit: u32) -> Result<Vec<(u64, String)>> {
+        self.index().await?;
+        pairs(
+            &mut self.tx,
+            "SELECT s._row AS r, s._key AS v FROM temp.stage s
+             WHERE EXISTS (SELECT 1 FROM temp.stage t WHERE t._key = s._key AND t._row < s._row)
+             ORDER BY s._row LIMIT ?"
+                .into(),
+            limit,
+        )
+        .await
+    }
+
+    async fn duplicate_values(&mut self, column: usize, limit: u32) -> Result<Vec<(u64, String)>> {
+        self.index().await?;
+        let c = format!("c{column}");
+        let t = table(self.dataset.id);
+        exec_all(
+            &mut self.tx,
+            &format!("CREATE INDEX IF NOT EXISTS temp.stage_{c} ON stage({c});"),
+        )
+        .await?;
+        // Repeats within the load, and (for upserts) clashes with current rows the load keeps.
+        let kept = if self.mode == LoadMode::Upsert {
+            format!(
+                " OR EXISTS (SELECT 1 FROM {t} d WHERE d._to IS NULL AND d.{c} = s.{c} AND d._key <> s._key
+                   AND NOT EXISTS (SELECT 1 FROM temp.stage u WHERE u._key = d._key))"
+            )
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT s._row AS r, s.{c} AS v FROM temp.stage s WHERE s._del = 0 AND s.{c} IS NOT NULL AND (
+               EXISTS (SELECT 1 FROM temp.stage x WHERE x._del = 0 AND x.{c} = s.{c} AND x._row < s._row){kept})
+             ORDER BY s._row LIMIT ?"
+        );
+        pairs(&mut self.tx, sql, limit).await
+    }
+
+    async fn finish(
+        mut self: Box<Self>,
+        record: LoadRecord,
+        audit: AuditEvent,
+    ) -> Result<DatasetVersion> {
+        self.index().await?;
+        let t = table(self.dataset.id);
+        let n = self.dataset.columns.len();
+        let differs = self.differs();
+        let tx = &mut self.tx;
+        let (current, rows_before): (i64, i64) =
+            sqlx::query_as("SELECT current_version, row_count FROM datasets WHERE id = ?")
+                .bind(self.dataset.id)
+                .fetch_one(&mut **tx)
+                .await?;
+        let v = current + 1;
+        let inserted = count(
+            tx,
+            &format!("SELECT count(*) FROM temp.stage s WHERE s._del = 0 AND NOT EXISTS (SELECT 1 FROM {t} d WHERE d._key = s._key AND d._to IS NULL)"),
+        )
+        .await?;
+        let updated = count(
+            tx,
+            &format!("SELECT count(*) FROM temp.stage s JOIN {t} d ON d._key = s._key AND d._to IS NULL WHERE s._del = 0 AND ({differs})"),
+        )
+        .await?;
+        let gone = match self.mode {
+            LoadMode::Replace => {
+                "NOT EXISTS (SELECT 1 FROM temp.stage s WHERE s._key = d._key)"
+            }
+            LoadMode::Upsert => {
+                "EXISTS (SELECT 1 FROM temp.stage s WHERE s._key = d._key AND s._del = 1)"
+            }
+        };
+        let deleted = count(
+            tx,
+            &format!("SELECT count(*) FROM {t} d WHERE d._to IS NULL AND {gone}"),
+        )
+        .await?;
+        // Close changed and deleted rows, then insert new and changed ones.
+        sqlx::query(&format!(
+            "UPDATE {t} AS d SET _to = ? WHERE d._to IS NULL AND ({gone}
+               OR EXISTS (SELECT 1 FROM temp.stage s WHERE s._key = d._key AND s._del = 0 AND ({differs})))"
+        ))
+        .bind(v)
+        .execute(&mut **tx)
+        .await?;
+        let names: String = cols(n).iter().map(|c| format!(", {c}")).collect();
+        sqlx::query(&format!(
+            "INSERT INTO {t} (_key, _from, _to{names}) SELECT s._key, ?, NULL{names_s} FROM temp.stage s
+             WHERE s._del = 0 AND NOT EXISTS (SELECT 1 FROM {t} d WHERE d._key = s._key AND d._to IS NULL)",
+            names_s = cols(n).iter().map(|c| format!(", s.{c}")).collect::<String>()
+        ))
+        .bind(v)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let now = fmt_time(Utc::now());
+        let flagged = record
+            .issues
+            .iter()
+            .map(|i| i.row)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as i64;
+        sqlx::query(
+            "INSERT INTO dataset_versions (dataset_id, version, mode, source, rows_in, inserted, updated, deleted, flagged, actor, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(self.dataset.id)
+        .bind(v)
+        .bind(record.channel)
+        .bind(&record.source)
+        .bind(self.staged as i64)
+        .bind(inserted)
+        .bind(updated)
+        .bind(deleted)
+        .bind(flagged)
+        .bind(&record.actor)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        for chunk in record.issues.chunks(MAX_PARAMS / 7) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO quality_issues (dataset_id, version, row_no, column_name, value, rule, message) ",
+            );
+            q.push_values(chunk, |mut b, i: &RowError| {
+                b.push_bind(self.dataset.id)
+                    .push_bind(v)
+                    .push_bind(i.row as i64)
+                    .push_bind(&i.column)
+                    .push_bind(&i.value)
+                    .push_bind(&i.rule)
+                    .push_bind(&i.message);
+            });
+            q.build().execute(&mut **tx).await?;
+        }
+        let rows_now = rows_before + inserted - deleted;
+        sqlx::query(
+            "UPDATE datasets SET current_version = ?, row_count = ?, last_load_at = ? WHERE id = ?",
+        )
+        .bind(v)
+        .bind(rows_now)
+        .bind(&now)
+        .bind(self.dataset.id)
+        .execute(&mut **tx)
+        .await?;
+        exec_all(tx, "DROP TABLE temp.stage;").await?;
+        let mut audit = audit;
+        audit.detail["version"] = v.into();
+        audit.detail["inserted"] = inserted.into();
+        audit.detail["updated"] = updated.into();
+        audit.detail["deleted"] = deleted.into();
+        append(tx, &audit).await?;
+        self.tx.commit().await?;
+        Ok(DatasetVersion {
+            version: v,
+            mode: record.channel.into(),
+            source: record.source,
+            rows_in: self.staged as i64,
+            inserted,
+            updated,
+            deleted,
+            flagged,
+            actor: record.actor,
+            created_at: parse_time(&now)?,
+        })
+    }
+}
+
+/// Runs `;`-separated statements one by one (none of them contains a `;`).
+async fn exec_all(conn: &mut sqlx::SqliteConnection, sql: &str) -> Result<()> {
+    for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        sqlx::query(stmt).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// (row, value) pairs of a query over the staged rows.
+async fn pairs(
+    conn: &mut sqlx::SqliteConnection,
+    sql: String,
+    limit: u32,
+) -> Result<Vec<(u64, String)>> {
+    let rows = sqlx::query(&sql)
+        .bind(limit as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<i64, _>("r")? as u64, r.try_get("v")?)))
+        .collect()
+}
+
+async fn count(conn: &mut sqlx::SqliteConnection, sql: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+fn values_of(r: &SqliteRow, n: usize) -> Result<Vec<Option<String>>> {
+    (0..n)
+        .map(|i| Ok(r.try_get::<Option<String>, _>(format!("c{i}").as_str())?))
+        .collect()
+}
+
+pub async fn rows(
+    s: &SqliteStore,
+    d: &Dataset,
+    version: Option<i64>,
+    after_key: Option<&str>,
+    limit: u32,
+) -> Result<Vec<(String, Vec<Option<String>>)>> {
+    let t = table(d.id);
+    let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT * FROM {t} WHERE "));
+    match version {
+        None => {
+            q.push("_to IS NULL");
+        }
+        Some(v) => {
+            q.push("_from <= ")
+                .push_bind(v)
+                .push(" AND (_to IS NULL OR _to > ")
+                .push_bind(v)
+                .push(")");
+        }
+    }
+    if let Some(k) = after_key {
+        q.push(" AND _key > ").push_bind(k);
+    }
+    q.push(" ORDER BY _key LIMIT ").push_bind(limit as i64);
+    let rows = q.build().fetch_all(&s.read).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("_key")?, values_of(r, d.columns.len())?)))
+        .collect()
+}
+
+pub async fn history(
+    s: &SqliteStore,
+    d: &Dataset,
+    key: &str,
+) -> Result<Vec<(i64, Option<i64>, Vec<Option<String>>)>> {
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM {} WHERE _key = ? ORDER BY _from",
+        table(d.id)
+    ))
+    .bind(key)
+    .fetch_all(&s.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("_from")?,
+                r.try_get("_to")?,
+                values_of(r, d.columns.len())?,
+            ))
+        })
+        .collect()
+}
+
+pub async fn issues(s: &SqliteStore, dataset_id: i64, limit: u32) -> Result<Vec<RowError>> {
+    let rows = sqlx::query(
+        "SELECT * FROM quality_issues WHERE dataset_id = ? AND version = (SELECT current_version FROM datasets WHERE id = ?)
+         ORDER BY row_no, id LIMIT ?",
+    )
+    .bind(dataset_id)
+    .bind(dataset_id)
+    .bind(limit as i64)
+    .fetch_all(&s.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RowError {
+                row: r.try_get::<i64, _>("row_no")? as u64,
+                column: r.try_get("column_name")?,
+                value: r.try_get("value")?,
+                rule: r.try_get("rule")?,
+                message: r.try_get("message")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn fill(s: &SqliteStore, d: &Dataset) -> Result<(i64, i64)> {
+    let n = d.columns.len() as i64;
+    if n == 0 {
+        return Ok((0, 0));
+    }
+    let filled: String = cols(d.columns.len())
+        .iter()
+        .map(|c| format!("({c} IS NOT NULL)"))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let (rows, cells): (i64, Option<i64>) = sqlx::query_as(&format!(
+        "SELECT count(*), sum({filled}) FROM {} WHERE _to IS NULL",
+        table(d.id)
+    ))
+    .fetch_one(&s.read)
+    .await?;
+    Ok((cells.unwrap_or(0), rows * n))
+}

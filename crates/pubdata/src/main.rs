@@ -26,6 +26,9 @@ enum Command {
     Audit(cmd::audit::AuditCmd),
     /// Load a file into a dataset (all or nothing), with a progress line.
     Import(cmd::import::ImportArgs),
+    /// Deterministic synthetic data (CSV) for demos and benchmarks.
+    #[command(subcommand)]
+    Generate(cmd::generate::GenerateCmd),
     /// User administration from the command line (first administrator).
     #[command(subcommand)]
     User(cmd::user::UserCmd),
@@ -45,6 +48,7 @@ fn main() -> std::process::ExitCode {
             Command::Audit(c) => cmd::audit::run(c).await,
             Command::User(c) => cmd::user::run(c).await,
             Command::Import(a) => cmd::import::run(a).await,
+            Command::Generate(c) => cmd::generate::run(c).await,
         }
     });
     match result {

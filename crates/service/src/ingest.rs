@@ -204,12 +204,11 @@ pub fn csv_source(mut input: Box<dyn BufRead + Send>) -> Result<Box<dyn RowSourc
         Err(e) => e.error_len().is_none(),
     };
     let reader: Box<dyn Read + Send> = if utf8 {
-        Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .encoding(Some(encoding_rs::UTF_8))
-                .bom_override(true)
-                .build(input),
-        )
+        // UTF-8 goes to the CSV reader as is (it checks every record); only a BOM is skipped.
+        if start.starts_with(b"\xEF\xBB\xBF") {
+            input.consume(3);
+        }
+        Box::new(input)
     } else {
         Box::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()

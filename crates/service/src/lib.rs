@@ -26,6 +26,7 @@ pub mod ingest;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
+pub mod synth;
 
 pub use error::{FieldError, Result, ServiceError};
 pub use principal::{Principal, Via};

@@ -56,9 +56,14 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // The writer gets a larger page cache (64 MiB): loads touch many pages.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(base.clone().create_if_missing(true))
+            .connect_with(
+                base.clone()
+                    .create_if_missing(true)
+                    .pragma("cache_size", "-65536"),
+            )
             .await?;
         migrate(&write).await?;
         let read = SqlitePoolOptions::new()

@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod calendar;
+pub mod generate;
 pub mod import;
 pub mod serve;
 pub mod user;

@@ -15,6 +15,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use super::{SqliteStore, append, db_err, parse_enum};
 use crate::*;
 
+/// `_to` of a current row: "valid until further notice".
+pub const OPEN: i64 = i64::MAX;
+
 fn table(id: i64) -> String {
     format!("ds_{id}")
 }
@@ -68,16 +71,15 @@ pub async fn create(s: &SqliteStore, d: NewDataset, audit: AuditEvent) -> Result
         .map(|c| format!("{c} TEXT"))
         .collect();
     let mut ddl = format!(
-        "CREATE TABLE {t} (_key TEXT NOT NULL, _from INTEGER NOT NULL, _to INTEGER{}{});
-         CREATE UNIQUE INDEX {t}_current ON {t}(_key) WHERE _to IS NULL;
-         CREATE INDEX {t}_history ON {t}(_key, _from);",
+        "CREATE TABLE {t} (_key TEXT NOT NULL, _from INTEGER NOT NULL, _to INTEGER NOT NULL, _row INTEGER NOT NULL{}{});
+         CREATE UNIQUE INDEX {t}_key ON {t}(_key, _to);",
         if defs.is_empty() { "" } else { ", " },
         defs.join(", ")
     );
     for (i, c) in d.columns.iter().enumerate() {
         if c.checks.iter().any(|k| k.rule == Rule::Unique) {
             ddl.push_str(&format!(
-                "CREATE INDEX {t}_c{i} ON {t}(c{i}) WHERE _to IS NULL;"
+                "CREATE INDEX {t}_c{i} ON {t}(c{i}) WHERE _to = {OPEN};"
             ));
         }
     }
@@ -143,11 +145,19 @@ pub async fn versions(s: &SqliteStore, id: i64) -> Result<Vec<DatasetVersion>> {
 
 /// SQLite allows 32,766 bound parameters per statement.
 const MAX_PARAMS: usize = 32_000;
+/// Rows per multi-row INSERT (fewer when a row has many columns).
+const BATCH_ROWS: usize = 500;
 
 struct SqliteLoad {
     tx: Transaction<'static, Sqlite>,
     dataset: Dataset,
     mode: LoadMode,
+    /// The version this load creates.
+    version: i64,
+    rows_before: i64,
+    /// First load into an empty dataset: rows go straight into the dataset
+    /// table (still invisible until commit); no staging table.
+    direct: bool,
     staged: u64,
     indexed: bool,
 }
@@ -158,30 +168,61 @@ pub async fn begin(
     mode: LoadMode,
 ) -> Result<Box<dyn DatasetLoad>> {
     let mut tx = s.write.begin().await?;
-    let defs: Vec<String> = cols(dataset.columns.len())
-        .iter()
-        .map(|c| format!(", {c} TEXT"))
-        .collect();
-    exec_all(
-        &mut tx,
-        &format!(
-            "DROP TABLE IF EXISTS temp.stage; CREATE TEMP TABLE stage (_row INTEGER NOT NULL, _key TEXT NOT NULL, _del INTEGER NOT NULL{});",
-            defs.concat()
-        ),
-    )
-    .await?;
+    let (current, rows_before): (i64, i64) =
+        sqlx::query_as("SELECT current_version, row_count FROM datasets WHERE id = ?")
+            .bind(dataset.id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let direct = mode == LoadMode::Replace && rows_before == 0;
+    if direct {
+        // An empty table is filled in input order and indexed once at the
+        // end (a sort), which is far cheaper than a million random inserts.
+        let t = table(dataset.id);
+        let has_rows: Option<i64> = sqlx::query_scalar(&format!("SELECT 1 FROM {t} LIMIT 1"))
+            .fetch_optional(&mut *tx)
+            .await?;
+        if has_rows.is_none() {
+            exec_all(&mut tx, &format!("DROP INDEX IF EXISTS {t}_key")).await?;
+        }
+    }
+    if !direct {
+        let defs: Vec<String> = cols(dataset.columns.len())
+            .iter()
+            .map(|c| format!(", {c} TEXT"))
+            .collect();
+        exec_all(
+            &mut tx,
+            &format!(
+                "DROP TABLE IF EXISTS temp.stage; CREATE TEMP TABLE stage (_row INTEGER NOT NULL, _key TEXT NOT NULL, _del INTEGER NOT NULL{});",
+                defs.concat()
+            ),
+        )
+        .await?;
+    }
     Ok(Box::new(SqliteLoad {
         tx,
         dataset: dataset.clone(),
         mode,
+        version: current + 1,
+        rows_before,
+        direct,
         staged: 0,
         indexed: false,
     }))
 }
 
+/// `INSERT INTO target (names) VALUES (?, …), … [suffix]` for `rows` rows of `width` values.
+fn insert_sql(target: &str, names: &str, width: usize, rows: usize, suffix: &str) -> String {
+    let one = format!("({})", vec!["?"; width].join(", "));
+    format!(
+        "INSERT INTO {target} ({names}) VALUES {}{suffix}",
+        vec![one; rows].join(", ")
+    )
+}
+
 impl SqliteLoad {
     async fn index(&mut self) -> Result<()> {
-        if !self.indexed {
+        if !self.indexed && !self.direct {
             exec_all(
                 &mut self.tx,
                 "CREATE INDEX temp.stage_key ON stage(_key, _row);",
@@ -204,33 +245,104 @@ impl SqliteLoad {
             .collect::<Vec<_>>()
             .join(" OR ")
     }
+
+    /// Appends rows straight into the (empty, unindexed) dataset table.
+    async fn insert_direct(&mut self, rows: &[StagedRow]) -> Result<()> {
+        let n = self.dataset.columns.len();
+        let t = table(self.dataset.id);
+        let names = format!(
+            "_key, _from, _to, _row{}",
+            cols(n).iter().map(|c| format!(", {c}")).collect::<String>()
+        );
+        let per = BATCH_ROWS.min(MAX_PARAMS / (n + 4)).max(1);
+        let full_sql = insert_sql(&t, &names, n + 4, per, "");
+        for chunk in rows.chunks(per) {
+            let sql = if chunk.len() == per {
+                full_sql.clone()
+            } else {
+                insert_sql(&t, &names, n + 4, chunk.len(), "")
+            };
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(r.key.as_str())
+                    .bind(self.version)
+                    .bind(OPEN)
+                    .bind(r.row as i64);
+                for i in 0..n {
+                    q = q.bind(r.values.get(i).and_then(|v| v.as_deref()));
+                }
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Builds the key index of a direct load; repeated keys make it fail,
+    /// and are then listed by row.
+    async fn build_key_index(&mut self, limit: u32) -> Result<Vec<(u64, String)>> {
+        let t = table(self.dataset.id);
+        match sqlx::query(&format!(
+            "CREATE UNIQUE INDEX IF NOT EXISTS {t}_key ON {t}(_key, _to)"
+        ))
+        .execute(&mut *self.tx)
+        .await
+        {
+            Ok(_) => Ok(vec![]),
+            Err(e)
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation()) =>
+            {
+                let sql = format!(
+                    "SELECT _row AS r, _key AS v FROM (SELECT _row, _key, row_number() OVER (PARTITION BY _key ORDER BY _row) AS n FROM {t})
+                     WHERE n > 1 ORDER BY _row LIMIT ?"
+                );
+                pairs(&mut self.tx, sql, limit).await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 #[async_trait]
 impl DatasetLoad for SqliteLoad {
     async fn stage(&mut self, rows: &[StagedRow]) -> Result<()> {
-        let n = self.dataset.columns.len();
-        let per_row = n + 3;
-        for chunk in rows.chunks((MAX_PARAMS / per_row).max(1)) {
-            let mut q = QueryBuilder::<Sqlite>::new(format!(
-                "INSERT INTO temp.stage (_row, _key, _del{}) ",
-                cols(n).iter().map(|c| format!(", {c}")).collect::<String>()
-            ));
-            q.push_values(chunk, |mut b, r| {
-                b.push_bind(r.row as i64)
-                    .push_bind(&r.key)
-                    .push_bind(r.delete as i64);
-                for i in 0..n {
-                    b.push_bind(r.values.get(i).cloned().flatten());
-                }
-            });
-            q.build().execute(&mut *self.tx).await?;
-        }
         self.staged += rows.len() as u64;
+        if self.direct {
+            return self.insert_direct(rows).await;
+        }
+        let n = self.dataset.columns.len();
+        let names = format!(
+            "_row, _key, _del{}",
+            cols(n).iter().map(|c| format!(", {c}")).collect::<String>()
+        );
+        let per = BATCH_ROWS.min(MAX_PARAMS / (n + 3)).max(1);
+        let full_sql = insert_sql("temp.stage", &names, n + 3, per, "");
+        for chunk in rows.chunks(per) {
+            let sql = if chunk.len() == per {
+                full_sql.clone()
+            } else {
+                insert_sql("temp.stage", &names, n + 3, chunk.len(), "")
+            };
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(r.row as i64)
+                    .bind(r.key.as_str())
+                    .bind(r.delete as i64);
+                for i in 0..n {
+                    q = q.bind(r.values.get(i).and_then(|v| v.as_deref()));
+                }
+            }
+            q.execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 
     async fn duplicate_keys(&mut self, limit: u32) -> Result<Vec<(u64, String)>> {
+        if self.direct {
+            return self.build_key_index(limit).await;
+        }
         self.index().await?;
         pairs(
             &mut self.tx,
@@ -244,9 +356,17 @@ impl DatasetLoad for SqliteLoad {
     }
 
     async fn duplicate_values(&mut self, column: usize, limit: u32) -> Result<Vec<(u64, String)>> {
-        self.index().await?;
         let c = format!("c{column}");
         let t = table(self.dataset.id);
+        if self.direct {
+            let sql = format!(
+                "SELECT d._row AS r, d.{c} AS v FROM {t} d WHERE d._to = {OPEN} AND d.{c} IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM {t} x WHERE x._to = {OPEN} AND x.{c} = d.{c} AND x._row < d._row)
+                 ORDER BY d._row LIMIT ?"
+            );
+            return pairs(&mut self.tx, sql, limit).await;
+        }
+        self.index().await?;
         exec_all(
             &mut self.tx,
             &format!("CREATE INDEX IF NOT EXISTS temp.stage_{c} ON stage({c});"),
@@ -255,7 +375,7 @@ impl DatasetLoad for SqliteLoad {
         // Repeats within the load, and (for upserts) clashes with current rows the load keeps.
         let kept = if self.mode == LoadMode::Upsert {
             format!(
-                " OR EXISTS (SELECT 1 FROM {t} d WHERE d._to IS NULL AND d.{c} = s.{c} AND d._key <> s._key
+                " OR EXISTS (SELECT 1 FROM {t} d WHERE d._to = {OPEN} AND d.{c} = s.{c} AND d._key <> s._key
                    AND NOT EXISTS (SELECT 1 FROM temp.stage u WHERE u._key = d._key))"
             )
         } else {
@@ -278,54 +398,61 @@ impl DatasetLoad for SqliteLoad {
         let t = table(self.dataset.id);
         let n = self.dataset.columns.len();
         let differs = self.differs();
+        let v = self.version;
+        let direct = self.direct;
         let tx = &mut self.tx;
-        let (current, rows_before): (i64, i64) =
-            sqlx::query_as("SELECT current_version, row_count FROM datasets WHERE id = ?")
-                .bind(self.dataset.id)
-                .fetch_one(&mut **tx)
-                .await?;
-        let v = current + 1;
-        let inserted = count(
-            tx,
-            &format!("SELECT count(*) FROM temp.stage s WHERE s._del = 0 AND NOT EXISTS (SELECT 1 FROM {t} d WHERE d._key = s._key AND d._to IS NULL)"),
-        )
-        .await?;
-        let updated = count(
-            tx,
-            &format!("SELECT count(*) FROM temp.stage s JOIN {t} d ON d._key = s._key AND d._to IS NULL WHERE s._del = 0 AND ({differs})"),
-        )
-        .await?;
-        let gone = match self.mode {
-            LoadMode::Replace => {
-                "NOT EXISTS (SELECT 1 FROM temp.stage s WHERE s._key = d._key)"
-            }
-            LoadMode::Upsert => {
-                "EXISTS (SELECT 1 FROM temp.stage s WHERE s._key = d._key AND s._del = 1)"
-            }
+        let (inserted, updated, deleted) = if direct {
+            exec_all(
+                tx,
+                &format!("CREATE UNIQUE INDEX IF NOT EXISTS {t}_key ON {t}(_key, _to)"),
+            )
+            .await?;
+            (self.staged as i64, 0, 0)
+        } else {
+            let inserted = count(
+                tx,
+                &format!("SELECT count(*) FROM temp.stage s WHERE s._del = 0 AND NOT EXISTS (SELECT 1 FROM {t} d WHERE d._key = s._key AND d._to = {OPEN})"),
+            )
+            .await?;
+            let updated = count(
+                tx,
+                &format!("SELECT count(*) FROM temp.stage s JOIN {t} d ON d._key = s._key AND d._to = {OPEN} WHERE s._del = 0 AND ({differs})"),
+            )
+            .await?;
+            let gone = match self.mode {
+                LoadMode::Replace => {
+                    "NOT EXISTS (SELECT 1 FROM temp.stage s WHERE s._key = d._key)"
+                }
+                LoadMode::Upsert => {
+                    "EXISTS (SELECT 1 FROM temp.stage s WHERE s._key = d._key AND s._del = 1)"
+                }
+            };
+            let deleted = count(
+                tx,
+                &format!("SELECT count(*) FROM {t} d WHERE d._to = {OPEN} AND {gone}"),
+            )
+            .await?;
+            // Close changed and deleted rows, then insert new and changed ones.
+            sqlx::query(&format!(
+                "UPDATE {t} AS d SET _to = ? WHERE d._to = {OPEN} AND ({gone}
+                   OR EXISTS (SELECT 1 FROM temp.stage s WHERE s._key = d._key AND s._del = 0 AND ({differs})))"
+            ))
+            .bind(v)
+            .execute(&mut **tx)
+            .await?;
+            let names: String = cols(n).iter().map(|c| format!(", {c}")).collect();
+            sqlx::query(&format!(
+                "INSERT INTO {t} (_key, _from, _to, _row{names}) SELECT s._key, ?, {OPEN}, s._row{names_s} FROM temp.stage s
+                 WHERE s._del = 0 AND NOT EXISTS (SELECT 1 FROM {t} d WHERE d._key = s._key AND d._to = {OPEN})",
+                names_s = cols(n).iter().map(|c| format!(", s.{c}")).collect::<String>()
+            ))
+            .bind(v)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            exec_all(tx, "DROP TABLE temp.stage;").await?;
+            (inserted, updated, deleted)
         };
-        let deleted = count(
-            tx,
-            &format!("SELECT count(*) FROM {t} d WHERE d._to IS NULL AND {gone}"),
-        )
-        .await?;
-        // Close changed and deleted rows, then insert new and changed ones.
-        sqlx::query(&format!(
-            "UPDATE {t} AS d SET _to = ? WHERE d._to IS NULL AND ({gone}
-               OR EXISTS (SELECT 1 FROM temp.stage s WHERE s._key = d._key AND s._del = 0 AND ({differs})))"
-        ))
-        .bind(v)
-        .execute(&mut **tx)
-        .await?;
-        let names: String = cols(n).iter().map(|c| format!(", {c}")).collect();
-        sqlx::query(&format!(
-            "INSERT INTO {t} (_key, _from, _to{names}) SELECT s._key, ?, NULL{names_s} FROM temp.stage s
-             WHERE s._del = 0 AND NOT EXISTS (SELECT 1 FROM {t} d WHERE d._key = s._key AND d._to IS NULL)",
-            names_s = cols(n).iter().map(|c| format!(", s.{c}")).collect::<String>()
-        ))
-        .bind(v)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
         let now = fmt_time(Utc::now());
         let flagged = record
             .issues
@@ -365,7 +492,7 @@ impl DatasetLoad for SqliteLoad {
             });
             q.build().execute(&mut **tx).await?;
         }
-        let rows_now = rows_before + inserted - deleted;
+        let rows_now = self.rows_before + inserted - deleted;
         sqlx::query(
             "UPDATE datasets SET current_version = ?, row_count = ?, last_load_at = ? WHERE id = ?",
         )
@@ -375,7 +502,6 @@ impl DatasetLoad for SqliteLoad {
         .bind(self.dataset.id)
         .execute(&mut **tx)
         .await?;
-        exec_all(tx, "DROP TABLE temp.stage;").await?;
         let mut audit = audit;
         audit.detail["version"] = v.into();
         audit.detail["inserted"] = inserted.into();
@@ -444,14 +570,13 @@ pub async fn rows(
     let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT * FROM {t} WHERE "));
     match version {
         None => {
-            q.push("_to IS NULL");
+            q.push(format!("_to = {OPEN}"));
         }
         Some(v) => {
             q.push("_from <= ")
                 .push_bind(v)
-                .push(" AND (_to IS NULL OR _to > ")
-                .push_bind(v)
-                .push(")");
+                .push(" AND _to > ")
+                .push_bind(v);
         }
     }
     if let Some(k) = after_key {
@@ -521,7 +646,7 @@ pub async fn fill(s: &SqliteStore, d: &Dataset) -> Result<(i64, i64)> {
         .collect::<Vec<_>>()
         .join(" + ");
     let (rows, cells): (i64, Option<i64>) = sqlx::query_as(&format!(
-        "SELECT count(*), sum({filled}) FROM {} WHERE _to IS NULL",
+        "SELECT count(*), sum({filled}) FROM {} WHERE _to = {OPEN}",
         table(d.id)
     ))
     .fetch_one(&s.read)

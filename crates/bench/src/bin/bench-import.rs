@@ -1,0 +1,213 @@
+//! Benchmark: loading a population CSV (10 columns, 身份证号 check-digit rule
+//! on) with `pubdata import` against the `sqlite3` command line's `.import`
+//! of the same file into a plain table, in the same run. Then a larger file
+//! through `pubdata import` for its peak memory (loads stream).
+//!
+//!     cargo build --release --bin pubdata
+//!     cargo run --release -p pubdata-bench --bin bench-import [-- ROWS BIG_ROWS]
+//!
+//! Needs `sqlite3` on PATH and target/release/pubdata.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use pubdata_service::App;
+use pubdata_service::ingest::{ColumnInput, CreateDataset};
+use pubdata_store::SessionKind;
+
+fn pubdata_bin() -> std::path::PathBuf {
+    let here = std::env::current_exe().expect("exe");
+    here.parent().expect("dir").join("pubdata")
+}
+
+/// Runs a command, polling its peak resident memory (VmHWM); returns (seconds, peak KiB).
+fn run_measured(cmd: &mut Command) -> anyhow::Result<(f64, u64)> {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("spawn")?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path)
+            && let Some(line) = s.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            peak = peak.max(
+                line.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            );
+        }
+        if let Some(status) = child.try_wait()? {
+            let out = child.wait_with_output()?;
+            if !status.success() {
+                bail!(
+                    "{:?} failed: {}{}",
+                    cmd,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            return Ok((start.elapsed().as_secs_f64(), peak));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn prepare(db: &str) -> anyhow::Result<i64> {
+    let app = App::new(pubdata_store::open(db).await?).await?;
+    app.seed_demo_world().await?;
+    let (t, _) = app
+        .login("qy-gaj", "demo-password", SessionKind::Bearer, None)
+        .await?;
+    let gaj = app.authenticate(&t, None).await?;
+    let (t, _) = app
+        .login("qy-sjj", "demo-password", SessionKind::Bearer, None)
+        .await?;
+    let sjj = app.authenticate(&t, None).await?;
+    let entry: pubdata_service::catalog::EntryInput = serde_json::from_value(serde_json::json!({
+        "name": "人口基础信息", "summary": "基准测试", "classification": "101", "data_form": "database",
+        "items": [{"name": "公民身份号码", "data_type": "string", "personal": true}],
+        "share_type": "conditional", "share_conditions": "核验", "share_basis": "法律", "share_modes": ["api"],
+        "open_attribute": "none", "open_grounds": "个人信息", "update_frequency": "daily"
+    }))?;
+    let e = app.create_entry(&gaj, entry).await?;
+    app.submit_entry(&gaj, e.entry.id).await?;
+    app.review_entry(
+        &sjj,
+        e.entry.id,
+        serde_json::from_value(serde_json::json!({"decision": "approve"}))?,
+    )
+    .await?;
+    let col = |name: &str, t: &str, checks: &[&str]| -> anyhow::Result<ColumnInput> {
+        Ok(serde_json::from_value(
+            serde_json::json!({"name": name, "type": t, "checks": checks}),
+        )?)
+    };
+    let columns = vec![
+        col("公民身份号码", "string", &["id_card"])?,
+        col("姓名", "string", &[])?,
+        col("性别", "string", &[])?,
+        col("出生日期", "date", &[])?,
+        col("民族", "string", &[])?,
+        col("户籍地址", "string", &[])?,
+        col("联系电话", "string", &[])?,
+        col("所属区县", "string", &[])?,
+        col("登记日期", "date", &[])?,
+        col("婚姻状况", "string", &[])?,
+    ];
+    let d = app
+        .create_dataset(
+            &gaj,
+            CreateDataset {
+                entry_id: e.entry.id,
+                name: "人口".into(),
+                columns,
+                key: vec!["公民身份号码".into()],
+            },
+        )
+        .await?;
+    Ok(d.id)
+}
+
+fn main() -> anyhow::Result<()> {
+    let rows: u64 = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
+    let big: u64 = std::env::args()
+        .nth(2)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(10_000_000);
+    let bin = pubdata_bin();
+    if !bin.exists() {
+        bail!("build the binary first: cargo build --release --bin pubdata");
+    }
+    let dir = tempfile::tempdir()?;
+    let csv = dir.path().join("population.csv");
+    let t = Instant::now();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&csv)?);
+    pubdata_service::synth::write_population(&mut f, rows, 1)?;
+    drop(f);
+    println!(
+        "bench-import: {rows} rows, {:.0} MiB CSV generated in {:.1} s",
+        std::fs::metadata(&csv)?.len() as f64 / 1048576.0,
+        t.elapsed().as_secs_f64()
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let db = format!("sqlite://{}", dir.path().join("pubdata.db").display());
+    let id = rt.block_on(prepare(&db))?;
+
+    let plain = dir.path().join("plain.db");
+    let (sqlite_s, _) = run_measured(
+        Command::new("sqlite3")
+            .arg(&plain)
+            .arg(".mode csv")
+            .arg(format!(".import {} t", csv.display())),
+    )?;
+    let (pubdata_s, peak) = run_measured(
+        Command::new(&bin)
+            .args([
+                "import",
+                "--quiet",
+                "--dataset",
+                &id.to_string(),
+                "--database",
+                &db,
+            ])
+            .arg(&csv),
+    )?;
+    let (sq_rate, pd_rate) = (rows as f64 / sqlite_s, rows as f64 / pubdata_s);
+    println!("sqlite3 .import (plain table):             {sqlite_s:8.2} s  {sq_rate:>10.0} rows/s");
+    println!(
+        "pubdata import (checked, versioned, keyed): {pubdata_s:8.2} s  {pd_rate:>10.0} rows/s  peak {} MiB",
+        peak / 1024
+    );
+    println!(
+        "ratio pubdata/sqlite3 rows/s: {:.2} (target >= 1.0) {}",
+        pd_rate / sq_rate,
+        if pd_rate >= sq_rate {
+            "PASS"
+        } else {
+            "BELOW TARGET"
+        }
+    );
+
+    if big > 0 {
+        let csv = dir.path().join("big.csv");
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&csv)?);
+        pubdata_service::synth::write_population(&mut f, big, 2)?;
+        drop(f);
+        let db = format!("sqlite://{}", dir.path().join("big.db").display());
+        let id = rt.block_on(prepare(&db))?;
+        let (secs, peak) = run_measured(
+            Command::new(&bin)
+                .args([
+                    "import",
+                    "--quiet",
+                    "--dataset",
+                    &id.to_string(),
+                    "--database",
+                    &db,
+                ])
+                .arg(&csv),
+        )?;
+        let mib = peak as f64 / 1024.0;
+        println!("pubdata import of {big} rows: {secs:.1} s, peak memory {mib:.0} MiB");
+        println!(
+            "ratio peak/300 MiB: {:.2} (target < 1.0) {}",
+            mib / 300.0,
+            if mib < 300.0 { "PASS" } else { "OVER TARGET" }
+        );
+    }
+    Ok(())
+}

@@ -14,7 +14,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -22,7 +22,7 @@ impl Rng {
         z ^ (z >> 31)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
     pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len() as u64) as usize]
@@ -161,7 +161,7 @@ pub fn write_population(out: &mut dyn std::io::Write, rows: u64, seed: u64) -> s
         .map_err(std::io::Error::other)?;
     let mut rng = Rng::new(seed);
     for n in 0..rows {
-        w.write_record(&person(&mut rng, n))
+        w.write_record(person(&mut rng, n))
             .map_err(std::io::Error::other)?;
     }
     w.flush()
@@ -236,7 +236,7 @@ pub fn write_enterprises(
         .map_err(std::io::Error::other)?;
     let mut rng = Rng::new(seed);
     for n in 0..rows {
-        w.write_record(&enterprise(&mut rng, n))
+        w.write_record(enterprise(&mut rng, n))
             .map_err(std::io::Error::other)?;
     }
     w.flush()

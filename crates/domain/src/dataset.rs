@@ -145,6 +145,8 @@ pub fn normalise(t: DataType, raw: &str) -> Result<String, String> {
             Ok(n) if n.is_finite() => Ok(v.trim_start_matches('+').to_string()),
             _ => Err("not a number".into()),
         },
+        // The canonical form is checked without the general parser (the common case in bulk loads).
+        DataType::Date if canonical_date(v) => Ok(v.to_string()),
         DataType::Date => ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"]
             .iter()
             .find_map(|f| NaiveDate::parse_from_str(v, f).ok())
@@ -174,6 +176,23 @@ pub fn normalise(t: DataType, raw: &str) -> Result<String, String> {
             "false" | "0" | "否" | "n" | "no" => Ok("false".into()),
             _ => Err("not a boolean (true/false, 是/否)".into()),
         },
+    }
+}
+
+/// Whether `v` is a real date written `YYYY-MM-DD`.
+fn canonical_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+        })
+    };
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y as i32, m, d).is_some(),
+        _ => false,
     }
 }
 
@@ -349,6 +368,20 @@ mod tests {
         assert!(e.iter().all(|(r, _)| r.row == 7));
         let (_, e) = c.check(8, &[None, None, None]);
         assert_eq!(e[0].0.rule, "required");
+    }
+
+    #[test]
+    fn dates_are_canonical_and_checked() {
+        assert_eq!(
+            normalise(DataType::Date, "2026-02-28"),
+            Ok("2026-02-28".into())
+        );
+        assert_eq!(
+            normalise(DataType::Date, "2026/2/28"),
+            Ok("2026-02-28".into())
+        );
+        assert!(normalise(DataType::Date, "2026-02-30").is_err());
+        assert!(normalise(DataType::Date, "2026-13-01").is_err());
     }
 
     #[test]

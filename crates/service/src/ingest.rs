@@ -125,33 +125,34 @@ fn key_of(values: &[Option<String>], key_idx: &[usize]) -> String {
         .join("\u{1f}")
 }
 
-/// A data row as read: its 1-based number and cells, or why it is unreadable.
-pub type RawRow = std::result::Result<(u64, Vec<Option<String>>), RowError>;
+/// A data row as read: its 1-based number and cells (borrowed from the
+/// source until the next row), or why it is unreadable.
+pub type RawRow<'a> = std::result::Result<(u64, Vec<Option<&'a str>>), RowError>;
 
 /// A source of rows: header names, then cells by row.
 pub trait RowSource {
     fn header(&self) -> &[String];
     /// The next data row (1-based number, cells), `None` at the end.
-    fn next_row(&mut self) -> Option<RawRow>;
+    fn next_row(&mut self) -> Option<RawRow<'_>>;
 }
 
 struct CsvSource<R: Read> {
     reader: csv::Reader<R>,
     header: Vec<String>,
     row: u64,
+    record: csv::StringRecord,
 }
 
 impl<R: Read> RowSource for CsvSource<R> {
     fn header(&self) -> &[String] {
         &self.header
     }
-    fn next_row(&mut self) -> Option<RawRow> {
-        let mut rec = csv::StringRecord::new();
-        match self.reader.read_record(&mut rec) {
+    fn next_row(&mut self) -> Option<RawRow<'_>> {
+        match self.reader.read_record(&mut self.record) {
             Ok(false) => None,
             Ok(true) => {
                 self.row += 1;
-                if rec.len() != self.header.len() {
+                if self.record.len() != self.header.len() {
                     return Some(Err(RowError {
                         row: self.row,
                         column: String::new(),
@@ -159,15 +160,16 @@ impl<R: Read> RowSource for CsvSource<R> {
                         rule: "ragged_row".into(),
                         message: format!(
                             "{} fields where the header has {}",
-                            rec.len(),
+                            self.record.len(),
                             self.header.len()
                         ),
                     }));
                 }
                 Some(Ok((
                     self.row,
-                    rec.iter()
-                        .map(|c| Some(c.to_string()).filter(|c| !c.is_empty()))
+                    self.record
+                        .iter()
+                        .map(|c| Some(c).filter(|c| !c.is_empty()))
                         .collect(),
                 )))
             }
@@ -227,6 +229,7 @@ pub fn csv_source(mut input: Box<dyn BufRead + Send>) -> Result<Box<dyn RowSourc
         reader,
         header,
         row: 0,
+        record: csv::StringRecord::new(),
     }))
 }
 
@@ -234,16 +237,31 @@ struct VecSource {
     header: Vec<String>,
     rows: std::vec::IntoIter<Vec<Option<String>>>,
     row: u64,
+    current: Vec<Option<String>>,
+}
+
+impl VecSource {
+    fn new(header: Vec<String>, rows: Vec<Vec<Option<String>>>) -> Self {
+        VecSource {
+            header,
+            rows: rows.into_iter(),
+            row: 0,
+            current: vec![],
+        }
+    }
 }
 
 impl RowSource for VecSource {
     fn header(&self) -> &[String] {
         &self.header
     }
-    fn next_row(&mut self) -> Option<RawRow> {
-        let r = self.rows.next()?;
+    fn next_row(&mut self) -> Option<RawRow<'_>> {
+        self.current = self.rows.next()?;
         self.row += 1;
-        Some(Ok((self.row, r)))
+        Some(Ok((
+            self.row,
+            self.current.iter().map(|c| c.as_deref()).collect(),
+        )))
     }
 }
 
@@ -291,11 +309,7 @@ pub fn json_source(bytes: &[u8], columns: &[Column]) -> Result<Box<dyn RowSource
                 .collect(),
         );
     }
-    Ok(Box::new(VecSource {
-        header,
-        rows: rows.into_iter(),
-        row: 0,
-    }))
+    Ok(Box::new(VecSource::new(header, rows)))
 }
 
 /// The first sheet of an XLSX workbook; formulas are read as their cached values.
@@ -336,11 +350,7 @@ pub fn xlsx_source(bytes: Vec<u8>) -> Result<Box<dyn RowSource + Send>> {
         other => Some(other.to_string()),
     };
     let data: Vec<Vec<Option<String>>> = rows.map(|r| r.iter().map(cell).collect()).collect();
-    Ok(Box::new(VecSource {
-        header,
-        rows: data.into_iter(),
-        row: 0,
-    }))
+    Ok(Box::new(VecSource::new(header, data)))
 }
 
 /// Picks the parser by file name, then content.
@@ -628,11 +638,7 @@ impl App {
             });
         }
         let _ = &checker;
-        let source = Box::new(VecSource {
-            header,
-            rows: rows.into_iter(),
-            row: 0,
-        });
+        let source = Box::new(VecSource::new(header, rows));
         self.run_load_with(
             p,
             &d,
@@ -719,63 +725,88 @@ impl App {
             .filter_map(|k| d.columns.iter().position(|c| &c.name == k))
             .collect();
         let checker = RowChecker::new(&d.columns);
+        let started = std::time::Instant::now();
         let mut load = self.store.begin_load(d, mode).await?;
-        let mut total_errors = errors.len() as u64;
-        let mut issues: Vec<RowError> = Vec::new();
-        let mut chunk: Vec<StagedRow> = Vec::with_capacity(CHUNK);
-        let mut rows_read = 0u64;
-        loop {
-            let next = source.next_row();
-            let done = next.is_none();
-            if let Some(r) = next {
-                rows_read += 1;
-                match r {
-                    Err(e) => {
-                        total_errors += 1;
-                        if errors.len() < MAX_REPORTED {
-                            errors.push(e);
-                        }
-                    }
-                    Ok((row, cells)) => {
-                        let ordered: Vec<Option<&str>> = pos
-                            .iter()
-                            .map(|i| cells.get(*i).and_then(|c| c.as_deref()))
-                            .collect();
-                        let (values, violations) = checker.check(row, &ordered);
-                        let mut rejected = false;
-                        for (v, severity) in violations {
-                            match severity {
-                                Severity::Reject => {
-                                    rejected = true;
-                                    total_errors += 1;
-                                    if errors.len() < MAX_REPORTED {
-                                        errors.push(v);
-                                    }
-                                }
-                                Severity::Flag => issues.push(v),
+        // Reading and checking run on a thread of their own while the store
+        // writes the previous chunk: both cores work.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<StagedRow>, u64, u64)>(4);
+        let initial_errors = errors.len() as u64;
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut total_errors = initial_errors;
+            let mut issues: Vec<RowError> = Vec::new();
+            let mut chunk: Vec<StagedRow> = Vec::with_capacity(CHUNK);
+            let mut rows_read = 0u64;
+            loop {
+                let next = source.next_row();
+                let done = next.is_none();
+                if let Some(r) = next {
+                    rows_read += 1;
+                    match r {
+                        Err(e) => {
+                            total_errors += 1;
+                            if errors.len() < MAX_REPORTED {
+                                errors.push(e);
                             }
                         }
-                        // Once the load is refused, rows are still checked (for the report) but not staged.
-                        if !rejected && total_errors == 0 {
-                            chunk.push(StagedRow {
-                                row,
-                                key: key_of(&values, &key_idx),
-                                values,
-                                delete: false,
-                            });
+                        Ok((row, cells)) => {
+                            let ordered: Vec<Option<&str>> = pos
+                                .iter()
+                                .map(|i| cells.get(*i).copied().flatten())
+                                .collect();
+                            let (values, violations) = checker.check(row, &ordered);
+                            let mut rejected = false;
+                            for (v, severity) in violations {
+                                match severity {
+                                    Severity::Reject => {
+                                        rejected = true;
+                                        total_errors += 1;
+                                        if errors.len() < MAX_REPORTED {
+                                            errors.push(v);
+                                        }
+                                    }
+                                    Severity::Flag => issues.push(v),
+                                }
+                            }
+                            // Once the load is refused, rows are still checked (for the report) but not staged.
+                            if !rejected && total_errors == 0 {
+                                chunk.push(StagedRow {
+                                    row,
+                                    key: key_of(&values, &key_idx),
+                                    values,
+                                    delete: false,
+                                });
+                            }
                         }
                     }
                 }
+                if chunk.len() >= CHUNK || done {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if tx.blocking_send((full, rows_read, total_errors)).is_err() {
+                        break; // the writer gave up
+                    }
+                }
+                if done {
+                    break;
+                }
             }
-            if chunk.len() >= CHUNK || (done && !chunk.is_empty()) {
+            (errors, issues, total_errors, rows_read)
+        });
+        while let Some((chunk, read, errs)) = rx.recv().await {
+            if !chunk.is_empty() {
                 load.stage(&chunk).await?;
-                chunk.clear();
-                progress.rows(rows_read, total_errors);
             }
-            if done {
-                break;
-            }
+            progress.rows(read, errs);
         }
+        let (mut errors, mut issues, mut total_errors, rows_read) = reader
+            .await
+            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        tracing::info!(
+            dataset = d.id,
+            rows_read,
+            errors = total_errors,
+            secs = started.elapsed().as_secs_f64(),
+            "rows read, checked and staged"
+        );
         progress.rows(rows_read, total_errors);
         if mode == LoadMode::Replace && rows_read == 0 {
             return Err(ServiceError::Invalid {
@@ -799,6 +830,11 @@ impl App {
                 });
             }
         }
+        tracing::info!(
+            dataset = d.id,
+            secs = started.elapsed().as_secs_f64(),
+            "keys checked"
+        );
         if total_errors == 0 {
             for (i, c) in d.columns.iter().enumerate() {
                 for check in c.checks.iter().filter(|k| k.rule == Rule::Unique) {
@@ -851,6 +887,12 @@ impl App {
                 audit,
             )
             .await?;
+        tracing::info!(
+            dataset = d.id,
+            version = version.version,
+            secs = started.elapsed().as_secs_f64(),
+            "load committed"
+        );
         Ok(Ok(version))
     }
 

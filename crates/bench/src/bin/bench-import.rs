@@ -52,6 +52,9 @@ fn run_measured(cmd: &mut Command) -> anyhow::Result<(f64, u64)> {
                     String::from_utf8_lossy(&out.stderr)
                 );
             }
+            if std::env::var_os("BENCH_VERBOSE").is_some() {
+                eprint!("{}", String::from_utf8_lossy(&out.stderr));
+            }
             return Ok((start.elapsed().as_secs_f64(), peak));
         }
         std::thread::sleep(Duration::from_millis(20));

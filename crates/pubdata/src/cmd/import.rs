@@ -44,6 +44,7 @@ impl Progress for Line {
 }
 
 pub async fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
+    super::serve::init_logging("text");
     let app = App::new(open_store(&a.db.database).await?).await?;
     let dataset = app
         .store

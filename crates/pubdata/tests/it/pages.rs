@@ -469,3 +469,105 @@ async fn not_shared_entries_are_filed_with_the_authority_and_the_scheme_page_is_
     let (_, html) = page(&t, &m, "/catalog/scheme").await;
     assert!(!html.contains("id=\"class-form\"") && html.contains("应急管理"));
 }
+
+#[tokio::test]
+async fn an_agency_defines_a_dataset_uploads_on_the_page_and_sees_the_report_of_a_bad_file() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let sjj = t.login("qy-sjj").await;
+    let (_, e) = t
+        .post(
+            "/api/v1/catalog/entries",
+            &gaj,
+            crate::catalog::population_entry(),
+        )
+        .await;
+    let entry = e["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/catalog/entries/{entry}/submit"),
+        &gaj,
+        serde_json::json!(null),
+    )
+    .await;
+    t.post(
+        &format!("/api/v1/catalog/entries/{entry}/review"),
+        &sjj,
+        serde_json::json!({"decision": "approve"}),
+    )
+    .await;
+
+    let c = sign_in(&t, "qy-gaj").await;
+    let (_, html) = page(&t, &c, "/datasets").await;
+    assert!(html.contains("id=\"dataset-form\""));
+    let r = c
+        .post(t.url("/datasets"))
+        .form(&[
+            ("csrf", hidden(&html, "csrf").as_str()),
+            ("entry_id", entry.to_string().as_str()),
+            ("name", "户籍人口"),
+            (
+                "columns",
+                "公民身份号码|string|否|id_card\n姓名|string|否\n出生日期|date",
+            ),
+            ("key", "公民身份号码"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let (_, html) = page(&t, &c, &location).await;
+    assert!(html.contains("id=\"upload-form\"") && html.contains("尚未汇聚数据"));
+
+    let upload = |csv: &'static str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", hidden(&html, "csrf"))
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("人口.csv"),
+            )
+    };
+    let r = c
+        .post(t.url(&format!("{location}/upload")))
+        .multipart(upload(
+            "公民身份号码,姓名,出生日期\n11010519491231002X,张三,1949-12-31\n",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = c
+        .post(t.url(&format!("{location}/upload")))
+        .multipart(upload(
+            "公民身份号码,姓名,出生日期\n110105194912310021,李四,1949-12-31\n",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"load-report\"")
+            && html.contains("id_card")
+            && html.contains("110105194912310021")
+    );
+    assert!(
+        html.contains("id=\"current-version\">v1<"),
+        "the previous version stays"
+    );
+    let (_, html) = page(&t, &c, &format!("{location}?key=11010519491231002X")).await;
+    assert!(html.contains("id=\"row-history\"") && html.contains("张三"));
+
+    // Without the form's token the upload is refused.
+    let forged = reqwest::multipart::Form::new().text("csrf", "forged").part(
+        "file",
+        reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.csv"),
+    );
+    let r = c
+        .post(t.url(&format!("{location}/upload")))
+        .multipart(forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

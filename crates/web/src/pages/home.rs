@@ -42,8 +42,18 @@ pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: La
         .and_then(|o| o.level)
         .map(|l| if lang.code() == "en" { l.en() } else { l.zh() });
     let (pending, outgoing) = super::catalog::dashboard_cases(&s, &p, lang).await;
+    let stale: Vec<_> = s
+        .app
+        .stale_datasets(&p)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .take(20)
+        .map(|v| context! { id => v.dataset.id, name => v.dataset.name, org => v.org_name })
+        .collect();
     let ctx = context! {
         pending => pending,
+        stale => stale,
         outgoing => outgoing,
         org => p.org.clone(),
         level_name => level_name,

@@ -22,6 +22,7 @@ use crate::extract::{Lang, SESSION_COOKIE, client_ip};
 mod admin;
 mod calendar;
 mod catalog;
+mod datasets;
 mod home;
 pub mod i18n;
 mod login;
@@ -80,6 +81,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/collection.html"),
     ),
     ("scheme.html", include_str!("../../templates/scheme.html")),
+    (
+        "datasets.html",
+        include_str!("../../templates/datasets.html"),
+    ),
+    ("dataset.html", include_str!("../../templates/dataset.html")),
 ];
 
 impl Templates {
@@ -277,6 +283,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/collection",
             get(catalog::collection_page).post(catalog::declare),
+        )
+        .route("/datasets", get(datasets::list).post(datasets::create))
+        .route("/datasets/{id}", get(datasets::detail))
+        .route(
+            "/datasets/{id}/upload",
+            post(datasets::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::datasets::MAX_UPLOAD + 1024 * 1024,
+            )),
         )
 }
 

@@ -1,0 +1,339 @@
+//! Dataset pages: list and definition, dataset detail (schema, versions,
+//! quality, staleness, preview, row history) and the upload with its report.
+
+use std::io::Write;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use pubdata_domain::catalog::DataType;
+use pubdata_service::ingest::{ColumnInput, CreateDataset, LoadRejected};
+use pubdata_service::policy::Action;
+use pubdata_service::{Principal, ServiceError};
+use pubdata_store::EntryFilter;
+use serde::Deserialize;
+
+use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time};
+use crate::AppState;
+use crate::extract::Lang;
+
+fn zh_en(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    if lang == Lang::En { en } else { zh }
+}
+
+async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<String>) -> Response {
+    let list = match s.app.list_datasets(p, None, None, 200).await {
+        Ok(l) => l,
+        Err(e) => return error_page(s, lang, &e),
+    };
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|v| {
+            context! { id => v.dataset.id, name => v.dataset.name.clone(), entry_name => v.entry_name.clone(), org_name => v.org_name.clone(),
+                       version => v.dataset.current_version, rows => v.dataset.row_count,
+                       last_load => v.dataset.last_load_at.as_ref().map(local_time), stale => v.stale }
+        })
+        .collect();
+    // Published entries the caller's agency may define datasets for.
+    let mut entries = Vec::new();
+    if let Some(org) = p.org_id()
+        && s.app.can(p, Action::WriteDataset(org)).await
+    {
+        let f = EntryFilter {
+            org_ids: Some(vec![org]),
+            published_only: true,
+            limit: 200,
+            ..Default::default()
+        };
+        for e in s.app.list_entries(p, f).await.unwrap_or_default() {
+            entries.push(
+                context! { id => e.id, code => e.code.clone(), name => e.content.name.clone() },
+            );
+        }
+    }
+    let ctx = context! { datasets => rows, entries => entries, error => error, ..base(s, p, lang, "/datasets").await };
+    s.templates.render("datasets.html", ctx)
+}
+
+pub async fn list(State(s): State<AppState>, PageCaller(p): PageCaller, lang: Lang) -> Response {
+    render_list(&s, &p, lang, None).await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    csrf: String,
+    entry_id: String,
+    name: String,
+    columns: String,
+    key: String,
+}
+
+fn parse_columns(text: &str) -> Result<Vec<ColumnInput>, ServiceError> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(n, line)| {
+            let parts: Vec<&str> = line.splitn(4, ['|', '｜']).map(str::trim).collect();
+            let data_type = match parts.get(1).filter(|t| !t.is_empty()) {
+                Some(t) => t.parse::<DataType>().map_err(|_| {
+                    ServiceError::invalid("columns", format!("line {}: `{t}` is not a type", n + 1))
+                })?,
+                None => DataType::String,
+            };
+            Ok(ColumnInput {
+                name: parts[0].to_string(),
+                data_type,
+                nullable: !matches!(parts.get(2).copied(), Some("否" | "no" | "false")),
+                personal: None,
+                checks: parts
+                    .get(3)
+                    .map(|c| c.split_whitespace().map(String::from).collect())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    axum::Form(f): axum::Form<CreateForm>,
+) -> Response {
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
+    }
+    let r = async {
+        let req = CreateDataset {
+            entry_id: f
+                .entry_id
+                .trim()
+                .parse()
+                .map_err(|_| ServiceError::invalid("entry_id", "choose an entry"))?,
+            name: f.name.clone(),
+            columns: parse_columns(&f.columns)?,
+            key: f
+                .key
+                .split([',', '，', ' '])
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty())
+                .collect(),
+        };
+        s.app.create_dataset(&p, req).await
+    }
+    .await;
+    match r {
+        Ok(d) => Redirect::to(&format!("/datasets/{}", d.id)).into_response(),
+        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
+            error_page(&s, lang, &e)
+        }
+        Err(e) => render_list(&s, &p, lang, Some(e.to_string())).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DetailQuery {
+    key: Option<String>,
+}
+
+async fn render_detail(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    id: i64,
+    key: Option<String>,
+    report: Option<LoadRejected>,
+) -> Response {
+    let v = match s.app.get_dataset(p, id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(s, lang, &e),
+    };
+    let d = &v.dataset;
+    let q = match s.app.dataset_quality(p, id).await {
+        Ok(q) => q,
+        Err(e) => return error_page(s, lang, &e),
+    };
+    let versions = s.app.dataset_versions(p, id).await.unwrap_or_default();
+    let can_write = s.app.can(p, Action::WriteDataset(d.org_id)).await;
+    let rows: Vec<Vec<Option<String>>> = if can_write && d.current_version > 0 {
+        s.app
+            .dataset_rows(p, id, None, None, 20)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    } else {
+        vec![]
+    };
+    let key = key.filter(|k| !k.trim().is_empty());
+    let history: Vec<Value> = match (&key, can_write) {
+        (Some(k), true) => {
+            // The key as stored: key column values joined by U+001F.
+            let k = k
+                .split('+')
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join("\u{1f}");
+            s.app
+                .row_history(p, id, &k)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(from, to, values)| context! { from => from, to => to, values => values })
+                .collect()
+        }
+        _ => vec![],
+    };
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let columns: Vec<Value> = d
+        .columns
+        .iter()
+        .map(|c| {
+            let checks: Vec<String> = c
+                .checks
+                .iter()
+                .map(|k| if k.severity == pubdata_domain::dataset::Severity::Flag { format!("flag:{}", k.rule.name()) } else { k.rule.name().to_string() })
+                .collect();
+            context! { name => c.name.clone(), type => zh_en(lang, c.data_type.zh(), c.data_type.en()), nullable => c.nullable,
+                       personal => c.personal, checks => checks, key => d.key.contains(&c.name) }
+        })
+        .collect();
+    let ctx = context! {
+        d => d.clone(),
+        stale => v.stale,
+        entry_name => v.entry_name.clone(),
+        org_name => v.org_name.clone(),
+        frequency => zh_en(lang, d.frequency.zh(), d.frequency.en()),
+        last_load => d.last_load_at.as_ref().map(local_time),
+        columns => columns,
+        can_write => can_write,
+        q => context! { completeness => pct(q.completeness), validity => pct(q.validity), timeliness => pct(q.timeliness), issues => q.issues },
+        versions => versions.iter().map(|x| context! { version => x.version, mode => x.mode.clone(), source => x.source.clone(), rows_in => x.rows_in,
+            inserted => x.inserted, updated => x.updated, deleted => x.deleted, flagged => x.flagged, actor => x.actor.clone(), at => local_time(&x.created_at) }).collect::<Vec<_>>(),
+        rows => rows,
+        key => key,
+        history => history,
+        report => report.map(|r| context! { detail => format!("{} / {}", r.total_errors, r.rows_read), errors => r.errors }),
+        ..base(s, p, lang, &format!("/datasets/{id}")).await
+    };
+    s.templates.render("dataset.html", ctx)
+}
+
+pub async fn detail(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(q): Query<DetailQuery>,
+) -> Response {
+    render_detail(&s, &p, lang, id, q.key, None).await
+}
+
+/// The upload form posts `csrf` then `file`; the file streams to disk.
+pub async fn upload(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+    mut mp: Multipart,
+) -> Response {
+    let mut csrf_checked = false;
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return error_page(&s, lang, &ServiceError::invalid("file", e.body_text())),
+        };
+        match field.name() {
+            Some("csrf") => {
+                let sent = field.text().await.unwrap_or_default();
+                if !csrf_ok(&p, &sent) {
+                    return csrf_refused();
+                }
+                csrf_checked = true;
+            }
+            Some("file") if csrf_checked => {
+                let name = field.file_name().unwrap_or("upload.csv").to_string();
+                let tmp = match stream_to_temp(field).await {
+                    Ok(t) => t,
+                    Err(e) => return error_page(&s, lang, &e),
+                };
+                let file = match tmp.reopen() {
+                    Ok(f) => f,
+                    Err(e) => return error_page(&s, lang, &ServiceError::Internal(Box::new(e))),
+                };
+                return match s
+                    .app
+                    .load_file(
+                        &p,
+                        id,
+                        &name,
+                        Box::new(std::io::BufReader::with_capacity(256 * 1024, file)),
+                        &mut (),
+                    )
+                    .await
+                {
+                    Ok(Ok(_)) => Redirect::to(&format!("/datasets/{id}")).into_response(),
+                    Ok(Err(report)) => {
+                        let mut r = render_detail(&s, &p, lang, id, None, Some(report)).await;
+                        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+                        r
+                    }
+                    Err(
+                        e @ (ServiceError::Forbidden(_)
+                        | ServiceError::Internal(_)
+                        | ServiceError::NotFound { .. }),
+                    ) => error_page(&s, lang, &e),
+                    Err(e) => {
+                        let report = LoadRejected {
+                            errors: vec![pubdata_domain::dataset::RowError {
+                                row: 0,
+                                column: String::new(),
+                                value: String::new(),
+                                rule: e.code().into(),
+                                message: e.to_string(),
+                            }],
+                            total_errors: 1,
+                            rows_read: 0,
+                        };
+                        let mut r = render_detail(&s, &p, lang, id, None, Some(report)).await;
+                        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+                        r
+                    }
+                };
+            }
+            _ => {}
+        }
+    }
+    if csrf_checked {
+        error_page(&s, lang, &ServiceError::invalid("file", "choose a file"))
+    } else {
+        csrf_refused()
+    }
+}
+
+async fn stream_to_temp(
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<tempfile::NamedTempFile, ServiceError> {
+    let io = |e: std::io::Error| ServiceError::Internal(Box::new(e));
+    let mut tmp = tempfile::NamedTempFile::new().map_err(io)?;
+    let mut total = 0usize;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ServiceError::invalid("file", e.body_text()))?
+    {
+        total += chunk.len();
+        if total > crate::api::datasets::MAX_UPLOAD {
+            return Err(ServiceError::invalid(
+                "file",
+                "a load accepts files up to 1 GiB",
+            ));
+        }
+        tmp.write_all(&chunk).map_err(io)?;
+    }
+    tmp.flush().map_err(io)?;
+    Ok(tmp)
+}

@@ -219,3 +219,96 @@ fn a_wrong_database_url_is_a_clear_startup_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open database"));
 }
+
+#[tokio::test]
+async fn a_load_killed_midway_leaves_the_previous_version_intact() {
+    let mut t = TestApp::demo().await;
+    let (id, gaj) = crate::datasets::population_dataset(&t).await;
+    let v1 = "公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三,女,1949-12-31\n";
+    let (status, _) = crate::datasets::upload(&t, &gaj, id, "v1.csv", v1.as_bytes().to_vec()).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    t.stop().await;
+
+    // A large file: persons in the dataset's four columns.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.csv");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    let mut rng = pubdata_service::synth::Rng::new(5);
+    {
+        use std::io::Write;
+        writeln!(out, "公民身份号码,姓名,性别,出生日期").unwrap();
+        for n in 0..400_000 {
+            let p = pubdata_service::synth::person(&mut rng, n);
+            writeln!(out, "{},{},{},{}", p[0], p[1], p[2], p[3]).unwrap();
+        }
+    }
+    drop(out);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args([
+            "import",
+            "--dataset",
+            &id.to_string(),
+            "--database",
+            &t.db_url,
+        ])
+        .arg(&big)
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the progress line: rows are being written.
+    {
+        use std::io::Read;
+        let mut err = child.stderr.take().unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains("rows/s") {
+            let n = err.read(&mut buf).unwrap();
+            assert!(
+                n > 0,
+                "import ended before its first progress line: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            seen.extend_from_slice(&buf[..n]);
+        }
+        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    }
+    child.kill().unwrap(); // SIGKILL mid-load: no chance to clean up
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the import was killed before it finished"
+    );
+
+    // The database opens, version 1 is still current, and the chain verifies.
+    let store = pubdata_store::open(&t.db_url).await.unwrap();
+    let d = store.get_dataset(id).await.unwrap();
+    assert_eq!((d.current_version, d.row_count), (1, 1));
+    assert_eq!(
+        store.dataset_rows(&d, None, None, 10).await.unwrap().len(),
+        1
+    );
+    let (ok, text) = verify(&t).await;
+    assert!(ok, "{text}");
+    // And a load after the crash works.
+    let out = Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args([
+            "import",
+            "--quiet",
+            "--dataset",
+            &id.to_string(),
+            "--database",
+            &t.db_url,
+        ])
+        .arg(&big)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = store.get_dataset(id).await.unwrap();
+    assert_eq!((d.current_version, d.row_count), (2, 400_000));
+}

@@ -168,3 +168,18 @@ test('catalogue: an agency drafts and submits, the authority approves from its q
   await p2.screenshot({ path: path.join(shots, 'entry-published.png'), fullPage: true });
   await ctx2.close();
 });
+
+test('datasets: the source department sees its population dataset with versions and quality', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, 'qy-gaj');
+  await page.click('a[href="/datasets"]');
+  await page.waitForSelector('#dataset-list');
+  await page.click('#dataset-list >> text=户籍人口');
+  await page.waitForSelector('#dataset-schema');
+  assert.equal((await page.textContent('#row-count')).trim(), '100000');
+  assert.match(await page.textContent('#dataset-versions'), /户籍人口\.csv/);
+  assert.match(await page.textContent('#quality-issues'), /联系电话/);
+  await page.screenshot({ path: path.join(shots, 'dataset.png'), fullPage: false });
+  await ctx.close();
+});

@@ -176,6 +176,7 @@ pub struct Seeded {
     pub orgs: usize,
     pub users: usize,
     pub entries: usize,
+    pub datasets: usize,
 }
 
 impl App {
@@ -189,8 +190,15 @@ impl App {
 
     /// Seeds the whole demo: the world, then each area's demo data; safe to run again.
     pub async fn seed_demo(&self) -> Result<Seeded> {
+        self.seed_demo_sized(crate::demo_datasets::DemoSize::default())
+            .await
+    }
+
+    /// The whole demo with datasets of the given sizes.
+    pub async fn seed_demo_sized(&self, size: crate::demo_datasets::DemoSize) -> Result<Seeded> {
         let mut s = self.seed_demo_world().await?;
         s.entries = self.seed_demo_catalog().await?;
+        s.datasets = self.seed_demo_datasets(size).await?;
         Ok(s)
     }
 

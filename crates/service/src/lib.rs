@@ -21,6 +21,7 @@ pub mod catalog_export;
 pub mod collection;
 pub mod demo;
 mod demo_catalog;
+pub mod demo_datasets;
 pub mod error;
 pub mod ingest;
 pub mod orgs;

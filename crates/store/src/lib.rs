@@ -575,6 +575,8 @@ pub trait Store: Send + Sync + 'static {
         dataset_id: i64,
         limit: u32,
     ) -> Result<Vec<pubdata_domain::dataset::RowError>>;
+    /// Sets when a dataset was last loaded (demo seeding of history only).
+    async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
     /// Filled cells and all cells of the current rows (completeness).
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)>;
 }

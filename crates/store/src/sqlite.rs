@@ -899,6 +899,14 @@ impl Store for SqliteStore {
     ) -> Result<Vec<pubdata_domain::dataset::RowError>> {
         datasets::issues(self, dataset_id, limit).await
     }
+    async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE datasets SET last_load_at = ? WHERE id = ?")
+            .bind(fmt_time(at))
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)> {
         datasets::fill(self, dataset).await
     }

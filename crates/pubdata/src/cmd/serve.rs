@@ -15,6 +15,12 @@ pub struct ServeArgs {
     pub listen: String,
     #[command(flatten)]
     pub db: DbArgs,
+    /// Demo only: people in the demo population dataset.
+    #[arg(long, default_value_t = 100_000)]
+    pub population: u64,
+    /// Demo only: enterprises in the demo enterprise dataset.
+    #[arg(long, default_value_t = 20_000)]
+    pub enterprises: u64,
     /// Log format: `text` or `json`.
     #[arg(long, env = "PUBDATA_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -55,11 +61,21 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&a.db.database).await?;
     let app = App::new(store).await.context("cannot start the platform")?;
     if demo {
+        let size = pubdata_service::demo_datasets::DemoSize {
+            population: a.population,
+            enterprises: a.enterprises,
+        };
         let s = app
-            .seed_demo()
+            .seed_demo_sized(size)
             .await
             .context("cannot seed the demo world")?;
-        tracing::info!(orgs = s.orgs, users = s.users, "demo world ready");
+        tracing::info!(
+            orgs = s.orgs,
+            users = s.users,
+            entries = s.entries,
+            datasets = s.datasets,
+            "demo world ready"
+        );
     }
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await

@@ -134,7 +134,11 @@ async fn serve_creates_no_accounts_and_demo_seeding_twice_duplicates_nothing() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let first = t.app.seed_demo().await.unwrap();
+    let size = pubdata_service::demo_datasets::DemoSize {
+        population: 1000,
+        enterprises: 1000,
+    };
+    let first = t.app.seed_demo_sized(size).await.unwrap();
     assert!(
         first.orgs >= 1 + 1 + 20 + 8 + 8,
         "city, authority, 20+ agencies, 8 counties and their authorities"
@@ -145,7 +149,11 @@ async fn serve_creates_no_accounts_and_demo_seeding_twice_duplicates_nothing() {
         "{} demo catalogue entries",
         first.entries
     );
-    let again = t.app.seed_demo().await.unwrap();
-    assert_eq!((again.orgs, again.users, again.entries), (0, 0, 0));
+    assert_eq!(first.datasets, 3);
+    let again = t.app.seed_demo_sized(size).await.unwrap();
+    assert_eq!(
+        (again.orgs, again.users, again.entries, again.datasets),
+        (0, 0, 0, 0)
+    );
     assert_eq!(t.app.store.list_users(None).await.unwrap().len(), 11);
 }

@@ -30,7 +30,11 @@ impl TestApp {
     /// The platform with the whole demo seeded, every area's demo data included.
     pub async fn full_demo() -> TestApp {
         let t = Self::empty().await;
-        t.app.seed_demo().await.expect("demo seeds");
+        let size = pubdata_service::demo_datasets::DemoSize {
+            population: 3000,
+            enterprises: 1500,
+        };
+        t.app.seed_demo_sized(size).await.expect("demo seeds");
         t
     }
 

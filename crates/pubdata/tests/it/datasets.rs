@@ -376,3 +376,45 @@ async fn a_dataset_not_refreshed_within_its_frequency_is_stale() {
         .await;
     assert_problem(r, StatusCode::BAD_REQUEST, "invalid_cursor").await;
 }
+
+#[tokio::test]
+async fn the_demo_has_population_and_enterprise_datasets_with_issues_and_a_stale_one() {
+    let t = TestApp::full_demo().await;
+    let sjj = t.login("qy-sjj").await;
+    let (_, list) = t.get("/api/v1/datasets", &sjj).await;
+    let items = list["items"].as_array().unwrap();
+    let by_name = |n: &str| {
+        items
+            .iter()
+            .find(|d| d["name"] == n)
+            .unwrap_or_else(|| panic!("{n} missing"))
+            .clone()
+    };
+    let pop = by_name("户籍人口");
+    assert_eq!(pop["row_count"], 3000);
+    let ent = by_name("企业登记");
+    assert_eq!(ent["row_count"], 1500);
+    assert_eq!(by_name("社保参保")["stale"], true);
+    let gaj = t.login("qy-gaj").await;
+    let (_, q) = t
+        .get(&format!("/api/v1/datasets/{}/quality", pop["id"]), &gaj)
+        .await;
+    assert!(
+        q["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["column"] == "联系电话")
+    );
+    assert!(!q["issues"].as_array().unwrap().is_empty());
+    let scj = t.login("qy-scjgj").await;
+    let (_, q) = t
+        .get(&format!("/api/v1/datasets/{}/quality", ent["id"]), &scj)
+        .await;
+    assert_eq!(q["issues"][0]["value"], "迁出");
+    let (_, stale) = t.get("/api/v1/supervision/stale", &sjj).await;
+    assert_eq!(stale["items"].as_array().unwrap().len(), 1);
+    // An agency sees only its own datasets.
+    let (_, own) = t.get("/api/v1/datasets", &gaj).await;
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+}

@@ -101,6 +101,7 @@ pub struct CatalogQuery {
     q: Option<String>,
     org: Option<String>,
     classification: Option<String>,
+    grade: Option<String>,
     share_type: Option<String>,
     open_attribute: Option<String>,
     frequency: Option<String>,
@@ -127,6 +128,7 @@ pub async fn browse(
                 .collect(),
             org_ids: parse_opt::<i64>("org", &q.org)?.map(|o| vec![o]),
             classification: q.classification.clone().filter(|c| !c.is_empty()),
+            grade: q.grade.clone().filter(|c| !c.is_empty()),
             share_type: parse_opt::<ShareType>("share_type", &q.share_type)?,
             open_attribute: parse_opt::<OpenAttribute>("open_attribute", &q.open_attribute)?,
             frequency: parse_opt::<Frequency>("frequency", &q.frequency)?,
@@ -163,6 +165,7 @@ pub async fn browse(
             ("q", &q.q),
             ("org", &q.org),
             ("classification", &q.classification),
+            ("grade", &q.grade),
             ("share_type", &q.share_type),
             ("open_attribute", &q.open_attribute),
             ("frequency", &q.frequency),
@@ -201,11 +204,13 @@ pub async fn browse(
         .map(|(depth, o)| context! { id => o.id, name => o.name.clone(), depth => depth })
         .collect();
     let classes = s.app.classifications(&p).await.unwrap_or_default();
+    let grades = s.app.grades(&p).await.unwrap_or_default();
     let mut export_query = String::new();
     for (k, v) in [
         ("q", &q.q),
         ("org", &q.org),
         ("classification", &q.classification),
+        ("grade", &q.grade),
         ("share_type", &q.share_type),
         ("open_attribute", &q.open_attribute),
         ("frequency", &q.frequency),
@@ -217,8 +222,9 @@ pub async fn browse(
     }
     let ctx = context! {
         export_query => export_query,
+        grades => grades,
         entries => rows, next_url => next_url, orgs => orgs, classes => classes,
-        q => context! { q => q.q.clone(), org => q.org.as_deref().and_then(|o| o.parse::<i64>().ok()), classification => q.classification.clone(),
+        q => context! { q => q.q.clone(), org => q.org.as_deref().and_then(|o| o.parse::<i64>().ok()), classification => q.classification.clone(), grade => q.grade.clone(),
                         share_type => q.share_type.clone(), open_attribute => q.open_attribute.clone(), frequency => q.frequency.clone(), state => q.state.clone() },
         share_types => opts!(lang, ShareType), open_attributes => opts!(lang, OpenAttribute),
         frequencies => opts!(lang, Frequency), states => opts!(lang, EntryState),

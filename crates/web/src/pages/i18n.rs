@@ -70,6 +70,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("org.children", "下级组织", "Organisations below"),
     ("org.edit", "修改组织", "Edit organisation"),
     ("org.unchanged", "（不变）", "(unchanged)"),
+    (
+        "org.catalog",
+        "查看本级/本单位资源目录",
+        "This organisation's (or level's) catalogue",
+    ),
     ("users.title", "用户管理", "Users"),
     ("users.create", "新增用户", "Add user"),
     ("user.username", "用户名", "Username"),

@@ -71,6 +71,15 @@ pub struct RecordBatch {
     pub delete: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// An exemption from aggregation (汇聚备案).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileExemption {
+    /// The catalogue entry concerned, if one.
+    pub entry_id: Option<i64>,
+    pub reason: String,
+}
+
 /// A refused load: every problem found, by row and column.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LoadRejected {
@@ -970,6 +979,61 @@ impl App {
             stale: v.stale,
             issues: self.store.quality_issues(id, 500).await?,
         })
+    }
+
+    /// Files an exemption from aggregation (备案) for the caller's agency.
+    pub async fn file_exemption(
+        &self,
+        p: &Principal,
+        req: FileExemption,
+    ) -> Result<pubdata_store::Exemption> {
+        let org = p
+            .org_id()
+            .ok_or_else(|| ServiceError::Forbidden("you act for no organisation".into()))?;
+        self.authorize(p, Action::WriteDataset(org)).await?;
+        let reason = req.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(ServiceError::invalid(
+                "reason",
+                "写明无法通过接口、库表或文件汇聚的原因 (state why no mode can be used)",
+            ));
+        }
+        if let Some(e) = req.entry_id {
+            let entry = self
+                .store
+                .get_entry(e)
+                .await
+                .map_err(|_| ServiceError::invalid("entry_id", "no such catalogue entry"))?;
+            if entry.org_id != org {
+                return Err(ServiceError::invalid(
+                    "entry_id",
+                    "the entry belongs to another organisation",
+                ));
+            }
+        }
+        let audit = p.event(
+            "aggregation.exemption",
+            "",
+            Outcome::Success,
+            json!({"entry_id": req.entry_id, "reason": reason}),
+        );
+        Ok(self
+            .store
+            .file_exemption(org, req.entry_id, reason, &p.name, audit)
+            .await?)
+    }
+
+    /// Exemptions: all for supervisors (the authority sees every filing), else the caller's agency's.
+    pub async fn exemptions(&self, p: &Principal) -> Result<Vec<pubdata_store::Exemption>> {
+        let org = if self.can(p, Action::Supervise).await {
+            None
+        } else {
+            Some(
+                p.org_id()
+                    .ok_or_else(|| ServiceError::Forbidden("you act for no organisation".into()))?,
+            )
+        };
+        Ok(self.store.exemptions(org).await?)
     }
 
     /// Datasets not refreshed within their update frequency (AGG-2).

@@ -425,6 +425,17 @@ pub trait DatasetLoad: Send {
     ) -> Result<DatasetVersion>;
 }
 
+/// An exemption from aggregation (汇聚备案) filed by an agency.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Exemption {
+    pub id: i64,
+    pub org_id: i64,
+    pub entry_id: Option<i64>,
+    pub reason: String,
+    pub filed_by: String,
+    pub filed_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Which backend this is, e.g. `sqlite`.
@@ -575,6 +586,16 @@ pub trait Store: Send + Sync + 'static {
         dataset_id: i64,
         limit: u32,
     ) -> Result<Vec<pubdata_domain::dataset::RowError>>;
+    async fn file_exemption(
+        &self,
+        org_id: i64,
+        entry_id: Option<i64>,
+        reason: &str,
+        filed_by: &str,
+        audit: AuditEvent,
+    ) -> Result<Exemption>;
+    /// Exemptions, newest first; `org` restricts to one agency.
+    async fn exemptions(&self, org: Option<i64>) -> Result<Vec<Exemption>>;
     /// Sets when a dataset was last loaded (demo seeding of history only).
     async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
     /// Filled cells and all cells of the current rows (completeness).

@@ -261,6 +261,17 @@ fn schedule_from(year: i64, source: String, off: &str, work: &str) -> Result<Yea
     })
 }
 
+fn exemption_row(r: &SqliteRow) -> Result<Exemption> {
+    Ok(Exemption {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        entry_id: r.try_get("entry_id")?,
+        reason: r.try_get("reason")?,
+        filed_by: r.try_get("filed_by")?,
+        filed_at: parse_time(r.try_get("filed_at")?)?,
+    })
+}
+
 const USER_COLS: &str = "id, username, display_name, kind, org_id, disabled, created_at";
 const TOKEN_COLS: &str =
     "id, prefix, name, org_id, created_by, created_at, last_used_at, revoked_at";
@@ -898,6 +909,43 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<pubdata_domain::dataset::RowError>> {
         datasets::issues(self, dataset_id, limit).await
+    }
+    async fn file_exemption(
+        &self,
+        org_id: i64,
+        entry_id: Option<i64>,
+        reason: &str,
+        filed_by: &str,
+        audit: AuditEvent,
+    ) -> Result<Exemption> {
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO aggregation_exemptions (org_id, entry_id, reason, filed_by, filed_at)
+             VALUES (?, ?, ?, ?, ?) RETURNING *",
+        )
+        .bind(org_id)
+        .bind(entry_id)
+        .bind(reason)
+        .bind(filed_by)
+        .bind(fmt_time(Utc::now()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let e = exemption_row(&row)?;
+        let mut audit = audit;
+        audit.target = format!("exemption:{}", e.id);
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(e)
+    }
+    async fn exemptions(&self, org: Option<i64>) -> Result<Vec<Exemption>> {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM aggregation_exemptions");
+        if let Some(o) = org {
+            q.push(" WHERE org_id = ").push_bind(o);
+        }
+        q.push(" ORDER BY id DESC LIMIT 500");
+        let rows = q.build().fetch_all(&self.read).await?;
+        rows.iter().map(exemption_row).collect()
     }
     async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
         sqlx::query("UPDATE datasets SET last_load_at = ? WHERE id = ?")

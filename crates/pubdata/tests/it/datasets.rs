@@ -418,3 +418,47 @@ async fn the_demo_has_population_and_enterprise_datasets_with_issues_and_a_stale
     let (_, own) = t.get("/api/v1/datasets", &gaj).await;
     assert_eq!(own["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_agency_files_an_aggregation_exemption_that_the_authority_sees() {
+    let t = TestApp::demo().await;
+    let mzj = t.login("qy-mzj").await;
+    let (status, x) = t
+        .post(
+            "/api/v1/aggregation/exemptions",
+            &mzj,
+            json!({"reason": "殡葬系统为省级垂管系统，本级无接口、库表或文件导出权限"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{x}");
+    let (status, body) = t
+        .post(
+            "/api/v1/aggregation/exemptions",
+            &mzj,
+            json!({"reason": " "}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let sjj = t.login("qy-sjj").await;
+    let (_, all) = t.get("/api/v1/aggregation/exemptions", &sjj).await;
+    assert_eq!(all["items"][0]["org_id"], t.org_id("qy-mzj").await);
+    let gaj = t.login("qy-gaj").await;
+    let (_, own) = t.get("/api/v1/aggregation/exemptions", &gaj).await;
+    assert_eq!(
+        own["items"].as_array().unwrap().len(),
+        0,
+        "another agency's filing is not listed"
+    );
+    let auditor = t.login("auditor").await;
+    let (status, _) = t
+        .post(
+            "/api/v1/aggregation/exemptions",
+            &auditor,
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

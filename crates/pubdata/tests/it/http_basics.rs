@@ -100,6 +100,8 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/datasets/{id}/loads", "post"),
         ("/api/v1/datasets/{id}/records", "post"),
         ("/api/v1/supervision/stale", "get"),
+        ("/api/v1/aggregation/exemptions", "get"),
+        ("/api/v1/aggregation/exemptions", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -44,3 +44,15 @@ CREATE TABLE quality_issues (
     message    TEXT NOT NULL
 );
 CREATE INDEX quality_issues_dataset ON quality_issues(dataset_id, version);
+
+-- An agency that cannot aggregate by interface, table or file files an
+-- exemption (备案) that the city authority sees (AGG-1).
+CREATE TABLE aggregation_exemptions (
+    id         INTEGER PRIMARY KEY,
+    org_id     INTEGER NOT NULL REFERENCES orgs(id),
+    entry_id   INTEGER REFERENCES catalog_entries(id),
+    reason     TEXT NOT NULL,
+    filed_by   TEXT NOT NULL,
+    filed_at   TEXT NOT NULL
+);
+CREATE INDEX aggregation_exemptions_org ON aggregation_exemptions(org_id, id);

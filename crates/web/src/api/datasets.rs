@@ -339,6 +339,39 @@ pub async fn rows(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
+pub struct ExemptionList {
+    pub items: Vec<pubdata_store::Exemption>,
+}
+
+/// Files an exemption (备案) when no aggregation mode can be used (AGG-1).
+#[utoipa::path(post, path = "/api/v1/aggregation/exemptions", tag = "datasets",
+    security(("bearer" = []), ("session" = [])), request_body = pubdata_service::ingest::FileExemption,
+    responses((status = 201, body = pubdata_store::Exemption), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn file_exemption(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(req): ApiJson<pubdata_service::ingest::FileExemption>,
+) -> ApiResult<(StatusCode, Json<pubdata_store::Exemption>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.file_exemption(&p, req).await?),
+    ))
+}
+
+/// Filed exemptions: the authority sees all, an agency its own.
+#[utoipa::path(get, path = "/api/v1/aggregation/exemptions", tag = "datasets",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ExemptionList)))]
+pub async fn exemptions(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<ExemptionList>> {
+    Ok(Json(ExemptionList {
+        items: s.app.exemptions(&p).await?,
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct StaleList {
     pub items: Vec<DatasetView>,
 }

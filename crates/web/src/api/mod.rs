@@ -97,6 +97,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(datasets::quality))
         .routes(routes!(datasets::rows))
         .routes(routes!(datasets::stale))
+        .routes(routes!(datasets::exemptions, datasets::file_exemption))
         .merge(OpenApiRouter::new().routes(routes!(datasets::load)).layer(
             axum::extract::DefaultBodyLimit::max(datasets::MAX_UPLOAD + 1024 * 1024),
         ))

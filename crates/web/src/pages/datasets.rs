@@ -51,7 +51,23 @@ async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<Stri
             );
         }
     }
-    let ctx = context! { datasets => rows, entries => entries, error => error, ..base(s, p, lang, "/datasets").await };
+    let tree = s.app.org_tree().await.ok();
+    let mut exemptions = Vec::new();
+    for x in s.app.exemptions(p).await.unwrap_or_default() {
+        let entry = match x.entry_id {
+            Some(e) => s.app.store.get_entry(e).await.ok().map(|e| e.content.name),
+            None => None,
+        };
+        exemptions.push(context! {
+            org => tree.as_ref().and_then(|t| t.get(x.org_id)).map(|o| o.name.clone()),
+            entry => entry, reason => x.reason, by => x.filed_by, at => local_time(&x.filed_at),
+        });
+    }
+    let ctx = context! {
+        datasets => rows, entries => entries, error => error, exemptions => exemptions,
+        audit_by => zh_en(lang, "备案人", "Filed by"),
+        ..base(s, p, lang, "/datasets").await
+    };
     s.templates.render("datasets.html", ctx)
 }
 
@@ -336,4 +352,40 @@ async fn stream_to_temp(
     }
     tmp.flush().map_err(io)?;
     Ok(tmp)
+}
+
+#[derive(Deserialize)]
+pub struct ExemptionForm {
+    csrf: String,
+    entry_id: String,
+    reason: String,
+}
+
+pub async fn file_exemption(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    axum::Form(f): axum::Form<ExemptionForm>,
+) -> Response {
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
+    }
+    let entry_id = f.entry_id.trim().parse().ok();
+    match s
+        .app
+        .file_exemption(
+            &p,
+            pubdata_service::ingest::FileExemption {
+                entry_id,
+                reason: f.reason,
+            },
+        )
+        .await
+    {
+        Ok(_) => Redirect::to("/datasets").into_response(),
+        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
+            error_page(&s, lang, &e)
+        }
+        Err(e) => render_list(&s, &p, lang, Some(e.to_string())).await,
+    }
 }

@@ -369,6 +369,13 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("ds.valid_to", "失效版本", "Until version"),
     ("ds.current", "当前", "current"),
     ("home.stale", "超期未更新的数据集", "Stale datasets"),
+    ("ds.exemptions", "汇聚备案", "Aggregation exemptions"),
+    (
+        "ds.exemptions_intro",
+        "确实无法通过接口、库表或文件方式汇聚的，向市主管部门备案。",
+        "An agency that cannot use the interface, table or file mode files an exemption with the city authority.",
+    ),
+    ("ds.file_exemption", "提交备案", "File the exemption"),
     ("common.save", "保存", "Save"),
     ("common.filter", "筛选", "Filter"),
     ("common.none", "无", "none"),

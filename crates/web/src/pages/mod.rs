@@ -285,6 +285,7 @@ pub fn router() -> Router<AppState> {
             get(catalog::collection_page).post(catalog::declare),
         )
         .route("/datasets", get(datasets::list).post(datasets::create))
+        .route("/datasets/exemptions", post(datasets::file_exemption))
         .route("/datasets/{id}", get(datasets::detail))
         .route(
             "/datasets/{id}/upload",

@@ -1062,3 +1062,215 @@ impl App {
         Ok(out)
     }
 }
+
+/// Where to pull a dataset from (库表).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PullConfig {
+    /// `sqlite://PATH` of the agency's database (opened read-only).
+    pub url: String,
+    /// A table name or a `SELECT` whose columns are the dataset's.
+    pub query: String,
+    /// e.g. `updated_at`: later pulls read only rows beyond the last value seen.
+    pub incremental_column: Option<String>,
+}
+
+/// How often a source is pulled, from the entry's update frequency.
+pub fn pull_interval(f: pubdata_domain::catalog::Frequency) -> Option<chrono::Duration> {
+    use pubdata_domain::catalog::Frequency as F;
+    Some(match f {
+        F::Realtime => chrono::Duration::minutes(5),
+        F::Daily => chrono::Duration::days(1),
+        F::Weekly => chrono::Duration::days(7),
+        F::Monthly => chrono::Duration::days(30),
+        F::Quarterly => chrono::Duration::days(91),
+        F::HalfYearly => chrono::Duration::days(182),
+        F::Yearly => chrono::Duration::days(365),
+        F::Other => return None,
+    })
+}
+
+impl App {
+    pub async fn put_pull_source(
+        &self,
+        p: &Principal,
+        id: i64,
+        cfg: PullConfig,
+    ) -> Result<pubdata_store::PullSource> {
+        let d = self
+            .store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))?;
+        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        if !cfg.url.starts_with("sqlite:") {
+            return Err(ServiceError::invalid(
+                "url",
+                "this version pulls from sqlite://PATH sources",
+            ));
+        }
+        if cfg.query.trim().is_empty() {
+            return Err(ServiceError::invalid("query", "a table name or a SELECT"));
+        }
+        let src = pubdata_store::PullSource {
+            dataset_id: id,
+            url: cfg.url.trim().to_string(),
+            query: cfg.query.trim().to_string(),
+            incremental_column: cfg
+                .incremental_column
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty()),
+            last_value: None,
+            last_pull_at: None,
+            last_error: None,
+        };
+        let audit = p.event(
+            "dataset.pull_source",
+            format!("dataset:{id}"),
+            Outcome::Success,
+            json!({"url": pubdata_store::redact_url(&src.url), "query": src.query}),
+        );
+        self.store.put_pull_source(&src, audit).await?;
+        Ok(src)
+    }
+
+    pub async fn get_pull_source(
+        &self,
+        p: &Principal,
+        id: i64,
+    ) -> Result<Option<pubdata_store::PullSource>> {
+        let d = self
+            .store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))?;
+        self.authorize(p, Action::ViewDataset(d.org_id)).await?;
+        Ok(self.store.pull_source(id).await?)
+    }
+
+    /// Pulls from the dataset's source now: the whole table (a new full
+    /// version) or, with an incremental column, the rows changed since the
+    /// last pull (upserts). All or nothing, like every load.
+    pub async fn pull_now(&self, p: &Principal, id: i64) -> Result<LoadOutcome> {
+        let d = self
+            .store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))?;
+        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        let src = self
+            .store
+            .pull_source(id)
+            .await?
+            .ok_or_else(|| ServiceError::Conflict {
+                code: "no_pull_source",
+                detail: "configure the dataset's source first".into(),
+            })?;
+        let incremental = src.incremental_column.as_deref();
+        let after = incremental.and(src.last_value.as_deref());
+        let read = match pubdata_store::source::read(&src.url, &src.query, incremental, after).await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = format!("{}: {e}", pubdata_store::redact_url(&src.url));
+                self.store.record_pull(id, None, Some(&msg)).await?;
+                self.store
+                    .append_audit(p.event(
+                        "dataset.pull",
+                        format!("dataset:{id}"),
+                        Outcome::Failure,
+                        json!({"error": msg}),
+                    ))
+                    .await?;
+                return Err(ServiceError::Invalid {
+                    code: "pull_source_error",
+                    detail: format!("the source cannot be read: {msg}"),
+                    errors: vec![],
+                });
+            }
+        };
+        let high = incremental.and_then(|c| {
+            let i = read.columns.iter().position(|x| x == c)?;
+            read.rows.last().and_then(|r| r[i].clone())
+        });
+        // The incremental column is the source's bookkeeping, not necessarily a dataset column.
+        let keep: Vec<usize> = read
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| d.columns.iter().any(|dc| &dc.name == *c))
+            .map(|(i, _)| i)
+            .collect();
+        let header: Vec<String> = keep.iter().map(|i| read.columns[*i].clone()).collect();
+        let rows: Vec<Vec<Option<String>>> = read
+            .rows
+            .into_iter()
+            .map(|r| keep.iter().map(|i| r[*i].clone()).collect())
+            .collect();
+        let mode = if after.is_some() {
+            LoadMode::Upsert
+        } else {
+            LoadMode::Replace
+        };
+        let source = Box::new(VecSource::new(header, rows));
+        let outcome = self
+            .run_load(
+                p,
+                &d,
+                source,
+                mode,
+                "pull",
+                &pubdata_store::redact_url(&src.url),
+                &mut (),
+            )
+            .await;
+        match &outcome {
+            Ok(Ok(_)) => self.store.record_pull(id, high.as_deref(), None).await?,
+            Ok(Err(r)) => {
+                self.store
+                    .record_pull(
+                        id,
+                        None,
+                        Some(&format!("load refused: {} problems", r.total_errors)),
+                    )
+                    .await?
+            }
+            Err(e) => {
+                self.store
+                    .record_pull(id, None, Some(&e.to_string()))
+                    .await?
+            }
+        }
+        outcome
+    }
+
+    /// Pulls every source whose interval (from its update frequency) has passed.
+    pub async fn run_due_pulls(&self) -> Result<usize> {
+        let now = Utc::now();
+        let mut done = 0;
+        for src in self.store.pull_sources().await? {
+            let Ok(d) = self.store.get_dataset(src.dataset_id).await else {
+                continue;
+            };
+            let Some(every) = pull_interval(d.frequency) else {
+                continue;
+            };
+            if src.last_pull_at.is_some_and(|t| now - t < every) {
+                continue;
+            }
+            let org = self.store.get_org(d.org_id).await?;
+            let mut scheduler = Principal::command_line(org);
+            scheduler.name = "scheduler".into();
+            match self.pull_now(&scheduler, d.id).await {
+                Ok(Ok(_)) => done += 1,
+                Ok(Err(r)) => tracing::warn!(
+                    dataset = d.id,
+                    errors = r.total_errors,
+                    "scheduled pull refused"
+                ),
+                Err(e) => tracing::warn!(dataset = d.id, error = %e, "scheduled pull failed"),
+            }
+        }
+        Ok(done)
+    }
+}

@@ -20,6 +20,7 @@ use pubdata_domain::catalog::{
 use pubdata_domain::org::{Level, OrgKind, Role, UserKind};
 use serde::Serialize;
 
+pub mod source;
 pub mod sqlite;
 
 /// Errors of the store. Constraint violations are mapped here, once.
@@ -425,6 +426,21 @@ pub trait DatasetLoad: Send {
     ) -> Result<DatasetVersion>;
 }
 
+/// Where the platform pulls a dataset from (库表, AGG-1).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PullSource {
+    pub dataset_id: i64,
+    /// `sqlite://PATH` (read only); the password of other URLs is never shown.
+    pub url: String,
+    /// A table name or a `SELECT`.
+    pub query: String,
+    /// Pull only rows whose value in this column exceeds the last one seen.
+    pub incremental_column: Option<String>,
+    pub last_value: Option<String>,
+    pub last_pull_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
 /// An exemption from aggregation (汇聚备案) filed by an agency.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Exemption {
@@ -596,6 +612,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Exemption>;
     /// Exemptions, newest first; `org` restricts to one agency.
     async fn exemptions(&self, org: Option<i64>) -> Result<Vec<Exemption>>;
+    async fn put_pull_source(&self, src: &PullSource, audit: AuditEvent) -> Result<()>;
+    async fn pull_source(&self, dataset_id: i64) -> Result<Option<PullSource>>;
+    async fn pull_sources(&self) -> Result<Vec<PullSource>>;
+    /// Records the outcome of a pull: the new high-water mark or the error.
+    async fn record_pull(
+        &self,
+        dataset_id: i64,
+        last_value: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<()>;
     /// Sets when a dataset was last loaded (demo seeding of history only).
     async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
     /// Filled cells and all cells of the current rows (completeness).

@@ -261,6 +261,21 @@ fn schedule_from(year: i64, source: String, off: &str, work: &str) -> Result<Yea
     })
 }
 
+fn pull_row(r: &SqliteRow) -> Result<PullSource> {
+    Ok(PullSource {
+        dataset_id: r.try_get("dataset_id")?,
+        url: r.try_get("url")?,
+        query: r.try_get("query")?,
+        incremental_column: r.try_get("incremental_column")?,
+        last_value: r.try_get("last_value")?,
+        last_pull_at: r
+            .try_get::<Option<&str>, _>("last_pull_at")?
+            .map(parse_time)
+            .transpose()?,
+        last_error: r.try_get("last_error")?,
+    })
+}
+
 fn exemption_row(r: &SqliteRow) -> Result<Exemption> {
     Ok(Exemption {
         id: r.try_get("id")?,
@@ -946,6 +961,56 @@ impl Store for SqliteStore {
         q.push(" ORDER BY id DESC LIMIT 500");
         let rows = q.build().fetch_all(&self.read).await?;
         rows.iter().map(exemption_row).collect()
+    }
+    async fn put_pull_source(&self, src: &PullSource, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO pull_sources (dataset_id, url, query, incremental_column, updated_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (dataset_id) DO UPDATE SET url = excluded.url, query = excluded.query,
+               incremental_column = excluded.incremental_column, last_value = NULL, last_error = NULL, last_pull_at = NULL,
+               updated_at = excluded.updated_at",
+        )
+        .bind(src.dataset_id)
+        .bind(&src.url)
+        .bind(&src.query)
+        .bind(&src.incremental_column)
+        .bind(fmt_time(Utc::now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    async fn pull_source(&self, dataset_id: i64) -> Result<Option<PullSource>> {
+        let row = sqlx::query("SELECT * FROM pull_sources WHERE dataset_id = ?")
+            .bind(dataset_id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(pull_row).transpose()
+    }
+    async fn pull_sources(&self) -> Result<Vec<PullSource>> {
+        let rows = sqlx::query("SELECT * FROM pull_sources ORDER BY dataset_id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(pull_row).collect()
+    }
+    async fn record_pull(
+        &self,
+        dataset_id: i64,
+        last_value: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE pull_sources SET last_pull_at = ?, last_error = ?, last_value = COALESCE(?, last_value) WHERE dataset_id = ?",
+        )
+        .bind(fmt_time(Utc::now()))
+        .bind(error)
+        .bind(last_value)
+        .bind(dataset_id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
     }
     async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
         sqlx::query("UPDATE datasets SET last_load_at = ? WHERE id = ?")

@@ -184,6 +184,19 @@ pub async fn serve(
             }
         }
     });
+    // Table pulls run on their schedule (checked every minute).
+    let puller = tokio::spawn({
+        let app = app.clone();
+        async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.run_due_pulls().await {
+                    tracing::warn!(error = %e, "scheduled pulls failed");
+                }
+            }
+        }
+    });
     let r = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -192,6 +205,7 @@ pub async fn serve(
     .await;
     flusher.abort();
     sweeper.abort();
+    puller.abort();
     let _ = app.flush_token_uses().await;
     r
 }

@@ -462,3 +462,125 @@ async fn an_agency_files_an_aggregation_exemption_that_the_authority_sees() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_platform_pulls_an_agencys_table_fully_then_incrementally_and_reports_an_unreachable_source()
+ {
+    use sqlx::Connection;
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    let dir = tempfile::tempdir().unwrap();
+    let src_url = format!("sqlite://{}", dir.path().join("hj.db").display());
+    let mut src = sqlx::SqliteConnection::connect(&format!("{src_url}?mode=rwc"))
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE people (公民身份号码 TEXT PRIMARY KEY, 姓名 TEXT, 性别 TEXT, 出生日期 TEXT, updated_at TEXT);
+         INSERT INTO people VALUES ('11010519491231002X', '张三', '女', '1949-12-31', '2026-11-01T08:00:00');
+         INSERT INTO people VALUES ('440524188001010014', '李四', '男', '1880-01-01', '2026-11-02T08:00:00');",
+    )
+    .execute(&mut src)
+    .await
+    .unwrap();
+    let r = t
+        .call(
+            Method::PUT,
+            &format!("/api/v1/datasets/{id}/pull-source"),
+            Some(&gaj),
+            Some(json!({"url": src_url, "query": "people", "incremental_column": "updated_at"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (status, v) = t
+        .post(&format!("/api/v1/datasets/{id}/pull"), &gaj, json!(null))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["mode"].as_str(), v["inserted"].as_i64()),
+        (Some("pull"), Some(2))
+    );
+
+    sqlx::raw_sql(
+        "UPDATE people SET 姓名 = '张三丰', updated_at = '2026-11-20T08:00:00' WHERE 公民身份号码 = '11010519491231002X';
+         INSERT INTO people VALUES ('44180219900101001X', '王五', '男', '1990-01-01', '2026-11-21T08:00:00');",
+    )
+    .execute(&mut src)
+    .await
+    .unwrap();
+    // 王五's number needs its real check digit.
+    let ok = format!(
+        "44180219900101001{}",
+        pubdata_domain::ids::id_card_check(b"44180219900101001")
+    );
+    sqlx::query("UPDATE people SET 公民身份号码 = ? WHERE 姓名 = '王五'")
+        .bind(&ok)
+        .execute(&mut src)
+        .await
+        .unwrap();
+    let (status, v) = t
+        .post(&format!("/api/v1/datasets/{id}/pull"), &gaj, json!(null))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (
+            v["rows_in"].as_i64(),
+            v["inserted"].as_i64(),
+            v["updated"].as_i64(),
+            v["deleted"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1), Some(0))
+    );
+    let (_, s) = t
+        .get(&format!("/api/v1/datasets/{id}/pull-source"), &gaj)
+        .await;
+    assert_eq!(s["last_value"], "2026-11-21T08:00:00");
+
+    // An unreachable source: a clear error, nothing changed.
+    let r = t
+        .call(
+            Method::PUT,
+            &format!("/api/v1/datasets/{id}/pull-source"),
+            Some(&gaj),
+            Some(json!({"url": "sqlite:///no/such/dir/x.db", "query": "people"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/datasets/{id}/pull"),
+            Some(&gaj),
+            None,
+        )
+        .await;
+    let body = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "pull_source_error").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/no/such/dir/x.db")
+    );
+    let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(d["current_version"], 2);
+    let (_, s) = t
+        .get(&format!("/api/v1/datasets/{id}/pull-source"), &gaj)
+        .await;
+    assert!(s["last_error"].is_string());
+
+    // The schedule pulls a source that was never pulled.
+    let r = t
+        .call(Method::PUT, &format!("/api/v1/datasets/{id}/pull-source"), Some(&gaj), Some(json!({"url": src_url, "query": "SELECT 公民身份号码, 姓名, 性别, 出生日期 FROM people"})))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(t.app.run_due_pulls().await.unwrap(), 1);
+    assert_eq!(
+        t.app.run_due_pulls().await.unwrap(),
+        0,
+        "not due again within a day"
+    );
+    let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(
+        (d["current_version"].as_i64(), d["row_count"].as_i64()),
+        (Some(3), Some(3))
+    );
+}

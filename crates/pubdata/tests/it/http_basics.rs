@@ -102,6 +102,9 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/supervision/stale", "get"),
         ("/api/v1/aggregation/exemptions", "get"),
         ("/api/v1/aggregation/exemptions", "post"),
+        ("/api/v1/datasets/{id}/pull-source", "get"),
+        ("/api/v1/datasets/{id}/pull-source", "put"),
+        ("/api/v1/datasets/{id}/pull", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -56,3 +56,15 @@ CREATE TABLE aggregation_exemptions (
     filed_at   TEXT NOT NULL
 );
 CREATE INDEX aggregation_exemptions_org ON aggregation_exemptions(org_id, id);
+
+-- Table pulls (库表): where the platform reads an agency's own database.
+CREATE TABLE pull_sources (
+    dataset_id         INTEGER PRIMARY KEY REFERENCES datasets(id),
+    url                TEXT NOT NULL,
+    query              TEXT NOT NULL,    -- a table name or a SELECT
+    incremental_column TEXT,
+    last_value         TEXT,
+    last_pull_at       TEXT,
+    last_error         TEXT,
+    updated_at         TEXT NOT NULL
+);

@@ -338,6 +338,53 @@ pub async fn rows(
     }))
 }
 
+/// The dataset's table-pull source (库表), if configured.
+#[utoipa::path(get, path = "/api/v1/datasets/{id}/pull-source", tag = "datasets",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = pubdata_store::PullSource), (status = 404, body = Problem)))]
+pub async fn get_pull_source(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<pubdata_store::PullSource>> {
+    let mut src = s
+        .app
+        .get_pull_source(&p, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    src.url = pubdata_store::redact_url(&src.url);
+    Ok(Json(src))
+}
+
+/// Configures where the platform pulls the dataset from, on the schedule of
+/// its update frequency.
+#[utoipa::path(put, path = "/api/v1/datasets/{id}/pull-source", tag = "datasets",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)), request_body = pubdata_service::ingest::PullConfig,
+    responses((status = 200, body = pubdata_store::PullSource), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_pull_source(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<pubdata_service::ingest::PullConfig>,
+) -> ApiResult<Json<pubdata_store::PullSource>> {
+    let mut src = s.app.put_pull_source(&p, id, req).await?;
+    src.url = pubdata_store::redact_url(&src.url);
+    Ok(Json(src))
+}
+
+/// Pulls now: a new version from the source (incremental when configured).
+#[utoipa::path(post, path = "/api/v1/datasets/{id}/pull", tag = "datasets",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)),
+    responses((status = 201, body = DatasetVersion), (status = 409, body = Problem), (status = 422, description = "the source cannot be read, or the rows break rules", body = LoadProblem)))]
+pub async fn pull(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let outcome = s.app.pull_now(&p, id).await?;
+    Ok(load_response(outcome, StatusCode::CREATED))
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ExemptionList {
     pub items: Vec<pubdata_store::Exemption>,

@@ -98,6 +98,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(datasets::rows))
         .routes(routes!(datasets::stale))
         .routes(routes!(datasets::exemptions, datasets::file_exemption))
+        .routes(routes!(
+            datasets::get_pull_source,
+            datasets::put_pull_source
+        ))
+        .routes(routes!(datasets::pull))
         .merge(OpenApiRouter::new().routes(routes!(datasets::load)).layer(
             axum::extract::DefaultBodyLimit::max(datasets::MAX_UPLOAD + 1024 * 1024),
         ))

@@ -202,6 +202,10 @@ async fn render_detail(
         }
         _ => vec![],
     };
+    let pull = s.app.get_pull_source(p, id).await.ok().flatten().map(|src| {
+        context! { url => pubdata_store::redact_url(&src.url), query => src.query, incremental => src.incremental_column,
+                   last_value => src.last_value, last_pull => src.last_pull_at.as_ref().map(local_time), error => src.last_error }
+    });
     let pct = |x: f64| format!("{:.1}%", x * 100.0);
     let columns: Vec<Value> = d
         .columns
@@ -225,6 +229,7 @@ async fn render_detail(
         last_load => d.last_load_at.as_ref().map(local_time),
         columns => columns,
         can_write => can_write,
+        pull => pull,
         q => context! { completeness => pct(q.completeness), validity => pct(q.validity), timeliness => pct(q.timeliness), issues => q.issues },
         versions => versions.iter().map(|x| context! { version => x.version, mode => x.mode.clone(), source => x.source.clone(), rows_in => x.rows_in,
             inserted => x.inserted, updated => x.updated, deleted => x.deleted, flagged => x.flagged, actor => x.actor.clone(), at => local_time(&x.created_at) }).collect::<Vec<_>>(),
@@ -387,5 +392,62 @@ pub async fn file_exemption(
             error_page(&s, lang, &e)
         }
         Err(e) => render_list(&s, &p, lang, Some(e.to_string())).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PullForm {
+    csrf: String,
+    url: String,
+    query: String,
+    incremental_column: String,
+}
+
+pub async fn put_pull_source(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<PullForm>,
+) -> Response {
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
+    }
+    let cfg = pubdata_service::ingest::PullConfig {
+        url: f.url,
+        query: f.query,
+        incremental_column: Some(f.incremental_column),
+    };
+    match s.app.put_pull_source(&p, id, cfg).await {
+        Ok(_) => Redirect::to(&format!("/datasets/{id}")).into_response(),
+        Err(e) => error_page(&s, lang, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn pull_now(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&p, &f.csrf) {
+        return csrf_refused();
+    }
+    match s.app.pull_now(&p, id).await {
+        Ok(Ok(_)) => Redirect::to(&format!("/datasets/{id}")).into_response(),
+        Ok(Err(report)) => render_detail(&s, &p, lang, id, None, Some(report)).await,
+        Err(
+            e @ (ServiceError::Forbidden(_)
+            | ServiceError::Internal(_)
+            | ServiceError::NotFound { .. }),
+        ) => error_page(&s, lang, &e),
+        // The source's error is recorded and shown with the pull status.
+        Err(_) => Redirect::to(&format!("/datasets/{id}")).into_response(),
     }
 }

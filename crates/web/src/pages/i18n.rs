@@ -371,6 +371,15 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("home.stale", "超期未更新的数据集", "Stale datasets"),
     ("ds.exemptions", "汇聚备案", "Aggregation exemptions"),
     (
+        "ds.pull",
+        "库表对接（平台按更新周期从部门数据库拉取）",
+        "Table pull (the platform reads the agency's database on its update schedule)",
+    ),
+    ("ds.pull_now", "立即拉取", "Pull now"),
+    ("ds.pull_query", "表名或查询", "Table or SELECT"),
+    ("ds.incremental", "增量字段", "Incremental column"),
+    ("ds.last_pull", "最近拉取", "Last pull"),
+    (
         "ds.exemptions_intro",
         "确实无法通过接口、库表或文件方式汇聚的，向市主管部门备案。",
         "An agency that cannot use the interface, table or file mode files an exemption with the city authority.",

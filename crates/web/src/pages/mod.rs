@@ -288,6 +288,11 @@ pub fn router() -> Router<AppState> {
         .route("/datasets/exemptions", post(datasets::file_exemption))
         .route("/datasets/{id}", get(datasets::detail))
         .route(
+            "/datasets/{id}/pull-source",
+            post(datasets::put_pull_source),
+        )
+        .route("/datasets/{id}/pull", post(datasets::pull_now))
+        .route(
             "/datasets/{id}/upload",
             post(datasets::upload).layer(axum::extract::DefaultBodyLimit::max(
                 crate::api::datasets::MAX_UPLOAD + 1024 * 1024,

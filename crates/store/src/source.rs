@@ -100,8 +100,7 @@ pub async fn read(
                     "REAL" => Some(r.try_get::<f64, _>(i)?.to_string()),
                     "BLOB" => {
                         return Err(StoreError::Corrupt(format!(
-                            "column `{}` holds binary data",
-                            columns[i]
+                            "column `{name}` holds binary data"
                         )));
                     }
                     _ => Some(r.try_get::<String, _>(i)?),

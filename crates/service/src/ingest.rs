@@ -395,7 +395,29 @@ impl Progress for () {
     fn rows(&mut self, _: u64, _: u64) {}
 }
 
+/// What a caller wants to do with a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    View,
+    Write,
+}
+
 impl App {
+    /// The dataset, if the caller may view (or write) it.
+    async fn dataset_for(&self, p: &Principal, id: i64, access: Access) -> Result<Dataset> {
+        let d = self
+            .store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))?;
+        let action = match access {
+            Access::View => Action::ViewDataset(d.org_id),
+            Access::Write => Action::WriteDataset(d.org_id),
+        };
+        self.authorize(p, action).await?;
+        Ok(d)
+    }
+
     pub async fn create_dataset(&self, p: &Principal, req: CreateDataset) -> Result<Dataset> {
         let entry = self
             .store
@@ -482,12 +504,7 @@ impl App {
     }
 
     pub async fn get_dataset(&self, p: &Principal, id: i64) -> Result<DatasetView> {
-        let d = self
-            .store
-            .get_dataset(id)
-            .await
-            .map_err(ServiceError::not_found("dataset"))?;
-        self.authorize(p, Action::ViewDataset(d.org_id)).await?;
+        let d = self.dataset_for(p, id, Access::View).await?;
         self.dataset_view(d).await
     }
 
@@ -554,12 +571,7 @@ impl App {
         input: Box<dyn BufRead + Send>,
         progress: &mut dyn Progress,
     ) -> Result<LoadOutcome> {
-        let d = self
-            .store
-            .get_dataset(id)
-            .await
-            .map_err(ServiceError::not_found("dataset"))?;
-        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        let d = self.dataset_for(p, id, Access::Write).await?;
         let columns = d.columns.clone();
         let source = open_source(filename, input, &columns)?;
         self.run_load(p, &d, source, LoadMode::Replace, "file", filename, progress)
@@ -573,12 +585,7 @@ impl App {
         id: i64,
         batch: RecordBatch,
     ) -> Result<LoadOutcome> {
-        let d = self
-            .store
-            .get_dataset(id)
-            .await
-            .map_err(ServiceError::not_found("dataset"))?;
-        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        let d = self.dataset_for(p, id, Access::Write).await?;
         if batch.upsert.is_empty() && batch.delete.is_empty() {
             return Err(ServiceError::invalid("upsert", "the batch is empty"));
         }
@@ -915,12 +922,7 @@ impl App {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(String, Vec<Option<String>>)>> {
-        let d = self
-            .store
-            .get_dataset(id)
-            .await
-            .map_err(ServiceError::not_found("dataset"))?;
-        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        let d = self.dataset_for(p, id, Access::Write).await?;
         let rows = self
             .store
             .dataset_rows(&d, version, after, limit.clamp(1, 1000))
@@ -938,12 +940,7 @@ impl App {
         id: i64,
         key: &str,
     ) -> Result<Vec<(i64, Option<i64>, Vec<Option<String>>)>> {
-        let d = self
-            .store
-            .get_dataset(id)
-            .await
-            .map_err(ServiceError::not_found("dataset"))?;
-        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        let d = self.dataset_for(p, id, Access::Write).await?;
         let h = self.store.row_history(&d, key).await?;
         self.store
             .append_audit(p.event(
@@ -1097,12 +1094,7 @@ impl App {
         id: i64,
         cfg: PullConfig,
     ) -> Result<pubdata_store::PullSource> {
-        let d = self
-            .store
-            .get_dataset(id)
-            .await
-            .map_err(ServiceError::not_found("dataset"))?;
-        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        self.dataset_for(p, id, Access::Write).await?;
         if !cfg.url.starts_with("sqlite:") {
             return Err(ServiceError::invalid(
                 "url",
@@ -1139,12 +1131,7 @@ impl App {
         p: &Principal,
         id: i64,
     ) -> Result<Option<pubdata_store::PullSource>> {
-        let d = self
-            .store
-            .get_dataset(id)
-            .await
-            .map_err(ServiceError::not_found("dataset"))?;
-        self.authorize(p, Action::ViewDataset(d.org_id)).await?;
+        self.dataset_for(p, id, Access::View).await?;
         Ok(self.store.pull_source(id).await?)
     }
 
@@ -1152,12 +1139,7 @@ impl App {
     /// version) or, with an incremental column, the rows changed since the
     /// last pull (upserts). All or nothing, like every load.
     pub async fn pull_now(&self, p: &Principal, id: i64) -> Result<LoadOutcome> {
-        let d = self
-            .store
-            .get_dataset(id)
-            .await
-            .map_err(ServiceError::not_found("dataset"))?;
-        self.authorize(p, Action::WriteDataset(d.org_id)).await?;
+        let d = self.dataset_for(p, id, Access::Write).await?;
         let src = self
             .store
             .pull_source(id)

@@ -117,6 +117,14 @@ async fn prepare(db: &str) -> anyhow::Result<i64> {
     Ok(d.id)
 }
 
+/// A population CSV of `rows` rows at `path`.
+fn write_csv(path: &std::path::Path, rows: u64, seed: u64) -> anyhow::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    pubdata_service::synth::write_population(&mut f, rows, seed)?;
+    std::io::Write::flush(&mut f)?;
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let rows: u64 = std::env::args()
         .nth(1)
@@ -135,9 +143,7 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let csv = dir.path().join("population.csv");
     let t = Instant::now();
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&csv)?);
-    pubdata_service::synth::write_population(&mut f, rows, 1)?;
-    drop(f);
+    write_csv(&csv, rows, 1)?;
     println!(
         "bench-import: {rows} rows, {:.0} MiB CSV generated in {:.1} s",
         std::fs::metadata(&csv)?.len() as f64 / 1048576.0,
@@ -187,9 +193,7 @@ fn main() -> anyhow::Result<()> {
 
     if big > 0 {
         let csv = dir.path().join("big.csv");
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&csv)?);
-        pubdata_service::synth::write_population(&mut f, big, 2)?;
-        drop(f);
+        write_csv(&csv, big, 2)?;
         let db = format!("sqlite://{}", dir.path().join("big.db").display());
         let id = rt.block_on(prepare(&db))?;
         let (secs, peak) = run_measured(

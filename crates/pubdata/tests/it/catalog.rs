@@ -3,6 +3,32 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
+/// 清远市公安局 drafts the population entry and 市数据局 approves it; returns
+/// (entry id, qy-gaj token).
+pub async fn published_population_entry(t: &TestApp) -> (i64, String) {
+    let gaj = t.login("qy-gaj").await;
+    let sjj = t.login("qy-sjj").await;
+    let (_, e) = t
+        .post("/api/v1/catalog/entries", &gaj, population_entry())
+        .await;
+    let id = e["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        &gaj,
+        json!(null),
+    )
+    .await;
+    let (status, _) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/review"),
+            &sjj,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    (id, gaj)
+}
+
 pub fn population_entry() -> Value {
     json!({
         "name": "人口基础信息",

@@ -5,28 +5,7 @@ use crate::common::*;
 
 /// A published population entry of 清远市公安局 and its dataset; returns (dataset id, qy-gaj token).
 pub async fn population_dataset(t: &TestApp) -> (i64, String) {
-    let gaj = t.login("qy-gaj").await;
-    let sjj = t.login("qy-sjj").await;
-    let (_, e) = t
-        .post(
-            "/api/v1/catalog/entries",
-            &gaj,
-            crate::catalog::population_entry(),
-        )
-        .await;
-    let id = e["id"].as_i64().unwrap();
-    t.post(
-        &format!("/api/v1/catalog/entries/{id}/submit"),
-        &gaj,
-        json!(null),
-    )
-    .await;
-    t.post(
-        &format!("/api/v1/catalog/entries/{id}/review"),
-        &sjj,
-        json!({"decision": "approve"}),
-    )
-    .await;
+    let (id, gaj) = crate::catalog::published_population_entry(t).await;
     let (status, d) = t
         .post("/api/v1/datasets", &gaj, json!({
             "entry_id": id,

@@ -473,28 +473,7 @@ async fn not_shared_entries_are_filed_with_the_authority_and_the_scheme_page_is_
 #[tokio::test]
 async fn an_agency_defines_a_dataset_uploads_on_the_page_and_sees_the_report_of_a_bad_file() {
     let t = TestApp::demo().await;
-    let gaj = t.login("qy-gaj").await;
-    let sjj = t.login("qy-sjj").await;
-    let (_, e) = t
-        .post(
-            "/api/v1/catalog/entries",
-            &gaj,
-            crate::catalog::population_entry(),
-        )
-        .await;
-    let entry = e["id"].as_i64().unwrap();
-    t.post(
-        &format!("/api/v1/catalog/entries/{entry}/submit"),
-        &gaj,
-        serde_json::json!(null),
-    )
-    .await;
-    t.post(
-        &format!("/api/v1/catalog/entries/{entry}/review"),
-        &sjj,
-        serde_json::json!({"decision": "approve"}),
-    )
-    .await;
+    let (entry, _) = crate::catalog::published_population_entry(&t).await;
 
     let c = sign_in(&t, "qy-gaj").await;
     let (_, html) = page(&t, &c, "/datasets").await;

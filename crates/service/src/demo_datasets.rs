@@ -133,6 +133,18 @@ impl App {
             .into_inner()
             .map_err(|e| ServiceError::Internal(e.to_string().into()))?;
         self.demo_load(&p, d.id, "户籍人口.csv", bytes).await?;
+        for field in ["姓名", "性别", "出生日期", "户籍地址"] {
+            self.contribute_base_field(
+                &p,
+                "population",
+                crate::base::ContributeField {
+                    field: field.into(),
+                    dataset_id: d.id,
+                    source_column: None,
+                },
+            )
+            .await?;
+        }
 
         // 法人: a few registrations in a state outside the code list.
         let (entry, p) = self.demo_entry("qy-scjgj", "企业登记信息").await?;
@@ -177,6 +189,18 @@ impl App {
             .into_inner()
             .map_err(|e| ServiceError::Internal(e.to_string().into()))?;
         self.demo_load(&p, d.id, "企业登记.csv", bytes).await?;
+        for field in ["企业名称", "法定代表人", "成立日期", "注册资本"] {
+            self.contribute_base_field(
+                &p,
+                "legal_person",
+                crate::base::ContributeField {
+                    field: field.into(),
+                    dataset_id: d.id,
+                    source_column: None,
+                },
+            )
+            .await?;
+        }
 
         // A daily dataset last refreshed three weeks ago: stale.
         let (entry, p) = self.demo_entry("qy-rsj", "社会保险参保信息").await?;

@@ -15,6 +15,7 @@ use pubdata_store::{RoleGrant, Store};
 
 pub mod audit;
 pub mod auth;
+pub mod base;
 pub mod calendar;
 pub mod catalog;
 pub mod catalog_export;

@@ -441,6 +441,26 @@ pub struct PullSource {
     pub last_error: Option<String>,
 }
 
+/// A base database (基础库): its code, name and key.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BaseTable {
+    pub code: String,
+    pub name: String,
+    /// e.g. 公民身份号码.
+    pub key_name: String,
+}
+
+/// A field of a base database and the one dataset it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BaseField {
+    pub base_code: String,
+    pub field: String,
+    pub dataset_id: i64,
+    pub source_column: String,
+    /// The source department.
+    pub org_id: i64,
+}
+
 /// An exemption from aggregation (汇聚备案) filed by an agency.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Exemption {
@@ -622,6 +642,26 @@ pub trait Store: Send + Sync + 'static {
         last_value: Option<&str>,
         error: Option<&str>,
     ) -> Result<()>;
+    async fn base_tables(&self) -> Result<Vec<BaseTable>>;
+    async fn base_fields(&self, base: &str) -> Result<Vec<BaseField>>;
+    /// Registers a field's source; `Conflict` when the field has one.
+    async fn add_base_field(&self, f: &BaseField, audit: AuditEvent) -> Result<()>;
+    /// The current row of a dataset with this key.
+    async fn dataset_row(
+        &self,
+        dataset: &Dataset,
+        key: &str,
+    ) -> Result<Option<Vec<Option<String>>>>;
+    /// Keys whose current values differ between column `a_col` of `a` and
+    /// `b_col` of `b` (same key): (key, a value, b value).
+    async fn column_conflicts(
+        &self,
+        a: &Dataset,
+        a_col: usize,
+        b: &Dataset,
+        b_col: usize,
+        limit: u32,
+    ) -> Result<Vec<(String, Option<String>, Option<String>)>>;
     /// Sets when a dataset was last loaded (demo seeding of history only).
     async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
     /// Filled cells and all cells of the current rows (completeness).

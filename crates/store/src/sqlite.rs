@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "datasets",
         include_str!("../migrations/sqlite/0003_datasets.sql"),
     ),
+    (
+        4,
+        "base",
+        include_str!("../migrations/sqlite/0004_base.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
@@ -1011,6 +1016,73 @@ impl Store for SqliteStore {
         .execute(&self.write)
         .await?;
         Ok(())
+    }
+    async fn base_tables(&self) -> Result<Vec<BaseTable>> {
+        let rows = sqlx::query("SELECT code, name, key_name FROM base_tables ORDER BY rowid")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BaseTable {
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                    key_name: r.try_get("key_name")?,
+                })
+            })
+            .collect()
+    }
+    async fn base_fields(&self, base: &str) -> Result<Vec<BaseField>> {
+        let rows =
+            sqlx::query("SELECT * FROM base_fields WHERE base_code = ? ORDER BY created_at, field")
+                .bind(base)
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BaseField {
+                    base_code: r.try_get("base_code")?,
+                    field: r.try_get("field")?,
+                    dataset_id: r.try_get("dataset_id")?,
+                    source_column: r.try_get("source_column")?,
+                    org_id: r.try_get("org_id")?,
+                })
+            })
+            .collect()
+    }
+    async fn add_base_field(&self, f: &BaseField, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO base_fields (base_code, field, dataset_id, source_column, org_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&f.base_code)
+        .bind(&f.field)
+        .bind(f.dataset_id)
+        .bind(&f.source_column)
+        .bind(f.org_id)
+        .bind(fmt_time(Utc::now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    async fn dataset_row(
+        &self,
+        dataset: &Dataset,
+        key: &str,
+    ) -> Result<Option<Vec<Option<String>>>> {
+        datasets::current_row(self, dataset, key).await
+    }
+    async fn column_conflicts(
+        &self,
+        a: &Dataset,
+        a_col: usize,
+        b: &Dataset,
+        b_col: usize,
+        limit: u32,
+    ) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+        datasets::conflicts(self, a, a_col, b, b_col, limit).await
     }
     async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
         sqlx::query("UPDATE datasets SET last_load_at = ? WHERE id = ?")

@@ -563,3 +563,91 @@ async fn the_platform_pulls_an_agencys_table_fully_then_incrementally_and_report
         (Some(3), Some(3))
     );
 }
+
+#[tokio::test]
+async fn base_fields_have_one_source_records_assemble_and_disagreements_are_reported() {
+    let t = TestApp::demo().await;
+    let (pop, gaj) = population_dataset(&t).await;
+    let v = "公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三,女,1949-12-31\n440524188001010014,李四,男,1880-01-01\n";
+    upload(&t, &gaj, pop, "p.csv", v.as_bytes().to_vec()).await;
+    let (status, f) = t
+        .post(
+            "/api/v1/base/population/fields",
+            &gaj,
+            json!({"field": "姓名", "dataset_id": pop}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    t.post(
+        "/api/v1/base/population/fields",
+        &gaj,
+        json!({"field": "出生日期", "dataset_id": pop}),
+    )
+    .await;
+
+    // 民政局 holds names too (a marriage dataset keyed by the same number), one differing.
+    let mzj = t.login("qy-mzj").await;
+    let sjj = t.login("qy-sjj").await;
+    let mut entry = crate::catalog::population_entry();
+    entry["name"] = json!("婚姻登记信息");
+    let (_, e) = t.post("/api/v1/catalog/entries", &mzj, entry).await;
+    let eid = e["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/catalog/entries/{eid}/submit"),
+        &mzj,
+        json!(null),
+    )
+    .await;
+    t.post(
+        &format!("/api/v1/catalog/entries/{eid}/review"),
+        &sjj,
+        json!({"decision": "approve"}),
+    )
+    .await;
+    let (_, d) = t
+        .post("/api/v1/datasets", &mzj, json!({"entry_id": eid, "name": "婚姻登记", "key": ["公民身份号码"],
+            "columns": [{"name": "公民身份号码", "type": "string", "checks": ["id_card"]}, {"name": "姓名", "type": "string"}]}))
+        .await;
+    let marriage = d["id"].as_i64().unwrap();
+    let m = "公民身份号码,姓名\n11010519491231002X,张三\n440524188001010014,李肆\n";
+    let (status, _) = upload(&t, &mzj, marriage, "m.csv", m.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // A second source for 姓名 is refused, naming the owner.
+    let (status, body) = t
+        .post(
+            "/api/v1/base/population/fields",
+            &mzj,
+            json!({"field": "姓名", "dataset_id": marriage}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("base_field_has_source"))
+    );
+    assert!(body["detail"].as_str().unwrap().contains("清远市公安局"));
+
+    let (status, rec) = t
+        .get("/api/v1/base/population/records/440524188001010014", &sjj)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rec["values"][0]["field"], "姓名");
+    assert_eq!(
+        rec["values"][0]["value"], "李四",
+        "the source department's value, not another's"
+    );
+    let (_, c) = t.get("/api/v1/base/population/conflicts", &sjj).await;
+    let items = c["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0]["value"].as_str(), items[0]["other_value"].as_str()),
+        (Some("李四"), Some("李肆"))
+    );
+    // Agencies do not read assembled records.
+    let (status, _) = t
+        .get("/api/v1/base/population/records/440524188001010014", &mzj)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, list) = t.get("/api/v1/base", &mzj).await;
+    assert_eq!(list["items"][0]["fields"].as_array().unwrap().len(), 2);
+}

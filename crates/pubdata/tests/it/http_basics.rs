@@ -105,6 +105,10 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/datasets/{id}/pull-source", "get"),
         ("/api/v1/datasets/{id}/pull-source", "put"),
         ("/api/v1/datasets/{id}/pull", "post"),
+        ("/api/v1/base", "get"),
+        ("/api/v1/base/{code}/fields", "post"),
+        ("/api/v1/base/{code}/records/{key}", "get"),
+        ("/api/v1/base/{code}/conflicts", "get"),
     ];
     for (path, method) in expected {
         assert!(
@@ -123,7 +127,9 @@ async fn the_openapi_document_covers_every_api_route() {
         let concrete = path
             .replace("{id}", "1")
             .replace("{grant_id}", "1")
-            .replace("{year}", "2027");
+            .replace("{year}", "2027")
+            .replace("{code}", "population")
+            .replace("{key}", "1");
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let r = t.client.request(m, t.url(&concrete)).send().await.unwrap();
         assert_ne!(

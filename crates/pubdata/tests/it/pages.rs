@@ -550,3 +550,31 @@ async fn an_agency_defines_a_dataset_uploads_on_the_page_and_sees_the_report_of_
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_base_database_page_shows_sources_and_looks_up_a_record_for_the_authority() {
+    let t = TestApp::full_demo().await;
+    let a = sign_in(&t, "qy-sjj").await;
+    let (status, html) = page(&t, &a, "/base").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("人口基础库")
+            && html.contains("清远市公安局")
+            && html.contains("清远市市场监督管理局")
+    );
+    let d = t.app.store.list_datasets(None, None, 10).await.unwrap();
+    let pop = d.iter().find(|x| x.name == "户籍人口").unwrap();
+    let (key, values) = t
+        .app
+        .store
+        .dataset_rows(pop, None, None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let (_, html) = page(&t, &a, &format!("/base?base=population&key={key}")).await;
+    let name = values[1].clone().unwrap();
+    assert!(
+        html.contains("id=\"base-record\"") && html.contains(&name),
+        "{name}"
+    );
+}

@@ -653,3 +653,39 @@ pub async fn fill(s: &SqliteStore, d: &Dataset) -> Result<(i64, i64)> {
     .await?;
     Ok((cells.unwrap_or(0), rows * n))
 }
+
+pub async fn current_row(
+    s: &SqliteStore,
+    d: &Dataset,
+    key: &str,
+) -> Result<Option<Vec<Option<String>>>> {
+    let row = sqlx::query(&format!(
+        "SELECT * FROM {} WHERE _key = ? AND _to = {OPEN}",
+        table(d.id)
+    ))
+    .bind(key)
+    .fetch_optional(&s.read)
+    .await?;
+    row.map(|r| values_of(&r, d.columns.len())).transpose()
+}
+
+pub async fn conflicts(
+    s: &SqliteStore,
+    a: &Dataset,
+    a_col: usize,
+    b: &Dataset,
+    b_col: usize,
+    limit: u32,
+) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+    let (ta, tb) = (table(a.id), table(b.id));
+    let rows = sqlx::query(&format!(
+        "SELECT x._key AS k, x.c{a_col} AS va, y.c{b_col} AS vb FROM {ta} x JOIN {tb} y ON y._key = x._key AND y._to = {OPEN}
+         WHERE x._to = {OPEN} AND x.c{a_col} IS NOT y.c{b_col} ORDER BY x._key LIMIT ?"
+    ))
+    .bind(limit as i64)
+    .fetch_all(&s.read)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("k")?, r.try_get("va")?, r.try_get("vb")?)))
+        .collect()
+}

@@ -10,6 +10,7 @@ use crate::AppState;
 
 pub mod audit;
 pub mod auth;
+pub mod base;
 pub mod calendar;
 pub mod catalog;
 pub mod datasets;
@@ -103,6 +104,10 @@ pub fn router() -> OpenApiRouter<AppState> {
             datasets::put_pull_source
         ))
         .routes(routes!(datasets::pull))
+        .routes(routes!(base::list))
+        .routes(routes!(base::contribute))
+        .routes(routes!(base::record))
+        .routes(routes!(base::conflicts))
         .merge(OpenApiRouter::new().routes(routes!(datasets::load)).layer(
             axum::extract::DefaultBodyLimit::max(datasets::MAX_UPLOAD + 1024 * 1024),
         ))

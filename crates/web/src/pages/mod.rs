@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::extract::{Lang, SESSION_COOKIE, client_ip};
 
 mod admin;
+mod bases;
 mod calendar;
 mod catalog;
 mod datasets;
@@ -86,6 +87,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/datasets.html"),
     ),
     ("dataset.html", include_str!("../../templates/dataset.html")),
+    ("bases.html", include_str!("../../templates/bases.html")),
 ];
 
 impl Templates {
@@ -286,6 +288,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/datasets", get(datasets::list).post(datasets::create))
         .route("/datasets/exemptions", post(datasets::file_exemption))
+        .route("/base", get(bases::page))
+        .route("/base/{code}/fields", post(bases::contribute))
         .route("/datasets/{id}", get(datasets::detail))
         .route(
             "/datasets/{id}/pull-source",

@@ -34,6 +34,8 @@ pub enum Rule {
     Enum { values: Vec<String> },
     /// A number (or date, as text) within bounds, inclusive.
     Range { min: Option<f64>, max: Option<f64> },
+    /// The value is the key of a current row of another dataset (consistency).
+    Reference { dataset: i64 },
 }
 
 impl Rule {
@@ -45,11 +47,12 @@ impl Rule {
             Rule::Pattern { .. } => "pattern",
             Rule::Enum { .. } => "enum",
             Rule::Range { .. } => "range",
+            Rule::Reference { .. } => "reference",
         }
     }
 
     /// Parses the short API notation: `id_card`, `credit_code`, `unique`,
-    /// `pattern:REGEX`, `enum:a|b|c`, `range:MIN..MAX`; a `flag:` prefix
+    /// `pattern:REGEX`, `enum:a|b|c`, `range:MIN..MAX`, `ref:DATASET_ID`; a `flag:` prefix
     /// records violations as quality issues instead of rejecting the load.
     pub fn parse(s: &str) -> Result<(Rule, Severity), String> {
         let (severity, s) = match s.strip_prefix("flag:") {
@@ -75,6 +78,12 @@ impl Rule {
                     .map(|x| x.trim().to_string())
                     .filter(|x| !x.is_empty())
                     .collect(),
+            },
+            Some(("ref", id)) => Rule::Reference {
+                dataset: id
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("`{id}` is not a dataset id"))?,
             },
             Some(("range", r)) => {
                 let (a, b) = r.split_once("..").ok_or("range is MIN..MAX")?;
@@ -270,7 +279,7 @@ impl RowChecker {
                 let failed = match &check.rule {
                     Rule::IdCard => validate_id_card(&value).err().map(|e| e.to_string()),
                     Rule::CreditCode => validate_credit_code(&value).err().map(|e| e.to_string()),
-                    Rule::Unique => None,
+                    Rule::Unique | Rule::Reference { .. } => None,
                     Rule::Pattern { pattern } => match &self.patterns[i][k] {
                         Some(re) if !re.is_match(&value) => {
                             Some(format!("does not match `{pattern}`"))
@@ -408,5 +417,9 @@ mod tests {
         );
         assert!(Rule::parse("pattern:(").is_err());
         assert!(Rule::parse("telepathy").is_err());
+        assert_eq!(
+            Rule::parse("flag:ref:7"),
+            Ok((Rule::Reference { dataset: 7 }, Severity::Flag))
+        );
     }
 }

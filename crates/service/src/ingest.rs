@@ -101,6 +101,8 @@ pub struct Quality {
     pub completeness: f64,
     /// Rows without flagged violations / rows loaded.
     pub validity: f64,
+    /// Values of `reference` columns that resolve in their target dataset / all of them.
+    pub consistency: f64,
     /// 1 when refreshed within its update frequency, else 0.
     pub timeliness: f64,
     pub stale: bool,
@@ -455,6 +457,19 @@ impl App {
                 .map(|s| Rule::parse(s).map(|(rule, severity)| Check { rule, severity }))
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(|m| ServiceError::invalid("columns", format!("{n}: {m}")))?;
+            for k in &checks {
+                if let Rule::Reference { dataset } = k.rule {
+                    let target = self.store.get_dataset(dataset).await.map_err(|_| {
+                        ServiceError::invalid("columns", format!("{n}: no dataset {dataset}"))
+                    })?;
+                    if target.key.len() != 1 {
+                        return Err(ServiceError::invalid(
+                            "columns",
+                            format!("{n}: dataset {dataset} has a compound key"),
+                        ));
+                    }
+                }
+            }
             let item_personal = entry
                 .content
                 .items
@@ -853,6 +868,31 @@ impl App {
         );
         if total_errors == 0 {
             for (i, c) in d.columns.iter().enumerate() {
+                for check in &c.checks {
+                    let Rule::Reference { dataset } = check.rule else {
+                        continue;
+                    };
+                    let target = self.store.get_dataset(dataset).await?;
+                    for (row, value) in load
+                        .missing_references(i, &target, MAX_REPORTED as u32)
+                        .await?
+                    {
+                        let e = RowError {
+                            row,
+                            column: c.name.clone(),
+                            value,
+                            rule: "reference".into(),
+                            message: format!("not a key of dataset {dataset}"),
+                        };
+                        match check.severity {
+                            Severity::Reject => {
+                                total_errors += 1;
+                                errors.push(e);
+                            }
+                            Severity::Flag => issues.push(e),
+                        }
+                    }
+                }
                 for check in c.checks.iter().filter(|k| k.rule == Rule::Unique) {
                     for (row, value) in load.duplicate_values(i, MAX_REPORTED as u32).await? {
                         let e = RowError {
@@ -972,6 +1012,7 @@ impl App {
                 filled as f64 / cells as f64
             },
             validity,
+            consistency: self.consistency(d).await?,
             timeliness: if v.stale { 0.0 } else { 1.0 },
             stale: v.stale,
             issues: self.store.quality_issues(id, 500).await?,
@@ -1031,6 +1072,27 @@ impl App {
             )
         };
         Ok(self.store.exemptions(org).await?)
+    }
+
+    /// Share of reference values that resolve (1 when the dataset has none).
+    async fn consistency(&self, d: &Dataset) -> Result<f64> {
+        let (mut resolved, mut total) = (0, 0);
+        for (i, c) in d.columns.iter().enumerate() {
+            for check in &c.checks {
+                if let Rule::Reference { dataset } = check.rule
+                    && let Ok(target) = self.store.get_dataset(dataset).await
+                {
+                    let (r, t) = self.store.reference_stats(d, i, &target).await?;
+                    resolved += r;
+                    total += t;
+                }
+            }
+        }
+        Ok(if total == 0 {
+            1.0
+        } else {
+            resolved as f64 / total as f64
+        })
     }
 
     /// Datasets not refreshed within their update frequency (AGG-2).

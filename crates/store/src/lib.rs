@@ -419,6 +419,14 @@ pub trait DatasetLoad: Send {
     /// Values of a `unique` column (by index) that repeat among the rows the
     /// load leaves current: (row, value), at most `limit`.
     async fn duplicate_values(&mut self, column: usize, limit: u32) -> Result<Vec<(u64, String)>>;
+    /// Values of column `column` (by index) that are not the key of a current
+    /// row of `target`: (row, value), at most `limit`.
+    async fn missing_references(
+        &mut self,
+        column: usize,
+        target: &Dataset,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>>;
     async fn finish(
         self: Box<Self>,
         record: LoadRecord,
@@ -664,6 +672,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<(String, Option<String>, Option<String>)>>;
     /// Sets when a dataset was last loaded (demo seeding of history only).
     async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
+    /// Current rows with a value in `column` and those whose value is a key
+    /// of a current row of `target` (consistency).
+    async fn reference_stats(
+        &self,
+        dataset: &Dataset,
+        column: usize,
+        target: &Dataset,
+    ) -> Result<(i64, i64)>;
     /// Filled cells and all cells of the current rows (completeness).
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)>;
 }

@@ -1092,6 +1092,14 @@ impl Store for SqliteStore {
             .await?;
         Ok(())
     }
+    async fn reference_stats(
+        &self,
+        dataset: &Dataset,
+        column: usize,
+        target: &Dataset,
+    ) -> Result<(i64, i64)> {
+        datasets::reference_stats(self, dataset, column, target).await
+    }
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)> {
         datasets::fill(self, dataset).await
     }

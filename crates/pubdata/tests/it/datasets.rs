@@ -651,3 +651,62 @@ async fn base_fields_have_one_source_records_assemble_and_disagreements_are_repo
     let (_, list) = t.get("/api/v1/base", &mzj).await;
     assert_eq!(list["items"][0]["fields"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn references_to_another_dataset_are_checked_and_scored_for_consistency() {
+    let t = TestApp::demo().await;
+    let (pop, gaj) = population_dataset(&t).await;
+    let v = "公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三,女,1949-12-31\n";
+    upload(&t, &gaj, pop, "p.csv", v.as_bytes().to_vec()).await;
+    let rsj = t.login("qy-rsj").await;
+    let sjj = t.login("qy-sjj").await;
+    let mut entry = crate::catalog::population_entry();
+    entry["name"] = json!("社会保险参保信息");
+    let (_, e) = t.post("/api/v1/catalog/entries", &rsj, entry).await;
+    let eid = e["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/catalog/entries/{eid}/submit"),
+        &rsj,
+        json!(null),
+    )
+    .await;
+    t.post(
+        &format!("/api/v1/catalog/entries/{eid}/review"),
+        &sjj,
+        json!({"decision": "approve"}),
+    )
+    .await;
+    let cols = |check: &str| json!([{"name": "参保编号", "type": "string"}, {"name": "公民身份号码", "type": "string", "checks": [check]}]);
+    let (status, body) = t.post("/api/v1/datasets", &rsj, json!({"entry_id": eid, "name": "x", "key": ["参保编号"], "columns": cols("ref:99999")})).await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("columns"))
+    );
+    let (_, strict) = t.post("/api/v1/datasets", &rsj, json!({"entry_id": eid, "name": "严格", "key": ["参保编号"], "columns": cols(&format!("ref:{pop}"))})).await;
+    let (_, lenient) = t.post("/api/v1/datasets", &rsj, json!({"entry_id": eid, "name": "宽松", "key": ["参保编号"], "columns": cols(&format!("flag:ref:{pop}"))})).await;
+    let rows = "参保编号,公民身份号码\nA1,11010519491231002X\nA2,440524188001010014\n";
+    let (status, r) = upload(
+        &t,
+        &rsj,
+        strict["id"].as_i64().unwrap(),
+        "s.csv",
+        rows.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (
+            r["errors"][0]["row"].as_i64(),
+            r["errors"][0]["rule"].as_str()
+        ),
+        (Some(2), Some("reference"))
+    );
+    let lid = lenient["id"].as_i64().unwrap();
+    let (status, _) = upload(&t, &rsj, lid, "l.csv", rows.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, q) = t
+        .get(&format!("/api/v1/datasets/{lid}/quality"), &rsj)
+        .await;
+    assert_eq!(q["consistency"].as_f64(), Some(0.5));
+    assert_eq!(q["issues"][0]["rule"], "reference");
+}

@@ -389,6 +389,31 @@ impl DatasetLoad for SqliteLoad {
         pairs(&mut self.tx, sql, limit).await
     }
 
+    async fn missing_references(
+        &mut self,
+        column: usize,
+        target: &Dataset,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>> {
+        let c = format!("c{column}");
+        let tt = table(target.id);
+        let sql = if self.direct {
+            let t = table(self.dataset.id);
+            format!(
+                "SELECT d._row AS r, d.{c} AS v FROM {t} d WHERE d._to = {OPEN} AND d.{c} IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM {tt} x WHERE x._key = d.{c} AND x._to = {OPEN})
+                 ORDER BY d._row LIMIT ?"
+            )
+        } else {
+            format!(
+                "SELECT s._row AS r, s.{c} AS v FROM temp.stage s WHERE s._del = 0 AND s.{c} IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM {tt} x WHERE x._key = s.{c} AND x._to = {OPEN})
+                 ORDER BY s._row LIMIT ?"
+            )
+        };
+        pairs(&mut self.tx, sql, limit).await
+    }
+
     async fn finish(
         mut self: Box<Self>,
         record: LoadRecord,
@@ -688,4 +713,20 @@ pub async fn conflicts(
     rows.iter()
         .map(|r| Ok((r.try_get("k")?, r.try_get("va")?, r.try_get("vb")?)))
         .collect()
+}
+
+pub async fn reference_stats(
+    s: &SqliteStore,
+    d: &Dataset,
+    column: usize,
+    target: &Dataset,
+) -> Result<(i64, i64)> {
+    let (t, tt) = (table(d.id), table(target.id));
+    let (total, resolved): (i64, Option<i64>) = sqlx::query_as(&format!(
+        "SELECT count(*), sum(EXISTS (SELECT 1 FROM {tt} x WHERE x._key = d.c{column} AND x._to = {OPEN}))
+         FROM {t} d WHERE d._to = {OPEN} AND d.c{column} IS NOT NULL"
+    ))
+    .fetch_one(&s.read)
+    .await?;
+    Ok((resolved.unwrap_or(0), total))
 }

@@ -230,7 +230,7 @@ async fn render_detail(
         columns => columns,
         can_write => can_write,
         pull => pull,
-        q => context! { completeness => pct(q.completeness), validity => pct(q.validity), timeliness => pct(q.timeliness), issues => q.issues },
+        q => context! { completeness => pct(q.completeness), validity => pct(q.validity), consistency => pct(q.consistency), timeliness => pct(q.timeliness), issues => q.issues },
         versions => versions.iter().map(|x| context! { version => x.version, mode => x.mode.clone(), source => x.source.clone(), rows_in => x.rows_in,
             inserted => x.inserted, updated => x.updated, deleted => x.deleted, flagged => x.flagged, actor => x.actor.clone(), at => local_time(&x.created_at) }).collect::<Vec<_>>(),
         rows => rows,

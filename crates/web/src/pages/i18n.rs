@@ -358,6 +358,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("ds.completeness", "完整性", "Completeness"),
     ("ds.validity", "准确性", "Validity"),
     ("ds.timeliness", "及时性", "Timeliness"),
+    ("ds.consistency", "一致性", "Consistency"),
     (
         "ds.issues",
         "质量问题（请数源部门整改）",

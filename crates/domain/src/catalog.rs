@@ -292,15 +292,45 @@ impl EntryContent {
         out
     }
 
-    /// The text searched by catalogue search: name, summary, keywords, items.
+    /// The text searched by catalogue search: name, summary, keywords,
+    /// items, and the name and keywords in pinyin (full and initials), so
+    /// `renkou` or `rk` finds 人口.
     pub fn search_text(&self) -> String {
         let mut s = format!("{} {} {}", self.name, self.summary, self.keywords.join(" "));
         for i in &self.items {
             s.push(' ');
             s.push_str(&i.name);
         }
+        for text in std::iter::once(&self.name).chain(self.keywords.iter()) {
+            let (full, initials) = pinyin_of(text);
+            s.push(' ');
+            s.push_str(&full);
+            s.push(' ');
+            s.push_str(&initials);
+        }
         s.to_lowercase()
     }
+}
+
+/// Pinyin without tones of the Chinese characters in `text` (other
+/// characters kept): the full syllables run together, and their initials.
+pub fn pinyin_of(text: &str) -> (String, String) {
+    use pinyin::ToPinyin;
+    let (mut full, mut initials) = (String::new(), String::new());
+    for (c, p) in text.chars().zip(text.to_pinyin()) {
+        match p {
+            Some(p) => {
+                full.push_str(p.plain());
+                initials.push_str(p.first_letter());
+            }
+            None if c.is_alphanumeric() => {
+                full.push(c);
+                initials.push(c);
+            }
+            None => {}
+        }
+    }
+    (full, initials)
 }
 
 fn open_rank(o: OpenAttribute) -> u8 {
@@ -429,6 +459,16 @@ mod tests {
             fields(&c, grades.iter().find(|g| g.code == "L4")),
             ["open_attribute", "share_type"]
         );
+    }
+
+    #[test]
+    fn search_text_has_pinyin_full_and_initials() {
+        assert_eq!(
+            pinyin_of("人口基础信息"),
+            ("renkoujichuxinxi".into(), "rkjcxx".into())
+        );
+        let t = sample().search_text();
+        assert!(t.contains("renkou") && t.contains("rkjcxx") && t.contains("huji"));
     }
 
     #[test]

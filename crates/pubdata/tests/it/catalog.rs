@@ -602,6 +602,11 @@ async fn chinese_search_finds_two_character_words_and_filters_combine() {
     assert_eq!(names(&r), ["人口基础信息"]);
     let (_, r) = t.get("/api/v1/catalog/entries?q=婚姻", &mzj).await;
     assert_eq!(names(&r), ["婚姻登记信息"]);
+    // Pinyin, full or by initials.
+    let (_, r) = t.get("/api/v1/catalog/entries?q=renkou", &mzj).await;
+    assert_eq!(names(&r), ["人口基础信息"]);
+    let (_, r) = t.get("/api/v1/catalog/entries?q=hydjxx", &mzj).await;
+    assert_eq!(names(&r), ["婚姻登记信息"]);
     let (_, r) = t.get("/api/v1/catalog/entries?q=登记", &mzj).await;
     assert_eq!(names(&r).len(), 2);
     let (_, r) = t

@@ -710,3 +710,46 @@ async fn references_to_another_dataset_are_checked_and_scored_for_consistency() 
     assert_eq!(q["consistency"].as_f64(), Some(0.5));
     assert_eq!(q["issues"][0]["rule"], "reference");
 }
+
+#[tokio::test]
+async fn an_xlsx_with_formulas_and_merged_cells_gets_a_row_report_not_a_crash() {
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["公民身份号码", "姓名", "性别", "出生日期"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    // Row 1: the identity number is a formula (its cached value is 0).
+    ws.write_formula(1, 0, "=1+1").unwrap();
+    ws.write_string(1, 1, "张三").unwrap();
+    // Rows 2–3: a name merged across two rows leaves row 3 without one.
+    ws.write_string(2, 0, "11010519491231002X").unwrap();
+    ws.write_string(3, 0, "440524188001010014").unwrap();
+    ws.merge_range(2, 1, 3, 1, "李四", &rust_xlsxwriter::Format::new())
+        .unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let (status, r) = upload(&t, &gaj, id, "公式.xlsx", bytes).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    let errs: Vec<(i64, &str, &str)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["column"].as_str().unwrap(),
+                e["rule"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errs,
+        [(1, "公民身份号码", "id_card"), (3, "姓名", "required")]
+    );
+    let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(d["current_version"], 0);
+}

@@ -626,7 +626,6 @@ impl App {
                     .collect::<Vec<_>>(),
             );
         }
-        let checker = RowChecker::new(&d.columns);
         let key_idx: Vec<usize> = d
             .key
             .iter()
@@ -668,7 +667,6 @@ impl App {
                 delete: true,
             });
         }
-        let _ = &checker;
         let source = Box::new(VecSource::new(header, rows));
         self.run_load_with(
             p,
@@ -952,8 +950,8 @@ impl App {
         Ok(Ok(version))
     }
 
-    /// Current (or past) rows of a dataset, for its source department and
-    /// supervisors. Every read is audited.
+    /// Current (or past) rows of a dataset with its column names, for its
+    /// source department. Every read is audited.
     pub async fn dataset_rows(
         &self,
         p: &Principal,
@@ -961,7 +959,7 @@ impl App {
         version: Option<i64>,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
+    ) -> Result<(Vec<String>, Vec<(String, Vec<Option<String>>)>)> {
         let d = self.dataset_for(p, id, Access::Write).await?;
         let rows = self
             .store
@@ -970,7 +968,7 @@ impl App {
         self.store
             .append_audit(p.event("dataset.read", format!("dataset:{id}"), Outcome::Success, json!({"rows": rows.len(), "version": version, "fields": d.columns.iter().map(|c| &c.name).collect::<Vec<_>>()})))
             .await?;
-        Ok(rows)
+        Ok((d.columns.iter().map(|c| c.name.clone()).collect(), rows))
     }
 
     /// Every stored version of one row (its history).

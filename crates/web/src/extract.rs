@@ -162,6 +162,14 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The text in this language out of a Chinese and an English one.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Zh => "zh",

@@ -300,14 +300,7 @@ pub async fn rows(
         ),
         None => None,
     };
-    let view = s.app.get_dataset(&p, id).await?;
-    let columns: Vec<String> = view
-        .dataset
-        .columns
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
-    let rows = s
+    let (columns, rows) = s
         .app
         .dataset_rows(&p, id, q.version, after.as_deref(), limit + 1)
         .await?;

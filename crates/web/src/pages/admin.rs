@@ -13,10 +13,6 @@ use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time, tex
 use crate::AppState;
 use crate::extract::Lang;
 
-fn name_of<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
-    if lang == Lang::En { en } else { zh }
-}
-
 fn options<T: Copy>(
     lang: Lang,
     all: &[T],
@@ -25,7 +21,7 @@ fn options<T: Copy>(
     all.iter()
         .map(|v| {
             let (value, zh, en) = f(*v);
-            context! { value => value, name => name_of(lang, zh, en) }
+            context! { value => value, name => lang.pick(zh, en) }
         })
         .collect()
 }
@@ -36,8 +32,8 @@ fn org_rows(tree: &OrgTree, lang: Lang) -> Vec<Value> {
         .map(|(depth, o)| {
             context! {
                 id => o.id, code => o.code.clone(), name => o.name.clone(), name_en => o.name_en.clone(),
-                depth => depth, kind_name => name_of(lang, o.kind.zh(), o.kind.en()),
-                level_name => o.level.map(|l| name_of(lang, l.zh(), l.en())).unwrap_or(""),
+                depth => depth, kind_name => lang.pick(o.kind.zh(), o.kind.en()),
+                level_name => o.level.map(|l| lang.pick(l.zh(), l.en())).unwrap_or(""),
                 division_code => o.division_code.clone(),
             }
         })
@@ -164,11 +160,11 @@ async fn render_org(
         .walk()
         .into_iter()
         .filter(|(_, o)| o.parent_id == Some(id))
-        .map(|(_, o)| context! { id => o.id, name => o.name.clone(), kind_name => name_of(lang, o.kind.zh(), o.kind.en()) })
+        .map(|(_, o)| context! { id => o.id, name => o.name.clone(), kind_name => lang.pick(o.kind.zh(), o.kind.en()) })
         .collect();
     let ctx = context! {
-        kind_name => name_of(lang, org.kind.zh(), org.kind.en()),
-        level_name => org.level.map(|l| name_of(lang, l.zh(), l.en())).unwrap_or(""),
+        kind_name => lang.pick(org.kind.zh(), org.kind.en()),
+        level_name => org.level.map(|l| lang.pick(l.zh(), l.en())).unwrap_or(""),
         org => org,
         parent => parent,
         children => children,
@@ -264,7 +260,7 @@ async fn render_users(
             let roles: Vec<String> = u
                 .roles
                 .iter()
-                .map(|g| format!("{} @ {}", name_of(lang, g.role.zh(), g.role.en()), org_name(Some(g.org_id))))
+                .map(|g| format!("{} @ {}", lang.pick(g.role.zh(), g.role.en()), org_name(Some(g.org_id))))
                 .collect();
             context! { id => u.user.id, username => u.user.username.clone(), display_name => u.user.display_name.clone(),
                        org_name => org_name(u.user.org_id), roles => roles, disabled => u.user.disabled }
@@ -355,11 +351,11 @@ async fn render_user(
     let grants: Vec<Value> = view
         .roles
         .iter()
-        .map(|g| context! { id => g.id, role_name => name_of(lang, g.role.zh(), g.role.en()), org_name => org_name(Some(g.org_id)) })
+        .map(|g| context! { id => g.id, role_name => lang.pick(g.role.zh(), g.role.en()), org_name => org_name(Some(g.org_id)) })
         .collect();
     let ctx = context! {
         user => view.user.clone(),
-        kind_name => name_of(lang, view.user.kind.zh(), view.user.kind.en()),
+        kind_name => lang.pick(view.user.kind.zh(), view.user.kind.en()),
         org_name => org_name(view.user.org_id),
         grants => grants,
         orgs => org_rows(&tree, lang),

@@ -20,15 +20,11 @@ use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time, tex
 use crate::AppState;
 use crate::extract::{Lang, decode_cursor, encode_cursor};
 
-fn zh_en(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    if lang == Lang::En { en } else { zh }
-}
-
 macro_rules! opts {
     ($lang:expr, $t:ty) => {
         <$t>::ALL
             .iter()
-            .map(|v| context! { value => v.as_str(), name => zh_en($lang, v.zh(), v.en()) })
+            .map(|v| context! { value => v.as_str(), name => $lang.pick(v.zh(), v.en()) })
             .collect::<Vec<_>>()
     };
 }
@@ -63,7 +59,7 @@ async fn case_row(s: &AppState, lang: Lang, c: &CaseView) -> Value {
         .unwrap_or(c.case.subject.clone());
     let d = c.deadline.as_ref();
     context! {
-        kind => zh_en(lang, c.case.kind.zh(), c.case.kind.en()),
+        kind => lang.pick(c.case.kind.zh(), c.case.kind.en()),
         link => format!("/catalog/entries/{id}"),
         title => title,
         due => c.case.due_on.to_string(),
@@ -88,11 +84,11 @@ pub async fn dashboard_cases(s: &AppState, p: &Principal, lang: Lang) -> (Vec<Va
 /// A case outcome as people read it.
 fn outcome_name(lang: Lang, o: &str) -> &'static str {
     match o {
-        "approved" => zh_en(lang, "审核通过", "approved"),
-        "returned" => zh_en(lang, "退回", "returned"),
-        "submitted" => zh_en(lang, "已提交更新", "update submitted"),
-        "delisted" => zh_en(lang, "已下架", "delisted"),
-        _ => zh_en(lang, "已办结", "closed"),
+        "approved" => lang.pick("审核通过", "approved"),
+        "returned" => lang.pick("退回", "returned"),
+        "submitted" => lang.pick("已提交更新", "update submitted"),
+        "delisted" => lang.pick("已下架", "delisted"),
+        _ => lang.pick("已办结", "closed"),
     }
 }
 
@@ -183,10 +179,10 @@ pub async fn browse(
             context! {
                 id => e.id, code => e.code.clone(), name => e.content.name.clone(),
                 org => tree.get(e.org_id).map(|o| o.name.clone()).unwrap_or_default(),
-                share_type => zh_en(lang, e.content.share_type.zh(), e.content.share_type.en()),
-                open_attribute => zh_en(lang, e.content.open_attribute.zh(), e.content.open_attribute.en()),
-                frequency => zh_en(lang, e.content.update_frequency.zh(), e.content.update_frequency.en()),
-                state => zh_en(lang, e.state.zh(), e.state.en()),
+                share_type => lang.pick(e.content.share_type.zh(), e.content.share_type.en()),
+                open_attribute => lang.pick(e.content.open_attribute.zh(), e.content.open_attribute.en()),
+                frequency => lang.pick(e.content.update_frequency.zh(), e.content.update_frequency.en()),
+                state => lang.pick(e.state.zh(), e.state.en()),
             }
         })
         .collect();
@@ -300,8 +296,8 @@ async fn render_entry(
         .map(|c| {
             let d = c.deadline.as_ref();
             context! {
-                kind => zh_en(lang, c.case.kind.zh(), c.case.kind.en()),
-                state => zh_en(lang, c.case.state.zh(), c.case.state.en()),
+                kind => lang.pick(c.case.kind.zh(), c.case.kind.en()),
+                state => lang.pick(c.case.state.zh(), c.case.state.en()),
                 due => c.case.due_on.to_string(), left => d.and_then(|d| d.working_days_left),
                 overdue => d.is_some_and(|d| d.overdue), outcome => c.case.outcome.as_deref().map(|o| outcome_name(lang, o)), basis => c.case.basis.clone(),
             }
@@ -309,15 +305,15 @@ async fn render_entry(
         .collect();
     let ctx = context! {
         e => e.content.clone(),
-        state_name => zh_en(lang, e.state.zh(), e.state.en()),
+        state_name => lang.pick(e.state.zh(), e.state.en()),
         org_name => v.providing_org_name.clone(),
         class_name => classes.iter().find(|c| c.code == e.content.classification).map(|c| c.name.clone()),
-        data_form => zh_en(lang, e.content.data_form.zh(), e.content.data_form.en()),
-        share_type => zh_en(lang, e.content.share_type.zh(), e.content.share_type.en()),
-        share_modes => e.content.share_modes.iter().map(|m| zh_en(lang, m.zh(), m.en())).collect::<Vec<_>>(),
-        open_attribute => zh_en(lang, e.content.open_attribute.zh(), e.content.open_attribute.en()),
-        frequency => zh_en(lang, e.content.update_frequency.zh(), e.content.update_frequency.en()),
-        items => e.content.items.iter().map(|i| context! { name => i.name.clone(), type => zh_en(lang, i.data_type.zh(), i.data_type.en()), personal => i.personal }).collect::<Vec<_>>(),
+        data_form => lang.pick(e.content.data_form.zh(), e.content.data_form.en()),
+        share_type => lang.pick(e.content.share_type.zh(), e.content.share_type.en()),
+        share_modes => e.content.share_modes.iter().map(|m| lang.pick(m.zh(), m.en())).collect::<Vec<_>>(),
+        open_attribute => lang.pick(e.content.open_attribute.zh(), e.content.open_attribute.en()),
+        frequency => lang.pick(e.content.update_frequency.zh(), e.content.update_frequency.en()),
+        items => e.content.items.iter().map(|i| context! { name => i.name.clone(), type => lang.pick(i.data_type.zh(), i.data_type.en()), personal => i.personal }).collect::<Vec<_>>(),
         collecting_org => e.content.collecting_org.and_then(|o| tree.get(o)).map(|o| o.name.clone()),
         approving_org => e.content.approving_org.and_then(|o| tree.get(o)).map(|o| o.name.clone()),
         review_due => v.review_due.map(|d| d.to_string()),
@@ -325,7 +321,7 @@ async fn render_entry(
         consent_missing => v.consent_missing.iter().map(|o| tree.get(*o).map(|x| x.name.clone()).unwrap_or_default()).collect::<Vec<_>>(),
         cases => cases,
         actions => actions,
-        versions => versions.iter().map(|x| context! { version => x.version, state => zh_en(lang, x.state.zh(), x.state.en()), actor => x.actor.clone(), at => local_time(&x.created_at), note => x.note.clone() }).collect::<Vec<_>>(),
+        versions => versions.iter().map(|x| context! { version => x.version, state => lang.pick(x.state.zh(), x.state.en()), actor => x.actor.clone(), at => local_time(&x.created_at), note => x.note.clone() }).collect::<Vec<_>>(),
         changes => changes.iter().map(|c| context! { field => c.field.clone(), before => c.before.to_string(), after => c.after.to_string() }).collect::<Vec<_>>(),
         diff_from => diff.from, diff_to => diff.to,
         error => error,
@@ -828,7 +824,7 @@ pub async fn review_page(
                 filed.push(context! {
                     id => e.id, code => e.code.clone(), name => e.content.name.clone(),
                     org => tree.get(e.org_id).map(|o| o.name.clone()), basis => e.content.share_basis.clone(),
-                    state => zh_en(lang, e.state.zh(), e.state.en()),
+                    state => lang.pick(e.state.zh(), e.state.en()),
                 });
             }
         }
@@ -860,7 +856,7 @@ async fn render_collection(
                     let via: Vec<String> = i
                         .available_via
                         .iter()
-                        .map(|v| if v == "share" { zh_en(lang, "共享", "sharing") } else { zh_en(lang, "核验比对", "verification") }.to_string())
+                        .map(|v| if v == "share" { lang.pick("共享", "sharing") } else { lang.pick("核验比对", "verification") }.to_string())
                         .collect();
                     context! { name => i.name, source_org_name => i.source_org_name, via => via,
                                entries => i.entries.iter().map(|e| context! { id => e.id, name => e.name.clone() }).collect::<Vec<_>>() }
@@ -979,7 +975,7 @@ async fn render_scheme(
     let ctx = context! {
         classes => classes.iter().map(|c| context! { code => c.code.clone(), name => c.name.clone(), depth => depth(&c.code) }).collect::<Vec<_>>(),
         grades => grades.iter().map(|g| context! { code => g.code.clone(), name => g.name.clone(), rank => g.rank,
-            allows_unconditional_share => g.allows_unconditional_share, max_open => zh_en(lang, g.max_open.zh(), g.max_open.en()) }).collect::<Vec<_>>(),
+            allows_unconditional_share => g.allows_unconditional_share, max_open => lang.pick(g.max_open.zh(), g.max_open.en()) }).collect::<Vec<_>>(),
         open_attributes => opts!(lang, OpenAttribute),
         error => error, notice => notice,
         ..base(s, p, lang, "/catalog/scheme").await

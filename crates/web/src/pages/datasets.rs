@@ -17,10 +17,6 @@ use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time};
 use crate::AppState;
 use crate::extract::Lang;
 
-fn zh_en(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    if lang == Lang::En { en } else { zh }
-}
-
 async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<String>) -> Response {
     let list = match s.app.list_datasets(p, None, None, 200).await {
         Ok(l) => l,
@@ -65,7 +61,7 @@ async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<Stri
     }
     let ctx = context! {
         datasets => rows, entries => entries, error => error, exemptions => exemptions,
-        audit_by => zh_en(lang, "备案人", "Filed by"),
+        audit_by => lang.pick("备案人", "Filed by"),
         ..base(s, p, lang, "/datasets").await
     };
     s.templates.render("datasets.html", ctx)
@@ -176,6 +172,7 @@ async fn render_detail(
         s.app
             .dataset_rows(p, id, None, None, 20)
             .await
+            .map(|(_, rows)| rows)
             .unwrap_or_default()
             .into_iter()
             .map(|(_, v)| v)
@@ -216,7 +213,7 @@ async fn render_detail(
                 .iter()
                 .map(|k| if k.severity == pubdata_domain::dataset::Severity::Flag { format!("flag:{}", k.rule.name()) } else { k.rule.name().to_string() })
                 .collect();
-            context! { name => c.name.clone(), type => zh_en(lang, c.data_type.zh(), c.data_type.en()), nullable => c.nullable,
+            context! { name => c.name.clone(), type => lang.pick(c.data_type.zh(), c.data_type.en()), nullable => c.nullable,
                        personal => c.personal, checks => checks, key => d.key.contains(&c.name) }
         })
         .collect();
@@ -225,7 +222,7 @@ async fn render_detail(
         stale => v.stale,
         entry_name => v.entry_name.clone(),
         org_name => v.org_name.clone(),
-        frequency => zh_en(lang, d.frequency.zh(), d.frequency.en()),
+        frequency => lang.pick(d.frequency.zh(), d.frequency.en()),
         last_load => d.last_load_at.as_ref().map(local_time),
         columns => columns,
         can_write => can_write,

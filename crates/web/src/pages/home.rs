@@ -28,11 +28,7 @@ pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: La
                 .as_ref()
                 .and_then(|t| t.get(g.org_id))
                 .map(|o| o.name.clone());
-            let name = if lang.code() == "en" {
-                g.role.en()
-            } else {
-                g.role.zh()
-            };
+            let name = lang.pick(g.role.zh(), g.role.en());
             context! { name => name, org_name => org_name }
         })
         .collect();
@@ -40,7 +36,7 @@ pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: La
         .org
         .as_ref()
         .and_then(|o| o.level)
-        .map(|l| if lang.code() == "en" { l.en() } else { l.zh() });
+        .map(|l| lang.pick(l.zh(), l.en()));
     let (pending, outgoing) = super::catalog::dashboard_cases(&s, &p, lang).await;
     let stale: Vec<_> = s
         .app

@@ -1,8 +1,8 @@
 //! Persistence of pubdata behind one [`Store`] trait.
 //!
 //! Services hold an `Arc<dyn Store>` and never know which database answers.
-//! [`sqlite::SqliteStore`] is the embedded default; a PostgreSQL
-//! implementation of the same trait follows (issue: PostgreSQL backend).
+//! [`sqlite::SqliteStore`] is the embedded default; [`postgres::PgStore`] is
+//! the scale-out backend. Rows are mapped to entities once, in `rows`.
 //!
 //! Every method that changes state takes the [`AuditEvent`] that describes the
 //! change and appends it to the audit chain *in the same transaction*: a change
@@ -20,6 +20,8 @@ use pubdata_domain::catalog::{
 use pubdata_domain::org::{Level, OrgKind, Role, UserKind};
 use serde::Serialize;
 
+pub mod postgres;
+mod rows;
 pub mod source;
 pub mod sqlite;
 
@@ -684,13 +686,16 @@ pub trait Store: Send + Sync + 'static {
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)>;
 }
 
-/// Opens the store a URL names: `sqlite://PATH` (created on first start).
+/// Opens the store a URL names: `sqlite://PATH` (created on first start) or
+/// `postgres://…` (an existing database; migrated on start).
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(std::sync::Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(postgres::PgStore::open(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl(format!(
-            "`{}`: this build serves sqlite://PATH (PostgreSQL support is being added)",
+            "`{}`: use sqlite://PATH or postgres://USER@HOST:PORT/DATABASE",
             redact_url(url)
         )))
     }

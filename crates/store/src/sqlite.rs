@@ -10,16 +10,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use pubdata_domain::audit::{AuditEvent, AuditRecord, Outcome, record_hash};
 use pubdata_domain::calendar::YearSchedule;
-use pubdata_domain::org::{Level, OrgKind, Role, UserKind};
+use pubdata_domain::org::Role;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+use crate::rows;
 use crate::*;
 
 mod catalog;
@@ -170,128 +170,6 @@ pub(crate) async fn append(conn: &mut SqliteConnection, e: &AuditEvent) -> Resul
     Ok(id)
 }
 
-pub(crate) fn parse_enum<T: FromStr>(s: &str) -> Result<T> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("unknown value `{s}`")))
-}
-
-fn org_row(r: &SqliteRow) -> Result<Org> {
-    Ok(Org {
-        id: r.try_get("id")?,
-        code: r.try_get("code")?,
-        name: r.try_get("name")?,
-        name_en: r.try_get("name_en")?,
-        kind: parse_enum::<OrgKind>(r.try_get("kind")?)?,
-        level: r
-            .try_get::<Option<&str>, _>("level")?
-            .map(parse_enum::<Level>)
-            .transpose()?,
-        parent_id: r.try_get("parent_id")?,
-        division_code: r.try_get("division_code")?,
-        created_at: parse_time(r.try_get("created_at")?)?,
-    })
-}
-
-fn user_row(r: &SqliteRow) -> Result<User> {
-    Ok(User {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        display_name: r.try_get("display_name")?,
-        kind: parse_enum::<UserKind>(r.try_get("kind")?)?,
-        org_id: r.try_get("org_id")?,
-        disabled: r.try_get("disabled")?,
-        created_at: parse_time(r.try_get("created_at")?)?,
-    })
-}
-
-fn token_row(r: &SqliteRow) -> Result<ApiToken> {
-    let opt_time = |col: &str| -> Result<Option<DateTime<Utc>>> {
-        r.try_get::<Option<&str>, _>(col)?
-            .map(parse_time)
-            .transpose()
-    };
-    Ok(ApiToken {
-        id: r.try_get("id")?,
-        prefix: r.try_get("prefix")?,
-        name: r.try_get("name")?,
-        org_id: r.try_get("org_id")?,
-        created_by: r.try_get("created_by")?,
-        created_at: parse_time(r.try_get("created_at")?)?,
-        last_used_at: opt_time("last_used_at")?,
-        revoked_at: opt_time("revoked_at")?,
-    })
-}
-
-fn grant_row(r: &SqliteRow) -> Result<RoleGrant> {
-    Ok(RoleGrant {
-        id: r.try_get("id")?,
-        user_id: r.try_get("user_id")?,
-        role: parse_enum::<Role>(r.try_get("role")?)?,
-        org_id: r.try_get("org_id")?,
-    })
-}
-
-fn audit_row(r: &SqliteRow) -> Result<AuditRecord> {
-    let outcome: &str = r.try_get("outcome")?;
-    let detail: &str = r.try_get("detail")?;
-    Ok(AuditRecord {
-        id: r.try_get("id")?,
-        at: r.try_get("at")?,
-        event: AuditEvent {
-            actor: r.try_get("actor")?,
-            actor_user_id: r.try_get("actor_user_id")?,
-            org_id: r.try_get("org_id")?,
-            action: r.try_get("action")?,
-            target: r.try_get("target")?,
-            outcome: Outcome::parse(outcome)
-                .ok_or_else(|| StoreError::Corrupt(format!("outcome `{outcome}`")))?,
-            detail: serde_json::from_str(detail)
-                .map_err(|_| StoreError::Corrupt("audit detail is not JSON".into()))?,
-            client_ip: r.try_get("client_ip")?,
-        },
-        prev_hash: r.try_get("prev_hash")?,
-        hash: r.try_get("hash")?,
-    })
-}
-
-fn schedule_from(year: i64, source: String, off: &str, work: &str) -> Result<YearSchedule> {
-    let days = |s: &str| -> Result<Vec<NaiveDate>> {
-        serde_json::from_str(s).map_err(|_| StoreError::Corrupt(format!("calendar {year}")))
-    };
-    Ok(YearSchedule {
-        year: year as i32,
-        source,
-        off: days(off)?.into_iter().collect(),
-        work: days(work)?.into_iter().collect(),
-    })
-}
-
-fn pull_row(r: &SqliteRow) -> Result<PullSource> {
-    Ok(PullSource {
-        dataset_id: r.try_get("dataset_id")?,
-        url: r.try_get("url")?,
-        query: r.try_get("query")?,
-        incremental_column: r.try_get("incremental_column")?,
-        last_value: r.try_get("last_value")?,
-        last_pull_at: r
-            .try_get::<Option<&str>, _>("last_pull_at")?
-            .map(parse_time)
-            .transpose()?,
-        last_error: r.try_get("last_error")?,
-    })
-}
-
-fn exemption_row(r: &SqliteRow) -> Result<Exemption> {
-    Ok(Exemption {
-        id: r.try_get("id")?,
-        org_id: r.try_get("org_id")?,
-        entry_id: r.try_get("entry_id")?,
-        reason: r.try_get("reason")?,
-        filed_by: r.try_get("filed_by")?,
-        filed_at: parse_time(r.try_get("filed_at")?)?,
-    })
-}
-
 const USER_COLS: &str = "id, username, display_name, kind, org_id, disabled, created_at";
 const TOKEN_COLS: &str =
     "id, prefix, name, org_id, created_by, created_at, last_used_at, revoked_at";
@@ -311,7 +189,7 @@ impl Store for SqliteStore {
         let rows = sqlx::query("SELECT * FROM orgs ORDER BY id")
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(org_row).collect()
+        rows.iter().map(rows::org).collect()
     }
 
     async fn get_org(&self, id: i64) -> Result<Org> {
@@ -320,7 +198,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.read)
             .await?;
         row.as_ref()
-            .map(org_row)
+            .map(rows::org)
             .unwrap_or(Err(StoreError::NotFound))
     }
 
@@ -329,7 +207,7 @@ impl Store for SqliteStore {
             .bind(code)
             .fetch_optional(&self.read)
             .await?;
-        row.as_ref().map(org_row).transpose()
+        row.as_ref().map(rows::org).transpose()
     }
 
     async fn create_org(&self, o: NewOrg, audit: AuditEvent) -> Result<Org> {
@@ -349,7 +227,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let org = org_row(&row)?;
+        let org = rows::org(&row)?;
         let mut audit = audit;
         audit.target = format!("org:{}", org.id);
         append(&mut tx, &audit).await?;
@@ -376,7 +254,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?
             .ok_or(StoreError::NotFound)?;
-        let org = org_row(&row)?;
+        let org = rows::org(&row)?;
         append(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(org)
@@ -389,7 +267,7 @@ impl Store for SqliteStore {
         }
         q.push(" ORDER BY id");
         let rows = q.build().fetch_all(&self.read).await?;
-        rows.iter().map(user_row).collect()
+        rows.iter().map(rows::user).collect()
     }
 
     async fn get_user(&self, id: i64) -> Result<User> {
@@ -398,7 +276,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.read)
             .await?;
         row.as_ref()
-            .map(user_row)
+            .map(rows::user)
             .unwrap_or(Err(StoreError::NotFound))
     }
 
@@ -411,7 +289,7 @@ impl Store for SqliteStore {
         .await?;
         match row {
             None => Ok(None),
-            Some(r) => Ok(Some((user_row(&r)?, r.try_get("password_hash")?))),
+            Some(r) => Ok(Some((rows::user(&r)?, r.try_get("password_hash")?))),
         }
     }
 
@@ -430,7 +308,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let user = user_row(&row)?;
+        let user = rows::user(&row)?;
         let mut audit = audit;
         audit.target = format!("user:{}", user.id);
         append(&mut tx, &audit).await?;
@@ -462,7 +340,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?
             .ok_or(StoreError::NotFound)?;
-        let user = user_row(&row)?;
+        let user = rows::user(&row)?;
         if p.password_hash.is_some() || p.disabled == Some(true) {
             sqlx::query("DELETE FROM sessions WHERE user_id = ?")
                 .bind(id)
@@ -481,7 +359,7 @@ impl Store for SqliteStore {
         .bind(user_id)
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(grant_row).collect()
+        rows.iter().map(rows::grant).collect()
     }
 
     async fn grant_role(
@@ -503,7 +381,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let grant = grant_row(&row)?;
+        let grant = rows::grant(&row)?;
         append(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(grant)
@@ -517,7 +395,7 @@ impl Store for SqliteStore {
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or(StoreError::NotFound)?;
-        let grant = grant_row(&row)?;
+        let grant = rows::grant(&row)?;
         append(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(grant)
@@ -564,14 +442,7 @@ impl Store for SqliteStore {
         .bind(token_hash)
         .fetch_optional(&self.read)
         .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some(Session {
-                user_id: r.try_get("user_id")?,
-                csrf_token: r.try_get("csrf_token")?,
-                expires_at: parse_time(r.try_get("expires_at")?)?,
-            })),
-        }
+        row.as_ref().map(rows::session).transpose()
     }
 
     async fn delete_session(&self, token_hash: &str, audit: AuditEvent) -> Result<()> {
@@ -600,7 +471,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let token = token_row(&row)?;
+        let token = rows::token(&row)?;
         let mut audit = audit;
         audit.target = format!("api_token:{}", token.id);
         append(&mut tx, &audit).await?;
@@ -615,7 +486,7 @@ impl Store for SqliteStore {
         .bind(org_id)
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(token_row).collect()
+        rows.iter().map(rows::token).collect()
     }
 
     async fn get_api_token(&self, id: i64) -> Result<ApiToken> {
@@ -624,7 +495,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.read)
             .await?;
         row.as_ref()
-            .map(token_row)
+            .map(rows::token)
             .unwrap_or(Err(StoreError::NotFound))
     }
 
@@ -635,7 +506,7 @@ impl Store for SqliteStore {
         .bind(token_hash)
         .fetch_optional(&self.read)
         .await?;
-        row.as_ref().map(token_row).transpose()
+        row.as_ref().map(rows::token).transpose()
     }
 
     async fn revoke_api_token(&self, id: i64, audit: AuditEvent) -> Result<ApiToken> {
@@ -649,7 +520,7 @@ impl Store for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let token = token_row(&row)?;
+        let token = rows::token(&row)?;
         append(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(token)
@@ -677,16 +548,7 @@ impl Store for SqliteStore {
         )
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                schedule_from(
-                    r.try_get("year")?,
-                    r.try_get("source")?,
-                    r.try_get("off_days")?,
-                    r.try_get("work_days")?,
-                )
-            })
-            .collect()
+        rows.iter().map(rows::schedule).collect()
     }
 
     async fn seed_calendar_years(&self, years: &[YearSchedule]) -> Result<usize> {
@@ -783,7 +645,7 @@ impl Store for SqliteStore {
         }
         q.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit as i64);
         let rows = q.build().fetch_all(&self.read).await?;
-        rows.iter().map(audit_row).collect()
+        rows.iter().map(rows::audit).collect()
     }
 
     async fn audit_batch(&self, after_id: i64, limit: u32) -> Result<Vec<AuditRecord>> {
@@ -792,7 +654,7 @@ impl Store for SqliteStore {
             .bind(limit as i64)
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(audit_row).collect()
+        rows.iter().map(rows::audit).collect()
     }
 
     async fn audit_written(&self) -> Result<i64> {
@@ -951,7 +813,7 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let e = exemption_row(&row)?;
+        let e = rows::exemption(&row)?;
         let mut audit = audit;
         audit.target = format!("exemption:{}", e.id);
         append(&mut tx, &audit).await?;
@@ -965,7 +827,7 @@ impl Store for SqliteStore {
         }
         q.push(" ORDER BY id DESC LIMIT 500");
         let rows = q.build().fetch_all(&self.read).await?;
-        rows.iter().map(exemption_row).collect()
+        rows.iter().map(rows::exemption).collect()
     }
     async fn put_pull_source(&self, src: &PullSource, audit: AuditEvent) -> Result<()> {
         let mut tx = self.write.begin().await?;
@@ -992,13 +854,13 @@ impl Store for SqliteStore {
             .bind(dataset_id)
             .fetch_optional(&self.read)
             .await?;
-        row.as_ref().map(pull_row).transpose()
+        row.as_ref().map(rows::pull).transpose()
     }
     async fn pull_sources(&self) -> Result<Vec<PullSource>> {
         let rows = sqlx::query("SELECT * FROM pull_sources ORDER BY dataset_id")
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(pull_row).collect()
+        rows.iter().map(rows::pull).collect()
     }
     async fn record_pull(
         &self,
@@ -1021,15 +883,7 @@ impl Store for SqliteStore {
         let rows = sqlx::query("SELECT code, name, key_name FROM base_tables ORDER BY rowid")
             .fetch_all(&self.read)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(BaseTable {
-                    code: r.try_get("code")?,
-                    name: r.try_get("name")?,
-                    key_name: r.try_get("key_name")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::base_table).collect()
     }
     async fn base_fields(&self, base: &str) -> Result<Vec<BaseField>> {
         let rows =
@@ -1037,17 +891,7 @@ impl Store for SqliteStore {
                 .bind(base)
                 .fetch_all(&self.read)
                 .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(BaseField {
-                    base_code: r.try_get("base_code")?,
-                    field: r.try_get("field")?,
-                    dataset_id: r.try_get("dataset_id")?,
-                    source_column: r.try_get("source_column")?,
-                    org_id: r.try_get("org_id")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::base_field).collect()
     }
     async fn add_base_field(&self, f: &BaseField, audit: AuditEvent) -> Result<()> {
         let mut tx = self.write.begin().await?;

@@ -517,13 +517,8 @@ async fn a_case_past_its_due_date_is_overdue_by_itself() {
     )
     .await;
     // Move the case's dates into the past, as if it had been opened weeks ago.
-    let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&t.db_url)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE cases SET opened_on = '2026-10-09', due_on = '2026-10-16'")
-        .execute(&mut c)
-        .await
-        .unwrap();
+    t.sql("UPDATE cases SET opened_on = '2026-10-09', due_on = '2026-10-16'")
+        .await;
     let sjj = t.login("qy-sjj").await;
     let (_, queue) = t.get("/api/v1/catalog/review-queue", &sjj).await;
     assert_eq!(queue["items"][0]["case"]["deadline"]["overdue"], true);

@@ -23,10 +23,25 @@ fn calendar_add_prints_the_date_and_refuses_unknown_years() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("calendar_unknown_year"));
 }
 
-async fn tamper(db_url: &str, sql: &str) {
-    let mut c = sqlx::SqliteConnection::connect(db_url).await.unwrap();
-    sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
-    c.close().await.unwrap();
+/// SQL that lifts the audit log's append-only guard, as an attacker with
+/// database access would.
+fn drop_guard(t: &TestApp) -> &'static str {
+    if t.on_postgres() {
+        "ALTER TABLE audit_log DISABLE TRIGGER USER;"
+    } else {
+        "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
+    }
+}
+
+/// Runs SQL on a test database, returning the database's answer.
+async fn raw_sql(url: &str, sql: &str) -> Result<(), sqlx::Error> {
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await?;
+        sqlx::raw_sql(sql).execute(&mut c).await.map(|_| ())
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::raw_sql(sql).execute(&mut c).await.map(|_| ())
+    }
 }
 
 async fn verify(t: &TestApp) -> (bool, String) {
@@ -49,16 +64,12 @@ async fn audit_verify_passes_an_intact_chain_and_names_an_altered_record() {
     assert!(text.contains("intact"));
 
     // The log refuses updates through SQL; an attacker with the file drops the guard first.
-    let mut c = sqlx::SqliteConnection::connect(&t.db_url).await.unwrap();
-    let refused = sqlx::query("UPDATE audit_log SET actor = 'x' WHERE id = 3")
-        .execute(&mut c)
-        .await;
+    let refused = raw_sql(&t.db_url, "UPDATE audit_log SET actor = 'x' WHERE id = 3").await;
     assert!(refused.is_err(), "audit_log is append-only");
-    c.close().await.unwrap();
-    tamper(
-        &t.db_url,
-        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET outcome = 'failure' WHERE id = 7;",
-    )
+    t.sql(&format!(
+        "{} UPDATE audit_log SET outcome = 'failure' WHERE id = 7;",
+        drop_guard(&t)
+    ))
     .await;
     let (ok, text) = verify(&t).await;
     assert!(!ok);
@@ -72,10 +83,10 @@ async fn audit_verify_passes_an_intact_chain_and_names_an_altered_record() {
 async fn audit_verify_catches_deleted_records_in_the_middle_and_at_the_end() {
     let mut t = TestApp::demo().await;
     t.stop().await;
-    tamper(
-        &t.db_url,
-        "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id = 5;",
-    )
+    t.sql(&format!(
+        "{} DELETE FROM audit_log WHERE id = 5;",
+        drop_guard(&t)
+    ))
     .await;
     let (ok, text) = verify(&t).await;
     assert!(!ok);
@@ -83,7 +94,11 @@ async fn audit_verify_catches_deleted_records_in_the_middle_and_at_the_end() {
 
     let mut t = TestApp::demo().await;
     t.stop().await;
-    tamper(&t.db_url, "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log);").await;
+    t.sql(&format!(
+        "{} DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log);",
+        drop_guard(&t)
+    ))
+    .await;
     let (ok, text) = verify(&t).await;
     assert!(!ok);
     assert!(text.contains("deleted"), "{text}");

@@ -41,7 +41,7 @@ impl TestApp {
     /// The platform as `pubdata serve` starts it: no accounts at all.
     pub async fn empty() -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db_url = format!("sqlite://{}", dir.path().join("pubdata.db").display());
+        let db_url = test_database_url(&dir).await;
         let store = pubdata_store::open(&db_url).await.expect("store opens");
         let app = App::new(store).await.expect("app starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -77,6 +77,26 @@ impl TestApp {
         }
         if let Some(h) = self.server.take() {
             let _ = h.await;
+        }
+    }
+
+    /// Whether this test runs on PostgreSQL (`PUBDATA_TEST_POSTGRES` set).
+    pub fn on_postgres(&self) -> bool {
+        self.db_url.starts_with("postgres")
+    }
+
+    /// Runs SQL straight on the test database, behind the platform's back
+    /// (to age records or to play an attacker with database access).
+    pub async fn sql(&self, sql: &str) {
+        use sqlx::Connection;
+        if self.on_postgres() {
+            let mut c = sqlx::PgConnection::connect(&self.db_url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            c.close().await.unwrap();
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&self.db_url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            c.close().await.unwrap();
         }
     }
 
@@ -140,6 +160,35 @@ impl Drop for TestApp {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
+    }
+}
+
+/// A fresh database for one test: a SQLite file in `dir`, or, when
+/// `PUBDATA_TEST_POSTGRES` names a server (`postgres://USER@HOST:PORT/DB`),
+/// a new database on it.
+pub async fn test_database_url(dir: &TempDir) -> String {
+    match std::env::var("PUBDATA_TEST_POSTGRES") {
+        Ok(server) if !server.is_empty() => {
+            use sqlx::Connection;
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let name = format!(
+                "t_{}_{}_{}",
+                std::process::id(),
+                N.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                rand::random::<u32>()
+            );
+            let mut c = sqlx::PgConnection::connect(&server)
+                .await
+                .expect("PUBDATA_TEST_POSTGRES server reachable");
+            sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                .execute(&mut c)
+                .await
+                .expect("create test database");
+            c.close().await.ok();
+            let base = server.rsplit_once('/').expect("URL has a database").0;
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.path().join("pubdata.db").display()),
     }
 }
 

@@ -330,13 +330,8 @@ async fn a_dataset_not_refreshed_within_its_frequency_is_stale() {
     let (id, gaj) = population_dataset(&t).await;
     let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
     assert_eq!(d["stale"], false);
-    let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&t.db_url)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE datasets SET created_at = '2026-01-01T00:00:00.000000Z'")
-        .execute(&mut c)
-        .await
-        .unwrap();
+    t.sql("UPDATE datasets SET created_at = '2026-01-01T00:00:00.000000Z'")
+        .await;
     let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
     assert_eq!(d["stale"], true, "daily data not loaded for months");
     let sjj = t.login("qy-sjj").await;

@@ -2,40 +2,22 @@
 
 use chrono::{NaiveDate, Utc};
 use pubdata_domain::audit::AuditEvent;
-use pubdata_domain::case::{CaseKind, CaseState};
-use pubdata_domain::catalog::{EntryContent, EntryState, Grade, OpenAttribute};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use pubdata_domain::catalog::{EntryContent, EntryState, Grade};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::{SqliteStore, append, db_err, parse_enum};
+use super::{SqliteStore, append, db_err};
+use crate::rows;
 use crate::*;
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialisable")
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-fn date(s: &str) -> Result<NaiveDate> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("bad date `{s}`")))
-}
-
 pub async fn classifications(s: &SqliteStore) -> Result<Vec<Classification>> {
     let rows = sqlx::query("SELECT code, name, parent FROM catalog_classes ORDER BY code")
         .fetch_all(&s.read)
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Classification {
-                code: r.try_get("code")?,
-                name: r.try_get("name")?,
-                parent: r.try_get("parent")?,
-            })
-        })
-        .collect()
+    rows.iter().map(rows::classification).collect()
 }
 
 async fn upsert_class(conn: &mut SqliteConnection, c: &Classification) -> Result<()> {
@@ -84,17 +66,7 @@ pub async fn grades(s: &SqliteStore) -> Result<Vec<Grade>> {
     let rows = sqlx::query("SELECT * FROM catalog_grades ORDER BY rank")
         .fetch_all(&s.read)
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Grade {
-                code: r.try_get("code")?,
-                name: r.try_get("name")?,
-                rank: r.try_get("rank")?,
-                allows_unconditional_share: r.try_get("allows_unconditional_share")?,
-                max_open: parse_enum::<OpenAttribute>(r.try_get("max_open")?)?,
-            })
-        })
-        .collect()
+    rows.iter().map(rows::grade).collect()
 }
 
 pub async fn put_grade(s: &SqliteStore, g: &Grade, audit: AuditEvent) -> Result<()> {
@@ -136,29 +108,6 @@ pub async fn seed_scheme(
     append(&mut tx, &audit).await?;
     tx.commit().await?;
     Ok(true)
-}
-
-fn entry_row(r: &SqliteRow) -> Result<CatalogEntry> {
-    Ok(CatalogEntry {
-        id: r.try_get("id")?,
-        code: r.try_get("code")?,
-        org_id: r.try_get("org_id")?,
-        level: r
-            .try_get::<Option<&str>, _>("level")?
-            .map(parse_enum::<Level>)
-            .transpose()?,
-        state: parse_enum::<EntryState>(r.try_get("state")?)?,
-        version: r.try_get("version")?,
-        published_version: r.try_get("published_version")?,
-        published_on: r
-            .try_get::<Option<&str>, _>("published_on")?
-            .map(date)
-            .transpose()?,
-        content: from_json(r.try_get("content")?, "entry content")?,
-        co_owners: from_json(r.try_get("co_owners")?, "co-owners")?,
-        created_at: parse_time(r.try_get("created_at")?)?,
-        updated_at: parse_time(r.try_get("updated_at")?)?,
-    })
 }
 
 async fn insert_version(
@@ -226,7 +175,7 @@ pub async fn create_entry(s: &SqliteStore, e: NewEntry, audit: AuditEvent) -> Re
     .fetch_one(&mut *tx)
     .await
     .map_err(db_err)?;
-    let entry = entry_row(&row)?;
+    let entry = rows::entry(&row)?;
     insert_version(
         &mut tx,
         entry.id,
@@ -250,7 +199,7 @@ pub async fn get_entry(s: &SqliteStore, id: i64) -> Result<CatalogEntry> {
         .fetch_optional(&s.read)
         .await?;
     row.as_ref()
-        .map(entry_row)
+        .map(rows::entry)
         .unwrap_or(Err(StoreError::NotFound))
 }
 
@@ -316,7 +265,7 @@ pub async fn list_entries(s: &SqliteStore, f: &EntryFilter) -> Result<Vec<Catalo
     }
     q.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit as i64);
     let rows = q.build().fetch_all(&s.read).await?;
-    rows.iter().map(entry_row).collect()
+    rows.iter().map(rows::entry).collect()
 }
 
 pub async fn entry_versions(s: &SqliteStore, id: i64) -> Result<Vec<EntryVersion>> {
@@ -325,18 +274,7 @@ pub async fn entry_versions(s: &SqliteStore, id: i64) -> Result<Vec<EntryVersion
             .bind(id)
             .fetch_all(&s.read)
             .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(EntryVersion {
-                version: r.try_get("version")?,
-                state: parse_enum::<EntryState>(r.try_get("state")?)?,
-                content: from_json(r.try_get("content")?, "version content")?,
-                actor: r.try_get("actor")?,
-                note: r.try_get("note")?,
-                created_at: parse_time(r.try_get("created_at")?)?,
-            })
-        })
-        .collect()
+    rows.iter().map(rows::entry_version).collect()
 }
 
 pub async fn insert_case(conn: &mut SqliteConnection, c: &NewCase, actor: &str) -> Result<Case> {
@@ -354,7 +292,7 @@ pub async fn insert_case(conn: &mut SqliteConnection, c: &NewCase, actor: &str) 
     .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
-    let case = case_row(&row)?;
+    let case = rows::case(&row)?;
     case_event(conn, case.id, actor, "open", "").await?;
     Ok(case)
 }
@@ -379,29 +317,6 @@ async fn case_event(
     Ok(())
 }
 
-fn case_row(r: &SqliteRow) -> Result<Case> {
-    Ok(Case {
-        id: r.try_get("id")?,
-        kind: parse_enum::<CaseKind>(r.try_get("kind")?)?,
-        subject: r.try_get("subject")?,
-        requester_org: r.try_get("requester_org")?,
-        responder_org: r.try_get("responder_org")?,
-        state: parse_enum::<CaseState>(r.try_get("state")?)?,
-        opened_on: date(r.try_get("opened_on")?)?,
-        due_on: date(r.try_get("due_on")?)?,
-        closed_at: r
-            .try_get::<Option<&str>, _>("closed_at")?
-            .map(parse_time)
-            .transpose()?,
-        outcome: r.try_get("outcome")?,
-        basis: r.try_get("basis")?,
-        overdue_at: r
-            .try_get::<Option<&str>, _>("overdue_at")?
-            .map(parse_time)
-            .transpose()?,
-    })
-}
-
 pub async fn mark_overdue(s: &SqliteStore, today: NaiveDate) -> Result<Vec<Case>> {
     let mut tx = s.write.begin().await?;
     let now = fmt_time(Utc::now());
@@ -412,7 +327,7 @@ pub async fn mark_overdue(s: &SqliteStore, today: NaiveDate) -> Result<Vec<Case>
     .bind(today.to_string())
     .fetch_all(&mut *tx)
     .await?;
-    let cases = rows.iter().map(case_row).collect::<Result<Vec<_>>>()?;
+    let cases = rows.iter().map(rows::case).collect::<Result<Vec<_>>>()?;
     for c in &cases {
         case_event(
             &mut tx,
@@ -449,7 +364,7 @@ pub async fn change_entry(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let current = entry_row(&row)?;
+    let current = rows::entry(&row)?;
     if current.state != c.expect_state {
         return Err(StoreError::Conflict {
             what: format!("state (now {})", current.state.as_str()),
@@ -541,7 +456,7 @@ pub async fn change_entry(
     }
     append(&mut tx, &audit).await?;
     tx.commit().await?;
-    entry_row(&row)
+    rows::entry(&row)
 }
 
 pub async fn set_co_owners(
@@ -628,7 +543,7 @@ pub async fn list_cases(s: &SqliteStore, f: &CaseFilter) -> Result<Vec<Case>> {
     q.push(" ORDER BY due_on, id LIMIT ")
         .push_bind(f.limit.max(1) as i64);
     let rows = q.build().fetch_all(&s.read).await?;
-    rows.iter().map(case_row).collect()
+    rows.iter().map(rows::case).collect()
 }
 
 pub async fn case_events(s: &SqliteStore, case_id: i64) -> Result<Vec<CaseEvent>> {
@@ -638,26 +553,7 @@ pub async fn case_events(s: &SqliteStore, case_id: i64) -> Result<Vec<CaseEvent>
     .bind(case_id)
     .fetch_all(&s.read)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CaseEvent {
-                at: parse_time(r.try_get("at")?)?,
-                actor: r.try_get("actor")?,
-                action: r.try_get("action")?,
-                reason: r.try_get("reason")?,
-            })
-        })
-        .collect()
-}
-
-fn item_row(r: &SqliteRow) -> Result<DataItemSource> {
-    Ok(DataItemSource {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        source_org: r.try_get("source_org")?,
-        basis: r.try_get("basis")?,
-        created_at: parse_time(r.try_get("created_at")?)?,
-    })
+    rows.iter().map(rows::case_event).collect()
 }
 
 pub async fn create_data_item(
@@ -678,7 +574,7 @@ pub async fn create_data_item(
         .map_err(db_err)?;
     append(&mut tx, &audit).await?;
     tx.commit().await?;
-    item_row(&row)
+    rows::data_item(&row)
 }
 
 pub async fn get_data_item(s: &SqliteStore, name: &str) -> Result<Option<DataItemSource>> {
@@ -686,7 +582,7 @@ pub async fn get_data_item(s: &SqliteStore, name: &str) -> Result<Option<DataIte
         .bind(name)
         .fetch_optional(&s.read)
         .await?;
-    row.as_ref().map(item_row).transpose()
+    row.as_ref().map(rows::data_item).transpose()
 }
 
 pub async fn find_data_items(
@@ -701,7 +597,7 @@ pub async fn find_data_items(
     .bind(limit as i64)
     .fetch_all(&s.read)
     .await?;
-    rows.iter().map(item_row).collect()
+    rows.iter().map(rows::data_item).collect()
 }
 
 pub async fn list_data_items(
@@ -714,5 +610,5 @@ pub async fn list_data_items(
     }
     q.push(" ORDER BY name");
     let rows = q.build().fetch_all(&s.read).await?;
-    rows.iter().map(item_row).collect()
+    rows.iter().map(rows::data_item).collect()
 }

@@ -7,12 +7,11 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use pubdata_domain::audit::AuditEvent;
-use pubdata_domain::catalog::Frequency;
 use pubdata_domain::dataset::{RowError, Rule};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
-use super::{SqliteStore, append, db_err, parse_enum};
+use super::{SqliteStore, append, db_err};
+use crate::rows;
 use crate::*;
 
 /// `_to` of a current row: "valid until further notice".
@@ -24,28 +23,6 @@ fn table(id: i64) -> String {
 
 fn cols(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("c{i}")).collect()
-}
-
-fn dataset_row(r: &SqliteRow) -> Result<Dataset> {
-    let json = |c: &str| -> Result<String> { Ok(r.try_get::<String, _>(c)?) };
-    Ok(Dataset {
-        id: r.try_get("id")?,
-        entry_id: r.try_get("entry_id")?,
-        org_id: r.try_get("org_id")?,
-        name: r.try_get("name")?,
-        columns: serde_json::from_str(&json("columns")?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        key: serde_json::from_str(&json("key_columns")?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        frequency: parse_enum::<Frequency>(r.try_get("frequency")?)?,
-        current_version: r.try_get("current_version")?,
-        row_count: r.try_get("row_count")?,
-        last_load_at: r
-            .try_get::<Option<&str>, _>("last_load_at")?
-            .map(parse_time)
-            .transpose()?,
-        created_at: parse_time(r.try_get("created_at")?)?,
-    })
 }
 
 pub async fn create(s: &SqliteStore, d: NewDataset, audit: AuditEvent) -> Result<Dataset> {
@@ -64,7 +41,7 @@ pub async fn create(s: &SqliteStore, d: NewDataset, audit: AuditEvent) -> Result
     .fetch_one(&mut *tx)
     .await
     .map_err(db_err)?;
-    let ds = dataset_row(&row)?;
+    let ds = rows::dataset(&row)?;
     let t = table(ds.id);
     let defs: Vec<String> = cols(d.columns.len())
         .iter()
@@ -97,7 +74,7 @@ pub async fn get(s: &SqliteStore, id: i64) -> Result<Dataset> {
         .fetch_optional(&s.read)
         .await?;
     row.as_ref()
-        .map(dataset_row)
+        .map(rows::dataset)
         .unwrap_or(Err(StoreError::NotFound))
 }
 
@@ -116,7 +93,7 @@ pub async fn list(
     }
     q.push(" ORDER BY id DESC LIMIT ").push_bind(limit as i64);
     let rows = q.build().fetch_all(&s.read).await?;
-    rows.iter().map(dataset_row).collect()
+    rows.iter().map(rows::dataset).collect()
 }
 
 pub async fn versions(s: &SqliteStore, id: i64) -> Result<Vec<DatasetVersion>> {
@@ -125,22 +102,7 @@ pub async fn versions(s: &SqliteStore, id: i64) -> Result<Vec<DatasetVersion>> {
             .bind(id)
             .fetch_all(&s.read)
             .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(DatasetVersion {
-                version: r.try_get("version")?,
-                mode: r.try_get("mode")?,
-                source: r.try_get("source")?,
-                rows_in: r.try_get("rows_in")?,
-                inserted: r.try_get("inserted")?,
-                updated: r.try_get("updated")?,
-                deleted: r.try_get("deleted")?,
-                flagged: r.try_get("flagged")?,
-                actor: r.try_get("actor")?,
-                created_at: parse_time(r.try_get("created_at")?)?,
-            })
-        })
-        .collect()
+    rows.iter().map(rows::dataset_version).collect()
 }
 
 /// SQLite allows 32,766 bound parameters per statement.
@@ -578,12 +540,6 @@ async fn count(conn: &mut sqlx::SqliteConnection, sql: &str) -> Result<i64> {
         .await?)
 }
 
-fn values_of(r: &SqliteRow, n: usize) -> Result<Vec<Option<String>>> {
-    (0..n)
-        .map(|i| Ok(r.try_get::<Option<String>, _>(format!("c{i}").as_str())?))
-        .collect()
-}
-
 pub async fn rows(
     s: &SqliteStore,
     d: &Dataset,
@@ -610,7 +566,7 @@ pub async fn rows(
     q.push(" ORDER BY _key LIMIT ").push_bind(limit as i64);
     let rows = q.build().fetch_all(&s.read).await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("_key")?, values_of(r, d.columns.len())?)))
+        .map(|r| Ok((r.try_get("_key")?, rows::values(r, d.columns.len())?)))
         .collect()
 }
 
@@ -631,7 +587,7 @@ pub async fn history(
             Ok((
                 r.try_get("_from")?,
                 r.try_get("_to")?,
-                values_of(r, d.columns.len())?,
+                rows::values(r, d.columns.len())?,
             ))
         })
         .collect()
@@ -647,17 +603,7 @@ pub async fn issues(s: &SqliteStore, dataset_id: i64, limit: u32) -> Result<Vec<
     .bind(limit as i64)
     .fetch_all(&s.read)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RowError {
-                row: r.try_get::<i64, _>("row_no")? as u64,
-                column: r.try_get("column_name")?,
-                value: r.try_get("value")?,
-                rule: r.try_get("rule")?,
-                message: r.try_get("message")?,
-            })
-        })
-        .collect()
+    rows.iter().map(rows::issue).collect()
 }
 
 pub async fn fill(s: &SqliteStore, d: &Dataset) -> Result<(i64, i64)> {
@@ -691,7 +637,7 @@ pub async fn current_row(
     .bind(key)
     .fetch_optional(&s.read)
     .await?;
-    row.map(|r| values_of(&r, d.columns.len())).transpose()
+    row.map(|r| rows::values(&r, d.columns.len())).transpose()
 }
 
 pub async fn conflicts(

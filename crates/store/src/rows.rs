@@ -1,0 +1,388 @@
+//! Row mapping shared by both backends.
+//!
+//! SQLite keeps timestamps as RFC 3339 text, dates as `YYYY-MM-DD`, flags as
+//! integers and JSON as text; PostgreSQL keeps them as `timestamptz`, `date`,
+//! `boolean` and `jsonb`. [`Cols`] reads a column as the Rust value whatever
+//! the storage, so each entity is mapped from a row once, here.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pubdata_domain::audit::{AuditEvent, AuditRecord, Outcome};
+use pubdata_domain::case::{CaseKind, CaseState};
+use pubdata_domain::catalog::{EntryState, Frequency, Grade, OpenAttribute};
+use pubdata_domain::dataset::RowError;
+use pubdata_domain::org::{Level, OrgKind, Role, UserKind};
+use serde::de::DeserializeOwned;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+
+use crate::*;
+
+/// Typed access to a row's columns by name.
+pub(crate) trait Cols {
+    fn int(&self, c: &str) -> Result<i64>;
+    fn opt_int(&self, c: &str) -> Result<Option<i64>>;
+    fn text(&self, c: &str) -> Result<String>;
+    fn opt_text(&self, c: &str) -> Result<Option<String>>;
+    fn flag(&self, c: &str) -> Result<bool>;
+    fn opt_time(&self, c: &str) -> Result<Option<DateTime<Utc>>>;
+    fn opt_date(&self, c: &str) -> Result<Option<NaiveDate>>;
+    /// A JSON document (text in SQLite, jsonb in PostgreSQL).
+    fn json_value(&self, c: &str) -> Result<serde_json::Value>;
+
+    fn time(&self, c: &str) -> Result<DateTime<Utc>> {
+        self.opt_time(c)?
+            .ok_or_else(|| StoreError::Corrupt(format!("`{c}` is empty")))
+    }
+    fn date(&self, c: &str) -> Result<NaiveDate> {
+        self.opt_date(c)?
+            .ok_or_else(|| StoreError::Corrupt(format!("`{c}` is empty")))
+    }
+    fn json<T: DeserializeOwned>(&self, c: &str) -> Result<T> {
+        serde_json::from_value(self.json_value(c)?)
+            .map_err(|e| StoreError::Corrupt(format!("{c}: {e}")))
+    }
+    fn parsed<T: FromStr>(&self, c: &str) -> Result<T> {
+        parse_enum(&self.text(c)?)
+    }
+    fn opt_parsed<T: FromStr>(&self, c: &str) -> Result<Option<T>> {
+        self.opt_text(c)?.as_deref().map(parse_enum).transpose()
+    }
+}
+
+pub(crate) fn parse_enum<T: FromStr>(s: &str) -> Result<T> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown value `{s}`")))
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad date `{s}`")))
+}
+
+impl Cols for SqliteRow {
+    fn int(&self, c: &str) -> Result<i64> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_int(&self, c: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(c)?)
+    }
+    fn text(&self, c: &str) -> Result<String> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_text(&self, c: &str) -> Result<Option<String>> {
+        Ok(self.try_get(c)?)
+    }
+    fn flag(&self, c: &str) -> Result<bool> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_time(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
+        self.try_get::<Option<&str>, _>(c)?
+            .map(parse_time)
+            .transpose()
+    }
+    fn opt_date(&self, c: &str) -> Result<Option<NaiveDate>> {
+        self.try_get::<Option<&str>, _>(c)?
+            .map(parse_date)
+            .transpose()
+    }
+    fn json_value(&self, c: &str) -> Result<serde_json::Value> {
+        serde_json::from_str(self.try_get(c)?).map_err(|e| StoreError::Corrupt(format!("{c}: {e}")))
+    }
+}
+
+impl Cols for PgRow {
+    fn int(&self, c: &str) -> Result<i64> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_int(&self, c: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(c)?)
+    }
+    fn text(&self, c: &str) -> Result<String> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_text(&self, c: &str) -> Result<Option<String>> {
+        Ok(self.try_get(c)?)
+    }
+    fn flag(&self, c: &str) -> Result<bool> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_time(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.try_get(c)?)
+    }
+    fn opt_date(&self, c: &str) -> Result<Option<NaiveDate>> {
+        Ok(self.try_get(c)?)
+    }
+    fn json_value(&self, c: &str) -> Result<serde_json::Value> {
+        Ok(self
+            .try_get::<sqlx::types::Json<serde_json::Value>, _>(c)?
+            .0)
+    }
+}
+
+pub(crate) fn org<R: Cols>(r: &R) -> Result<Org> {
+    Ok(Org {
+        id: r.int("id")?,
+        code: r.text("code")?,
+        name: r.text("name")?,
+        name_en: r.opt_text("name_en")?,
+        kind: r.parsed::<OrgKind>("kind")?,
+        level: r.opt_parsed::<Level>("level")?,
+        parent_id: r.opt_int("parent_id")?,
+        division_code: r.opt_text("division_code")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn user<R: Cols>(r: &R) -> Result<User> {
+    Ok(User {
+        id: r.int("id")?,
+        username: r.text("username")?,
+        display_name: r.text("display_name")?,
+        kind: r.parsed::<UserKind>("kind")?,
+        org_id: r.opt_int("org_id")?,
+        disabled: r.flag("disabled")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn token<R: Cols>(r: &R) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.int("id")?,
+        prefix: r.text("prefix")?,
+        name: r.text("name")?,
+        org_id: r.int("org_id")?,
+        created_by: r.int("created_by")?,
+        created_at: r.time("created_at")?,
+        last_used_at: r.opt_time("last_used_at")?,
+        revoked_at: r.opt_time("revoked_at")?,
+    })
+}
+
+pub(crate) fn grant<R: Cols>(r: &R) -> Result<RoleGrant> {
+    Ok(RoleGrant {
+        id: r.int("id")?,
+        user_id: r.int("user_id")?,
+        role: r.parsed::<Role>("role")?,
+        org_id: r.int("org_id")?,
+    })
+}
+
+pub(crate) fn session<R: Cols>(r: &R) -> Result<Session> {
+    Ok(Session {
+        user_id: r.int("user_id")?,
+        csrf_token: r.text("csrf_token")?,
+        expires_at: r.time("expires_at")?,
+    })
+}
+
+/// An audit record. Its `at` is the exact text the hash covers: SQLite keeps
+/// that text; PostgreSQL keeps a `timestamptz` with the same microseconds,
+/// formatted back the same way. `detail` is kept as the hashed text.
+pub(crate) fn audit<R: Cols>(r: &R) -> Result<AuditRecord> {
+    let outcome = r.text("outcome")?;
+    let detail = r.text("detail")?;
+    Ok(AuditRecord {
+        id: r.int("id")?,
+        at: fmt_time(r.time("at")?),
+        event: AuditEvent {
+            actor: r.text("actor")?,
+            actor_user_id: r.opt_int("actor_user_id")?,
+            org_id: r.opt_int("org_id")?,
+            action: r.text("action")?,
+            target: r.text("target")?,
+            outcome: Outcome::parse(&outcome)
+                .ok_or_else(|| StoreError::Corrupt(format!("outcome `{outcome}`")))?,
+            detail: serde_json::from_str(&detail)
+                .map_err(|_| StoreError::Corrupt("audit detail is not JSON".into()))?,
+            client_ip: r.opt_text("client_ip")?,
+        },
+        prev_hash: r.text("prev_hash")?,
+        hash: r.text("hash")?,
+    })
+}
+
+pub(crate) fn schedule<R: Cols>(r: &R) -> Result<YearSchedule> {
+    let year = r.int("year")?;
+    let days = |c: &str| -> Result<Vec<NaiveDate>> {
+        serde_json::from_value(r.json_value(c)?)
+            .map_err(|_| StoreError::Corrupt(format!("calendar {year}")))
+    };
+    Ok(YearSchedule {
+        year: year as i32,
+        source: r.text("source")?,
+        off: days("off_days")?.into_iter().collect(),
+        work: days("work_days")?.into_iter().collect(),
+    })
+}
+
+pub(crate) fn pull<R: Cols>(r: &R) -> Result<PullSource> {
+    Ok(PullSource {
+        dataset_id: r.int("dataset_id")?,
+        url: r.text("url")?,
+        query: r.text("query")?,
+        incremental_column: r.opt_text("incremental_column")?,
+        last_value: r.opt_text("last_value")?,
+        last_pull_at: r.opt_time("last_pull_at")?,
+        last_error: r.opt_text("last_error")?,
+    })
+}
+
+pub(crate) fn exemption<R: Cols>(r: &R) -> Result<Exemption> {
+    Ok(Exemption {
+        id: r.int("id")?,
+        org_id: r.int("org_id")?,
+        entry_id: r.opt_int("entry_id")?,
+        reason: r.text("reason")?,
+        filed_by: r.text("filed_by")?,
+        filed_at: r.time("filed_at")?,
+    })
+}
+
+pub(crate) fn base_table<R: Cols>(r: &R) -> Result<BaseTable> {
+    Ok(BaseTable {
+        code: r.text("code")?,
+        name: r.text("name")?,
+        key_name: r.text("key_name")?,
+    })
+}
+
+pub(crate) fn base_field<R: Cols>(r: &R) -> Result<BaseField> {
+    Ok(BaseField {
+        base_code: r.text("base_code")?,
+        field: r.text("field")?,
+        dataset_id: r.int("dataset_id")?,
+        source_column: r.text("source_column")?,
+        org_id: r.int("org_id")?,
+    })
+}
+
+pub(crate) fn classification<R: Cols>(r: &R) -> Result<Classification> {
+    Ok(Classification {
+        code: r.text("code")?,
+        name: r.text("name")?,
+        parent: r.opt_text("parent")?,
+    })
+}
+
+pub(crate) fn grade<R: Cols>(r: &R) -> Result<Grade> {
+    Ok(Grade {
+        code: r.text("code")?,
+        name: r.text("name")?,
+        rank: r.int("rank")? as _,
+        allows_unconditional_share: r.flag("allows_unconditional_share")?,
+        max_open: r.parsed::<OpenAttribute>("max_open")?,
+    })
+}
+
+pub(crate) fn entry<R: Cols>(r: &R) -> Result<CatalogEntry> {
+    Ok(CatalogEntry {
+        id: r.int("id")?,
+        code: r.text("code")?,
+        org_id: r.int("org_id")?,
+        level: r.opt_parsed::<Level>("level")?,
+        state: r.parsed::<EntryState>("state")?,
+        version: r.int("version")?,
+        published_version: r.opt_int("published_version")?,
+        published_on: r.opt_date("published_on")?,
+        content: r.json("content")?,
+        co_owners: r.json("co_owners")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+pub(crate) fn entry_version<R: Cols>(r: &R) -> Result<EntryVersion> {
+    Ok(EntryVersion {
+        version: r.int("version")?,
+        state: r.parsed::<EntryState>("state")?,
+        content: r.json("content")?,
+        actor: r.text("actor")?,
+        note: r.text("note")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn case<R: Cols>(r: &R) -> Result<Case> {
+    Ok(Case {
+        id: r.int("id")?,
+        kind: r.parsed::<CaseKind>("kind")?,
+        subject: r.text("subject")?,
+        requester_org: r.int("requester_org")?,
+        responder_org: r.int("responder_org")?,
+        state: r.parsed::<CaseState>("state")?,
+        opened_on: r.date("opened_on")?,
+        due_on: r.date("due_on")?,
+        closed_at: r.opt_time("closed_at")?,
+        outcome: r.opt_text("outcome")?,
+        basis: r.text("basis")?,
+        overdue_at: r.opt_time("overdue_at")?,
+    })
+}
+
+pub(crate) fn case_event<R: Cols>(r: &R) -> Result<CaseEvent> {
+    Ok(CaseEvent {
+        at: r.time("at")?,
+        actor: r.text("actor")?,
+        action: r.text("action")?,
+        reason: r.text("reason")?,
+    })
+}
+
+pub(crate) fn data_item<R: Cols>(r: &R) -> Result<DataItemSource> {
+    Ok(DataItemSource {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        source_org: r.int("source_org")?,
+        basis: r.text("basis")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn dataset<R: Cols>(r: &R) -> Result<Dataset> {
+    Ok(Dataset {
+        id: r.int("id")?,
+        entry_id: r.int("entry_id")?,
+        org_id: r.int("org_id")?,
+        name: r.text("name")?,
+        columns: r.json("columns")?,
+        key: r.json("key_columns")?,
+        frequency: r.parsed::<Frequency>("frequency")?,
+        current_version: r.int("current_version")?,
+        row_count: r.int("row_count")?,
+        last_load_at: r.opt_time("last_load_at")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn dataset_version<R: Cols>(r: &R) -> Result<DatasetVersion> {
+    Ok(DatasetVersion {
+        version: r.int("version")?,
+        mode: r.text("mode")?,
+        source: r.text("source")?,
+        rows_in: r.int("rows_in")?,
+        inserted: r.int("inserted")?,
+        updated: r.int("updated")?,
+        deleted: r.int("deleted")?,
+        flagged: r.int("flagged")?,
+        actor: r.text("actor")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn issue<R: Cols>(r: &R) -> Result<RowError> {
+    Ok(RowError {
+        row: r.int("row_no")? as u64,
+        column: r.text("column_name")?,
+        value: r.text("value")?,
+        rule: r.text("rule")?,
+        message: r.text("message")?,
+    })
+}
+
+/// Values `c0…c{n-1}` of a dataset row.
+pub(crate) fn values<R: Cols>(r: &R, n: usize) -> Result<Vec<Option<String>>> {
+    (0..n).map(|i| r.opt_text(&format!("c{i}"))).collect()
+}

@@ -29,6 +29,8 @@ enum Command {
     /// Deterministic synthetic data (CSV) for demos and benchmarks.
     #[command(subcommand)]
     Generate(cmd::generate::GenerateCmd),
+    /// Copy a whole platform from SQLite to PostgreSQL, audit chain verified.
+    MigrateStore(cmd::migrate::MigrateArgs),
     /// User administration from the command line (first administrator).
     #[command(subcommand)]
     User(cmd::user::UserCmd),
@@ -49,6 +51,7 @@ fn main() -> std::process::ExitCode {
             Command::User(c) => cmd::user::run(c).await,
             Command::Import(a) => cmd::import::run(a).await,
             Command::Generate(c) => cmd::generate::run(c).await,
+            Command::MigrateStore(a) => cmd::migrate::run(a).await,
         }
     });
     match result {

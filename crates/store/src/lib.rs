@@ -20,6 +20,7 @@ use pubdata_domain::catalog::{
 use pubdata_domain::org::{Level, OrgKind, Role, UserKind};
 use serde::Serialize;
 
+pub mod migrate;
 pub mod postgres;
 mod rows;
 pub mod source;

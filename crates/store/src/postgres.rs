@@ -14,13 +14,15 @@ use pubdata_domain::audit::{AuditEvent, AuditRecord, Outcome, record_hash};
 use pubdata_domain::calendar::YearSchedule;
 use pubdata_domain::org::Role;
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions};
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 
 use crate::rows;
 use crate::*;
 
 mod catalog;
 mod datasets;
+
+pub(crate) use datasets::create_table as create_dataset_table;
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -61,14 +63,14 @@ impl PgStore {
         let opts: PgConnectOptions = url
             .parse()
             .map_err(|e| StoreError::UnsupportedUrl(format!("`{}`: {e}", redact_url(url))))?;
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts.application_name("pubdata"))
-            .await?;
+        let opts = opts.application_name("pubdata");
+        // One direct connection first: its error (refused, unknown database,
+        // bad password) is the one to report, not a pool timeout.
+        let mut probe = PgConnection::connect_with(&opts).await?;
         let version: String = sqlx::query_scalar("SHOW server_version_num")
-            .fetch_one(&pool)
+            .fetch_one(&mut probe)
             .await?;
+        probe.close().await?;
         let num: i64 = version.trim().parse().unwrap_or(0);
         if num < MIN_SERVER_VERSION {
             return Err(StoreError::UnsupportedUrl(format!(
@@ -77,6 +79,11 @@ impl PgStore {
                 num / 10000
             )));
         }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
         migrate(&pool).await?;
         Ok(PgStore { pool })
     }
@@ -196,6 +203,24 @@ pub(crate) async fn append(conn: &mut PgConnection, e: &AuditEvent) -> Result<i6
         .execute(&mut *conn)
         .await?;
     Ok(id)
+}
+
+/// Appends one field in `COPY … (FORMAT text)` form.
+pub(crate) fn copy_field(buf: &mut Vec<u8>, v: Option<&str>) {
+    match v {
+        None => buf.extend_from_slice(b"\\N"),
+        Some(s) => {
+            for b in s.bytes() {
+                match b {
+                    b'\\' => buf.extend_from_slice(b"\\\\"),
+                    b'\t' => buf.extend_from_slice(b"\\t"),
+                    b'\n' => buf.extend_from_slice(b"\\n"),
+                    b'\r' => buf.extend_from_slice(b"\\r"),
+                    _ => buf.push(b),
+                }
+            }
+        }
+    }
 }
 
 fn json_text<T: serde::Serialize>(v: &T) -> sqlx::types::Json<serde_json::Value> {

@@ -2,6 +2,7 @@ pub mod audit;
 pub mod calendar;
 pub mod generate;
 pub mod import;
+pub mod migrate;
 pub mod serve;
 pub mod user;
 
@@ -12,7 +13,8 @@ pub const DEFAULT_DATABASE: &str = "sqlite://pubdata.db";
 
 #[derive(clap::Args, Clone)]
 pub struct DbArgs {
-    /// Database URL: sqlite://PATH (created on first start).
+    /// Database URL: sqlite://PATH (created on first start) or
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (an existing database).
     #[arg(long, env = "PUBDATA_DATABASE_URL", default_value = DEFAULT_DATABASE)]
     pub database: String,
 }

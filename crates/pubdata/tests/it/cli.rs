@@ -233,6 +233,106 @@ fn a_wrong_database_url_is_a_clear_startup_error() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open database"));
+    // PostgreSQL that does not answer: the refusal itself, at once.
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+        .arg("postgres://u:secret@127.0.0.1:1/x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot open database") && err.contains("refused"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// `pubdata migrate-store` moves a demo world from SQLite to PostgreSQL:
+/// every row, the audit chain verified on the target, and the platform
+/// serves from it. Runs in the PostgreSQL pass of the suite.
+#[tokio::test]
+async fn migrate_store_moves_the_demo_world_to_postgres_with_its_audit_chain() {
+    let Ok(server) = std::env::var("PUBDATA_TEST_POSTGRES") else {
+        eprintln!("PUBDATA_TEST_POSTGRES not set: runs in the PostgreSQL pass");
+        return;
+    };
+    if server.is_empty() {
+        return;
+    }
+    // The source: a SQLite platform with the demo seeded.
+    let dir = tempfile::tempdir().unwrap();
+    let from = format!("sqlite://{}", dir.path().join("src.db").display());
+    {
+        let store = pubdata_store::open(&from).await.unwrap();
+        let app = pubdata_service::App::new(store).await.unwrap();
+        let size = pubdata_service::demo_datasets::DemoSize {
+            population: 2000,
+            enterprises: 500,
+        };
+        app.seed_demo_sized(size).await.unwrap();
+    }
+    let src = pubdata_store::open(&from).await.unwrap();
+    let src_written = src.audit_written().await.unwrap();
+    let src_datasets = src.list_datasets(None, None, 1000).await.unwrap();
+    let to = test_database_url(&dir).await;
+    assert!(to.starts_with("postgres"));
+
+    let out = pubdata(&["migrate-store", "--from", &from, "--to", &to]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("audit chain intact on the target"), "{text}");
+
+    // Independently: `audit verify` on the target, and the same contents.
+    let out = pubdata(&["audit", "verify", "--database", &to]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dst = pubdata_store::open(&to).await.unwrap();
+    assert_eq!(dst.backend(), "postgres");
+    assert_eq!(dst.audit_written().await.unwrap(), src_written);
+    assert_eq!(
+        dst.list_orgs().await.unwrap(),
+        src.list_orgs().await.unwrap()
+    );
+    for d in &src_datasets {
+        let moved = dst.get_dataset(d.id).await.unwrap();
+        assert_eq!(&moved, d);
+        assert_eq!(
+            dst.dataset_rows(&moved, None, None, 50).await.unwrap(),
+            src.dataset_rows(d, None, None, 50).await.unwrap()
+        );
+    }
+    // A second run refuses: the target already holds a platform.
+    let out = pubdata(&["migrate-store", "--from", &from, "--to", &to]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a platform"));
+
+    // The platform serves from the target; demo accounts log in, new ids continue.
+    let (mut server, base) = start(&["serve", "--database", &to]);
+    let client = client();
+    let r = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "qy-gaj", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    server.kill().unwrap();
+    let _ = server.wait();
+    let dst = pubdata_store::open(&to).await.unwrap();
+    assert!(dst.audit_written().await.unwrap() > src_written);
+    let out = pubdata(&["audit", "verify", "--database", &to]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use pubdata_domain::audit::AuditEvent;
 use pubdata_domain::dataset::{RowError, Rule};
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row, Transaction};
 
-use super::{PgStore, append, db_err, now};
+use super::{PgStore, append, copy_field, db_err, now};
 use crate::rows;
 use crate::*;
 
@@ -43,8 +43,18 @@ pub async fn create(s: &PgStore, d: NewDataset, audit: AuditEvent) -> Result<Dat
     .await
     .map_err(db_err)?;
     let ds = rows::dataset(&row)?;
+    create_table(&mut tx, &ds).await?;
+    let mut audit = audit;
+    audit.target = format!("dataset:{}", ds.id);
+    append(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(ds)
+}
+
+/// Creates the table `ds_<id>` of a dataset with its key and unique-column indexes.
+pub async fn create_table(conn: &mut PgConnection, ds: &Dataset) -> Result<()> {
     let t = table(ds.id);
-    let defs: String = cols(d.columns.len())
+    let defs: String = cols(ds.columns.len())
         .iter()
         .map(|c| format!(", {c} TEXT COLLATE \"C\""))
         .collect();
@@ -54,19 +64,14 @@ pub async fn create(s: &PgStore, d: NewDataset, audit: AuditEvent) -> Result<Dat
         "CREATE TABLE {t} (_key TEXT COLLATE \"C\" NOT NULL, _from BIGINT NOT NULL, _to BIGINT NOT NULL, _row BIGINT NOT NULL{defs});
          CREATE UNIQUE INDEX {t}_key ON {t}(_key, _to);"
     );
-    for (i, c) in d.columns.iter().enumerate() {
+    for (i, c) in ds.columns.iter().enumerate() {
         if c.checks.iter().any(|k| k.rule == Rule::Unique) {
             ddl.push_str(&format!(
                 "CREATE INDEX {t}_c{i} ON {t}(c{i}) WHERE _to = {OPEN};"
             ));
         }
     }
-    exec_all(&mut tx, &ddl).await?;
-    let mut audit = audit;
-    audit.target = format!("dataset:{}", ds.id);
-    append(&mut tx, &audit).await?;
-    tx.commit().await?;
-    Ok(ds)
+    exec_all(conn, &ddl).await
 }
 
 pub async fn get(s: &PgStore, id: i64) -> Result<Dataset> {
@@ -163,24 +168,6 @@ pub async fn begin(s: &PgStore, dataset: &Dataset, mode: LoadMode) -> Result<Box
         prepared: false,
         buf: Vec::with_capacity(1 << 20),
     }))
-}
-
-/// Appends one field in `COPY … (FORMAT text)` form.
-fn copy_field(buf: &mut Vec<u8>, v: Option<&str>) {
-    match v {
-        None => buf.extend_from_slice(b"\\N"),
-        Some(s) => {
-            for b in s.bytes() {
-                match b {
-                    b'\\' => buf.extend_from_slice(b"\\\\"),
-                    b'\t' => buf.extend_from_slice(b"\\t"),
-                    b'\n' => buf.extend_from_slice(b"\\n"),
-                    b'\r' => buf.extend_from_slice(b"\\r"),
-                    _ => buf.push(b),
-                }
-            }
-        }
-    }
 }
 
 /// Sends the buffer once it holds this much.

@@ -1,0 +1,153 @@
+//! Moving a whole platform from SQLite to PostgreSQL (`pubdata migrate-store`).
+//!
+//! Every table is copied verbatim — ids, timestamps, audit records and their
+//! hashes — inside one PostgreSQL transaction, so the target either holds
+//! the whole platform or nothing. Values travel as text through `COPY`:
+//! PostgreSQL parses SQLite's RFC 3339 timestamps into `timestamptz`, `0`/`1`
+//! into `boolean` and JSON text into `jsonb`. The target must be a database
+//! the platform has never used (freshly migrated, nothing written).
+
+use sqlx::{Row, TypeInfo, ValueRef};
+
+use crate::postgres::{PgStore, copy_field, create_dataset_table};
+use crate::sqlite::SqliteStore;
+use crate::{Result, Store, StoreError};
+
+/// Tables in an order that satisfies their foreign keys; a table referring
+/// to itself (orgs, catalog_classes) arrives in one `COPY`, whose checks run
+/// at its end.
+const TABLES: &[&str] = &[
+    "orgs",
+    "users",
+    "role_grants",
+    "sessions",
+    "api_tokens",
+    "calendar_years",
+    "audit_log",
+    "cases",
+    "case_events",
+    "catalog_classes",
+    "catalog_grades",
+    "catalog_entries",
+    "catalog_entry_versions",
+    "catalog_consents",
+    "data_items",
+    "datasets",
+    "dataset_versions",
+    "quality_issues",
+    "aggregation_exemptions",
+    "pull_sources",
+    "base_fields",
+];
+
+/// Tables with an identity `id` whose sequence must continue after the copy.
+const IDENTITY: &[&str] = &[
+    "orgs",
+    "users",
+    "role_grants",
+    "api_tokens",
+    "cases",
+    "case_events",
+    "catalog_entries",
+    "data_items",
+    "datasets",
+    "quality_issues",
+    "aggregation_exemptions",
+];
+
+/// What a migration copied.
+#[derive(Debug, Default)]
+pub struct MigrationReport {
+    /// (table, rows) in copy order; dataset tables last.
+    pub tables: Vec<(String, u64)>,
+    pub audit_records: i64,
+}
+
+/// Copies everything in `from` into the empty `to`.
+pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> Result<MigrationReport> {
+    let mut tx = to.pool.begin().await?;
+    let used: i64 =
+        sqlx::query_scalar("SELECT (SELECT count(*) FROM orgs) + (SELECT last_id FROM audit_head)")
+            .fetch_one(&mut *tx)
+            .await?;
+    if used > 0 {
+        return Err(StoreError::Conflict {
+            what: "target database (it already holds a platform)".into(),
+        });
+    }
+    let mut report = MigrationReport::default();
+    for t in TABLES {
+        let n = copy_table(from, &mut tx, t, t).await?;
+        report.tables.push((t.to_string(), n));
+    }
+    for t in IDENTITY {
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{t}', 'id'), COALESCE((SELECT max(id) FROM {t}), 0) + 1, false)"
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for d in from.list_datasets(None, None, u32::MAX).await? {
+        create_dataset_table(&mut tx, &d).await?;
+        let t = format!("ds_{}", d.id);
+        let n = copy_table(from, &mut tx, &t, &t).await?;
+        report.tables.push((t, n));
+    }
+    let (last_id, last_hash): (i64, String) =
+        sqlx::query_as("SELECT last_id, last_hash FROM audit_head WHERE one = 1")
+            .fetch_one(&from.read)
+            .await?;
+    sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE one = 1")
+        .bind(last_id)
+        .bind(&last_hash)
+        .execute(&mut *tx)
+        .await?;
+    report.audit_records = last_id;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Copies SQLite table `src` into PostgreSQL table `dst` (same column names).
+async fn copy_table(
+    from: &SqliteStore,
+    tx: &mut sqlx::PgConnection,
+    src: &str,
+    dst: &str,
+) -> Result<u64> {
+    use futures_util::TryStreamExt;
+    let names: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT name FROM pragma_table_info('{src}') ORDER BY cid"
+    ))
+    .fetch_all(&from.read)
+    .await?;
+    let mut copy = tx
+        .copy_in_raw(&format!("COPY {dst} ({}) FROM STDIN", names.join(", ")))
+        .await?;
+    let sql = format!("SELECT {} FROM {src}", names.join(", "));
+    let mut rows = sqlx::query(&sql).fetch(&from.read);
+    let mut buf = Vec::with_capacity(1 << 20);
+    while let Some(r) = rows.try_next().await? {
+        for i in 0..names.len() {
+            if i > 0 {
+                buf.push(b'\t');
+            }
+            let raw = r.try_get_raw(i)?;
+            let text = if raw.is_null() {
+                None
+            } else {
+                match raw.type_info().name() {
+                    "INTEGER" => Some(r.try_get::<i64, _>(i)?.to_string()),
+                    "REAL" => Some(r.try_get::<f64, _>(i)?.to_string()),
+                    _ => Some(r.try_get::<String, _>(i)?),
+                }
+            };
+            copy_field(&mut buf, text.as_deref());
+        }
+        buf.push(b'\n');
+        if buf.len() >= 4 << 20 {
+            copy.send(std::mem::take(&mut buf)).await?;
+        }
+    }
+    copy.send(buf).await?;
+    Ok(copy.finish().await?)
+}

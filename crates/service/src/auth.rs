@@ -7,7 +7,6 @@
 //! request; any change to users, roles, sessions or tokens clears the cache,
 //! and the TTL bounds how long another server may serve a revoked token.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
@@ -65,49 +64,6 @@ fn new_secret(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Failed-login bookkeeping per client address.
-#[derive(Default)]
-pub(crate) struct Throttle {
-    failures: HashMap<String, Vec<Instant>>,
-}
-
-impl Throttle {
-    fn recent(&mut self, client: &str) -> usize {
-        let now = Instant::now();
-        let v = self.failures.entry(client.to_string()).or_default();
-        v.retain(|t| now.duration_since(*t) < THROTTLE_WINDOW);
-        v.len()
-    }
-    fn retry_after(&self, client: &str) -> u64 {
-        self.failures
-            .get(client)
-            .and_then(|v| v.first())
-            .map(|first| {
-                (THROTTLE_WINDOW.saturating_sub(first.elapsed()))
-                    .as_secs()
-                    .max(1)
-            })
-            .unwrap_or(1)
-    }
-    fn fail(&mut self, client: &str) {
-        self.failures
-            .entry(client.to_string())
-            .or_default()
-            .push(Instant::now());
-        if self.failures.len() > 100_000 {
-            // Bound memory under a spray of addresses: forget the quiet ones.
-            let now = Instant::now();
-            self.failures.retain(|_, v| {
-                v.last()
-                    .is_some_and(|t| now.duration_since(*t) < THROTTLE_WINDOW)
-            });
-        }
-    }
-    fn clear(&mut self, client: &str) {
-        self.failures.remove(client);
-    }
-}
-
 impl App {
     pub async fn hash_password(&self, password: &str) -> Result<String> {
         let password = password.to_string();
@@ -161,11 +117,15 @@ impl App {
             detail: json!({"reason": reason}),
             client_ip: client_ip.clone(),
         };
-        let throttled = {
-            let mut t = self.throttle.lock().expect("throttle lock");
-            (t.recent(&client) >= THROTTLE_FAILURES).then(|| t.retry_after(&client))
-        };
-        if let Some(retry_after_secs) = throttled {
+        // Failures are counted in the database: every server of the platform
+        // sees the same count.
+        let window = chrono::Duration::from_std(THROTTLE_WINDOW).expect("window fits");
+        let now = Utc::now();
+        let (recent, first) = self.store.login_failures(&client, now - window).await?;
+        if recent >= THROTTLE_FAILURES as i64 {
+            let retry_after_secs = first
+                .map(|f| (f + window - now).num_seconds().max(1) as u64)
+                .unwrap_or(1);
             self.store.append_audit(failed("throttled")).await?;
             return Err(ServiceError::TooManyAttempts { retry_after_secs });
         }
@@ -181,7 +141,9 @@ impl App {
         let user = match user {
             Some(u) if ok && !u.disabled => u,
             other => {
-                self.throttle.lock().expect("throttle lock").fail(&client);
+                self.store
+                    .record_login_failure(&client, now - window)
+                    .await?;
                 let reason = match other {
                     None => "unknown_user",
                     Some(u) if u.disabled && ok => "disabled",
@@ -191,7 +153,9 @@ impl App {
                 return Err(ServiceError::BadCredentials);
             }
         };
-        self.throttle.lock().expect("throttle lock").clear(&client);
+        if recent > 0 {
+            self.store.clear_login_failures(&client).await?;
+        }
         let token = new_secret(match kind {
             SessionKind::Cookie => "pds_",
             SessionKind::Bearer => "pdb_",

@@ -37,6 +37,13 @@ impl App {
         Ok(())
     }
 
+    /// Re-reads the stored calendar (changes made through another server).
+    pub async fn reload_calendar(&self) -> Result<()> {
+        let cal = Calendar::new(self.store.calendar_years().await?);
+        *self.calendar.write().expect("calendar lock") = Arc::new(cal);
+        Ok(())
+    }
+
     pub fn calendar(&self) -> Arc<Calendar> {
         self.calendar.read().expect("calendar lock").clone()
     }

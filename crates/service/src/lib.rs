@@ -25,6 +25,7 @@ mod demo_catalog;
 pub mod demo_datasets;
 pub mod error;
 pub mod ingest;
+pub mod jobs;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
@@ -37,10 +38,11 @@ pub use principal::{Principal, Via};
 pub struct App {
     pub store: Arc<dyn Store>,
     calendar: RwLock<Arc<Calendar>>,
-    tree: RwLock<Option<Arc<orgs::OrgTree>>>,
+    tree: RwLock<Option<(Arc<orgs::OrgTree>, Instant)>>,
+    /// This process among the servers of the platform (job leases).
+    instance: String,
     principals: Mutex<HashMap<String, (Principal, Instant)>>,
     token_uses: Mutex<HashMap<i64, DateTime<Utc>>>,
-    throttle: Mutex<auth::Throttle>,
     dummy_hash: String,
 }
 
@@ -51,9 +53,9 @@ impl App {
             store,
             calendar: RwLock::new(Arc::new(Calendar::default())),
             tree: RwLock::new(None),
+            instance: jobs::instance_name(),
             principals: Mutex::new(HashMap::new()),
             token_uses: Mutex::new(HashMap::new()),
-            throttle: Mutex::new(auth::Throttle::default()),
             dummy_hash: String::new(),
         };
         app.dummy_hash = app.hash_password("pubdata-no-such-user").await?;

@@ -183,11 +183,15 @@ pub(crate) fn check_password(pw: &str) -> Result<()> {
 impl App {
     /// The cached organisation tree.
     pub async fn org_tree(&self) -> Result<Arc<OrgTree>> {
-        if let Some(t) = self.tree.read().expect("tree lock").clone() {
+        // Kept for as long as a principal: another server's change shows here
+        // within that time; this server's own changes show at once.
+        if let Some((t, at)) = self.tree.read().expect("tree lock").clone()
+            && at.elapsed() < crate::auth::PRINCIPAL_TTL
+        {
             return Ok(t);
         }
         let tree = Arc::new(OrgTree::new(self.store.list_orgs().await?));
-        *self.tree.write().expect("tree lock") = Some(tree.clone());
+        *self.tree.write().expect("tree lock") = Some((tree.clone(), std::time::Instant::now()));
         Ok(tree)
     }
 

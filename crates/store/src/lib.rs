@@ -685,6 +685,21 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(i64, i64)>;
     /// Filled cells and all cells of the current rows (completeness).
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)>;
+
+    // --- state shared by every server of the platform
+    /// Takes or renews the lease of background job `job` for `holder` until
+    /// `ttl` from now; false while another holder's lease runs. Several
+    /// servers on one database thus run each job on one of them at a time.
+    async fn try_lease(&self, job: &str, holder: &str, ttl: chrono::Duration) -> Result<bool>;
+    /// Failed logins of `client` since `since`: how many, and the first.
+    async fn login_failures(
+        &self,
+        client: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, Option<DateTime<Utc>>)>;
+    /// Records a failed login of `client`, forgetting every failure before `forget_before`.
+    async fn record_login_failure(&self, client: &str, forget_before: DateTime<Utc>) -> Result<()>;
+    async fn clear_login_failures(&self, client: &str) -> Result<()>;
 }
 
 /// Opens the store a URL names: `sqlite://PATH` (created on first start) or

@@ -1009,4 +1009,54 @@ impl Store for PgStore {
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)> {
         datasets::fill(self, dataset).await
     }
+    async fn try_lease(&self, job: &str, holder: &str, ttl: chrono::Duration) -> Result<bool> {
+        let now = now();
+        let got: Option<String> = sqlx::query_scalar(
+            "INSERT INTO job_leases (job, holder, until, last_run) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, until = excluded.until, last_run = excluded.last_run
+             WHERE job_leases.until < $4 OR job_leases.holder = excluded.holder
+             RETURNING holder",
+        )
+        .bind(job)
+        .bind(holder)
+        .bind(now + ttl)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(got.is_some())
+    }
+    async fn login_failures(
+        &self,
+        client: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, Option<DateTime<Utc>>)> {
+        Ok(sqlx::query_as(
+            "SELECT count(*), min(at) FROM login_failures WHERE client = $1 AND at >= $2",
+        )
+        .bind(client)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+    async fn record_login_failure(&self, client: &str, forget_before: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(forget_before)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (client, at) VALUES ($1, $2)")
+            .bind(client)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    async fn clear_login_failures(&self, client: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE client = $1")
+            .bind(client)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

@@ -46,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "base",
         include_str!("../migrations/sqlite/0004_base.sql"),
     ),
+    (
+        5,
+        "shared_state",
+        include_str!("../migrations/sqlite/0005_shared_state.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
@@ -946,5 +951,56 @@ impl Store for SqliteStore {
     }
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)> {
         datasets::fill(self, dataset).await
+    }
+    async fn try_lease(&self, job: &str, holder: &str, ttl: chrono::Duration) -> Result<bool> {
+        let now = Utc::now();
+        let got: Option<String> = sqlx::query_scalar(
+            "INSERT INTO job_leases (job, holder, until, last_run) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, until = excluded.until, last_run = excluded.last_run
+             WHERE job_leases.until < ?4 OR job_leases.holder = excluded.holder
+             RETURNING holder",
+        )
+        .bind(job)
+        .bind(holder)
+        .bind(fmt_time(now + ttl))
+        .bind(fmt_time(now))
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(got.is_some())
+    }
+    async fn login_failures(
+        &self,
+        client: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, Option<DateTime<Utc>>)> {
+        let (n, first): (i64, Option<String>) = sqlx::query_as(
+            "SELECT count(*), min(at) FROM login_failures WHERE client = ? AND at >= ?",
+        )
+        .bind(client)
+        .bind(fmt_time(since))
+        .fetch_one(&self.read)
+        .await?;
+        Ok((n, first.as_deref().map(parse_time).transpose()?))
+    }
+    async fn record_login_failure(&self, client: &str, forget_before: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM login_failures WHERE at < ?")
+            .bind(fmt_time(forget_before))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (client, at) VALUES (?, ?)")
+            .bind(client)
+            .bind(fmt_time(Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    async fn clear_login_failures(&self, client: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE client = ?")
+            .bind(client)
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 }

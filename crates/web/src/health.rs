@@ -26,12 +26,20 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    job: String,
+    /// `ran`, `skipped` (another server holds the lease) or `failed`.
+    outcome: String,
+}
+
 type Hist = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     duration: Hist,
+    jobs: Family<JobLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -56,11 +64,28 @@ impl Metrics {
             "HTTP request latency by route",
             duration.clone(),
         );
+        let jobs = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "background_jobs",
+            "Background job ticks of this server by outcome",
+            jobs.clone(),
+        );
         Metrics {
             registry,
             requests,
             duration,
+            jobs,
         }
+    }
+
+    /// Counts one tick of a background job.
+    pub fn job(&self, job: &str, outcome: &str) {
+        self.jobs
+            .get_or_create(&JobLabels {
+                job: job.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 }
 

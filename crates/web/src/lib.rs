@@ -11,6 +11,7 @@ use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pubdata_service::App;
+use pubdata_service::jobs::Job;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -147,6 +148,16 @@ fn security_header(name: &'static str, value: &'static str) -> SetResponseHeader
     )
 }
 
+/// A job's period; `PUBDATA_JOB_PERIOD_SECS` shortens every period (tests
+/// of several servers).
+fn job_period(job: Job) -> Duration {
+    std::env::var("PUBDATA_JOB_PERIOD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+        .unwrap_or_else(|| job.every())
+}
+
 /// Serves until `shutdown` resolves, then finishes in-flight requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -154,58 +165,41 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = AppState::new(app.clone());
-    // Last use of application tokens is written in batches, not per request.
-    let flusher = tokio::spawn({
-        let app = app.clone();
-        async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(30));
-            loop {
-                tick.tick().await;
-                if let Err(e) = app.flush_token_uses().await {
-                    tracing::warn!(error = %e, "could not record token use");
+    // Background jobs: token uses in batches, calendar refresh, the deadline
+    // sweep (deadlines turn overdue by themselves) and scheduled pulls; the
+    // last two on one server at a time (leases, see pubdata_service::jobs).
+    let jobs: Vec<_> = Job::ALL
+        .into_iter()
+        .map(|job| {
+            let app = app.clone();
+            let metrics = state.metrics.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(job_period(job));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    let outcome = match app.run_job(job).await {
+                        Ok(true) => "ran",
+                        Ok(false) => "skipped",
+                        Err(e) => {
+                            tracing::warn!(job = job.name(), error = %e, "background job failed");
+                            "failed"
+                        }
+                    };
+                    metrics.job(job.name(), outcome);
                 }
-            }
-        }
-    });
-    // Deadlines turn overdue by themselves: sweep at start, then every 10 minutes.
-    let sweeper = tokio::spawn({
-        let app = app.clone();
-        async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                match app.sweep_deadlines().await {
-                    Ok(cases) if !cases.is_empty() => {
-                        tracing::info!(count = cases.len(), "cases turned overdue")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
-                }
-            }
-        }
-    });
-    // Table pulls run on their schedule (checked every minute).
-    let puller = tokio::spawn({
-        let app = app.clone();
-        async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                if let Err(e) = app.run_due_pulls().await {
-                    tracing::warn!(error = %e, "scheduled pulls failed");
-                }
-            }
-        }
-    });
+            })
+        })
+        .collect();
     let r = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    flusher.abort();
-    sweeper.abort();
-    puller.abort();
+    for j in jobs {
+        j.abort();
+    }
     let _ = app.flush_token_uses().await;
     r
 }

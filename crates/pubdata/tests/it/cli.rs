@@ -105,12 +105,18 @@ async fn audit_verify_catches_deleted_records_in_the_middle_and_at_the_end() {
 }
 
 /// Starts `pubdata ARGS… --listen 127.0.0.1:0` and returns it with its base URL.
-fn start(args: &[&str]) -> (std::process::Child, String) {
+pub fn start(args: &[&str]) -> (std::process::Child, String) {
+    start_with_env(args, &[])
+}
+
+/// [`start`] with extra environment variables.
+pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_pubdata"))
         .args(args)
         .args(["--listen", "127.0.0.1:0"])
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("starts");

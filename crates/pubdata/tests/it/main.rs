@@ -1,5 +1,7 @@
 //! Black-box tests: each starts the real server on port 0 with a fresh
-//! SQLite database and talks HTTP to it. One binary, one module per area.
+//! database — SQLite, or a new database on the PostgreSQL server that
+//! `PUBDATA_TEST_POSTGRES` names — and talks HTTP to it. One binary, one
+//! module per area.
 
 mod common;
 
@@ -13,4 +15,5 @@ mod datasets;
 mod http_basics;
 mod orgs;
 mod pages;
+mod scale;
 mod tokens;

@@ -123,3 +123,4 @@ CREATE TABLE login_failures (
     at     TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX login_failures_client ON login_failures(client, at);
+CREATE INDEX login_failures_at ON login_failures(at);

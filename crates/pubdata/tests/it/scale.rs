@@ -1,0 +1,239 @@
+//! Several servers on one database (the scale-out path): leases of
+//! background jobs, and state every server shares — sessions, login
+//! throttling, scheduled pulls run once.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::cli::start_with_env;
+use crate::common::*;
+
+#[tokio::test]
+async fn a_job_lease_is_held_by_one_server_at_a_time_and_passes_on_when_it_runs_out() {
+    let t = TestApp::empty().await;
+    let s = &t.app.store;
+    let minute = chrono::Duration::seconds(60);
+    assert!(s.try_lease("test-sweep", "server-a", minute).await.unwrap());
+    assert!(
+        !s.try_lease("test-sweep", "server-b", minute).await.unwrap(),
+        "b must wait while a holds the lease"
+    );
+    assert!(
+        s.try_lease("test-sweep", "server-a", minute).await.unwrap(),
+        "the holder renews"
+    );
+    assert!(
+        s.try_lease("test-pulls", "server-b", minute).await.unwrap(),
+        "another job is another lease"
+    );
+    // A lease that has run out (its server stopped) passes to the next asker.
+    assert!(
+        s.try_lease("test-once", "server-a", chrono::Duration::seconds(-1))
+            .await
+            .unwrap()
+    );
+    assert!(s.try_lease("test-once", "server-b", minute).await.unwrap());
+    assert!(!s.try_lease("test-once", "server-a", minute).await.unwrap());
+}
+
+async fn send(
+    c: &reqwest::Client,
+    method: Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut r = c.request(method, url);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Two `pubdata serve` processes on one database serve one platform: a
+/// session from one works on the other, failed logins count across both,
+/// a logout on one ends the session on the other within the principal
+/// cache's lifetime, and a scheduled pull runs once, not twice.
+#[tokio::test]
+async fn two_servers_on_one_database_serve_one_platform_and_run_each_job_once() {
+    use sqlx::Connection;
+    let mut t = TestApp::demo().await;
+    let (id, gaj) = crate::datasets::population_dataset(&t).await;
+    let dir = tempfile::tempdir().unwrap();
+    let src_url = format!("sqlite://{}", dir.path().join("hj.db").display());
+    let mut src = sqlx::SqliteConnection::connect(&format!("{src_url}?mode=rwc"))
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE people (公民身份号码 TEXT PRIMARY KEY, 姓名 TEXT, 性别 TEXT, 出生日期 TEXT);
+         INSERT INTO people VALUES ('11010519491231002X', '张三', '女', '1949-12-31');",
+    )
+    .execute(&mut src)
+    .await
+    .unwrap();
+    let r = t
+        .call(
+            Method::PUT,
+            &format!("/api/v1/datasets/{id}/pull-source"),
+            Some(&gaj),
+            Some(json!({"url": src_url, "query": "people"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // The in-process server stops; its leases are cleared as if they had run out.
+    t.stop().await;
+    t.sql("DELETE FROM job_leases").await;
+
+    let env = [("PUBDATA_JOB_PERIOD_SECS", "1")];
+    let (mut a, base_a) = start_with_env(&["serve", "--database", &t.db_url], &env);
+    let (mut b, base_b) = start_with_env(&["serve", "--database", &t.db_url], &env);
+    let c = client();
+
+    // Sessions live in the database: a login on A works on B.
+    let (status, login) = send(
+        &c,
+        Method::POST,
+        format!("{base_a}/api/v1/auth/login"),
+        None,
+        Some(json!({"username": "qy-sjj", "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let token = login["token"].as_str().unwrap().to_string();
+    let (status, me) = send(
+        &c,
+        Method::GET,
+        format!("{base_b}/api/v1/me"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["user"]["username"], "qy-sjj");
+
+    // Failed logins count across servers: four on A, one on B, then both refuse.
+    for (n, base) in [&base_a, &base_a, &base_a, &base_a, &base_b]
+        .iter()
+        .enumerate()
+    {
+        let (status, _) = send(
+            &c,
+            Method::POST,
+            format!("{base}/api/v1/auth/login"),
+            None,
+            Some(json!({"username": "qy-gaj", "password": "wrong"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    for base in [&base_a, &base_b] {
+        let (status, _) = send(
+            &c,
+            Method::POST,
+            format!("{base}/api/v1/auth/login"),
+            None,
+            Some(json!({"username": "qy-gaj", "password": PASSWORD})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{base}");
+    }
+
+    // The scheduled pull (daily data, never pulled) runs once on one server.
+    let store = pubdata_store::open(&t.db_url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let d = store.get_dataset(id).await.unwrap();
+        if d.current_version >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no server ran the scheduled pull"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Both servers tick every second for a while longer; neither pulls again.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let versions = store.dataset_versions(id).await.unwrap();
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    assert_eq!(
+        (versions[0].mode.as_str(), versions[0].actor.as_str()),
+        ("pull", "scheduler")
+    );
+    let holders = store
+        .list_audit(&pubdata_store::AuditFilter {
+            action: Some("dataset.load".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(holders.len(), 1, "one load recorded");
+    // Each server ticked the pulls job; exactly one ran it, the other skipped.
+    let mut ran = vec![];
+    for base in [&base_a, &base_b] {
+        let text = c
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let count = |outcome: &str| -> u64 {
+            let key =
+                format!("pubdata_background_jobs_total{{job=\"pulls\",outcome=\"{outcome}\"}} ");
+            text.lines()
+                .find_map(|l| l.strip_prefix(key.as_str()))
+                .map(|n| n.trim().parse().unwrap())
+                .unwrap_or(0)
+        };
+        ran.push((count("ran"), count("skipped")));
+    }
+    let runners = ran.iter().filter(|(r, _)| *r > 0).count();
+    assert_eq!(runners, 1, "one server runs the leased job: {ran:?}");
+    assert!(
+        ran.iter().any(|(_, s)| *s > 0),
+        "the other skips it: {ran:?}"
+    );
+
+    // A logout on A ends the session on B within the principal cache's lifetime.
+    let (status, _) = send(
+        &c,
+        Method::POST,
+        format!("{base_a}/api/v1/auth/logout"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    let deadline = Instant::now() + pubdata_service::auth::PRINCIPAL_TTL + Duration::from_secs(3);
+    loop {
+        let (status, _) = send(
+            &c,
+            Method::GET,
+            format!("{base_b}/api/v1/me"),
+            Some(&token),
+            None,
+        )
+        .await;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "B still accepts a session ended on A"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    a.kill().unwrap();
+    b.kill().unwrap();
+    let _ = (a.wait(), b.wait());
+}

@@ -1,0 +1,112 @@
+//! Background jobs and which server runs them.
+//!
+//! Several `pubdata serve` processes may share one database. Jobs that change
+//! the platform — the deadline sweep, scheduled pulls — are *leased*: before
+//! each run a server takes or renews the job's lease in the database
+//! ([`Store::try_lease`](pubdata_store::Store::try_lease)); while one server
+//! holds it the others skip the job, and when that server stops the lease
+//! runs out and another takes over. Jobs that only refresh this process's own
+//! state (its calendar, its batch of token uses) run on every server.
+
+use std::time::Duration;
+
+use crate::App;
+use crate::error::Result;
+
+/// A background job of the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Writes this server's batch of application-token uses.
+    TokenUses,
+    /// Re-reads the working-day calendar (another server may have changed it).
+    CalendarReload,
+    /// Marks open cases past their due date overdue (leased).
+    DeadlineSweep,
+    /// Runs table pulls that are due (leased).
+    Pulls,
+}
+
+impl Job {
+    pub const ALL: [Job; 4] = [
+        Job::TokenUses,
+        Job::CalendarReload,
+        Job::DeadlineSweep,
+        Job::Pulls,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::TokenUses => "token_uses",
+            Job::CalendarReload => "calendar_reload",
+            Job::DeadlineSweep => "deadline_sweep",
+            Job::Pulls => "pulls",
+        }
+    }
+
+    /// How often the job runs.
+    pub fn every(self) -> Duration {
+        match self {
+            Job::TokenUses => Duration::from_secs(30),
+            Job::CalendarReload => Duration::from_secs(60),
+            Job::DeadlineSweep => Duration::from_secs(600),
+            Job::Pulls => Duration::from_secs(60),
+        }
+    }
+
+    /// Whether one server at a time runs it.
+    pub fn leased(self) -> bool {
+        matches!(self, Job::DeadlineSweep | Job::Pulls)
+    }
+}
+
+/// A name for this process: host, process id and a random suffix.
+pub(crate) fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "host".into());
+    format!(
+        "{host}:{}:{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+impl App {
+    /// This server's name among the servers of the platform.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Runs `job` once if this server may: always for per-server jobs, and
+    /// for leased jobs only while this server holds the lease (taken or
+    /// renewed for three periods). Returns whether it ran.
+    pub async fn run_job(&self, job: Job) -> Result<bool> {
+        if job.leased() {
+            let ttl = chrono::Duration::from_std(job.every() * 3).expect("ttl fits");
+            if !self
+                .store
+                .try_lease(job.name(), &self.instance, ttl)
+                .await?
+            {
+                return Ok(false);
+            }
+        }
+        match job {
+            Job::TokenUses => self.flush_token_uses().await?,
+            Job::CalendarReload => self.reload_calendar().await?,
+            Job::DeadlineSweep => {
+                let cases = self.sweep_deadlines().await?;
+                if !cases.is_empty() {
+                    tracing::info!(count = cases.len(), "cases turned overdue");
+                }
+            }
+            Job::Pulls => {
+                let n = self.run_due_pulls().await?;
+                if n > 0 {
+                    tracing::info!(count = n, "scheduled pulls ran");
+                }
+            }
+        }
+        Ok(true)
+    }
+}

@@ -1124,7 +1124,9 @@ impl App {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PullConfig {
-    /// `sqlite://PATH` of the agency's database (opened read-only).
+    /// The agency's database: `sqlite://PATH` (opened read-only) or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (read in a read-only
+    /// transaction; the password is never shown back).
     pub url: String,
     /// A table name or a `SELECT` whose columns are the dataset's.
     pub query: String,
@@ -1155,10 +1157,14 @@ impl App {
         cfg: PullConfig,
     ) -> Result<pubdata_store::PullSource> {
         self.dataset_for(p, id, Access::Write).await?;
-        if !cfg.url.starts_with("sqlite:") {
+        let url = cfg.url.trim();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             return Err(ServiceError::invalid(
                 "url",
-                "this version pulls from sqlite://PATH sources",
+                "sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE",
             ));
         }
         if cfg.query.trim().is_empty() {

@@ -1,6 +1,6 @@
-//! Reading an agency's own database for table pulls (库表, AGG-1). SQLite
-//! sources are opened read-only; PostgreSQL sources follow with the
-//! PostgreSQL backend.
+//! Reading an agency's own database for table pulls (库表, AGG-1): SQLite
+//! files opened read-only, and PostgreSQL databases read inside a
+//! `READ ONLY` transaction. Values arrive as text whatever their type.
 
 use std::str::FromStr;
 
@@ -24,8 +24,21 @@ fn quote_ident(s: &str) -> Result<String> {
     Ok(format!("\"{s}\""))
 }
 
-/// The SQL for a table name or a `SELECT`, optionally after a high-water mark.
+/// The SQL for a table name or a `SELECT`, optionally after a high-water
+/// mark (bound as `?`, or written as `after` when given as a literal).
 fn source_sql(query: &str, incremental: Option<&str>, after: bool) -> Result<String> {
+    source_sql_with(query, incremental, after.then_some("?"))
+}
+
+/// A string literal of PostgreSQL (standard_conforming_strings).
+fn pg_literal(v: &str) -> Result<String> {
+    if v.contains('\0') {
+        return Err(StoreError::Corrupt("a NUL in the high-water mark".into()));
+    }
+    Ok(format!("'{}'", v.replace('\'', "''")))
+}
+
+fn source_sql_with(query: &str, incremental: Option<&str>, after: Option<&str>) -> Result<String> {
     let q = query.trim().trim_end_matches(';');
     let base = if q.to_ascii_lowercase().starts_with("select ")
         || q.to_ascii_lowercase().starts_with("with ")
@@ -37,8 +50,8 @@ fn source_sql(query: &str, incremental: Option<&str>, after: bool) -> Result<Str
     Ok(match incremental {
         Some(col) => {
             let c = quote_ident(col)?;
-            if after {
-                format!("{base} WHERE {c} > ? ORDER BY {c}")
+            if let Some(v) = after {
+                format!("{base} WHERE {c} > {v} ORDER BY {c}")
             } else {
                 format!("{base} ORDER BY {c}")
             }
@@ -55,9 +68,12 @@ pub async fn read(
     incremental: Option<&str>,
     last_value: Option<&str>,
 ) -> Result<SourceRows> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return read_postgres(url, query, incremental, last_value).await;
+    }
     if !url.starts_with("sqlite:") {
         return Err(StoreError::UnsupportedUrl(format!(
-            "`{}`: table pulls read sqlite://PATH sources in this version",
+            "`{}`: table pulls read sqlite://PATH and postgres://… sources",
             redact_url(url)
         )));
     }
@@ -110,6 +126,45 @@ pub async fn read(
         }
         out.push(values);
     }
+    Ok(SourceRows { columns, rows: out })
+}
+
+/// Reads a PostgreSQL source in a read-only transaction, over the simple
+/// query protocol, whose results are text for every type.
+async fn read_postgres(
+    url: &str,
+    query: &str,
+    incremental: Option<&str>,
+    last_value: Option<&str>,
+) -> Result<SourceRows> {
+    use sqlx::{Connection, Executor};
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let after = last_value.map(pg_literal).transpose()?;
+    let sql = source_sql_with(query, incremental, after.as_deref())?;
+    sqlx::query("BEGIN READ ONLY").execute(&mut conn).await?;
+    // A row-less probe names the columns even when no row comes back.
+    let probe = format!("SELECT * FROM ({sql}) AS x LIMIT 0");
+    let described = sqlx::Executor::describe(&mut conn, &probe).await?;
+    let columns: Vec<String> = described
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let rows = conn.fetch_all(sqlx::raw_sql(&sql)).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut values = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            let raw = r.try_get_raw(i)?;
+            values.push(if raw.is_null() {
+                None
+            } else {
+                Some(r.try_get_unchecked::<String, _>(i)?)
+            });
+        }
+        out.push(values);
+    }
+    conn.close().await?;
     Ok(SourceRows { columns, rows: out })
 }
 

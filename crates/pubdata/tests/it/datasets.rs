@@ -748,3 +748,72 @@ async fn an_xlsx_with_formulas_and_merged_cells_gets_a_row_report_not_a_crash() 
     let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
     assert_eq!(d["current_version"], 0);
 }
+
+/// A table pull from the agency's own PostgreSQL database: values of every
+/// type arrive as text, the incremental column keeps its high-water mark,
+/// and the password never shows. Runs in the PostgreSQL pass of the suite.
+#[tokio::test]
+async fn the_platform_pulls_from_an_agencys_postgresql_database() {
+    use sqlx::Connection;
+    if std::env::var("PUBDATA_TEST_POSTGRES").map_or(true, |s| s.is_empty()) {
+        eprintln!("PUBDATA_TEST_POSTGRES not set: runs in the PostgreSQL pass");
+        return;
+    }
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    let dir = tempfile::tempdir().unwrap();
+    let src_url = test_database_url(&dir).await;
+    let mut src = sqlx::PgConnection::connect(&src_url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE people (id_no TEXT PRIMARY KEY, name VARCHAR(20), sex CHAR(1), born DATE, seq INTEGER, updated_at TIMESTAMP);
+         INSERT INTO people VALUES ('11010519491231002X', '张三', '女', '1949-12-31', 1, '2026-11-01 08:00:00');
+         INSERT INTO people VALUES ('440524188001010014', 'O''Neil', '男', '1880-01-01', 2, '2026-11-02 08:00:00');",
+    )
+    .execute(&mut src)
+    .await
+    .unwrap();
+    // With a password in the URL (the test server trusts any).
+    let with_password = src_url.replacen("postgres@", "postgres:s3cret@", 1);
+    let query = "SELECT id_no AS 公民身份号码, name AS 姓名, sex AS 性别, born AS 出生日期, updated_at FROM people";
+    let r = t
+        .call(
+            Method::PUT,
+            &format!("/api/v1/datasets/{id}/pull-source"),
+            Some(&gaj),
+            Some(json!({"url": with_password, "query": query, "incremental_column": "updated_at"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (status, v) = t
+        .post(&format!("/api/v1/datasets/{id}/pull"), &gaj, json!(null))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["inserted"], 2);
+    let (_, s) = t
+        .get(&format!("/api/v1/datasets/{id}/pull-source"), &gaj)
+        .await;
+    assert_eq!(s["last_value"], "2026-11-02 08:00:00");
+    assert!(!s.to_string().contains("s3cret"), "{s}");
+    let (_, rows) = t.get(&format!("/api/v1/datasets/{id}/rows"), &gaj).await;
+    let text = rows.to_string();
+    assert!(
+        text.contains("O'Neil") && text.contains("1949-12-31"),
+        "{text}"
+    );
+
+    // Only rows beyond the high-water mark come next time.
+    sqlx::raw_sql(
+        "UPDATE people SET name = '张三丰', updated_at = '2026-11-20 08:00:00' WHERE seq = 1;",
+    )
+    .execute(&mut src)
+    .await
+    .unwrap();
+    let (status, v) = t
+        .post(&format!("/api/v1/datasets/{id}/pull"), &gaj, json!(null))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["rows_in"].as_i64(), v["updated"].as_i64()),
+        (Some(1), Some(1))
+    );
+}

@@ -45,6 +45,9 @@ pub enum ServiceError {
         source_org: i64,
         source_org_name: String,
     },
+    /// The database is unreachable for now; nothing of the request was kept.
+    #[error("the database is unavailable; nothing was changed, try again shortly")]
+    Unavailable,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -62,6 +65,7 @@ impl ServiceError {
             ServiceError::Invalid { code, .. } => code,
             ServiceError::CalendarUnknownYear(_) => "calendar_unknown_year",
             ServiceError::DataItemHasSource { .. } => "data_item_has_source",
+            ServiceError::Unavailable => "database_unavailable",
             ServiceError::Internal(_) => "internal",
         }
     }
@@ -99,6 +103,10 @@ impl From<StoreError> for ServiceError {
                 detail: "a referenced record does not exist".into(),
                 errors: vec![],
             },
+            other if other.is_unavailable() => {
+                tracing::warn!(error = %other, "database unavailable");
+                ServiceError::Unavailable
+            }
             other => ServiceError::Internal(Box::new(other)),
         }
     }

@@ -45,6 +45,28 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// The database could not be reached or went away (connection lost,
+    /// server shutting down or starting up, pool exhausted): the request may
+    /// succeed later, and nothing of it was committed.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+                // 08: connection exception; 57P0x: shutdown, crash, starting up.
+                c.starts_with("08") || c.starts_with("57P")
+            }),
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Timestamps are stored as RFC 3339 UTC text with microseconds.

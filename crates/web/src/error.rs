@@ -87,6 +87,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid { .. } | ServiceError::CalendarUnknownYear(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ServiceError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Internal(inner) => {
                 tracing::error!(error = %inner, source = ?std::error::Error::source(&**inner), "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -94,6 +95,7 @@ impl From<ServiceError> for ApiError {
         };
         let retry_after = match &e {
             ServiceError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            ServiceError::Unavailable => Some(5),
             _ => None,
         };
         let errors = match &e {

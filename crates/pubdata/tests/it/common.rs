@@ -42,6 +42,11 @@ impl TestApp {
     pub async fn empty() -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let db_url = test_database_url(&dir).await;
+        Self::on(db_url, dir).await
+    }
+
+    /// The platform on the database at `db_url` (`dir` lives as long as it).
+    pub async fn on(db_url: String, dir: TempDir) -> TestApp {
         let store = pubdata_store::open(&db_url).await.expect("store opens");
         let app = App::new(store).await.expect("app starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

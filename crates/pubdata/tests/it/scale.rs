@@ -237,3 +237,130 @@ async fn two_servers_on_one_database_serve_one_platform_and_run_each_job_once() 
     b.kill().unwrap();
     let _ = (a.wait(), b.wait());
 }
+
+/// Runs `scripts/pg-cluster` (a private PostgreSQL cluster for one test).
+fn pg_cluster(args: &[&str]) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
+    let out = std::process::Command::new(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pg-cluster {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// PostgreSQL dies in the middle of a load: the load fails with a clear
+/// 503, the acknowledged version stays current, and when the database is
+/// back the same server answers again without a restart.
+#[tokio::test]
+async fn postgres_killed_during_a_load_loses_nothing_and_the_server_reconnects() {
+    if std::env::var("PUBDATA_TEST_POSTGRES").map_or(true, |s| s.is_empty()) {
+        eprintln!("PUBDATA_TEST_POSTGRES not set: runs in the PostgreSQL pass");
+        return;
+    }
+    // A cluster of this test's own, so stopping it disturbs no other test.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port().to_string()
+    };
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let url = pg_cluster(&["start", data, &port]);
+    struct Stop(String);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
+            let _ = std::process::Command::new(script)
+                .args(["stop", &self.0])
+                .output();
+        }
+    }
+    let _stop = Stop(data.to_string());
+
+    let t = TestApp::on(url, tempfile::tempdir().unwrap()).await;
+    t.app.seed_demo_world().await.unwrap();
+    let (id, gaj) = crate::datasets::population_dataset(&t).await;
+    let v1 = "公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三,女,1949-12-31\n";
+    let (status, _) = crate::datasets::upload(&t, &gaj, id, "v1.csv", v1.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // A large load, and the database stops hard (immediate: like a crash) during it.
+    let mut big = String::from("公民身份号码,姓名,性别,出生日期\n");
+    let mut rng = pubdata_service::synth::Rng::new(9);
+    for n in 0..300_000 {
+        let p = pubdata_service::synth::person(&mut rng, n);
+        big.push_str(&format!("{},{},{},{}\n", p[0], p[1], p[2], p[3]));
+    }
+    let load = tokio::spawn({
+        let (base, token, client) = (t.base.clone(), gaj.clone(), t.client.clone());
+        async move {
+            let form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(big.into_bytes()).file_name("big.csv"),
+            );
+            let r = client
+                .post(format!("{base}/api/v1/datasets/{id}/loads"))
+                .bearer_auth(token)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
+    let out = std::process::Command::new(script)
+        .args(["kill", data])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, body) = load.await.unwrap();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "database_unavailable", "{body}");
+    let r = t.client.get(t.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    // The database returns; the same server reconnects by itself.
+    pg_cluster(&["start", data, &port]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = t.client.get(t.url("/readyz")).send().await.unwrap();
+        if r.status() == StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not reconnect");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Version 1, acknowledged before the crash, is current and whole.
+    let (status, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(
+        (d["current_version"].as_i64(), d["row_count"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let n = pubdata_service::audit::verify_chain(t.app.store.as_ref())
+        .await
+        .unwrap();
+    assert!(n > 10);
+    // And the next load goes through.
+    let v2 = "公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三丰,女,1949-12-31\n";
+    let (status, v) = crate::datasets::upload(&t, &gaj, id, "v2.csv", v2.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["version"], 2);
+}

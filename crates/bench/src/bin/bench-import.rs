@@ -1,12 +1,15 @@
 //! Benchmark: loading a population CSV (10 columns, 身份证号 check-digit rule
 //! on) with `pubdata import` against the `sqlite3` command line's `.import`
-//! of the same file into a plain table, in the same run. Then a larger file
-//! through `pubdata import` for its peak memory (loads stream).
+//! of the same file into a plain table, in the same run; on PostgreSQL,
+//! `pubdata import` against `psql \copy` of the same file into a plain table
+//! on the same server. Then a larger file through `pubdata import` for its
+//! peak memory (loads stream).
 //!
 //!     cargo build --release --bin pubdata
 //!     cargo run --release -p pubdata-bench --bin bench-import [-- ROWS BIG_ROWS]
 //!
-//! Needs `sqlite3` on PATH and target/release/pubdata.
+//! Needs `sqlite3` on PATH and target/release/pubdata; for the PostgreSQL
+//! part `psql` and server binaries (or BENCH_POSTGRES=URL; =skip to skip).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -176,13 +179,15 @@ fn main() -> anyhow::Result<()> {
             .arg(&csv),
     )?;
     let (sq_rate, pd_rate) = (rows as f64 / sqlite_s, rows as f64 / pubdata_s);
-    println!("sqlite3 .import (plain table):             {sqlite_s:8.2} s  {sq_rate:>10.0} rows/s");
     println!(
-        "pubdata import (checked, versioned, keyed): {pubdata_s:8.2} s  {pd_rate:>10.0} rows/s  peak {} MiB",
+        "sqlite: sqlite3 .import (plain table):             {sqlite_s:8.2} s  {sq_rate:>10.0} rows/s"
+    );
+    println!(
+        "sqlite: pubdata import (checked, versioned, keyed): {pubdata_s:8.2} s  {pd_rate:>10.0} rows/s  peak {} MiB",
         peak / 1024
     );
     println!(
-        "ratio pubdata/sqlite3 rows/s: {:.2} (target >= 1.0) {}",
+        "sqlite: ratio pubdata/sqlite3 rows/s: {:.2} (target >= 1.0) {}",
         pd_rate / sq_rate,
         if pd_rate >= sq_rate {
             "PASS"
@@ -190,6 +195,62 @@ fn main() -> anyhow::Result<()> {
             "BELOW TARGET"
         }
     );
+
+    if let Some(pg) = pubdata_bench::PgServer::start() {
+        let db = pg.database("import")?;
+        let id = rt.block_on(prepare(&db))?;
+        let plain = pg.database("plain")?;
+        let cols: Vec<String> = (1..=10).map(|i| format!("c{i} text")).collect();
+        let out = Command::new("psql")
+            .args([
+                &plain,
+                "-qc",
+                &format!("CREATE TABLE t ({})", cols.join(", ")),
+            ])
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (copy_s, _) = run_measured(Command::new("psql").args([
+            &plain,
+            "-qc",
+            &format!(
+                "\\copy t FROM '{}' WITH (FORMAT csv, HEADER true)",
+                csv.display()
+            ),
+        ]))?;
+        let (pubdata_s, peak) = run_measured(
+            Command::new(&bin)
+                .args([
+                    "import",
+                    "--quiet",
+                    "--dataset",
+                    &id.to_string(),
+                    "--database",
+                    &db,
+                ])
+                .arg(&csv),
+        )?;
+        let (cp_rate, pd_rate) = (rows as f64 / copy_s, rows as f64 / pubdata_s);
+        println!(
+            "postgres: psql \\copy (plain table):         {copy_s:8.2} s  {cp_rate:>10.0} rows/s"
+        );
+        println!(
+            "postgres: pubdata import (checked, versioned): {pubdata_s:8.2} s  {pd_rate:>10.0} rows/s  peak {} MiB",
+            peak / 1024
+        );
+        println!(
+            "postgres: ratio pubdata/psql-copy rows/s: {:.2} (target >= 0.8) {}",
+            pd_rate / cp_rate,
+            if pd_rate >= 0.8 * cp_rate {
+                "PASS"
+            } else {
+                "BELOW TARGET"
+            }
+        );
+    }
 
     if big > 0 {
         let csv = dir.path().join("big.csv");

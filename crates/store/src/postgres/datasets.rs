@@ -111,8 +111,45 @@ pub async fn versions(s: &PgStore, id: i64) -> Result<Vec<DatasetVersion>> {
     rows.iter().map(rows::dataset_version).collect()
 }
 
+/// Rows on their way into one open `COPY`, written by a task that owns the
+/// load's transaction while the copy runs: the next rows are encoded here
+/// while the server stores the last ones.
+struct Copier {
+    /// `Some(data)`, then `None` to end the copy; closing without `None` aborts it.
+    sender: tokio::sync::mpsc::Sender<Option<Vec<u8>>>,
+    task: tokio::task::JoinHandle<Result<Transaction<'static, Postgres>>>,
+}
+
+async fn copy_task(
+    mut tx: Transaction<'static, Postgres>,
+    sql: String,
+    mut rx: tokio::sync::mpsc::Receiver<Option<Vec<u8>>>,
+) -> Result<Transaction<'static, Postgres>> {
+    let mut copy = tx.copy_in_raw(&sql).await?;
+    loop {
+        match rx.recv().await {
+            Some(Some(data)) => {
+                if let Err(e) = copy.send(data).await {
+                    let _ = copy.abort("pubdata: load failed").await;
+                    return Err(e.into());
+                }
+            }
+            Some(None) => {
+                copy.finish().await?;
+                return Ok(tx);
+            }
+            None => {
+                let _ = copy.abort("pubdata: load abandoned").await;
+                return Err(StoreError::Corrupt("load abandoned".into()));
+            }
+        }
+    }
+}
+
 struct PgLoad {
-    tx: Transaction<'static, Postgres>,
+    /// The load's transaction; with the copy task while rows stream.
+    tx: Option<Transaction<'static, Postgres>>,
+    copier: Option<Copier>,
     dataset: Dataset,
     mode: LoadMode,
     /// The version this load creates.
@@ -137,6 +174,12 @@ pub async fn begin(s: &PgStore, dataset: &Dataset, mode: LoadMode) -> Result<Box
             .fetch_one(&mut *tx)
             .await?;
     let t = table(dataset.id);
+    // Index builds and the checks' sorts of a large load stay in memory.
+    exec_all(
+        &mut tx,
+        "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB'",
+    )
+    .await?;
     let mut direct = false;
     if mode == LoadMode::Replace && rows_before == 0 {
         let has_rows: Option<i32> = sqlx::query_scalar(&format!("SELECT 1 FROM {t} LIMIT 1"))
@@ -158,7 +201,8 @@ pub async fn begin(s: &PgStore, dataset: &Dataset, mode: LoadMode) -> Result<Box
         )).await?;
     }
     Ok(Box::new(PgLoad {
-        tx,
+        tx: Some(tx),
+        copier: None,
         dataset: dataset.clone(),
         mode,
         version: current + 1,
@@ -170,48 +214,66 @@ pub async fn begin(s: &PgStore, dataset: &Dataset, mode: LoadMode) -> Result<Box
     }))
 }
 
-/// Sends the buffer once it holds this much.
-const COPY_CHUNK: usize = 4 << 20;
+/// Hands the buffer to the copy once it holds this much.
+const COPY_CHUNK: usize = 1 << 20;
 
 impl PgLoad {
-    /// Ships buffered rows with one `COPY`.
+    /// The transaction (rows staged so far are in it once the copy ended).
+    fn tx(&mut self) -> &mut Transaction<'static, Postgres> {
+        self.tx.as_mut().expect("the copy has ended")
+    }
+
+    /// Hands buffered rows to the open `COPY`, opening it first if needed.
     async fn flush(&mut self) -> Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let n = self.dataset.columns.len();
-        let names: String = cols(n).iter().map(|c| format!(", {c}")).collect();
-        let sql = if self.direct {
-            format!(
-                "COPY {} (_key, _from, _to, _row{names}) FROM STDIN",
-                table(self.dataset.id)
-            )
-        } else {
-            format!("COPY stage (_row, _key, _del{names}) FROM STDIN")
-        };
-        let mut copy = self.tx.copy_in_raw(&sql).await?;
-        let data = std::mem::take(&mut self.buf);
-        let sent = copy.send(data.as_slice()).await;
-        match sent {
-            Ok(_) => {
-                copy.finish().await?;
-            }
-            Err(e) => {
-                let _ = copy.abort("pubdata: load failed").await;
-                return Err(e.into());
-            }
+        if self.copier.is_none() {
+            let n = self.dataset.columns.len();
+            let names: String = cols(n).iter().map(|c| format!(", {c}")).collect();
+            let sql = if self.direct {
+                format!(
+                    "COPY {} (_key, _from, _to, _row{names}) FROM STDIN",
+                    table(self.dataset.id)
+                )
+            } else {
+                format!("COPY stage (_row, _key, _del{names}) FROM STDIN")
+            };
+            let tx = self.tx.take().expect("no copy runs");
+            let (sender, rx) = tokio::sync::mpsc::channel(4);
+            let task = tokio::spawn(copy_task(tx, sql, rx));
+            self.copier = Some(Copier { sender, task });
         }
-        self.buf = data;
-        self.buf.clear();
+        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(COPY_CHUNK + (1 << 16)));
+        let copier = self.copier.as_ref().expect("opened above");
+        if copier.sender.send(Some(data)).await.is_err() {
+            // The task ended early: its error says why.
+            return self.end_copy().await;
+        }
+        Ok(())
+    }
+
+    /// Ends the open `COPY` and takes the transaction back.
+    async fn end_copy(&mut self) -> Result<()> {
+        if let Some(c) = self.copier.take() {
+            let _ = c.sender.send(None).await;
+            drop(c.sender);
+            let tx = c
+                .task
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("copy task: {e}")))??;
+            self.tx = Some(tx);
+        }
         Ok(())
     }
 
     /// Once all rows are staged: indexes and statistics for the checks.
     async fn prepare(&mut self) -> Result<()> {
         self.flush().await?;
+        self.end_copy().await?;
         if !self.prepared && !self.direct {
             exec_all(
-                &mut self.tx,
+                self.tx(),
                 "CREATE INDEX ON stage (_key, _row); ANALYZE stage;",
             )
             .await?;
@@ -239,17 +301,17 @@ impl PgLoad {
         self.prepare().await?;
         let t = table(self.dataset.id);
         sqlx::query("SAVEPOINT key_index")
-            .execute(&mut *self.tx)
+            .execute(&mut **self.tx())
             .await?;
         match sqlx::query(&format!(
             "CREATE UNIQUE INDEX IF NOT EXISTS {t}_key ON {t}(_key, _to)"
         ))
-        .execute(&mut *self.tx)
+        .execute(&mut **self.tx())
         .await
         {
             Ok(_) => {
                 sqlx::query("RELEASE SAVEPOINT key_index")
-                    .execute(&mut *self.tx)
+                    .execute(&mut **self.tx())
                     .await?;
                 Ok(vec![])
             }
@@ -258,13 +320,13 @@ impl PgLoad {
                     .is_some_and(|d| d.is_unique_violation()) =>
             {
                 sqlx::query("ROLLBACK TO SAVEPOINT key_index")
-                    .execute(&mut *self.tx)
+                    .execute(&mut **self.tx())
                     .await?;
                 let sql = format!(
                     "SELECT _row AS r, _key AS v FROM (SELECT _row, _key, row_number() OVER (PARTITION BY _key ORDER BY _row) AS n FROM {t}) x
                      WHERE n > 1 ORDER BY _row LIMIT $1"
                 );
-                pairs(&mut self.tx, sql, limit).await
+                pairs(self.tx(), sql, limit).await
             }
             Err(e) => Err(e.into()),
         }
@@ -305,7 +367,7 @@ impl DatasetLoad for PgLoad {
         }
         self.prepare().await?;
         pairs(
-            &mut self.tx,
+            self.tx(),
             "SELECT s._row AS r, s._key AS v FROM stage s
              WHERE EXISTS (SELECT 1 FROM stage t WHERE t._key = s._key AND t._row < s._row)
              ORDER BY s._row LIMIT $1"
@@ -325,10 +387,10 @@ impl DatasetLoad for PgLoad {
                    FROM {t} WHERE _to = {OPEN} AND {c} IS NOT NULL) x
                  WHERE n > 1 ORDER BY r LIMIT $1"
             );
-            return pairs(&mut self.tx, sql, limit).await;
+            return pairs(self.tx(), sql, limit).await;
         }
         exec_all(
-            &mut self.tx,
+            self.tx(),
             &format!("CREATE INDEX IF NOT EXISTS stage_{c} ON stage({c})"),
         )
         .await?;
@@ -346,7 +408,7 @@ impl DatasetLoad for PgLoad {
                EXISTS (SELECT 1 FROM stage x WHERE NOT x._del AND x.{c} = s.{c} AND x._row < s._row){kept})
              ORDER BY s._row LIMIT $1"
         );
-        pairs(&mut self.tx, sql, limit).await
+        pairs(self.tx(), sql, limit).await
     }
 
     async fn missing_references(
@@ -372,7 +434,7 @@ impl DatasetLoad for PgLoad {
                  ORDER BY s._row LIMIT $1"
             )
         };
-        pairs(&mut self.tx, sql, limit).await
+        pairs(self.tx(), sql, limit).await
     }
 
     async fn finish(
@@ -386,13 +448,12 @@ impl DatasetLoad for PgLoad {
         let differs = self.differs();
         let v = self.version;
         let direct = self.direct;
-        let tx = &mut self.tx;
+        let tx = self.tx.as_mut().expect("the copy has ended");
         let (inserted, updated, deleted) = if direct {
             exec_all(
                 tx,
-                &format!(
-                    "CREATE UNIQUE INDEX IF NOT EXISTS {t}_key ON {t}(_key, _to); ANALYZE {t};"
-                ),
+                // Statistics come from autovacuum's analyse after the commit.
+                &format!("CREATE UNIQUE INDEX IF NOT EXISTS {t}_key ON {t}(_key, _to)"),
             )
             .await?;
             (self.staged as i64, 0, 0)
@@ -494,7 +555,7 @@ impl DatasetLoad for PgLoad {
         audit.detail["updated"] = updated.into();
         audit.detail["deleted"] = deleted.into();
         append(tx, &audit).await?;
-        self.tx.commit().await?;
+        self.tx.take().expect("the copy has ended").commit().await?;
         Ok(DatasetVersion {
             version: v,
             mode: record.channel.into(),

@@ -4,6 +4,8 @@
 //! side by side in the same process and run. Prints requests/s of both and
 //! the ratio (target ≥ 0.5).
 //!
+//! Runs on SQLite, then on PostgreSQL when available (see pubdata_bench).
+//!
 //!     cargo run --release -p pubdata-bench --bin bench-me [-- SECONDS CONNECTIONS]
 
 use std::net::SocketAddr;
@@ -89,10 +91,18 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async move {
-        let dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let app = App::new(pubdata_store::open(&url).await?).await?;
+    let dir = tempfile::tempdir()?;
+    let pg = pubdata_bench::PgServer::start();
+    for (backend, url) in pubdata_bench::databases(dir.path(), pg.as_ref(), "me")? {
+        println!("== {backend}");
+        rt.block_on(run(&url, secs, conns))?;
+    }
+    Ok(())
+}
+
+async fn run(url: &str, secs: f64, conns: usize) -> anyhow::Result<()> {
+    {
+        let app = App::new(pubdata_store::open(url).await?).await?;
         app.seed_demo().await?;
         let (token, _) = app
             .login("qy-gaj", "demo-password", SessionKind::Bearer, None)
@@ -135,7 +145,7 @@ fn main() -> anyhow::Result<()> {
             if ratio >= 0.5 { "PASS" } else { "BELOW TARGET" }
         );
         anyhow::Ok(())
-    })
+    }
 }
 
 const ROUNDS: usize = 5;

@@ -99,15 +99,38 @@ async fn run(url: &str, n: usize) -> anyhow::Result<()> {
     {
         let app = App::new(pubdata_store::open(url).await?).await?;
         app.seed_demo_world().await?;
-        let org = app.store.get_org_by_code("qy-gaj").await?.expect("demo org");
+        let org = app
+            .store
+            .get_org_by_code("qy-gaj")
+            .await?
+            .expect("demo org");
         let start = Instant::now();
         for i in 0..n {
-            let audit = pubdata_service::Principal::system().event("catalog.create", "", pubdata_domain::audit::Outcome::Success, serde_json::json!({}));
+            let audit = pubdata_service::Principal::system().event(
+                "catalog.create",
+                "",
+                pubdata_domain::audit::Outcome::Success,
+                serde_json::json!({}),
+            );
             let e = app
                 .store
-                .create_entry(pubdata_store::NewEntry { org_id: org.id, level: org.level, content: content(i), co_owners: vec![], actor: "bench".into() }, audit)
+                .create_entry(
+                    pubdata_store::NewEntry {
+                        org_id: org.id,
+                        level: org.level,
+                        content: content(i),
+                        co_owners: vec![],
+                        actor: "bench".into(),
+                    },
+                    audit,
+                )
                 .await?;
-            let audit = pubdata_service::Principal::system().event("catalog.review", "", pubdata_domain::audit::Outcome::Success, serde_json::json!({}));
+            let audit = pubdata_service::Principal::system().event(
+                "catalog.review",
+                "",
+                pubdata_domain::audit::Outcome::Success,
+                serde_json::json!({}),
+            );
             app.store
                 .change_entry(
                     pubdata_store::EntryChange {
@@ -125,22 +148,71 @@ async fn run(url: &str, n: usize) -> anyhow::Result<()> {
                 )
                 .await?;
         }
-        println!("bench-catalog: seeded {n} published entries in {:.1} s", start.elapsed().as_secs_f64());
-        let (token, _) = app.login("qy-mzj", "demo-password", SessionKind::Bearer, None).await?;
+        println!(
+            "bench-catalog: seeded {n} published entries in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+        let (token, _) = app
+            .login("qy-mzj", "demo-password", SessionKind::Bearer, None)
+            .await?;
         let p = app.authenticate(&token, None).await?;
 
         let queries: Vec<(&str, EntryFilter)> = vec![
-            ("q=人口 (2 chars)", EntryFilter { terms: vec!["人口".into()], limit: 51, ..Default::default() }),
-            ("q=公积金 (3 chars)", EntryFilter { terms: vec!["公积金".into()], limit: 51, ..Default::default() }),
-            ("q=婚姻 登记 (2 terms)", EntryFilter { terms: vec!["婚姻".into(), "登记".into()], limit: 51, ..Default::default() }),
-            ("q=不存在的词 (no match, full scan)", EntryFilter { terms: vec!["不存在的词".into()], limit: 51, ..Default::default() }),
-            ("q=信息 + share_type + class", EntryFilter { terms: vec!["信息".into()], share_type: Some(ShareType::Unconditional), classification: Some("2".into()), limit: 51, ..Default::default() }),
+            (
+                "q=人口 (2 chars)",
+                EntryFilter {
+                    terms: vec!["人口".into()],
+                    limit: 51,
+                    ..Default::default()
+                },
+            ),
+            (
+                "q=公积金 (3 chars)",
+                EntryFilter {
+                    terms: vec!["公积金".into()],
+                    limit: 51,
+                    ..Default::default()
+                },
+            ),
+            (
+                "q=婚姻 登记 (2 terms)",
+                EntryFilter {
+                    terms: vec!["婚姻".into(), "登记".into()],
+                    limit: 51,
+                    ..Default::default()
+                },
+            ),
+            (
+                "q=不存在的词 (no match, full scan)",
+                EntryFilter {
+                    terms: vec!["不存在的词".into()],
+                    limit: 51,
+                    ..Default::default()
+                },
+            ),
+            (
+                "q=信息 + share_type + class",
+                EntryFilter {
+                    terms: vec!["信息".into()],
+                    share_type: Some(ShareType::Unconditional),
+                    classification: Some("2".into()),
+                    limit: 51,
+                    ..Default::default()
+                },
+            ),
         ];
         let rounds = 50;
         let mut baseline = Vec::new();
         for _ in 0..rounds {
             let t = Instant::now();
-            app.list_entries(&p, EntryFilter { limit: 51, ..Default::default() }).await?;
+            app.list_entries(
+                &p,
+                EntryFilter {
+                    limit: 51,
+                    ..Default::default()
+                },
+            )
+            .await?;
             baseline.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         let base_p50 = percentile(&mut baseline, 0.5);
@@ -156,9 +228,16 @@ async fn run(url: &str, n: usize) -> anyhow::Result<()> {
             }
             let (p50, p95) = (percentile(&mut times, 0.5), percentile(&mut times, 0.95));
             worst = worst.max(p95);
-            println!("{label:<40} p50 {p50:7.2} ms  p95 {p95:7.2} ms  ({hits} hits on the page; {:.1}x baseline)", p50 / base_p50);
+            println!(
+                "{label:<40} p50 {p50:7.2} ms  p95 {p95:7.2} ms  ({hits} hits on the page; {:.1}x baseline)",
+                p50 / base_p50
+            );
         }
-        println!("worst p95 / 100 ms budget: {:.3} (target well under 1) {}", worst / 100.0, if worst < 100.0 { "PASS" } else { "OVER BUDGET" });
+        println!(
+            "worst p95 / 100 ms budget: {:.3} (target well under 1) {}",
+            worst / 100.0,
+            if worst < 100.0 { "PASS" } else { "OVER BUDGET" }
+        );
         anyhow::Ok(())
     }
 }

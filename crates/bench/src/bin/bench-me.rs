@@ -132,7 +132,9 @@ async fn run(url: &str, secs: f64, conns: usize) -> anyhow::Result<()> {
         for round in 1..=ROUNDS {
             let b = load(bare, &token, secs, conns, &probe).await?;
             let f = load(full, &token, secs, conns, &probe).await?;
-            println!("  round {round}: bare axum {b:>10.0} req/s   pubdata full stack {f:>10.0} req/s");
+            println!(
+                "  round {round}: bare axum {b:>10.0} req/s   pubdata full stack {f:>10.0} req/s"
+            );
             bare_runs.push(b);
             full_runs.push(f);
         }

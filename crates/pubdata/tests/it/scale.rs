@@ -364,3 +364,56 @@ async fn postgres_killed_during_a_load_loses_nothing_and_the_server_reconnects()
     assert_eq!(status, StatusCode::CREATED, "{v}");
     assert_eq!(v["version"], 2);
 }
+
+/// The dataset tables are ready to be distributed by `_key` (Citus): no
+/// foreign key touches them and every unique index includes `_key`, as a
+/// distributed table's unique indexes must. Checked on the demo's
+/// PostgreSQL schema (Citus itself is not packaged by Debian).
+#[tokio::test]
+async fn dataset_tables_can_be_distributed_by_key() {
+    use sqlx::{Connection, Row};
+    let t = TestApp::full_demo().await;
+    if !t.on_postgres() {
+        eprintln!("PUBDATA_TEST_POSTGRES not set: runs in the PostgreSQL pass");
+        return;
+    }
+    let mut c = sqlx::PgConnection::connect(&t.db_url).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT relname::text FROM pg_class WHERE relkind = 'r' AND relname ~ '^ds_[0-9]+$' ORDER BY 1",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert!(tables.len() >= 3, "{tables:?}");
+    let fks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_constraint WHERE contype = 'f'
+           AND (conrelid::regclass::text ~ '^ds_[0-9]+$' OR confrelid::regclass::text ~ '^ds_[0-9]+$')",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(fks, 0, "no foreign key touches a dataset table");
+    let uniques = sqlx::query(
+        "SELECT i.indexrelid::regclass::text AS name,
+                bool_or(a.attname = '_key') AS has_key
+           FROM pg_index i JOIN pg_class r ON r.oid = i.indrelid
+           JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum = ANY(i.indkey)
+          WHERE i.indisunique AND r.relname ~ '^ds_[0-9]+$'
+          GROUP BY 1",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(
+        uniques.len(),
+        tables.len(),
+        "one unique (key) index per table"
+    );
+    for u in &uniques {
+        assert!(
+            u.get::<bool, _>("has_key"),
+            "{}",
+            u.get::<String, _>("name")
+        );
+    }
+}

@@ -817,3 +817,96 @@ async fn the_platform_pulls_from_an_agencys_postgresql_database() {
         (Some(1), Some(1))
     );
 }
+
+/// A 2 GiB upload is refused before it is read (413 `body_too_large`), and
+/// the dataset keeps its version.
+#[tokio::test]
+async fn a_2_gib_upload_is_refused_and_changes_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    let v1 = "公民身份号码,姓名,性别,出生日期\n11010519491231002X,张三,女,1949-12-31\n";
+    let (status, _) = upload(&t, &gaj, id, "v1.csv", v1.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let addr = t.base.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/datasets/{id}/loads HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {gaj}\r\n\
+         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n\
+         公民身份号码,姓名,性别,出生日期\n",
+        2u64 << 30
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    // Some of the 2 GiB follows; the server answers without waiting for the rest.
+    let rows = "11010519491231002X,张三,女,1949-12-31\n".repeat(20_000);
+    let _ = s.write_all(rows.as_bytes()).await;
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(20), s.read(&mut answer))
+        .await
+        .expect("an answer before the body is complete")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("body_too_large"), "{text}");
+    drop(s);
+
+    let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(
+        (d["current_version"].as_i64(), d["row_count"].as_i64()),
+        (Some(1), Some(1))
+    );
+}
+
+/// An upload without a declared length is counted as it arrives: past
+/// 1 GiB it is refused (413), the spooled part is dropped, nothing changes.
+#[tokio::test]
+async fn a_streamed_upload_past_1_gib_is_refused_and_changes_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    let addr = t.base.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/datasets/{id}/loads HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {gaj}\r\n\
+         Content-Type: multipart/form-data; boundary=XyZ\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let part = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\n公民身份号码,姓名,性别,出生日期\n";
+    s.write_all(format!("{:x}\r\n{part}\r\n", part.len()).as_bytes())
+        .await
+        .unwrap();
+    // 4 MiB chunks of rows until the server answers (at most 1.25 GiB).
+    let rows = "11010519491231002X,张三,女,1949-12-31\n".repeat(4 * 1024 * 1024 / 40);
+    let chunk = format!("{:x}\r\n{rows}\r\n", rows.len());
+    let (mut rd, mut wr) = s.into_split();
+    let step = rows.len();
+    let writer = tokio::spawn(async move {
+        let mut sent = 0usize;
+        while sent < (5usize << 30) / 4 {
+            if wr.write_all(chunk.as_bytes()).await.is_err() {
+                break; // the server closed the connection after answering
+            }
+            sent += rows.len();
+        }
+        sent
+    });
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(120), rd.read(&mut answer))
+        .await
+        .expect("an answer")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("body_too_large"), "{text}");
+    drop(rd);
+    let sent = writer.await.unwrap();
+    // Counted by whole chunks written: the one the answer cut short is not.
+    assert!(
+        sent + 2 * step > 1 << 30,
+        "refused only past 1 GiB ({sent} bytes sent)"
+    );
+    let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
+    assert_eq!(d["current_version"], 0);
+}

@@ -203,6 +203,27 @@ pub async fn receive_file(
     Err(bad("send the file in the multipart field `file`".into()))
 }
 
+/// Refuses an upload whose declared length is over the limit before reading
+/// any of it (a streamed body without a length is counted as it arrives).
+pub async fn refuse_oversized(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > (MAX_UPLOAD + 1024 * 1024) as u64) {
+        return axum::response::IntoResponse::into_response(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "a load accepts files up to 1 GiB",
+        ));
+    }
+    next.run(req).await
+}
+
 fn upload_error(status: StatusCode, text: String) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(status, "body_too_large", "a load accepts files up to 1 GiB")

@@ -108,9 +108,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(base::contribute))
         .routes(routes!(base::record))
         .routes(routes!(base::conflicts))
-        .merge(OpenApiRouter::new().routes(routes!(datasets::load)).layer(
-            axum::extract::DefaultBodyLimit::max(datasets::MAX_UPLOAD + 1024 * 1024),
-        ))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(datasets::load))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    datasets::MAX_UPLOAD + 1024 * 1024,
+                ))
+                .layer(axum::middleware::from_fn(datasets::refuse_oversized)),
+        )
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(datasets::records))

@@ -298,9 +298,13 @@ pub fn router() -> Router<AppState> {
         .route("/datasets/{id}/pull", post(datasets::pull_now))
         .route(
             "/datasets/{id}/upload",
-            post(datasets::upload).layer(axum::extract::DefaultBodyLimit::max(
-                crate::api::datasets::MAX_UPLOAD + 1024 * 1024,
-            )),
+            post(datasets::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::api::datasets::MAX_UPLOAD + 1024 * 1024,
+                ))
+                .layer(axum::middleware::from_fn(
+                    crate::api::datasets::refuse_oversized,
+                )),
         )
 }
 

@@ -1,6 +1,7 @@
 // Browser tests: real headless Chromium (Debian's /usr/bin/chromium) driven by
 // playwright-core, against `pubdata demo` started on a free port with a fresh
-// database. Run with `npm test` here; scripts/test runs it after the Rust suite.
+// database. Run with `npm test` here; scripts/test runs it after the Rust
+// suite, on SQLite and on PostgreSQL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -21,7 +22,10 @@ let server, base, browser, dir;
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'pubdata-browser-'));
   mkdirSync(shots, { recursive: true });
-  server = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--database', `sqlite://${dir}/pubdata.db`], {
+  // PUBDATA_BROWSER_DATABASE runs the same tests on another database
+  // (scripts/test passes a fresh PostgreSQL database).
+  const database = process.env.PUBDATA_BROWSER_DATABASE || `sqlite://${dir}/pubdata.db`;
+  server = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--database', database], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: 'warn' },
   });

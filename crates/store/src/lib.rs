@@ -505,74 +505,9 @@ pub struct Exemption {
     pub filed_at: DateTime<Utc>,
 }
 
+/// The catalogue, its cases and the collection list (CAT-1 … CAT-7, COL-1).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Which backend this is, e.g. `sqlite`.
-    fn backend(&self) -> &'static str;
-    /// A cheap round trip, for `/readyz`.
-    async fn ping(&self) -> Result<()>;
-
-    // --- organisations (ORG-1)
-    async fn list_orgs(&self) -> Result<Vec<Org>>;
-    async fn get_org(&self, id: i64) -> Result<Org>;
-    async fn get_org_by_code(&self, code: &str) -> Result<Option<Org>>;
-    async fn create_org(&self, org: NewOrg, audit: AuditEvent) -> Result<Org>;
-    async fn update_org(&self, id: i64, patch: OrgPatch, audit: AuditEvent) -> Result<Org>;
-
-    // --- users and roles
-    async fn list_users(&self, org_id: Option<i64>) -> Result<Vec<User>>;
-    async fn get_user(&self, id: i64) -> Result<User>;
-    /// The user and their password hash.
-    async fn get_user_by_username(&self, username: &str) -> Result<Option<(User, String)>>;
-    async fn create_user(&self, user: NewUser, audit: AuditEvent) -> Result<User>;
-    /// Changing the password or disabling the user also ends their sessions.
-    async fn update_user(&self, id: i64, patch: UserPatch, audit: AuditEvent) -> Result<User>;
-    async fn roles_of(&self, user_id: i64) -> Result<Vec<RoleGrant>>;
-    async fn grant_role(
-        &self,
-        user_id: i64,
-        role: Role,
-        org_id: i64,
-        audit: AuditEvent,
-    ) -> Result<RoleGrant>;
-    async fn revoke_role(&self, grant_id: i64, audit: AuditEvent) -> Result<RoleGrant>;
-
-    // --- sessions
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: i64,
-        kind: SessionKind,
-        csrf_token: &str,
-        expires_at: DateTime<Utc>,
-        audit: AuditEvent,
-    ) -> Result<()>;
-    async fn find_session(&self, token_hash: &str) -> Result<Option<Session>>;
-    async fn delete_session(&self, token_hash: &str, audit: AuditEvent) -> Result<()>;
-
-    // --- application API tokens
-    async fn create_api_token(&self, token: NewApiToken, audit: AuditEvent) -> Result<ApiToken>;
-    async fn list_api_tokens(&self, org_id: i64) -> Result<Vec<ApiToken>>;
-    async fn get_api_token(&self, id: i64) -> Result<ApiToken>;
-    async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
-    async fn revoke_api_token(&self, id: i64, audit: AuditEvent) -> Result<ApiToken>;
-    /// Records last use of tokens, in one batch.
-    async fn touch_api_tokens(&self, uses: &[(i64, DateTime<Utc>)]) -> Result<()>;
-
-    // --- working-day calendar (CAL-1)
-    async fn calendar_years(&self) -> Result<Vec<YearSchedule>>;
-    /// Inserts the shipped schedules of years not yet stored (never overwrites).
-    async fn seed_calendar_years(&self, years: &[YearSchedule]) -> Result<usize>;
-    async fn put_calendar_year(&self, year: &YearSchedule, audit: AuditEvent) -> Result<()>;
-
-    // --- audit chain (SEC-3)
-    async fn append_audit(&self, event: AuditEvent) -> Result<i64>;
-    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
-    /// Records with id > `after_id`, oldest first, at most `limit`.
-    async fn audit_batch(&self, after_id: i64, limit: u32) -> Result<Vec<AuditRecord>>;
-    /// How many records the chain head says were written.
-    async fn audit_written(&self) -> Result<i64>;
-
+pub trait CatalogStore: Send + Sync {
     // --- catalogue (CAT-1 … CAT-7)
     async fn classifications(&self) -> Result<Vec<Classification>>;
     async fn put_classification(&self, c: &Classification, audit: AuditEvent) -> Result<()>;
@@ -622,7 +557,12 @@ pub trait Store: Send + Sync + 'static {
     async fn get_data_item(&self, name: &str) -> Result<Option<DataItemSource>>;
     async fn find_data_items(&self, term: &str, limit: u32) -> Result<Vec<DataItemSource>>;
     async fn list_data_items(&self, source_org: Option<i64>) -> Result<Vec<DataItemSource>>;
+}
 
+/// Datasets, loads, quality, pulls, exemptions and base databases
+/// (AGG-1 … AGG-3, QLT-1, BASE-1).
+#[async_trait]
+pub trait DatasetStore: Send + Sync {
     // --- datasets (AGG-1 … AGG-3, QLT-1)
     async fn create_dataset(&self, d: NewDataset, audit: AuditEvent) -> Result<Dataset>;
     async fn get_dataset(&self, id: i64) -> Result<Dataset>;
@@ -707,6 +647,78 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(i64, i64)>;
     /// Filled cells and all cells of the current rows (completeness).
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)>;
+}
+
+/// The whole store: organisations, accounts, calendar, audit chain and
+/// shared server state here; the catalogue and datasets in their own traits,
+/// each implemented beside its queries.
+#[async_trait]
+pub trait Store: CatalogStore + DatasetStore + Send + Sync + 'static {
+    /// Which backend this is, e.g. `sqlite`.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for `/readyz`.
+    async fn ping(&self) -> Result<()>;
+
+    // --- organisations (ORG-1)
+    async fn list_orgs(&self) -> Result<Vec<Org>>;
+    async fn get_org(&self, id: i64) -> Result<Org>;
+    async fn get_org_by_code(&self, code: &str) -> Result<Option<Org>>;
+    async fn create_org(&self, org: NewOrg, audit: AuditEvent) -> Result<Org>;
+    async fn update_org(&self, id: i64, patch: OrgPatch, audit: AuditEvent) -> Result<Org>;
+
+    // --- users and roles
+    async fn list_users(&self, org_id: Option<i64>) -> Result<Vec<User>>;
+    async fn get_user(&self, id: i64) -> Result<User>;
+    /// The user and their password hash.
+    async fn get_user_by_username(&self, username: &str) -> Result<Option<(User, String)>>;
+    async fn create_user(&self, user: NewUser, audit: AuditEvent) -> Result<User>;
+    /// Changing the password or disabling the user also ends their sessions.
+    async fn update_user(&self, id: i64, patch: UserPatch, audit: AuditEvent) -> Result<User>;
+    async fn roles_of(&self, user_id: i64) -> Result<Vec<RoleGrant>>;
+    async fn grant_role(
+        &self,
+        user_id: i64,
+        role: Role,
+        org_id: i64,
+        audit: AuditEvent,
+    ) -> Result<RoleGrant>;
+    async fn revoke_role(&self, grant_id: i64, audit: AuditEvent) -> Result<RoleGrant>;
+
+    // --- sessions
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        kind: SessionKind,
+        csrf_token: &str,
+        expires_at: DateTime<Utc>,
+        audit: AuditEvent,
+    ) -> Result<()>;
+    async fn find_session(&self, token_hash: &str) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str, audit: AuditEvent) -> Result<()>;
+
+    // --- application API tokens
+    async fn create_api_token(&self, token: NewApiToken, audit: AuditEvent) -> Result<ApiToken>;
+    async fn list_api_tokens(&self, org_id: i64) -> Result<Vec<ApiToken>>;
+    async fn get_api_token(&self, id: i64) -> Result<ApiToken>;
+    async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    async fn revoke_api_token(&self, id: i64, audit: AuditEvent) -> Result<ApiToken>;
+    /// Records last use of tokens, in one batch.
+    async fn touch_api_tokens(&self, uses: &[(i64, DateTime<Utc>)]) -> Result<()>;
+
+    // --- working-day calendar (CAL-1)
+    async fn calendar_years(&self) -> Result<Vec<YearSchedule>>;
+    /// Inserts the shipped schedules of years not yet stored (never overwrites).
+    async fn seed_calendar_years(&self, years: &[YearSchedule]) -> Result<usize>;
+    async fn put_calendar_year(&self, year: &YearSchedule, audit: AuditEvent) -> Result<()>;
+
+    // --- audit chain (SEC-3)
+    async fn append_audit(&self, event: AuditEvent) -> Result<i64>;
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
+    /// Records with id > `after_id`, oldest first, at most `limit`.
+    async fn audit_batch(&self, after_id: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// How many records the chain head says were written.
+    async fn audit_written(&self) -> Result<i64>;
 
     // --- state shared by every server of the platform
     /// Takes or renews the lease of background job `job` for `holder` until

@@ -11,7 +11,7 @@ use sqlx::{Row, TypeInfo, ValueRef};
 
 use crate::postgres::{PgStore, copy_field, create_dataset_table};
 use crate::sqlite::SqliteStore;
-use crate::{Result, Store, StoreError};
+use crate::{DatasetStore, Result, StoreError};
 
 /// Tables in an order that satisfies their foreign keys; a table referring
 /// to itself (orgs, catalog_classes) arrives in one `COPY`, whose checks run

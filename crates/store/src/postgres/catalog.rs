@@ -13,13 +13,6 @@ fn json<T: serde::Serialize>(v: &T) -> sqlx::types::Json<serde_json::Value> {
     sqlx::types::Json(serde_json::to_value(v).expect("serialisable"))
 }
 
-pub async fn classifications(s: &PgStore) -> Result<Vec<Classification>> {
-    let rows = sqlx::query("SELECT code, name, parent FROM catalog_classes ORDER BY code")
-        .fetch_all(&s.pool)
-        .await?;
-    rows.iter().map(rows::classification).collect()
-}
-
 async fn upsert_class(conn: &mut PgConnection, c: &Classification) -> Result<()> {
     sqlx::query(
         "INSERT INTO catalog_classes (code, name, parent) VALUES ($1, $2, $3)
@@ -50,66 +43,6 @@ async fn upsert_grade(conn: &mut PgConnection, g: &Grade) -> Result<()> {
     Ok(())
 }
 
-pub async fn put_classification(s: &PgStore, c: &Classification, audit: AuditEvent) -> Result<()> {
-    let mut tx = s.pool.begin().await?;
-    upsert_class(&mut tx, c).await?;
-    append(&mut tx, &audit).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn grades(s: &PgStore) -> Result<Vec<Grade>> {
-    let rows = sqlx::query("SELECT * FROM catalog_grades ORDER BY rank")
-        .fetch_all(&s.pool)
-        .await?;
-    rows.iter().map(rows::grade).collect()
-}
-
-pub async fn put_grade(s: &PgStore, g: &Grade, audit: AuditEvent) -> Result<()> {
-    let mut tx = s.pool.begin().await?;
-    upsert_grade(&mut tx, g).await?;
-    append(&mut tx, &audit).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn seed_scheme(
-    s: &PgStore,
-    classes: &[Classification],
-    grades: &[Grade],
-) -> Result<bool> {
-    let mut tx = s.pool.begin().await?;
-    // Servers starting together seed once.
-    sqlx::query("LOCK TABLE catalog_classes IN EXCLUSIVE MODE")
-        .execute(&mut *tx)
-        .await?;
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM catalog_classes")
-        .fetch_one(&mut *tx)
-        .await?;
-    if n > 0 {
-        return Ok(false);
-    }
-    for c in classes {
-        upsert_class(&mut tx, c).await?;
-    }
-    for g in grades {
-        upsert_grade(&mut tx, g).await?;
-    }
-    let audit = AuditEvent {
-        actor: "system".into(),
-        actor_user_id: None,
-        org_id: None,
-        action: "catalog.seed_scheme".into(),
-        target: "catalog:scheme".into(),
-        outcome: pubdata_domain::audit::Outcome::Success,
-        detail: serde_json::json!({"classes": classes.len(), "grades": grades.len()}),
-        client_ip: None,
-    };
-    append(&mut tx, &audit).await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
 async fn insert_version(
     conn: &mut PgConnection,
     entry: i64,
@@ -135,78 +68,6 @@ async fn insert_version(
     Ok(())
 }
 
-pub async fn create_entry(s: &PgStore, e: NewEntry, audit: AuditEvent) -> Result<CatalogEntry> {
-    let mut tx = s.pool.begin().await?;
-    // 顺序码: the next number within the classification.
-    let prefix = format!("{}/", e.content.classification);
-    // Two servers numbering the same classification take turns.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("catalog_code:{prefix}"))
-        .execute(&mut *tx)
-        .await?;
-    let last: Option<String> = sqlx::query_scalar(
-        "SELECT code FROM catalog_entries WHERE starts_with(code, $1) ORDER BY code DESC LIMIT 1",
-    )
-    .bind(&prefix)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let next = last
-        .and_then(|c| c.rsplit('/').next().and_then(|n| n.parse::<u32>().ok()))
-        .unwrap_or(0)
-        + 1;
-    let code = format!("{prefix}{next:06}");
-    let now = now();
-    let c = &e.content;
-    let row = sqlx::query(
-        "INSERT INTO catalog_entries (code, org_id, level, state, version, name, classification, grade,
-            share_type, open_attribute, update_frequency, search_text, content, co_owners, created_at, updated_at)
-         VALUES ($1, $2, $3, 'draft', 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *",
-    )
-    .bind(&code)
-    .bind(e.org_id)
-    .bind(e.level.map(|l| l.as_str()))
-    .bind(&c.name)
-    .bind(&c.classification)
-    .bind(&c.grade)
-    .bind(c.share_type.as_str())
-    .bind(c.open_attribute.as_str())
-    .bind(c.update_frequency.as_str())
-    .bind(c.search_text())
-    .bind(json(c))
-    .bind(json(&e.co_owners))
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_err)?;
-    let entry = rows::entry(&row)?;
-    insert_version(
-        &mut tx,
-        entry.id,
-        1,
-        EntryState::Draft,
-        c,
-        &e.actor,
-        "created",
-    )
-    .await?;
-    let mut audit = audit;
-    audit.target = format!("catalog_entry:{}", entry.id);
-    append(&mut tx, &audit).await?;
-    tx.commit().await?;
-    Ok(entry)
-}
-
-pub async fn get_entry(s: &PgStore, id: i64) -> Result<CatalogEntry> {
-    let row = sqlx::query("SELECT * FROM catalog_entries WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&s.pool)
-        .await?;
-    row.as_ref()
-        .map(rows::entry)
-        .unwrap_or(Err(StoreError::NotFound))
-}
-
 /// LIKE pattern matching `term` literally anywhere.
 fn contains_pattern(term: &str) -> String {
     let escaped = term
@@ -214,70 +75,6 @@ fn contains_pattern(term: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{}%", escaped.to_lowercase())
-}
-
-pub async fn list_entries(s: &PgStore, f: &EntryFilter) -> Result<Vec<CatalogEntry>> {
-    let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM catalog_entries WHERE true");
-    for t in &f.terms {
-        q.push(" AND search_text LIKE ")
-            .push_bind(contains_pattern(t))
-            .push(" ESCAPE '\\'");
-    }
-    if let Some(orgs) = &f.org_ids {
-        if orgs.is_empty() {
-            return Ok(vec![]);
-        }
-        q.push(" AND org_id IN (");
-        let mut sep = q.separated(", ");
-        for o in orgs {
-            sep.push_bind(*o);
-        }
-        q.push(")");
-    }
-    if let Some(v) = f.level {
-        q.push(" AND level = ").push_bind(v.as_str());
-    }
-    if let Some(v) = &f.classification {
-        q.push(" AND starts_with(classification, ")
-            .push_bind(v)
-            .push(")");
-    }
-    if let Some(v) = &f.grade {
-        q.push(" AND grade = ").push_bind(v);
-    }
-    if let Some(v) = f.share_type {
-        q.push(" AND share_type = ").push_bind(v.as_str());
-    }
-    if let Some(v) = f.open_attribute {
-        q.push(" AND open_attribute = ").push_bind(v.as_str());
-    }
-    if let Some(v) = f.frequency {
-        q.push(" AND update_frequency = ").push_bind(v.as_str());
-    }
-    if let Some(v) = f.state {
-        q.push(" AND state = ").push_bind(v.as_str());
-    }
-    if let Some(v) = &f.code {
-        q.push(" AND code = ").push_bind(v);
-    }
-    if f.published_only {
-        q.push(" AND published_version IS NOT NULL AND state <> 'delisted'");
-    }
-    if let Some(v) = f.before_id {
-        q.push(" AND id < ").push_bind(v);
-    }
-    q.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit as i64);
-    let rows = q.build().fetch_all(&s.pool).await?;
-    rows.iter().map(rows::entry).collect()
-}
-
-pub async fn entry_versions(s: &PgStore, id: i64) -> Result<Vec<EntryVersion>> {
-    let rows =
-        sqlx::query("SELECT * FROM catalog_entry_versions WHERE entry_id = $1 ORDER BY version")
-            .bind(id)
-            .fetch_all(&s.pool)
-            .await?;
-    rows.iter().map(rows::entry_version).collect()
 }
 
 pub async fn insert_case(conn: &mut PgConnection, c: &NewCase, actor: &str) -> Result<Case> {
@@ -320,107 +117,313 @@ async fn case_event(
     Ok(())
 }
 
-pub async fn mark_overdue(s: &PgStore, today: NaiveDate) -> Result<Vec<Case>> {
-    let mut tx = s.pool.begin().await?;
-    let now = now();
-    let rows = sqlx::query(
+#[async_trait::async_trait]
+impl CatalogStore for PgStore {
+    async fn classifications(&self) -> Result<Vec<Classification>> {
+        let rows = sqlx::query("SELECT code, name, parent FROM catalog_classes ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::classification).collect()
+    }
+
+    async fn put_classification(&self, c: &Classification, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        upsert_class(&mut tx, c).await?;
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn grades(&self) -> Result<Vec<Grade>> {
+        let rows = sqlx::query("SELECT * FROM catalog_grades ORDER BY rank")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::grade).collect()
+    }
+
+    async fn put_grade(&self, g: &Grade, audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        upsert_grade(&mut tx, g).await?;
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn seed_catalog_scheme(
+        &self,
+        classes: &[Classification],
+        grades: &[Grade],
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        // Servers starting together seed once.
+        sqlx::query("LOCK TABLE catalog_classes IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM catalog_classes")
+            .fetch_one(&mut *tx)
+            .await?;
+        if n > 0 {
+            return Ok(false);
+        }
+        for c in classes {
+            upsert_class(&mut tx, c).await?;
+        }
+        for g in grades {
+            upsert_grade(&mut tx, g).await?;
+        }
+        let audit = AuditEvent {
+            actor: "system".into(),
+            actor_user_id: None,
+            org_id: None,
+            action: "catalog.seed_scheme".into(),
+            target: "catalog:scheme".into(),
+            outcome: pubdata_domain::audit::Outcome::Success,
+            detail: serde_json::json!({"classes": classes.len(), "grades": grades.len()}),
+            client_ip: None,
+        };
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn create_entry(&self, e: NewEntry, audit: AuditEvent) -> Result<CatalogEntry> {
+        let mut tx = self.pool.begin().await?;
+        // 顺序码: the next number within the classification.
+        let prefix = format!("{}/", e.content.classification);
+        // Two servers numbering the same classification take turns.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("catalog_code:{prefix}"))
+            .execute(&mut *tx)
+            .await?;
+        let last: Option<String> = sqlx::query_scalar(
+        "SELECT code FROM catalog_entries WHERE starts_with(code, $1) ORDER BY code DESC LIMIT 1",
+    )
+    .bind(&prefix)
+    .fetch_optional(&mut *tx)
+    .await?;
+        let next = last
+            .and_then(|c| c.rsplit('/').next().and_then(|n| n.parse::<u32>().ok()))
+            .unwrap_or(0)
+            + 1;
+        let code = format!("{prefix}{next:06}");
+        let now = now();
+        let c = &e.content;
+        let row = sqlx::query(
+        "INSERT INTO catalog_entries (code, org_id, level, state, version, name, classification, grade,
+            share_type, open_attribute, update_frequency, search_text, content, co_owners, created_at, updated_at)
+         VALUES ($1, $2, $3, 'draft', 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *",
+    )
+    .bind(&code)
+    .bind(e.org_id)
+    .bind(e.level.map(|l| l.as_str()))
+    .bind(&c.name)
+    .bind(&c.classification)
+    .bind(&c.grade)
+    .bind(c.share_type.as_str())
+    .bind(c.open_attribute.as_str())
+    .bind(c.update_frequency.as_str())
+    .bind(c.search_text())
+    .bind(json(c))
+    .bind(json(&e.co_owners))
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+        let entry = rows::entry(&row)?;
+        insert_version(
+            &mut tx,
+            entry.id,
+            1,
+            EntryState::Draft,
+            c,
+            &e.actor,
+            "created",
+        )
+        .await?;
+        let mut audit = audit;
+        audit.target = format!("catalog_entry:{}", entry.id);
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(entry)
+    }
+
+    async fn get_entry(&self, id: i64) -> Result<CatalogEntry> {
+        let row = sqlx::query("SELECT * FROM catalog_entries WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(rows::entry)
+            .unwrap_or(Err(StoreError::NotFound))
+    }
+
+    async fn list_entries(&self, f: &EntryFilter) -> Result<Vec<CatalogEntry>> {
+        let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM catalog_entries WHERE true");
+        for t in &f.terms {
+            q.push(" AND search_text LIKE ")
+                .push_bind(contains_pattern(t))
+                .push(" ESCAPE '\\'");
+        }
+        if let Some(orgs) = &f.org_ids {
+            if orgs.is_empty() {
+                return Ok(vec![]);
+            }
+            q.push(" AND org_id IN (");
+            let mut sep = q.separated(", ");
+            for o in orgs {
+                sep.push_bind(*o);
+            }
+            q.push(")");
+        }
+        if let Some(v) = f.level {
+            q.push(" AND level = ").push_bind(v.as_str());
+        }
+        if let Some(v) = &f.classification {
+            q.push(" AND starts_with(classification, ")
+                .push_bind(v)
+                .push(")");
+        }
+        if let Some(v) = &f.grade {
+            q.push(" AND grade = ").push_bind(v);
+        }
+        if let Some(v) = f.share_type {
+            q.push(" AND share_type = ").push_bind(v.as_str());
+        }
+        if let Some(v) = f.open_attribute {
+            q.push(" AND open_attribute = ").push_bind(v.as_str());
+        }
+        if let Some(v) = f.frequency {
+            q.push(" AND update_frequency = ").push_bind(v.as_str());
+        }
+        if let Some(v) = f.state {
+            q.push(" AND state = ").push_bind(v.as_str());
+        }
+        if let Some(v) = &f.code {
+            q.push(" AND code = ").push_bind(v);
+        }
+        if f.published_only {
+            q.push(" AND published_version IS NOT NULL AND state <> 'delisted'");
+        }
+        if let Some(v) = f.before_id {
+            q.push(" AND id < ").push_bind(v);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit as i64);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(rows::entry).collect()
+    }
+
+    async fn entry_versions(&self, id: i64) -> Result<Vec<EntryVersion>> {
+        let rows = sqlx::query(
+            "SELECT * FROM catalog_entry_versions WHERE entry_id = $1 ORDER BY version",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::entry_version).collect()
+    }
+
+    async fn mark_overdue(&self, today: NaiveDate) -> Result<Vec<Case>> {
+        let mut tx = self.pool.begin().await?;
+        let now = now();
+        let rows = sqlx::query(
         "UPDATE cases SET overdue_at = $1 WHERE state = 'open' AND overdue_at IS NULL AND due_on < $2 RETURNING *",
     )
     .bind(now)
     .bind(today)
     .fetch_all(&mut *tx)
     .await?;
-    let cases = rows.iter().map(rows::case).collect::<Result<Vec<_>>>()?;
-    for c in &cases {
-        case_event(
-            &mut tx,
-            c.id,
-            "system",
-            "overdue",
-            &format!("due {}", c.due_on),
-        )
-        .await?;
-        let audit = AuditEvent {
-            actor: "system".into(),
-            actor_user_id: None,
-            org_id: Some(c.responder_org),
-            action: "case.overdue".into(),
-            target: format!("case:{}", c.id),
-            outcome: pubdata_domain::audit::Outcome::Failure,
-            detail: serde_json::json!({"kind": c.kind.as_str(), "subject": c.subject, "due_on": c.due_on.to_string()}),
-            client_ip: None,
-        };
-        append(&mut tx, &audit).await?;
+        let cases = rows.iter().map(rows::case).collect::<Result<Vec<_>>>()?;
+        for c in &cases {
+            case_event(
+                &mut tx,
+                c.id,
+                "system",
+                "overdue",
+                &format!("due {}", c.due_on),
+            )
+            .await?;
+            let audit = AuditEvent {
+                actor: "system".into(),
+                actor_user_id: None,
+                org_id: Some(c.responder_org),
+                action: "case.overdue".into(),
+                target: format!("case:{}", c.id),
+                outcome: pubdata_domain::audit::Outcome::Failure,
+                detail: serde_json::json!({"kind": c.kind.as_str(), "subject": c.subject, "due_on": c.due_on.to_string()}),
+                client_ip: None,
+            };
+            append(&mut tx, &audit).await?;
+        }
+        tx.commit().await?;
+        Ok(cases)
     }
-    tx.commit().await?;
-    Ok(cases)
-}
 
-pub async fn change_entry(s: &PgStore, c: EntryChange, audit: AuditEvent) -> Result<CatalogEntry> {
-    let mut tx = s.pool.begin().await?;
-    let row = sqlx::query("SELECT * FROM catalog_entries WHERE id = $1 FOR UPDATE")
-        .bind(c.entry_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let current = rows::entry(&row)?;
-    if current.state != c.expect_state {
-        return Err(StoreError::Conflict {
-            what: format!("state (now {})", current.state.as_str()),
-        });
-    }
-    let content = c.new_content.as_ref().unwrap_or(&current.content);
-    let version = if c.new_content.is_some() {
-        current.version + 1
-    } else {
-        current.version
-    };
-    let now = now();
-    let mut q = QueryBuilder::<Postgres>::new("UPDATE catalog_entries SET state = ");
-    q.push_bind(c.new_state.as_str())
-        .push(", version = ")
-        .push_bind(version)
-        .push(", name = ")
-        .push_bind(&content.name)
-        .push(", classification = ")
-        .push_bind(&content.classification)
-        .push(", grade = ")
-        .push_bind(&content.grade)
-        .push(", share_type = ")
-        .push_bind(content.share_type.as_str())
-        .push(", open_attribute = ")
-        .push_bind(content.open_attribute.as_str())
-        .push(", update_frequency = ")
-        .push_bind(content.update_frequency.as_str())
-        .push(", search_text = ")
-        .push_bind(content.search_text())
-        .push(", content = ")
-        .push_bind(json(content))
-        .push(", updated_at = ")
-        .push_bind(now);
-    if let Some(day) = c.publish_on {
-        q.push(", published_version = ")
+    async fn change_entry(&self, c: EntryChange, audit: AuditEvent) -> Result<CatalogEntry> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT * FROM catalog_entries WHERE id = $1 FOR UPDATE")
+            .bind(c.entry_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let current = rows::entry(&row)?;
+        if current.state != c.expect_state {
+            return Err(StoreError::Conflict {
+                what: format!("state (now {})", current.state.as_str()),
+            });
+        }
+        let content = c.new_content.as_ref().unwrap_or(&current.content);
+        let version = if c.new_content.is_some() {
+            current.version + 1
+        } else {
+            current.version
+        };
+        let now = now();
+        let mut q = QueryBuilder::<Postgres>::new("UPDATE catalog_entries SET state = ");
+        q.push_bind(c.new_state.as_str())
+            .push(", version = ")
             .push_bind(version)
-            .push(", published_on = ")
-            .push_bind(day);
-    }
-    q.push(" WHERE id = ")
-        .push_bind(c.entry_id)
-        .push(" RETURNING *");
-    let row = q.build().fetch_one(&mut *tx).await.map_err(db_err)?;
-    if c.new_content.is_some() {
-        insert_version(
-            &mut tx,
-            c.entry_id,
-            version,
-            c.new_state,
-            content,
-            &c.actor,
-            &c.note,
-        )
-        .await?;
-    } else {
-        sqlx::query("UPDATE catalog_entry_versions SET state = $1, note = CASE WHEN $2::text = '' THEN note ELSE $3 END WHERE entry_id = $4 AND version = $5")
+            .push(", name = ")
+            .push_bind(&content.name)
+            .push(", classification = ")
+            .push_bind(&content.classification)
+            .push(", grade = ")
+            .push_bind(&content.grade)
+            .push(", share_type = ")
+            .push_bind(content.share_type.as_str())
+            .push(", open_attribute = ")
+            .push_bind(content.open_attribute.as_str())
+            .push(", update_frequency = ")
+            .push_bind(content.update_frequency.as_str())
+            .push(", search_text = ")
+            .push_bind(content.search_text())
+            .push(", content = ")
+            .push_bind(json(content))
+            .push(", updated_at = ")
+            .push_bind(now);
+        if let Some(day) = c.publish_on {
+            q.push(", published_version = ")
+                .push_bind(version)
+                .push(", published_on = ")
+                .push_bind(day);
+        }
+        q.push(" WHERE id = ")
+            .push_bind(c.entry_id)
+            .push(" RETURNING *");
+        let row = q.build().fetch_one(&mut *tx).await.map_err(db_err)?;
+        if c.new_content.is_some() {
+            insert_version(
+                &mut tx,
+                c.entry_id,
+                version,
+                c.new_state,
+                content,
+                &c.actor,
+                &c.note,
+            )
+            .await?;
+        } else {
+            sqlx::query("UPDATE catalog_entry_versions SET state = $1, note = CASE WHEN $2::text = '' THEN note ELSE $3 END WHERE entry_id = $4 AND version = $5")
             .bind(c.new_state.as_str())
             .bind(&c.note)
             .bind(&c.note)
@@ -428,61 +431,61 @@ pub async fn change_entry(s: &PgStore, c: EntryChange, audit: AuditEvent) -> Res
             .bind(version)
             .execute(&mut *tx)
             .await?;
-    }
-    let subject = format!("catalog_entry:{}", c.entry_id);
-    for (kind, outcome) in &c.close_cases {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM cases WHERE subject = $1 AND kind = $2 AND state = 'open'",
-        )
-        .bind(&subject)
-        .bind(kind.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
-        for id in ids {
-            sqlx::query(
-                "UPDATE cases SET state = 'closed', closed_at = $1, outcome = $2 WHERE id = $3",
+        }
+        let subject = format!("catalog_entry:{}", c.entry_id);
+        for (kind, outcome) in &c.close_cases {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM cases WHERE subject = $1 AND kind = $2 AND state = 'open'",
             )
-            .bind(now)
-            .bind(outcome)
+            .bind(&subject)
+            .bind(kind.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+            for id in ids {
+                sqlx::query(
+                    "UPDATE cases SET state = 'closed', closed_at = $1, outcome = $2 WHERE id = $3",
+                )
+                .bind(now)
+                .bind(outcome)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                case_event(&mut tx, id, &c.actor, outcome, &c.note).await?;
+            }
+        }
+        if let Some(nc) = &c.open_case {
+            insert_case(&mut tx, nc, &c.actor).await?;
+        }
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        rows::entry(&row)
+    }
+
+    async fn set_co_owners(&self, id: i64, orgs: &[i64], audit: AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query("UPDATE catalog_entries SET co_owners = $1 WHERE id = $2")
+            .bind(json(&orgs))
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            case_event(&mut tx, id, &c.actor, outcome, &c.note).await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
         }
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
-    if let Some(nc) = &c.open_case {
-        insert_case(&mut tx, nc, &c.actor).await?;
-    }
-    append(&mut tx, &audit).await?;
-    tx.commit().await?;
-    rows::entry(&row)
-}
 
-pub async fn set_co_owners(s: &PgStore, id: i64, orgs: &[i64], audit: AuditEvent) -> Result<()> {
-    let mut tx = s.pool.begin().await?;
-    let r = sqlx::query("UPDATE catalog_entries SET co_owners = $1 WHERE id = $2")
-        .bind(json(&orgs))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    if r.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    append(&mut tx, &audit).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn add_consent(
-    s: &PgStore,
-    id: i64,
-    version: i64,
-    org: i64,
-    actor: &str,
-    audit: AuditEvent,
-) -> Result<()> {
-    let mut tx = s.pool.begin().await?;
-    sqlx::query(
+    async fn add_consent(
+        &self,
+        id: i64,
+        version: i64,
+        org: i64,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
         "INSERT INTO catalog_consents (entry_id, version, org_id, actor, at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT DO NOTHING",
     )
@@ -494,71 +497,71 @@ pub async fn add_consent(
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
-    append(&mut tx, &audit).await?;
-    tx.commit().await?;
-    Ok(())
-}
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 
-pub async fn consents(s: &PgStore, id: i64, version: i64) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar(
+    async fn consents(&self, id: i64, version: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
         "SELECT org_id FROM catalog_consents WHERE entry_id = $1 AND version = $2 ORDER BY org_id",
     )
     .bind(id)
     .bind(version)
-    .fetch_all(&s.pool)
+    .fetch_all(&self.pool)
     .await?)
-}
+    }
 
-pub async fn list_cases(s: &PgStore, f: &CaseFilter) -> Result<Vec<Case>> {
-    let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM cases WHERE true");
-    if let Some(orgs) = &f.responder_orgs {
-        if orgs.is_empty() {
-            return Ok(vec![]);
+    async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<Case>> {
+        let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM cases WHERE true");
+        if let Some(orgs) = &f.responder_orgs {
+            if orgs.is_empty() {
+                return Ok(vec![]);
+            }
+            q.push(" AND responder_org IN (");
+            let mut sep = q.separated(", ");
+            for o in orgs {
+                sep.push_bind(*o);
+            }
+            q.push(")");
         }
-        q.push(" AND responder_org IN (");
-        let mut sep = q.separated(", ");
-        for o in orgs {
-            sep.push_bind(*o);
+        if let Some(v) = f.requester_org {
+            q.push(" AND requester_org = ").push_bind(v);
         }
-        q.push(")");
+        if let Some(v) = f.kind {
+            q.push(" AND kind = ").push_bind(v.as_str());
+        }
+        if let Some(v) = f.state {
+            q.push(" AND state = ").push_bind(v.as_str());
+        }
+        if let Some(v) = &f.subject {
+            q.push(" AND subject = ").push_bind(v);
+        }
+        q.push(" ORDER BY due_on, id LIMIT ")
+            .push_bind(f.limit.max(1) as i64);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(rows::case).collect()
     }
-    if let Some(v) = f.requester_org {
-        q.push(" AND requester_org = ").push_bind(v);
-    }
-    if let Some(v) = f.kind {
-        q.push(" AND kind = ").push_bind(v.as_str());
-    }
-    if let Some(v) = f.state {
-        q.push(" AND state = ").push_bind(v.as_str());
-    }
-    if let Some(v) = &f.subject {
-        q.push(" AND subject = ").push_bind(v);
-    }
-    q.push(" ORDER BY due_on, id LIMIT ")
-        .push_bind(f.limit.max(1) as i64);
-    let rows = q.build().fetch_all(&s.pool).await?;
-    rows.iter().map(rows::case).collect()
-}
 
-pub async fn case_events(s: &PgStore, case_id: i64) -> Result<Vec<CaseEvent>> {
-    let rows = sqlx::query(
-        "SELECT at, actor, action, reason FROM case_events WHERE case_id = $1 ORDER BY id",
-    )
-    .bind(case_id)
-    .fetch_all(&s.pool)
-    .await?;
-    rows.iter().map(rows::case_event).collect()
-}
+    async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>> {
+        let rows = sqlx::query(
+            "SELECT at, actor, action, reason FROM case_events WHERE case_id = $1 ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::case_event).collect()
+    }
 
-pub async fn create_data_item(
-    s: &PgStore,
-    name: &str,
-    source_org: i64,
-    basis: &str,
-    audit: AuditEvent,
-) -> Result<DataItemSource> {
-    let mut tx = s.pool.begin().await?;
-    let row = sqlx::query("INSERT INTO data_items (name, source_org, basis, created_at) VALUES ($1, $2, $3, $4) RETURNING *")
+    async fn create_data_item(
+        &self,
+        name: &str,
+        source_org: i64,
+        basis: &str,
+        audit: AuditEvent,
+    ) -> Result<DataItemSource> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("INSERT INTO data_items (name, source_org, basis, created_at) VALUES ($1, $2, $3, $4) RETURNING *")
         .bind(name)
         .bind(source_org)
         .bind(basis)
@@ -566,36 +569,44 @@ pub async fn create_data_item(
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-    append(&mut tx, &audit).await?;
-    tx.commit().await?;
-    rows::data_item(&row)
-}
-
-pub async fn get_data_item(s: &PgStore, name: &str) -> Result<Option<DataItemSource>> {
-    let row = sqlx::query("SELECT * FROM data_items WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&s.pool)
-        .await?;
-    row.as_ref().map(rows::data_item).transpose()
-}
-
-pub async fn find_data_items(s: &PgStore, term: &str, limit: u32) -> Result<Vec<DataItemSource>> {
-    let rows = sqlx::query(
-        "SELECT * FROM data_items WHERE lower(name) LIKE $1 ESCAPE '\\' ORDER BY name LIMIT $2",
-    )
-    .bind(contains_pattern(term))
-    .bind(limit as i64)
-    .fetch_all(&s.pool)
-    .await?;
-    rows.iter().map(rows::data_item).collect()
-}
-
-pub async fn list_data_items(s: &PgStore, source_org: Option<i64>) -> Result<Vec<DataItemSource>> {
-    let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM data_items");
-    if let Some(o) = source_org {
-        q.push(" WHERE source_org = ").push_bind(o);
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        rows::data_item(&row)
     }
-    q.push(" ORDER BY name");
-    let rows = q.build().fetch_all(&s.pool).await?;
-    rows.iter().map(rows::data_item).collect()
+
+    async fn get_data_item(&self, name: &str) -> Result<Option<DataItemSource>> {
+        let row = sqlx::query("SELECT * FROM data_items WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::data_item).transpose()
+    }
+
+    async fn find_data_items(&self, term: &str, limit: u32) -> Result<Vec<DataItemSource>> {
+        let rows = sqlx::query(
+            "SELECT * FROM data_items WHERE lower(name) LIKE $1 ESCAPE '\\' ORDER BY name LIMIT $2",
+        )
+        .bind(contains_pattern(term))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::data_item).collect()
+    }
+
+    async fn list_data_items(&self, source_org: Option<i64>) -> Result<Vec<DataItemSource>> {
+        let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM data_items");
+        if let Some(o) = source_org {
+            q.push(" WHERE source_org = ").push_bind(o);
+        }
+        q.push(" ORDER BY name");
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(rows::data_item).collect()
+    }
+    async fn open_case(&self, c: NewCase, actor: &str, audit: AuditEvent) -> Result<Case> {
+        let mut tx = self.pool.begin().await?;
+        let case = insert_case(&mut tx, &c, actor).await?;
+        append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
 }

@@ -62,22 +62,29 @@ fn parse_date(s: &str) -> Result<NaiveDate> {
         .map_err(|_| StoreError::Corrupt(format!("bad date `{s}`")))
 }
 
+/// The columns both backends store as the Rust type itself.
+macro_rules! natively_typed_cols {
+    () => {
+        fn int(&self, c: &str) -> Result<i64> {
+            Ok(self.try_get(c)?)
+        }
+        fn opt_int(&self, c: &str) -> Result<Option<i64>> {
+            Ok(self.try_get(c)?)
+        }
+        fn text(&self, c: &str) -> Result<String> {
+            Ok(self.try_get(c)?)
+        }
+        fn opt_text(&self, c: &str) -> Result<Option<String>> {
+            Ok(self.try_get(c)?)
+        }
+        fn flag(&self, c: &str) -> Result<bool> {
+            Ok(self.try_get(c)?)
+        }
+    };
+}
+
 impl Cols for SqliteRow {
-    fn int(&self, c: &str) -> Result<i64> {
-        Ok(self.try_get(c)?)
-    }
-    fn opt_int(&self, c: &str) -> Result<Option<i64>> {
-        Ok(self.try_get(c)?)
-    }
-    fn text(&self, c: &str) -> Result<String> {
-        Ok(self.try_get(c)?)
-    }
-    fn opt_text(&self, c: &str) -> Result<Option<String>> {
-        Ok(self.try_get(c)?)
-    }
-    fn flag(&self, c: &str) -> Result<bool> {
-        Ok(self.try_get(c)?)
-    }
+    natively_typed_cols!();
     fn opt_time(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
         self.try_get::<Option<&str>, _>(c)?
             .map(parse_time)
@@ -94,21 +101,7 @@ impl Cols for SqliteRow {
 }
 
 impl Cols for PgRow {
-    fn int(&self, c: &str) -> Result<i64> {
-        Ok(self.try_get(c)?)
-    }
-    fn opt_int(&self, c: &str) -> Result<Option<i64>> {
-        Ok(self.try_get(c)?)
-    }
-    fn text(&self, c: &str) -> Result<String> {
-        Ok(self.try_get(c)?)
-    }
-    fn opt_text(&self, c: &str) -> Result<Option<String>> {
-        Ok(self.try_get(c)?)
-    }
-    fn flag(&self, c: &str) -> Result<bool> {
-        Ok(self.try_get(c)?)
-    }
+    natively_typed_cols!();
     fn opt_time(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
         Ok(self.try_get(c)?)
     }

@@ -267,4 +267,55 @@ impl App {
         out.truncate(limit as usize);
         Ok(out)
     }
+
+    /// Where `d` holds a base field whose source is another dataset keyed the
+    /// same way, its differing values: quality issues of `d` for its
+    /// department to fix (the base keeps the source's value).
+    pub(crate) async fn base_conflicts_of(
+        &self,
+        d: &pubdata_store::Dataset,
+        limit: u32,
+    ) -> Result<Vec<pubdata_domain::dataset::RowError>> {
+        let tree = self.org_tree().await?;
+        let mut out = Vec::new();
+        for table in self.store.base_tables().await? {
+            for f in self.store.base_fields(&table.code).await? {
+                let Some(bi) = d.columns.iter().position(|c| c.name == f.field) else {
+                    continue;
+                };
+                if f.dataset_id == d.id {
+                    continue;
+                }
+                let src = self.store.get_dataset(f.dataset_id).await?;
+                let Some(ai) = src.columns.iter().position(|c| c.name == f.source_column) else {
+                    continue;
+                };
+                if src.key != d.key {
+                    continue;
+                }
+                let owner = tree
+                    .get(src.org_id)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default();
+                for (key, value, mine) in
+                    self.store.column_conflicts(&src, ai, d, bi, limit).await?
+                {
+                    out.push(pubdata_domain::dataset::RowError {
+                        row: 0,
+                        column: f.field.clone(),
+                        value: mine.unwrap_or_default(),
+                        rule: "base_conflict".into(),
+                        message: format!(
+                            "{}: {key} — the source ({owner}, dataset {}) holds 「{}」",
+                            table.name,
+                            src.id,
+                            value.unwrap_or_default()
+                        ),
+                    });
+                }
+            }
+        }
+        out.truncate(limit as usize);
+        Ok(out)
+    }
 }

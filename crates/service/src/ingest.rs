@@ -1013,7 +1013,11 @@ impl App {
             consistency: self.consistency(d).await?,
             timeliness: if v.stale { 0.0 } else { 1.0 },
             stale: v.stale,
-            issues: self.store.quality_issues(id, 500).await?,
+            issues: {
+                let mut issues = self.store.quality_issues(id, 500).await?;
+                issues.extend(self.base_conflicts_of(d, 500).await?);
+                issues
+            },
         })
     }
 

@@ -638,6 +638,44 @@ async fn base_fields_have_one_source_records_assemble_and_disagreements_are_repo
         (items[0]["value"].as_str(), items[0]["other_value"].as_str()),
         (Some("李四"), Some("李肆"))
     );
+    // The disagreement is a quality issue of 民政局's dataset, for it to fix;
+    // the source's dataset has none.
+    let (_, q) = t
+        .get(&format!("/api/v1/datasets/{marriage}/quality"), &mzj)
+        .await;
+    let issues: Vec<&Value> = q["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["rule"] == "base_conflict")
+        .collect();
+    assert_eq!(issues.len(), 1, "{q}");
+    assert_eq!(
+        (issues[0]["column"].as_str(), issues[0]["value"].as_str()),
+        (Some("姓名"), Some("李肆"))
+    );
+    assert!(
+        issues[0]["message"].as_str().unwrap().contains("李四"),
+        "{q}"
+    );
+    let (_, q) = t
+        .get(&format!("/api/v1/datasets/{pop}/quality"), &gaj)
+        .await;
+    assert!(!q.to_string().contains("base_conflict"), "{q}");
+    let page = crate::pages::sign_in(&t, "qy-mzj")
+        .await
+        .get(t.url(&format!("/datasets/{marriage}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let listed = &page[page.find("id=\"quality-issues\"").expect("issues listed")..];
+    assert!(
+        listed.contains("base_conflict") && listed.contains("李肆"),
+        "the page lists it"
+    );
     // Agencies do not read assembled records.
     let (status, _) = t
         .get("/api/v1/base/population/records/440524188001010014", &mzj)

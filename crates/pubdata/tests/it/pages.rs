@@ -13,7 +13,7 @@ pub fn hidden(page: &str, name: &str) -> String {
 }
 
 /// Signs in through the login page; returns a client holding the session cookie.
-async fn sign_in(t: &TestApp, username: &str) -> Client {
+pub async fn sign_in(t: &TestApp, username: &str) -> Client {
     let c = client();
     let page = c
         .get(t.url("/login?next=/"))

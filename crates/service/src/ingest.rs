@@ -276,6 +276,54 @@ impl RowSource for VecSource {
     }
 }
 
+/// Rows of a table pull as the source sends them: only the dataset's
+/// columns are kept, and the last value of the incremental column is noted
+/// (the source orders by it) for the next pull.
+struct PulledRows {
+    header: Vec<String>,
+    keep: Vec<usize>,
+    incremental: Option<usize>,
+    rows: tokio::sync::mpsc::Receiver<pubdata_store::Result<Vec<Option<String>>>>,
+    high: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    row: u64,
+    current: Vec<Option<String>>,
+}
+
+impl RowSource for PulledRows {
+    fn header(&self) -> &[String] {
+        &self.header
+    }
+    fn next_row(&mut self) -> Option<RawRow<'_>> {
+        // Runs on the load's reader thread, which may block.
+        let next = self.rows.blocking_recv()?;
+        self.row += 1;
+        match next {
+            Err(e) => Some(Err(RowError {
+                row: self.row,
+                column: String::new(),
+                value: String::new(),
+                rule: "pull_source_error".into(),
+                message: format!("reading the source failed: {e}"),
+            })),
+            Ok(values) => {
+                if let Some(i) = self.incremental
+                    && let Some(v) = &values[i]
+                {
+                    *self.high.lock().expect("high-water lock") = Some(v.clone());
+                }
+                self.current = values;
+                Some(Ok((
+                    self.row,
+                    self.keep
+                        .iter()
+                        .map(|i| self.current[*i].as_deref())
+                        .collect(),
+                )))
+            }
+        }
+    }
+}
+
 fn cell_of(v: &serde_json::Value) -> Option<String> {
     match v {
         serde_json::Value::Null => None,
@@ -1220,7 +1268,7 @@ impl App {
             })?;
         let incremental = src.incremental_column.as_deref();
         let after = incremental.and(src.last_value.as_deref());
-        let read = match pubdata_store::source::read(&src.url, &src.query, incremental, after).await
+        let read = match pubdata_store::source::open(&src.url, &src.query, incremental, after).await
         {
             Ok(r) => r,
             Err(e) => {
@@ -1241,10 +1289,6 @@ impl App {
                 });
             }
         };
-        let high = incremental.and_then(|c| {
-            let i = read.columns.iter().position(|x| x == c)?;
-            read.rows.last().and_then(|r| r[i].clone())
-        });
         // The incremental column is the source's bookkeeping, not necessarily a dataset column.
         let keep: Vec<usize> = read
             .columns
@@ -1253,18 +1297,21 @@ impl App {
             .filter(|(_, c)| d.columns.iter().any(|dc| &dc.name == *c))
             .map(|(i, _)| i)
             .collect();
-        let header: Vec<String> = keep.iter().map(|i| read.columns[*i].clone()).collect();
-        let rows: Vec<Vec<Option<String>>> = read
-            .rows
-            .into_iter()
-            .map(|r| keep.iter().map(|i| r[*i].clone()).collect())
-            .collect();
+        let high = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let source = Box::new(PulledRows {
+            header: keep.iter().map(|i| read.columns[*i].clone()).collect(),
+            keep,
+            incremental: incremental.and_then(|c| read.columns.iter().position(|x| x == c)),
+            rows: read.rows,
+            high: high.clone(),
+            row: 0,
+            current: vec![],
+        });
         let mode = if after.is_some() {
             LoadMode::Upsert
         } else {
             LoadMode::Replace
         };
-        let source = Box::new(VecSource::new(header, rows));
         let outcome = self
             .run_load(
                 p,
@@ -1277,7 +1324,10 @@ impl App {
             )
             .await;
         match &outcome {
-            Ok(Ok(_)) => self.store.record_pull(id, high.as_deref(), None).await?,
+            Ok(Ok(_)) => {
+                let high = high.lock().expect("high-water lock").clone();
+                self.store.record_pull(id, high.as_deref(), None).await?
+            }
             Ok(Err(r)) => {
                 self.store
                     .record_pull(

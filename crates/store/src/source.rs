@@ -1,6 +1,7 @@
 //! Reading an agency's own database for table pulls (库表, AGG-1): SQLite
 //! files opened read-only, and PostgreSQL databases read inside a
-//! `READ ONLY` transaction. Values arrive as text whatever their type.
+//! `READ ONLY` transaction. Values arrive as text whatever their type, row by
+//! row through a bounded channel.
 
 use std::str::FromStr;
 
@@ -9,11 +10,17 @@ use sqlx::{Column, ConnectOptions, Row, TypeInfo, ValueRef};
 
 use crate::{Result, StoreError, redact_url};
 
-/// Rows read from a source: column names and text values.
+/// Rows coming from a source, as they are read: column names first, then
+/// each row's values as text through a bounded channel (a pull never holds
+/// the source's table in memory). A failure while reading arrives as the
+/// last item.
 pub struct SourceRows {
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<Option<String>>>,
+    pub rows: tokio::sync::mpsc::Receiver<Result<Vec<Option<String>>>>,
 }
+
+/// Rows in flight between the source and the load.
+const IN_FLIGHT: usize = 4096;
 
 fn quote_ident(s: &str) -> Result<String> {
     if s.is_empty() || s.contains('"') || s.contains('\0') {
@@ -60,16 +67,17 @@ fn source_sql_with(query: &str, incremental: Option<&str>, after: Option<&str>) 
     })
 }
 
-/// Reads the rows of `query` at `url` (after `last_value` in
-/// `incremental` when both are given).
-pub async fn read(
+/// Opens the rows of `query` at `url` (after `last_value` in `incremental`
+/// when both are given): connects and names the columns now, so a wrong URL
+/// or query fails here, then streams the rows from a task.
+pub async fn open(
     url: &str,
     query: &str,
     incremental: Option<&str>,
     last_value: Option<&str>,
 ) -> Result<SourceRows> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return read_postgres(url, query, incremental, last_value).await;
+        return open_postgres(url, query, incremental, last_value).await;
     }
     if !url.starts_with("sqlite:") {
         return Err(StoreError::UnsupportedUrl(format!(
@@ -82,56 +90,63 @@ pub async fn read(
         .create_if_missing(false);
     let mut conn = opts.connect().await?;
     let sql = source_sql(query, incremental, last_value.is_some())?;
-    let mut q = sqlx::query(&sql);
-    if let Some(v) = last_value {
-        q = q.bind(v);
-    }
-    let rows = q.fetch_all(&mut conn).await?;
-    let columns: Vec<String> = match rows.first() {
-        Some(r) => r.columns().iter().map(|c| c.name().to_string()).collect(),
-        None => {
-            // No rows: still report the columns, from a statement that returns none.
-            let empty = sqlx::query(&format!(
-                "SELECT * FROM ({}) AS x LIMIT 0",
-                source_sql(query, None, false)?
-            ))
-            .fetch_all(&mut conn)
-            .await?;
-            empty
-                .first()
-                .map(|r| r.columns().iter().map(|c| c.name().to_string()).collect())
-                .unwrap_or_default()
+    let described = sqlx::Executor::describe(&mut conn, &sql).await?;
+    let columns: Vec<String> = described
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let (tx, rx) = tokio::sync::mpsc::channel(IN_FLIGHT);
+    let last_value = last_value.map(str::to_string);
+    let names = columns.clone();
+    tokio::spawn(async move {
+        use futures_util::TryStreamExt;
+        let mut q = sqlx::query(&sql);
+        if let Some(v) = &last_value {
+            q = q.bind(v);
         }
-    };
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let mut values = Vec::with_capacity(columns.len());
-        for (i, name) in columns.iter().enumerate() {
-            let raw = r.try_get_raw(i)?;
-            let v = if raw.is_null() {
-                None
-            } else {
-                match raw.type_info().name() {
-                    "INTEGER" => Some(r.try_get::<i64, _>(i)?.to_string()),
-                    "REAL" => Some(r.try_get::<f64, _>(i)?.to_string()),
-                    "BLOB" => {
-                        return Err(StoreError::Corrupt(format!(
-                            "column `{name}` holds binary data"
-                        )));
-                    }
-                    _ => Some(r.try_get::<String, _>(i)?),
-                }
+        let mut rows = q.fetch(&mut conn);
+        loop {
+            let item = match rows.try_next().await {
+                Ok(Some(r)) => sqlite_values(&r, &names),
+                Ok(None) => break,
+                Err(e) => Err(e.into()),
             };
-            values.push(v);
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                break; // the load stopped reading, or the source failed
+            }
         }
-        out.push(values);
-    }
-    Ok(SourceRows { columns, rows: out })
+    });
+    Ok(SourceRows { columns, rows: rx })
 }
 
-/// Reads a PostgreSQL source in a read-only transaction, over the simple
-/// query protocol, whose results are text for every type.
-async fn read_postgres(
+/// A SQLite row's values as text (integers and reals printed; blobs refused).
+fn sqlite_values(r: &sqlx::sqlite::SqliteRow, names: &[String]) -> Result<Vec<Option<String>>> {
+    let mut values = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let raw = r.try_get_raw(i)?;
+        values.push(if raw.is_null() {
+            None
+        } else {
+            match raw.type_info().name() {
+                "INTEGER" => Some(r.try_get::<i64, _>(i)?.to_string()),
+                "REAL" => Some(r.try_get::<f64, _>(i)?.to_string()),
+                "BLOB" => {
+                    return Err(StoreError::Corrupt(format!(
+                        "column `{name}` holds binary data"
+                    )));
+                }
+                _ => Some(r.try_get::<String, _>(i)?),
+            }
+        });
+    }
+    Ok(values)
+}
+
+/// Opens a PostgreSQL source in a read-only transaction; rows come over the
+/// simple query protocol, whose results are text for every type.
+async fn open_postgres(
     url: &str,
     query: &str,
     incremental: Option<&str>,
@@ -142,30 +157,42 @@ async fn read_postgres(
     let after = last_value.map(pg_literal).transpose()?;
     let sql = source_sql_with(query, incremental, after.as_deref())?;
     sqlx::query("BEGIN READ ONLY").execute(&mut conn).await?;
-    // A row-less probe names the columns even when no row comes back.
-    let probe = format!("SELECT * FROM ({sql}) AS x LIMIT 0");
-    let described = sqlx::Executor::describe(&mut conn, &probe).await?;
+    let described = conn.describe(&sql).await?;
     let columns: Vec<String> = described
         .columns()
         .iter()
         .map(|c| c.name().to_string())
         .collect();
-    let rows = conn.fetch_all(sqlx::raw_sql(&sql)).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let mut values = Vec::with_capacity(columns.len());
-        for i in 0..columns.len() {
-            let raw = r.try_get_raw(i)?;
-            values.push(if raw.is_null() {
-                None
-            } else {
-                Some(r.try_get_unchecked::<String, _>(i)?)
-            });
+    let (tx, rx) = tokio::sync::mpsc::channel(IN_FLIGHT);
+    let width = columns.len();
+    tokio::spawn(async move {
+        use futures_util::TryStreamExt;
+        {
+            let mut rows = conn.fetch(sqlx::raw_sql(&sql));
+            loop {
+                let item = match rows.try_next().await {
+                    Ok(Some(r)) => (0..width)
+                        .map(|i| {
+                            let raw = r.try_get_raw(i)?;
+                            Ok(if raw.is_null() {
+                                None
+                            } else {
+                                Some(r.try_get_unchecked::<String, _>(i)?)
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>(),
+                    Ok(None) => break,
+                    Err(e) => Err(e.into()),
+                };
+                let failed = item.is_err();
+                if tx.send(item).await.is_err() || failed {
+                    break;
+                }
+            }
         }
-        out.push(values);
-    }
-    conn.close().await?;
-    Ok(SourceRows { columns, rows: out })
+        let _ = conn.close().await;
+    });
+    Ok(SourceRows { columns, rows: rx })
 }
 
 #[cfg(test)]

@@ -71,14 +71,7 @@ impl PgStore {
             .fetch_one(&mut probe)
             .await?;
         probe.close().await?;
-        let num: i64 = version.trim().parse().unwrap_or(0);
-        if num < MIN_SERVER_VERSION {
-            return Err(StoreError::UnsupportedUrl(format!(
-                "`{}`: PostgreSQL {} is too old; pubdata needs 13 or later",
-                redact_url(url),
-                num / 10000
-            )));
-        }
+        check_server_version(url, &version)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
@@ -91,6 +84,19 @@ impl PgStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Refuses servers older than [`MIN_SERVER_VERSION`] (`server_version_num`).
+fn check_server_version(url: &str, server_version_num: &str) -> Result<()> {
+    let num: i64 = server_version_num.trim().parse().unwrap_or(0);
+    if num < MIN_SERVER_VERSION {
+        return Err(StoreError::UnsupportedUrl(format!(
+            "`{}`: PostgreSQL {} is too old; pubdata needs 13 or later",
+            redact_url(url),
+            num / 10000
+        )));
+    }
+    Ok(())
 }
 
 async fn migrate(pool: &PgPool) -> Result<()> {
@@ -775,5 +781,23 @@ impl Store for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_older_than_13_are_refused_by_name() {
+        let url = "postgres://u:secret@db/x";
+        let e = check_server_version(url, "120015").unwrap_err().to_string();
+        assert!(
+            e.contains("PostgreSQL 12 is too old") && !e.contains("secret"),
+            "{e}"
+        );
+        assert!(check_server_version(url, "130000").is_ok());
+        assert!(check_server_version(url, "170002").is_ok());
+        assert!(check_server_version(url, "garbage").is_err());
     }
 }

@@ -10,8 +10,41 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
 use crate::App;
 use crate::error::Result;
+use crate::policy::Action;
+use crate::principal::Principal;
+
+/// A background job as the system page shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobView {
+    pub job: &'static str,
+    /// Whether one server at a time runs it (else every server does).
+    pub leased: bool,
+    pub every_secs: u64,
+    /// The server holding the lease, while it runs.
+    pub holder: Option<String>,
+    pub until: Option<DateTime<Utc>>,
+    pub last_run: Option<DateTime<Utc>>,
+    /// The lease is this server's.
+    pub here: bool,
+}
+
+/// The platform's backend, this server, and who runs which job.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SystemStatus {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// This server (host:pid:suffix).
+    pub instance: String,
+    pub version: &'static str,
+    pub jobs: Vec<JobView>,
+    /// Records in the audit chain.
+    pub audit_records: i64,
+}
 
 /// A background job of the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +108,35 @@ impl App {
     /// This server's name among the servers of the platform.
     pub fn instance(&self) -> &str {
         &self.instance
+    }
+
+    /// The backend, this server and the background jobs (admins, auditors).
+    pub async fn system_status(&self, p: &Principal) -> Result<SystemStatus> {
+        self.authorize(p, Action::ViewSystem).await?;
+        let leases = self.store.job_leases().await?;
+        let now = Utc::now();
+        let jobs = Job::ALL
+            .into_iter()
+            .map(|job| {
+                let lease = leases.iter().find(|l| l.job == job.name() && l.until > now);
+                JobView {
+                    job: job.name(),
+                    leased: job.leased(),
+                    every_secs: job.every().as_secs(),
+                    holder: lease.map(|l| l.holder.clone()),
+                    until: lease.map(|l| l.until),
+                    last_run: lease.and_then(|l| l.last_run),
+                    here: lease.is_some_and(|l| l.holder == self.instance),
+                }
+            })
+            .collect();
+        Ok(SystemStatus {
+            backend: self.store.backend(),
+            instance: self.instance.clone(),
+            version: env!("CARGO_PKG_VERSION"),
+            jobs,
+            audit_records: self.store.audit_written().await?,
+        })
     }
 
     /// Runs `job` once if this server may: always for per-server jobs, and

@@ -45,6 +45,8 @@ pub enum Action {
     ViewDataset(i64),
     /// See supervision figures (staleness …) across organisations.
     Supervise,
+    /// See the platform's servers and background jobs (系统状态).
+    ViewSystem,
 }
 
 /// Whether `p` holds `role` over organisation `org` (directly, or through an
@@ -82,7 +84,7 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
                     .iter()
                     .any(|g| g.role == Role::AgencyDataAdmin && g.org_id == org)
         }
-        Action::ReadAudit => admin || has_role(p, Role::Auditor),
+        Action::ReadAudit | Action::ViewSystem => admin || has_role(p, Role::Auditor),
         Action::ViewCatalog => true,
         Action::ViewUnpublishedCatalog(org) => {
             admin

@@ -494,6 +494,16 @@ pub struct BaseField {
     pub org_id: i64,
 }
 
+/// Who holds a background job's lease, until when, and when it last ran.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct JobLease {
+    pub job: String,
+    /// The server (host:pid:suffix) running the job.
+    pub holder: String,
+    pub until: DateTime<Utc>,
+    pub last_run: Option<DateTime<Utc>>,
+}
+
 /// An exemption from aggregation (汇聚备案) filed by an agency.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Exemption {
@@ -725,6 +735,8 @@ pub trait Store: CatalogStore + DatasetStore + Send + Sync + 'static {
     /// `ttl` from now; false while another holder's lease runs. Several
     /// servers on one database thus run each job on one of them at a time.
     async fn try_lease(&self, job: &str, holder: &str, ttl: chrono::Duration) -> Result<bool>;
+    /// Every job lease, by job name.
+    async fn job_leases(&self) -> Result<Vec<JobLease>>;
     /// Failed logins of `client` since `since`: how many, and the first.
     async fn login_failures(
         &self,

@@ -748,6 +748,12 @@ impl Store for PgStore {
         .await?;
         Ok(got.is_some())
     }
+    async fn job_leases(&self) -> Result<Vec<JobLease>> {
+        let rows = sqlx::query("SELECT * FROM job_leases ORDER BY job")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::job_lease).collect()
+    }
     async fn login_failures(
         &self,
         client: &str,

@@ -379,3 +379,12 @@ pub(crate) fn issue<R: Cols>(r: &R) -> Result<RowError> {
 pub(crate) fn values<R: Cols>(r: &R, n: usize) -> Result<Vec<Option<String>>> {
     (0..n).map(|i| r.opt_text(&format!("c{i}"))).collect()
 }
+
+pub(crate) fn job_lease<R: Cols>(r: &R) -> Result<JobLease> {
+    Ok(JobLease {
+        job: r.text("job")?,
+        holder: r.text("holder")?,
+        until: r.time("until")?,
+        last_run: r.opt_time("last_run")?,
+    })
+}

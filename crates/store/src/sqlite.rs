@@ -686,6 +686,12 @@ impl Store for SqliteStore {
         .await?;
         Ok(got.is_some())
     }
+    async fn job_leases(&self) -> Result<Vec<JobLease>> {
+        let rows = sqlx::query("SELECT * FROM job_leases ORDER BY job")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(rows::job_lease).collect()
+    }
     async fn login_failures(
         &self,
         client: &str,

@@ -109,6 +109,7 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/base/{code}/fields", "post"),
         ("/api/v1/base/{code}/records/{key}", "get"),
         ("/api/v1/base/{code}/conflicts", "get"),
+        ("/api/v1/system", "get"),
     ];
     for (path, method) in expected {
         assert!(

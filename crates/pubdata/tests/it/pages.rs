@@ -578,3 +578,45 @@ async fn the_base_database_page_shows_sources_and_looks_up_a_record_for_the_auth
         "{name}"
     );
 }
+
+/// 系统状态: auditors and administrators see the backend, this server and who
+/// runs each background job; agencies do not.
+#[tokio::test]
+async fn the_system_page_shows_the_servers_jobs_to_auditors_only() {
+    let t = TestApp::demo().await;
+    let c = sign_in(&t, "auditor").await;
+    let page = c
+        .get(t.url("/system"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"system-jobs\""), "{page}");
+    let backend = if t.on_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert!(
+        page.contains(&format!("id=\"system-backend\">{backend}<")),
+        "{page}"
+    );
+    assert!(
+        page.contains("期限巡检") && page.contains(t.app.instance()),
+        "{page}"
+    );
+    let home = c
+        .get(t.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("id=\"nav-system\""));
+    let c = sign_in(&t, "qy-gaj").await;
+    let r = c.get(t.url("/system")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

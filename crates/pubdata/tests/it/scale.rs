@@ -118,6 +118,17 @@ async fn two_servers_on_one_database_serve_one_platform_and_run_each_job_once() 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["user"]["username"], "qy-sjj");
 
+    // The platform administrator's view of the servers (before this client is throttled).
+    let (_, admin_login) = send(
+        &c,
+        Method::POST,
+        format!("{base_b}/api/v1/auth/login"),
+        None,
+        Some(json!({"username": "admin", "password": PASSWORD})),
+    )
+    .await;
+    let admin = admin_login["token"].as_str().unwrap().to_string();
+
     // Failed logins count across servers: four on A, one on B, then both refuse.
     for (n, base) in [&base_a, &base_a, &base_a, &base_a, &base_b]
         .iter()
@@ -197,6 +208,50 @@ async fn two_servers_on_one_database_serve_one_platform_and_run_each_job_once() 
         };
         ran.push((count("ran"), count("skipped")));
     }
+    // The system view names the same server on both, and each knows itself.
+    let mut views = vec![];
+    for base in [&base_a, &base_b] {
+        let (status, sys) = send(
+            &c,
+            Method::GET,
+            format!("{base}/api/v1/system"),
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{sys}");
+        views.push(sys);
+    }
+    let pulls = |v: &Value| {
+        v["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["job"] == "pulls")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(pulls(&views[0])["holder"], pulls(&views[1])["holder"]);
+    assert_ne!(views[0]["instance"], views[1]["instance"]);
+    let here: Vec<bool> = views
+        .iter()
+        .map(|v| pulls(v)["here"].as_bool().unwrap())
+        .collect();
+    assert_eq!(here.iter().filter(|h| **h).count(), 1, "{views:?}");
+    let holder_ran = ran[here.iter().position(|h| *h).unwrap()].0;
+    assert!(
+        holder_ran > 0,
+        "the lease holder is the server that ran the job"
+    );
+    assert_eq!(
+        views[0]["backend"],
+        if t.on_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    );
+
     let runners = ran.iter().filter(|(r, _)| *r > 0).count();
     assert_eq!(runners, 1, "one server runs the leased job: {ran:?}");
     assert!(

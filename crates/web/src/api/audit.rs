@@ -132,3 +132,15 @@ pub async fn list_audit(
     let next_cursor = items.last().filter(|_| more).map(|r| encode_cursor(r.id));
     Ok(Json(AuditPage { items, next_cursor }))
 }
+
+/// The platform's backend, this server, and which server runs each
+/// background job (platform administrators and auditors).
+#[utoipa::path(get, path = "/api/v1/system", tag = "audit",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = pubdata_service::jobs::SystemStatus), (status = 403, body = Problem)))]
+pub async fn system(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<pubdata_service::jobs::SystemStatus>> {
+    Ok(Json(s.app.system_status(&p).await?))
+}

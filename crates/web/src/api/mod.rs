@@ -73,6 +73,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar::list_years))
         .routes(routes!(calendar::put_year))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(audit::system))
         .routes(routes!(catalog::classifications))
         .routes(routes!(catalog::export_xlsx))
         .routes(routes!(catalog::export_dcat))

@@ -162,3 +162,30 @@ pub async fn audit_page(
     let ctx = context! { records => rows, next_url => next_url, q => qv, ..base(&s, &p, lang, "/audit").await };
     s.templates.render("audit.html", ctx)
 }
+
+/// 系统状态: the backend, this server, and who runs each background job.
+pub async fn system_page(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+) -> Response {
+    let status = match s.app.system_status(&p).await {
+        Ok(st) => st,
+        Err(e) => return error_page(&s, lang, &e),
+    };
+    let jobs: Vec<Value> = status
+        .jobs
+        .iter()
+        .map(|j| {
+            context! { job => j.job, label => super::text(lang.code(), &format!("job.{}", j.job)),
+            leased => j.leased, every_secs => j.every_secs,
+            holder => j.holder.clone(), here => j.here,
+            until => j.until.map(|t| local_time(&t)),
+            last_run => j.last_run.map(|t| local_time(&t)) }
+        })
+        .collect();
+    let ctx = context! { backend => status.backend, instance => status.instance.clone(),
+    version => status.version, audit_records => status.audit_records, jobs => jobs,
+    ..base(&s, &p, lang, "/system").await };
+    s.templates.render("system.html", ctx)
+}

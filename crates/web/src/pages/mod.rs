@@ -69,6 +69,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/calendar.html"),
     ),
     ("audit.html", include_str!("../../templates/audit.html")),
+    ("system.html", include_str!("../../templates/system.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("catalog.html", include_str!("../../templates/catalog.html")),
     ("entry.html", include_str!("../../templates/entry.html")),
@@ -263,6 +264,7 @@ pub fn router() -> Router<AppState> {
         .route("/calendar", get(calendar::page))
         .route("/calendar/years", post(calendar::put_year))
         .route("/audit", get(calendar::audit_page))
+        .route("/system", get(calendar::system_page))
         .route("/catalog", get(catalog::browse))
         .route("/catalog/new", get(catalog::new_page).post(catalog::create))
         .route("/catalog/review", get(catalog::review_page))
@@ -325,6 +327,11 @@ mod tests {
                     "{name} uses missing text `{key}`"
                 );
             }
+        }
+        // Job names are looked up by the system page.
+        for job in pubdata_service::jobs::Job::ALL {
+            let key = format!("job.{}", job.name());
+            assert!(MESSAGES.contains_key(key.as_str()), "missing text `{key}`");
         }
         for (k, zh, en) in i18n::MESSAGES {
             assert!(

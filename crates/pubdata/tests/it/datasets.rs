@@ -27,6 +27,25 @@ pub async fn population_dataset(t: &TestApp) -> (i64, String) {
     (d["id"].as_i64().unwrap(), gaj)
 }
 
+/// Configures a dataset's table-pull source (expects 200).
+pub async fn set_pull_source(t: &TestApp, token: &str, id: i64, source: Value) {
+    let r = t
+        .call(
+            Method::PUT,
+            &format!("/api/v1/datasets/{id}/pull-source"),
+            Some(token),
+            Some(source),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// Pulls a dataset now: the status and the load report or problem.
+pub async fn pull(t: &TestApp, token: &str, id: i64) -> (StatusCode, Value) {
+    t.post(&format!("/api/v1/datasets/{id}/pull"), token, json!(null))
+        .await
+}
+
 pub async fn upload(
     t: &TestApp,
     token: &str,
@@ -456,18 +475,14 @@ async fn the_platform_pulls_an_agencys_table_fully_then_incrementally_and_report
     .execute(&mut src)
     .await
     .unwrap();
-    let r = t
-        .call(
-            Method::PUT,
-            &format!("/api/v1/datasets/{id}/pull-source"),
-            Some(&gaj),
-            Some(json!({"url": src_url, "query": "people", "incremental_column": "updated_at"})),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let (status, v) = t
-        .post(&format!("/api/v1/datasets/{id}/pull"), &gaj, json!(null))
-        .await;
+    set_pull_source(
+        &t,
+        &gaj,
+        id,
+        json!({"url": src_url, "query": "people", "incremental_column": "updated_at"}),
+    )
+    .await;
+    let (status, v) = pull(&t, &gaj, id).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     assert_eq!(
         (v["mode"].as_str(), v["inserted"].as_i64()),
@@ -491,9 +506,7 @@ async fn the_platform_pulls_an_agencys_table_fully_then_incrementally_and_report
         .execute(&mut src)
         .await
         .unwrap();
-    let (status, v) = t
-        .post(&format!("/api/v1/datasets/{id}/pull"), &gaj, json!(null))
-        .await;
+    let (status, v) = pull(&t, &gaj, id).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     assert_eq!(
         (
@@ -510,15 +523,13 @@ async fn the_platform_pulls_an_agencys_table_fully_then_incrementally_and_report
     assert_eq!(s["last_value"], "2026-11-21T08:00:00");
 
     // An unreachable source: a clear error, nothing changed.
-    let r = t
-        .call(
-            Method::PUT,
-            &format!("/api/v1/datasets/{id}/pull-source"),
-            Some(&gaj),
-            Some(json!({"url": "sqlite:///no/such/dir/x.db", "query": "people"})),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    set_pull_source(
+        &t,
+        &gaj,
+        id,
+        json!({"url": "sqlite:///no/such/dir/x.db", "query": "people"}),
+    )
+    .await;
     let r = t
         .call(
             Method::POST,
@@ -813,18 +824,14 @@ async fn the_platform_pulls_from_an_agencys_postgresql_database() {
     // With a password in the URL (the test server trusts any).
     let with_password = src_url.replacen("postgres@", "postgres:s3cret@", 1);
     let query = "SELECT id_no AS 公民身份号码, name AS 姓名, sex AS 性别, born AS 出生日期, updated_at FROM people";
-    let r = t
-        .call(
-            Method::PUT,
-            &format!("/api/v1/datasets/{id}/pull-source"),
-            Some(&gaj),
-            Some(json!({"url": with_password, "query": query, "incremental_column": "updated_at"})),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let (status, v) = t
-        .post(&format!("/api/v1/datasets/{id}/pull"), &gaj, json!(null))
-        .await;
+    set_pull_source(
+        &t,
+        &gaj,
+        id,
+        json!({"url": with_password, "query": query, "incremental_column": "updated_at"}),
+    )
+    .await;
+    let (status, v) = pull(&t, &gaj, id).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     assert_eq!(v["inserted"], 2);
     let (_, s) = t
@@ -846,9 +853,7 @@ async fn the_platform_pulls_from_an_agencys_postgresql_database() {
     .execute(&mut src)
     .await
     .unwrap();
-    let (status, v) = t
-        .post(&format!("/api/v1/datasets/{id}/pull"), &gaj, json!(null))
-        .await;
+    let (status, v) = pull(&t, &gaj, id).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     assert_eq!(
         (v["rows_in"].as_i64(), v["updated"].as_i64()),

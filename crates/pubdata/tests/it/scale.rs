@@ -78,15 +78,8 @@ async fn two_servers_on_one_database_serve_one_platform_and_run_each_job_once() 
     .execute(&mut src)
     .await
     .unwrap();
-    let r = t
-        .call(
-            Method::PUT,
-            &format!("/api/v1/datasets/{id}/pull-source"),
-            Some(&gaj),
-            Some(json!({"url": src_url, "query": "people"})),
-        )
+    crate::datasets::set_pull_source(&t, &gaj, id, json!({"url": src_url, "query": "people"}))
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
     // The in-process server stops; its leases are cleared as if they had run out.
     t.stop().await;
     t.sql("DELETE FROM job_leases").await;

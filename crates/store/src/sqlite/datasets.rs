@@ -46,7 +46,17 @@ struct SqliteLoad {
 
 /// `INSERT INTO target (names) VALUES (?, …), … [suffix]` for `rows` rows of `width` values.
 fn insert_sql(target: &str, names: &str, width: usize, rows: usize, suffix: &str) -> String {
-    let one = format!("({})", vec!["?"; width].join(", "));
+    insert_rows_sql(
+        target,
+        names,
+        &format!("({})", vec!["?"; width].join(", ")),
+        rows,
+        suffix,
+    )
+}
+
+/// `INSERT INTO target (names) VALUES one, one, … [suffix]` for `rows` rows.
+fn insert_rows_sql(target: &str, names: &str, one: &str, rows: usize, suffix: &str) -> String {
     format!(
         "INSERT INTO {target} ({names}) VALUES {}{suffix}",
         vec![one; rows].join(", ")
@@ -87,21 +97,20 @@ impl SqliteLoad {
             "_key, _from, _to, _row{}",
             cols(n).iter().map(|c| format!(", {c}")).collect::<String>()
         );
-        let per = BATCH_ROWS.min(MAX_PARAMS / (n + 4)).max(1);
-        let full_sql = insert_sql(&t, &names, n + 4, per, "");
+        // The version range is the same for every row of the load: written
+        // into the statement, not bound per row.
+        let one = format!("(?, {}, {OPEN}, ?{})", self.version, ", ?".repeat(n));
+        let per = BATCH_ROWS.min(MAX_PARAMS / (n + 2)).max(1);
+        let full_sql = insert_rows_sql(&t, &names, &one, per, "");
         for chunk in rows.chunks(per) {
             let sql = if chunk.len() == per {
                 full_sql.clone()
             } else {
-                insert_sql(&t, &names, n + 4, chunk.len(), "")
+                insert_rows_sql(&t, &names, &one, chunk.len(), "")
             };
             let mut q = sqlx::query(&sql);
             for r in chunk {
-                q = q
-                    .bind(r.key.as_str())
-                    .bind(self.version)
-                    .bind(OPEN)
-                    .bind(r.row as i64);
+                q = q.bind(r.key.as_str()).bind(r.row as i64);
                 for i in 0..n {
                     q = q.bind(r.values.get(i).and_then(|v| v.as_deref()));
                 }

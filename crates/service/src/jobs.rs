@@ -57,14 +57,21 @@ pub enum Job {
     DeadlineSweep,
     /// Runs table pulls that are due (leased).
     Pulls,
+    /// Copies the embedded database to the backup directory, keeping the
+    /// newest [`BACKUPS_KEPT`] (leased; SQLite with a backup directory only).
+    Backup,
 }
 
+/// Backups the backup job keeps.
+pub const BACKUPS_KEPT: usize = 7;
+
 impl Job {
-    pub const ALL: [Job; 4] = [
+    pub const ALL: [Job; 5] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
         Job::Pulls,
+        Job::Backup,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +80,7 @@ impl Job {
             Job::CalendarReload => "calendar_reload",
             Job::DeadlineSweep => "deadline_sweep",
             Job::Pulls => "pulls",
+            Job::Backup => "backup",
         }
     }
 
@@ -83,12 +91,13 @@ impl Job {
             Job::CalendarReload => Duration::from_secs(60),
             Job::DeadlineSweep => Duration::from_secs(600),
             Job::Pulls => Duration::from_secs(60),
+            Job::Backup => Duration::from_secs(24 * 3600),
         }
     }
 
     /// Whether one server at a time runs it.
     pub fn leased(self) -> bool {
-        matches!(self, Job::DeadlineSweep | Job::Pulls)
+        matches!(self, Job::DeadlineSweep | Job::Pulls | Job::Backup)
     }
 }
 
@@ -143,6 +152,9 @@ impl App {
     /// for leased jobs only while this server holds the lease (taken or
     /// renewed for three periods). Returns whether it ran.
     pub async fn run_job(&self, job: Job) -> Result<bool> {
+        if job == Job::Backup && self.backup_dir().is_none() {
+            return Ok(false);
+        }
         if job.leased() {
             let ttl = chrono::Duration::from_std(job.every() * 3).expect("ttl fits");
             if !self
@@ -168,7 +180,62 @@ impl App {
                     tracing::info!(count = n, "scheduled pulls ran");
                 }
             }
+            Job::Backup => return self.backup_now().await.map(|b| b.is_some()),
         }
         Ok(true)
+    }
+}
+
+impl App {
+    /// Where the backup job writes (`pubdata serve --backup-dir`).
+    pub fn backup_dir(&self) -> Option<std::path::PathBuf> {
+        self.backup_dir.read().expect("backup dir lock").clone()
+    }
+
+    pub fn set_backup_dir(&self, dir: Option<std::path::PathBuf>) {
+        *self.backup_dir.write().expect("backup dir lock") = dir;
+    }
+
+    /// Writes a backup now (audited `system.backup`) and prunes old ones;
+    /// the new file, or `None` when the store is backed up by other means.
+    pub async fn backup_now(&self) -> Result<Option<std::path::PathBuf>> {
+        let Some(dir) = self.backup_dir() else {
+            return Ok(None);
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| crate::ServiceError::Internal(Box::new(e)))?;
+        let name = format!("pubdata-{}.db", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
+        // Written under a temporary name and renamed: a backup file is whole.
+        let partial = dir.join(format!("{name}.partial"));
+        let _ = std::fs::remove_file(&partial);
+        if !self.store.backup_to(&partial).await? {
+            return Ok(None);
+        }
+        let path = dir.join(&name);
+        std::fs::rename(&partial, &path).map_err(|e| crate::ServiceError::Internal(Box::new(e)))?;
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let mut old: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| crate::ServiceError::Internal(Box::new(e)))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("pubdata-") && n.ends_with(".db"))
+            })
+            .collect();
+        old.sort();
+        let excess = old.len().saturating_sub(BACKUPS_KEPT);
+        for p in &old[..excess] {
+            let _ = std::fs::remove_file(p);
+        }
+        self.store
+            .append_audit(Principal::system().event(
+                "system.backup",
+                format!("backup:{name}"),
+                pubdata_domain::audit::Outcome::Success,
+                serde_json::json!({"file": name, "bytes": bytes, "instance": self.instance}),
+            ))
+            .await?;
+        tracing::info!(file = %path.display(), bytes, "backup written");
+        Ok(Some(path))
     }
 }

@@ -41,6 +41,8 @@ pub struct App {
     tree: RwLock<Option<(Arc<orgs::OrgTree>, Instant)>>,
     /// This process among the servers of the platform (job leases).
     instance: String,
+    /// Where the backup job writes, if anywhere.
+    backup_dir: RwLock<Option<std::path::PathBuf>>,
     principals: Mutex<HashMap<String, (Principal, Instant)>>,
     token_uses: Mutex<HashMap<i64, DateTime<Utc>>>,
     dummy_hash: String,
@@ -54,6 +56,7 @@ impl App {
             calendar: RwLock::new(Arc::new(Calendar::default())),
             tree: RwLock::new(None),
             instance: jobs::instance_name(),
+            backup_dir: RwLock::new(None),
             principals: Mutex::new(HashMap::new()),
             token_uses: Mutex::new(HashMap::new()),
             dummy_hash: String::new(),

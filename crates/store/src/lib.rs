@@ -737,6 +737,10 @@ pub trait Store: CatalogStore + DatasetStore + Send + Sync + 'static {
     async fn try_lease(&self, job: &str, holder: &str, ttl: chrono::Duration) -> Result<bool>;
     /// Every job lease, by job name.
     async fn job_leases(&self) -> Result<Vec<JobLease>>;
+    /// Writes a consistent copy of the whole database to `path` (a new
+    /// file); `false` when the backend is backed up by its own tools
+    /// (PostgreSQL: base backups and WAL archiving).
+    async fn backup_to(&self, path: &std::path::Path) -> Result<bool>;
     /// Failed logins of `client` since `since`: how many, and the first.
     async fn login_failures(
         &self,

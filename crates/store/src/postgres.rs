@@ -748,6 +748,9 @@ impl Store for PgStore {
         .await?;
         Ok(got.is_some())
     }
+    async fn backup_to(&self, _path: &std::path::Path) -> Result<bool> {
+        Ok(false)
+    }
     async fn job_leases(&self) -> Result<Vec<JobLease>> {
         let rows = sqlx::query("SELECT * FROM job_leases ORDER BY job")
             .fetch_all(&self.pool)

@@ -686,6 +686,14 @@ impl Store for SqliteStore {
         .await?;
         Ok(got.is_some())
     }
+    async fn backup_to(&self, path: &std::path::Path) -> Result<bool> {
+        // A read transaction: writers go on while the copy is taken.
+        sqlx::query("VACUUM INTO ?")
+            .bind(path.to_string_lossy().as_ref())
+            .execute(&self.read)
+            .await?;
+        Ok(true)
+    }
     async fn job_leases(&self) -> Result<Vec<JobLease>> {
         let rows = sqlx::query("SELECT * FROM job_leases ORDER BY job")
             .fetch_all(&self.read)

@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// Demo only: enterprises in the demo enterprise dataset.
     #[arg(long, default_value_t = 20_000)]
     pub enterprises: u64,
+    /// Write a daily backup of the embedded database here, keeping the newest
+    /// seven (SQLite; PostgreSQL is backed up with its own tools).
+    #[arg(long, env = "PUBDATA_BACKUP_DIR")]
+    pub backup_dir: Option<std::path::PathBuf>,
     /// Log format: `text` or `json`.
     #[arg(long, env = "PUBDATA_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -60,6 +64,7 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     init_logging(&a.log_format);
     let store = open_store(&a.db.database).await?;
     let app = App::new(store).await.context("cannot start the platform")?;
+    app.set_backup_dir(a.backup_dir.clone());
     if demo {
         let size = pubdata_service::demo_datasets::DemoSize {
             population: a.population,

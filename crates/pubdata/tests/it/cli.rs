@@ -6,7 +6,7 @@ use sqlx::Connection;
 
 use crate::common::*;
 
-fn pubdata(args: &[&str]) -> std::process::Output {
+pub fn pubdata(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_pubdata"))
         .args(args)
         .output()

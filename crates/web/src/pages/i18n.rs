@@ -36,6 +36,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("job.calendar_reload", "工作日历刷新", "Calendar refresh"),
     ("job.deadline_sweep", "期限巡检", "Deadline sweep"),
     ("job.pulls", "库表定时拉取", "Scheduled table pulls"),
+    ("job.backup", "数据库备份", "Database backup"),
     ("nav.logout", "退出", "Sign out"),
     ("nav.lang", "English", "中文"),
     ("login.title", "登录", "Sign in"),

@@ -35,6 +35,9 @@ pub struct AppState {
     pub app: Arc<App>,
     pub templates: Arc<pages::Templates>,
     pub metrics: Arc<health::Metrics>,
+    /// Mark cookies `Secure` (the platform is reached over HTTPS, e.g.
+    /// behind a TLS-terminating load balancer).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             app,
             templates: Arc::new(pages::Templates::new()),
             metrics: Arc::new(health::Metrics::new()),
+            secure_cookies: false,
         }
     }
 }
@@ -164,7 +168,16 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = AppState::new(app.clone());
+    serve_state(listener, AppState::new(app), shutdown).await
+}
+
+/// [`serve`] with a prepared state (options such as `secure_cookies`).
+pub async fn serve_state(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = state.app.clone();
     // Background jobs: token uses in batches, calendar refresh, the deadline
     // sweep (deadlines turn overdue by themselves) and scheduled pulls; the
     // last two on one server at a time (leases, see pubdata_service::jobs).

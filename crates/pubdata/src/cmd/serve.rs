@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// seven (SQLite; PostgreSQL is backed up with its own tools).
     #[arg(long, env = "PUBDATA_BACKUP_DIR")]
     pub backup_dir: Option<std::path::PathBuf>,
+    /// Mark cookies `Secure`: set when users reach the platform over HTTPS
+    /// (a TLS-terminating proxy or load balancer in front).
+    #[arg(long, env = "PUBDATA_SECURE_COOKIES")]
+    pub secure_cookies: bool,
     /// Log format: `text` or `json`.
     #[arg(long, env = "PUBDATA_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -93,6 +97,8 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
             "demo accounts: admin, qy-sjj, qy-gaj, qy-scjgj, qy-mzj, qy-rsj, yd-sjj, yd-mzj, auditor, ent-demo, citizen-demo (password: demo-password)"
         );
     }
-    pubdata_web::serve(listener, app, shutdown_signal()).await?;
+    let mut state = pubdata_web::AppState::new(app);
+    state.secure_cookies = a.secure_cookies;
+    pubdata_web::serve_state(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

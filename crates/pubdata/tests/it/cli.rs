@@ -433,3 +433,35 @@ async fn a_load_killed_midway_leaves_the_previous_version_intact() {
     let d = store.get_dataset(id).await.unwrap();
     assert_eq!((d.current_version, d.row_count), (2, 400_000));
 }
+
+/// Behind HTTPS (`--secure-cookies`) the platform's cookies are `Secure`;
+/// without it they are not (plain HTTP on a developer's machine).
+#[tokio::test]
+async fn secure_cookies_are_marked_secure_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, secure) in [(Some("--secure-cookies"), true), (None, false)] {
+        let db = format!("sqlite://{}/s{secure}.db", dir.path().display());
+        let mut args = vec!["serve", "--database", db.as_str()];
+        args.extend(flag);
+        let (mut server, base) = start(&args);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        for path in ["/login?next=/", "/lang?to=en"] {
+            let r = client.get(format!("{base}{path}")).send().await.unwrap();
+            let set: Vec<String> = r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect();
+            assert!(!set.is_empty(), "{path} sets a cookie");
+            for c in &set {
+                assert_eq!(c.contains("; Secure"), secure, "{path}: {c}");
+            }
+        }
+        server.kill().unwrap();
+        let _ = server.wait();
+    }
+}

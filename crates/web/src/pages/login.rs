@@ -22,11 +22,12 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn cookie(name: &'static str, value: String) -> Cookie<'static> {
+fn cookie(s: &AppState, name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
+        .secure(s.secure_cookies)
         .build()
 }
 
@@ -46,6 +47,7 @@ fn render_login(
             .path("/login")
             .http_only(true)
             .same_site(SameSite::Strict)
+            .secure(s.secure_cookies)
             .build(),
     );
     let page = s.templates.render(
@@ -115,7 +117,7 @@ pub async fn submit(
     {
         Ok((token, _)) => {
             let jar = jar
-                .add(cookie(SESSION_COOKIE, token))
+                .add(cookie(&s, SESSION_COOKIE, token))
                 .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"));
             (jar, Redirect::to(&next)).into_response()
         }
@@ -174,12 +176,17 @@ pub struct LangQuery {
     next: Option<String>,
 }
 
-pub async fn switch_lang(jar: CookieJar, Query(q): Query<LangQuery>) -> Response {
+pub async fn switch_lang(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<LangQuery>,
+) -> Response {
     let lang = if q.to == "en" { "en" } else { "zh" };
     let jar = jar.add(
         Cookie::build((LANG_COOKIE, lang))
             .path("/")
             .same_site(SameSite::Lax)
+            .secure(s.secure_cookies)
             .permanent()
             .build(),
     );

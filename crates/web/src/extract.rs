@@ -195,6 +195,23 @@ pub fn encode_cursor(kind: &str, id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }
 
+/// One page out of `limit + 1` fetched items (newest first): the first
+/// `limit`, and the cursor after the last of them when more exist.
+pub fn keyset_page<T>(
+    mut items: Vec<T>,
+    limit: usize,
+    kind: &str,
+    id: impl Fn(&T) -> i64,
+) -> (Vec<T>, Option<String>) {
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = items
+        .last()
+        .filter(|_| more)
+        .map(|last| encode_cursor(kind, id(last)));
+    (items, next)
+}
+
 pub fn decode_cursor(kind: &str, c: &str) -> Result<i64, ApiError> {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD

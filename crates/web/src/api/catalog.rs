@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, Caller, decode_cursor, encode_cursor};
+use crate::extract::{ApiJson, ApiQuery, Caller, decode_cursor, keyset_page};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ClassificationList {
@@ -201,13 +201,8 @@ pub async fn list_entries(
 ) -> ApiResult<Json<EntryPage>> {
     let f = q.to_filter()?;
     let limit = (f.limit - 1) as usize;
-    let mut items = s.app.list_entries(&p, f).await?;
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let next_cursor = items
-        .last()
-        .filter(|_| more)
-        .map(|e| encode_cursor("entry", e.id));
+    let items = s.app.list_entries(&p, f).await?;
+    let (items, next_cursor) = keyset_page(items, limit, "entry", |e| e.id);
     Ok(Json(EntryPage { items, next_cursor }))
 }
 

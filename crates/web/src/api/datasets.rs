@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, Caller, decode_cursor, encode_cursor};
+use crate::extract::{ApiJson, ApiQuery, Caller, decode_cursor, keyset_page};
 
 /// Largest file a load accepts.
 pub const MAX_UPLOAD: usize = 1024 * 1024 * 1024;
@@ -73,13 +73,8 @@ pub async fn list(
         .as_deref()
         .map(|c| decode_cursor("dataset", c))
         .transpose()?;
-    let mut items = s.app.list_datasets(&p, q.org, before, limit + 1).await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_cursor = items
-        .last()
-        .filter(|_| more)
-        .map(|d| encode_cursor("dataset", d.dataset.id));
+    let items = s.app.list_datasets(&p, q.org, before, limit + 1).await?;
+    let (items, next_cursor) = keyset_page(items, limit as usize, "dataset", |d| d.dataset.id);
     Ok(Json(DatasetPage { items, next_cursor }))
 }
 

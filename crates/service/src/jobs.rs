@@ -186,6 +186,10 @@ impl App {
     }
 }
 
+fn io_failure(e: std::io::Error) -> crate::ServiceError {
+    crate::ServiceError::Internal(Box::new(e))
+}
+
 impl App {
     /// Where the backup job writes (`pubdata serve --backup-dir`).
     pub fn backup_dir(&self) -> Option<std::path::PathBuf> {
@@ -202,7 +206,7 @@ impl App {
         let Some(dir) = self.backup_dir() else {
             return Ok(None);
         };
-        std::fs::create_dir_all(&dir).map_err(|e| crate::ServiceError::Internal(Box::new(e)))?;
+        std::fs::create_dir_all(&dir).map_err(io_failure)?;
         let name = format!("pubdata-{}.db", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
         // Written under a temporary name and renamed: a backup file is whole.
         let partial = dir.join(format!("{name}.partial"));
@@ -211,10 +215,10 @@ impl App {
             return Ok(None);
         }
         let path = dir.join(&name);
-        std::fs::rename(&partial, &path).map_err(|e| crate::ServiceError::Internal(Box::new(e)))?;
+        std::fs::rename(&partial, &path).map_err(io_failure)?;
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let mut old: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
-            .map_err(|e| crate::ServiceError::Internal(Box::new(e)))?
+            .map_err(io_failure)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 p.file_name()

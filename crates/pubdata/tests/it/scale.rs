@@ -286,10 +286,12 @@ async fn two_servers_on_one_database_serve_one_platform_and_run_each_job_once() 
     let _ = (a.wait(), b.wait());
 }
 
-/// Runs `scripts/pg-cluster` (a private PostgreSQL cluster for one test).
+/// `scripts/pg-cluster`: a private PostgreSQL cluster for one test.
+const PG_CLUSTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
+
+/// Runs `scripts/pg-cluster ARGS…`, which must succeed; its output.
 fn pg_cluster(args: &[&str]) -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
-    let out = std::process::Command::new(script)
+    let out = std::process::Command::new(PG_CLUSTER)
         .args(args)
         .output()
         .unwrap();
@@ -327,8 +329,7 @@ async fn postgres_killed_during_a_load_loses_nothing_and_the_server_reconnects()
     struct Stop(String);
     impl Drop for Stop {
         fn drop(&mut self) {
-            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
-            let _ = std::process::Command::new(script)
+            let _ = std::process::Command::new(PG_CLUSTER)
                 .args(["stop", &self.0])
                 .output();
         }
@@ -368,16 +369,7 @@ async fn postgres_killed_during_a_load_loses_nothing_and_the_server_reconnects()
         }
     });
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
-    let out = std::process::Command::new(script)
-        .args(["kill", data])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    pg_cluster(&["kill", data]);
     let (status, body) = load.await.unwrap();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["code"], "database_unavailable", "{body}");

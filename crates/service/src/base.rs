@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::App;
+use crate::access::Basis;
 use crate::error::{Result, ServiceError};
 use crate::policy::Action;
 use crate::principal::Principal;
@@ -188,32 +189,21 @@ impl App {
         self.authorize(p, Action::Supervise).await?;
         let table = self.base_table(base).await?;
         let tree = self.org_tree().await?;
-        let mut values = Vec::new();
-        let mut found = false;
-        for f in self.store.base_fields(&table.code).await? {
-            let d = self.store.get_dataset(f.dataset_id).await?;
-            let row = self.store.dataset_row(&d, key).await?;
-            found |= row.is_some();
-            let i = d.columns.iter().position(|c| c.name == f.source_column);
-            let value = row.and_then(|r| i.and_then(|i| r[i].clone()));
-            values.push(BaseValue {
-                value,
-                dataset_id: d.id,
+        let fields = self.store.base_fields(&table.code).await?;
+        let read = self.read_base_values(p, &table.code, fields, key).await?;
+        let found = read.iter().any(|v| v.found);
+        let values = read
+            .into_iter()
+            .map(|v| BaseValue {
+                value: v.value,
+                dataset_id: v.dataset.id,
                 org_name: tree
-                    .get(d.org_id)
+                    .get(v.dataset.org_id)
                     .map(|o| o.name.clone())
                     .unwrap_or_default(),
-                field: f.field,
-            });
-        }
-        self.store
-            .append_audit(p.event(
-                "base.read",
-                format!("base:{}", table.code),
-                Outcome::Success,
-                json!({"key": key, "fields": values.iter().map(|v| &v.field).collect::<Vec<_>>()}),
-            ))
-            .await?;
+                field: v.field.field,
+            })
+            .collect();
         Ok(BaseRecord {
             key: key.to_string(),
             found,
@@ -246,8 +236,7 @@ impl App {
                     continue;
                 };
                 for (key, value, other_value) in self
-                    .store
-                    .column_conflicts(src, ai, other, bi, limit)
+                    .read_conflicts(p, Basis::Supervision, (src, ai), (other, bi), limit)
                     .await?
                 {
                     out.push(BaseConflict {
@@ -273,6 +262,7 @@ impl App {
     /// department to fix (the base keeps the source's value).
     pub(crate) async fn base_conflicts_of(
         &self,
+        p: &Principal,
         d: &pubdata_store::Dataset,
         limit: u32,
     ) -> Result<Vec<pubdata_domain::dataset::RowError>> {
@@ -297,8 +287,9 @@ impl App {
                     .get(src.org_id)
                     .map(|o| o.name.clone())
                     .unwrap_or_default();
-                for (key, value, mine) in
-                    self.store.column_conflicts(&src, ai, d, bi, limit).await?
+                for (key, value, mine) in self
+                    .read_conflicts(p, Basis::QualityReport, (&src, ai), (d, bi), limit)
+                    .await?
                 {
                     out.push(pubdata_domain::dataset::RowError {
                         row: 0,

@@ -13,23 +13,22 @@ use pubdata_domain::calendar::Calendar;
 use pubdata_domain::org::Role;
 use pubdata_store::{RoleGrant, Store};
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod base;
 pub mod calendar;
+pub mod cases;
 pub mod catalog;
 pub mod catalog_export;
 pub mod collection;
 pub mod demo;
-mod demo_catalog;
-pub mod demo_datasets;
 pub mod error;
 pub mod ingest;
 pub mod jobs;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
-pub mod synth;
 
 pub use error::{FieldError, Result, ServiceError};
 pub use principal::{Principal, Via};

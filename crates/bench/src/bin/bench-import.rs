@@ -123,7 +123,7 @@ async fn prepare(db: &str) -> anyhow::Result<i64> {
 /// A population CSV of `rows` rows at `path`.
 fn write_csv(path: &std::path::Path, rows: u64, seed: u64) -> anyhow::Result<()> {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-    pubdata_service::synth::write_population(&mut f, rows, seed)?;
+    pubdata_service::demo::synth::write_population(&mut f, rows, seed)?;
     std::io::Write::flush(&mut f)?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use pubdata_service::synth;
+use pubdata_service::demo::synth;
 
 #[derive(clap::Subcommand)]
 pub enum GenerateCmd {

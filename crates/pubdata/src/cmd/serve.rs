@@ -70,7 +70,7 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     let app = App::new(store).await.context("cannot start the platform")?;
     app.set_backup_dir(a.backup_dir.clone());
     if demo {
-        let size = pubdata_service::demo_datasets::DemoSize {
+        let size = pubdata_service::demo::DemoSize {
             population: a.population,
             enterprises: a.enterprises,
         };

@@ -134,7 +134,7 @@ async fn serve_creates_no_accounts_and_demo_seeding_twice_duplicates_nothing() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let size = pubdata_service::demo_datasets::DemoSize {
+    let size = pubdata_service::demo::DemoSize {
         population: 1000,
         enterprises: 1000,
     };

@@ -274,7 +274,7 @@ async fn migrate_store_moves_the_demo_world_to_postgres_with_its_audit_chain() {
     {
         let store = pubdata_store::open(&from).await.unwrap();
         let app = pubdata_service::App::new(store).await.unwrap();
-        let size = pubdata_service::demo_datasets::DemoSize {
+        let size = pubdata_service::demo::DemoSize {
             population: 2000,
             enterprises: 500,
         };
@@ -354,12 +354,12 @@ async fn a_load_killed_midway_leaves_the_previous_version_intact() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.csv");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
-    let mut rng = pubdata_service::synth::Rng::new(5);
+    let mut rng = pubdata_service::demo::synth::Rng::new(5);
     {
         use std::io::Write;
         writeln!(out, "公民身份号码,姓名,性别,出生日期").unwrap();
         for n in 0..400_000 {
-            let p = pubdata_service::synth::person(&mut rng, n);
+            let p = pubdata_service::demo::synth::person(&mut rng, n);
             writeln!(out, "{},{},{},{}", p[0], p[1], p[2], p[3]).unwrap();
         }
     }

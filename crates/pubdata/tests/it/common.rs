@@ -30,7 +30,7 @@ impl TestApp {
     /// The platform with the whole demo seeded, every area's demo data included.
     pub async fn full_demo() -> TestApp {
         let t = Self::empty().await;
-        let size = pubdata_service::demo_datasets::DemoSize {
+        let size = pubdata_service::demo::DemoSize {
             population: 3000,
             enterprises: 1500,
         };

@@ -345,9 +345,9 @@ async fn postgres_killed_during_a_load_loses_nothing_and_the_server_reconnects()
 
     // A large load, and the database stops hard (immediate: like a crash) during it.
     let mut big = String::from("公民身份号码,姓名,性别,出生日期\n");
-    let mut rng = pubdata_service::synth::Rng::new(9);
+    let mut rng = pubdata_service::demo::synth::Rng::new(9);
     for n in 0..300_000 {
-        let p = pubdata_service::synth::person(&mut rng, n);
+        let p = pubdata_service::demo::synth::person(&mut rng, n);
         big.push_str(&format!("{},{},{},{}\n", p[0], p[1], p[2], p[3]));
     }
     let load = tokio::spawn({

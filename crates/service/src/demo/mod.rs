@@ -10,6 +10,12 @@ use crate::error::Result;
 use crate::orgs::{CreateOrg, CreateUser};
 use crate::principal::Principal;
 
+mod catalog;
+mod datasets;
+pub mod synth;
+
+pub use datasets::DemoSize;
+
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "demo-password";
 
@@ -190,12 +196,11 @@ impl App {
 
     /// Seeds the whole demo: the world, then each area's demo data; safe to run again.
     pub async fn seed_demo(&self) -> Result<Seeded> {
-        self.seed_demo_sized(crate::demo_datasets::DemoSize::default())
-            .await
+        self.seed_demo_sized(DemoSize::default()).await
     }
 
     /// The whole demo with datasets of the given sizes.
-    pub async fn seed_demo_sized(&self, size: crate::demo_datasets::DemoSize) -> Result<Seeded> {
+    pub async fn seed_demo_sized(&self, size: DemoSize) -> Result<Seeded> {
         let mut s = self.seed_demo_world().await?;
         s.entries = self.seed_demo_catalog().await?;
         s.datasets = self.seed_demo_datasets(size).await?;

@@ -6,10 +6,10 @@ use pubdata_domain::catalog::DataType;
 use pubdata_store::EntryFilter;
 
 use crate::App;
+use crate::demo::synth::{self, Rng};
 use crate::error::{Result, ServiceError};
 use crate::ingest::{ColumnInput, CreateDataset};
 use crate::principal::Principal;
-use crate::synth::{self, Rng};
 
 /// How many rows the demo datasets get.
 #[derive(Debug, Clone, Copy)]

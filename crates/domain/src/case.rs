@@ -24,6 +24,54 @@ string_enum! {
     }
 }
 
+/// What a case (or an audit record) is about, written `kind:id` in storage
+/// (`catalog_entry:12`). Later areas add their subjects here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseSubject {
+    /// A catalogue entry (目录).
+    CatalogEntry(i64),
+}
+
+impl CaseSubject {
+    /// The catalogue entry, if the subject is one.
+    pub fn entry_id(self) -> Option<i64> {
+        match self {
+            CaseSubject::CatalogEntry(id) => Some(id),
+        }
+    }
+
+    /// The page that shows the subject.
+    pub fn link(self) -> String {
+        match self {
+            CaseSubject::CatalogEntry(id) => format!("/catalog/entries/{id}"),
+        }
+    }
+}
+
+impl std::fmt::Display for CaseSubject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaseSubject::CatalogEntry(id) => write!(f, "catalog_entry:{id}"),
+        }
+    }
+}
+
+impl std::str::FromStr for CaseSubject {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (kind, id) = s
+            .split_once(':')
+            .ok_or_else(|| format!("`{s}` is not kind:id"))?;
+        let id: i64 = id
+            .parse()
+            .map_err(|_| format!("`{s}`: the id is not a number"))?;
+        match kind {
+            "catalog_entry" => Ok(CaseSubject::CatalogEntry(id)),
+            other => Err(format!("unknown case subject kind `{other}`")),
+        }
+    }
+}
+
 impl CaseKind {
     /// The time limit in working days, and the article that sets it.
     pub fn time_limit(self) -> (u32, &'static str) {

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use pubdata_domain::calendar::today_cst;
-use pubdata_domain::case::{CaseState, DeadlineStatus, deadline_status};
+use pubdata_domain::case::{CaseState, CaseSubject, DeadlineStatus, deadline_status};
 use pubdata_store::{Case, CaseFilter};
 use serde::Serialize;
 
@@ -19,6 +19,10 @@ pub struct CaseView {
     pub case: Case,
     /// Present while the case is open.
     pub deadline: Option<DeadlineStatus>,
+    /// What the case is about, for people (an entry's code and name).
+    pub subject_title: Option<String>,
+    /// The page of the subject.
+    pub subject_link: Option<String>,
 }
 
 impl App {
@@ -67,15 +71,32 @@ impl App {
             }
             cases.sort_by_key(|c| (c.due_on, c.id));
         }
-        let cal = self.calendar();
-        let today = today_cst();
-        Ok(cases
-            .into_iter()
-            .map(|case| CaseView {
-                deadline: Some(deadline_status(&cal, case.due_on, today)),
-                case,
-            })
-            .collect())
+        let mut out = Vec::with_capacity(cases.len());
+        for case in cases {
+            out.push(self.case_view(case).await?);
+        }
+        Ok(out)
+    }
+
+    /// A case with its deadline status (while open) and its subject's title.
+    pub(crate) async fn case_view(&self, case: Case) -> Result<CaseView> {
+        let subject: Option<CaseSubject> = case.subject.parse().ok();
+        let subject_title = match subject.and_then(CaseSubject::entry_id) {
+            Some(id) => match self.store.get_entry(id).await {
+                Ok(e) => Some(format!("{} {}", e.code, e.content.name)),
+                Err(pubdata_store::StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
+        };
+        let deadline = (case.state == CaseState::Open)
+            .then(|| deadline_status(&self.calendar(), case.due_on, today_cst()));
+        Ok(CaseView {
+            deadline,
+            subject_title,
+            subject_link: subject.map(CaseSubject::link),
+            case,
+        })
     }
 
     /// The deadline sweep: records every open case that passed its due date

@@ -35,7 +35,7 @@ pub use principal::{Principal, Via};
 
 /// The platform's use cases and their shared state.
 pub struct App {
-    pub store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     calendar: RwLock<Arc<Calendar>>,
     tree: RwLock<Option<(Arc<orgs::OrgTree>, Instant)>>,
     /// This process among the servers of the platform (job leases).
@@ -64,6 +64,30 @@ impl App {
         app.load_calendar().await?;
         app.seed_catalog_scheme().await?;
         Ok(Arc::new(app))
+    }
+}
+
+impl App {
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// The console operator (`pubdata import`) acting for the organisation
+    /// that owns dataset `id`: whoever runs the binary on the server holds
+    /// the database anyway, and acts as that source department.
+    pub async fn console_operator_for_dataset(&self, id: i64) -> Result<Principal> {
+        let d = self
+            .store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))?;
+        Ok(Principal::command_line(self.store.get_org(d.org_id).await?))
+    }
+
+    /// The organisation with this code, if any (the console's `user create-admin`).
+    pub async fn org_by_code(&self, code: &str) -> Result<Option<pubdata_store::Org>> {
+        Ok(self.store.get_org_by_code(code).await?)
     }
 }
 

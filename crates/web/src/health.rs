@@ -120,7 +120,7 @@ pub async fn healthz() -> &'static str {
 
 /// Ready when the database answers.
 pub async fn readyz(State(s): State<AppState>) -> Response {
-    match s.app.store.ping().await {
+    match s.app.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "database not ready");

@@ -97,13 +97,10 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(url: &str, n: usize) -> anyhow::Result<()> {
     {
-        let app = App::new(pubdata_store::open(url).await?).await?;
+        let store = pubdata_store::open(url).await?;
+        let app = App::new(store.clone()).await?;
         app.seed_demo_world().await?;
-        let org = app
-            .store
-            .get_org_by_code("qy-gaj")
-            .await?
-            .expect("demo org");
+        let org = store.get_org_by_code("qy-gaj").await?.expect("demo org");
         let start = Instant::now();
         for i in 0..n {
             let audit = pubdata_service::Principal::system().event(
@@ -112,8 +109,7 @@ async fn run(url: &str, n: usize) -> anyhow::Result<()> {
                 pubdata_domain::audit::Outcome::Success,
                 serde_json::json!({}),
             );
-            let e = app
-                .store
+            let e = store
                 .create_entry(
                     pubdata_store::NewEntry {
                         org_id: org.id,
@@ -131,7 +127,7 @@ async fn run(url: &str, n: usize) -> anyhow::Result<()> {
                 pubdata_domain::audit::Outcome::Success,
                 serde_json::json!({}),
             );
-            app.store
+            store
                 .change_entry(
                     pubdata_store::EntryChange {
                         entry_id: e.id,

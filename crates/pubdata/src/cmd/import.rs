@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use pubdata_service::App;
 use pubdata_service::ingest::Progress;
-use pubdata_service::{App, Principal};
 
 use super::{DbArgs, open_store};
 
@@ -46,13 +46,10 @@ impl Progress for Line {
 pub async fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
     super::serve::init_logging("text");
     let app = App::new(open_store(&a.db.database).await?).await?;
-    let dataset = app
-        .store
-        .get_dataset(a.dataset)
+    let operator = app
+        .console_operator_for_dataset(a.dataset)
         .await
         .with_context(|| format!("no dataset {}", a.dataset))?;
-    let org = app.store.get_org(dataset.org_id).await?;
-    let operator = Principal::command_line(org);
     let file = std::fs::File::open(&a.file)
         .with_context(|| format!("cannot open {}", a.file.display()))?;
     let name = a

@@ -47,7 +47,7 @@ pub async fn run(c: UserCmd) -> anyhow::Result<ExitCode> {
             }
             let app = App::new(open_store(&db.database).await?).await?;
             let system = pubdata_service::Principal::system();
-            let org = match app.store.get_org_by_code(&org).await? {
+            let org = match app.org_by_code(&org).await? {
                 Some(o) => o,
                 None => {
                     app.create_org(

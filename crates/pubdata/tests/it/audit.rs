@@ -55,14 +55,14 @@ async fn an_auditor_pages_through_the_log_with_filters_and_a_cursor() {
 async fn each_record_links_to_the_one_before() {
     let t = TestApp::demo().await;
     t.login("qy-gaj").await;
-    let batch = t.app.store.audit_batch(0, 1000).await.unwrap();
+    let batch = t.store.audit_batch(0, 1000).await.unwrap();
     assert!(batch.len() > 60);
     for w in batch.windows(2) {
         assert_eq!(w[1].prev_hash, w[0].hash);
         assert_eq!(w[1].id, w[0].id + 1);
     }
     assert_eq!(
-        pubdata_service::audit::verify_chain(t.app.store.as_ref())
+        pubdata_service::audit::verify_chain(t.store.as_ref())
             .await
             .unwrap(),
         batch.len() as u64

@@ -81,7 +81,6 @@ async fn repeated_failures_from_one_client_are_refused_and_audited() {
     assert_problem(r, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
 
     let records = t
-        .app
         .store
         .list_audit(&pubdata_store::AuditFilter {
             action: Some("auth.login".into()),
@@ -155,5 +154,5 @@ async fn serve_creates_no_accounts_and_demo_seeding_twice_duplicates_nothing() {
         (again.orgs, again.users, again.entries, again.datasets),
         (0, 0, 0, 0)
     );
-    assert_eq!(t.app.store.list_users(None).await.unwrap().len(), 11);
+    assert_eq!(t.store.list_users(None).await.unwrap().len(), 11);
 }

@@ -79,7 +79,6 @@ async fn reaching_past_the_known_years_is_calendar_unknown_year_until_an_admin_a
     .await;
     assert_eq!(years["items"].as_array().unwrap().len(), 4);
     let audit = t
-        .app
         .store
         .list_audit(&pubdata_store::AuditFilter {
             action: Some("calendar.put_year".into()),

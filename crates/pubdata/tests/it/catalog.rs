@@ -533,7 +533,6 @@ async fn a_case_past_its_due_date_is_overdue_by_itself() {
         "recorded once"
     );
     let records = t
-        .app
         .store
         .list_audit(&pubdata_store::AuditFilter {
             action: Some("case.overdue".into()),

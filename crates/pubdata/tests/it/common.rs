@@ -13,6 +13,8 @@ pub struct TestApp {
     pub base: String,
     pub db_url: String,
     pub app: Arc<App>,
+    /// The platform's store, for tests that look behind the service layer.
+    pub store: Arc<dyn pubdata_store::Store>,
     pub client: Client,
     _dir: TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -48,7 +50,7 @@ impl TestApp {
     /// The platform on the database at `db_url` (`dir` lives as long as it).
     pub async fn on(db_url: String, dir: TempDir) -> TestApp {
         let store = pubdata_store::open(&db_url).await.expect("store opens");
-        let app = App::new(store).await.expect("app starts");
+        let app = App::new(store.clone()).await.expect("app starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -68,6 +70,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             db_url,
             app,
+            store,
             client: client(),
             _dir: dir,
             stop: Some(stop),
@@ -150,13 +153,7 @@ impl TestApp {
     }
 
     pub async fn org_id(&self, code: &str) -> i64 {
-        self.app
-            .store
-            .get_org_by_code(code)
-            .await
-            .unwrap()
-            .unwrap()
-            .id
+        self.store.get_org_by_code(code).await.unwrap().unwrap().id
     }
 }
 

@@ -179,7 +179,6 @@ async fn a_file_load_is_versioned_and_a_bad_file_changes_nothing() {
 
     // Reads are audited.
     let reads = t
-        .app
         .store
         .list_audit(&pubdata_store::AuditFilter {
             action: Some("dataset.read".into()),

@@ -147,7 +147,6 @@ async fn agency_staff_cannot_manage_users_orgs_or_calendar_and_the_refusal_is_au
     assert_eq!(body["items"].as_array().unwrap().len(), 1);
 
     let denied = t
-        .app
         .store
         .list_audit(&pubdata_store::AuditFilter {
             action: Some("authz.denied".into()),

@@ -163,8 +163,7 @@ async fn an_admin_manages_users_on_the_pages_and_forms_need_the_csrf_token() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(
-        t.app
-            .store
+        t.store
             .get_user_by_username("qy-x")
             .await
             .unwrap()
@@ -282,7 +281,7 @@ async fn an_admin_renames_an_org_on_its_page_and_others_only_view_it() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        t.app.store.get_org(id).await.unwrap().name,
+        t.store.get_org(id).await.unwrap().name,
         "清远市统计局（普查中心）"
     );
 
@@ -298,7 +297,7 @@ async fn an_admin_renames_an_org_on_its_page_and_others_only_view_it() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        t.app.store.get_org(id).await.unwrap().name,
+        t.store.get_org(id).await.unwrap().name,
         "清远市统计局（普查中心）"
     );
 }
@@ -562,10 +561,9 @@ async fn the_base_database_page_shows_sources_and_looks_up_a_record_for_the_auth
             && html.contains("清远市公安局")
             && html.contains("清远市市场监督管理局")
     );
-    let d = t.app.store.list_datasets(None, None, 10).await.unwrap();
+    let d = t.store.list_datasets(None, None, 10).await.unwrap();
     let pop = d.iter().find(|x| x.name == "户籍人口").unwrap();
     let (key, values) = t
-        .app
         .store
         .dataset_rows(pop, None, None, 1)
         .await

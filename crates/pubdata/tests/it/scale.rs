@@ -13,7 +13,7 @@ use crate::common::*;
 #[tokio::test]
 async fn a_job_lease_is_held_by_one_server_at_a_time_and_passes_on_when_it_runs_out() {
     let t = TestApp::empty().await;
-    let s = &t.app.store;
+    let s = &t.store;
     let minute = chrono::Duration::seconds(60);
     assert!(s.try_lease("test-sweep", "server-a", minute).await.unwrap());
     assert!(
@@ -394,7 +394,7 @@ async fn postgres_killed_during_a_load_loses_nothing_and_the_server_reconnects()
         (d["current_version"].as_i64(), d["row_count"].as_i64()),
         (Some(1), Some(1))
     );
-    let n = pubdata_service::audit::verify_chain(t.app.store.as_ref())
+    let n = pubdata_service::audit::verify_chain(t.store.as_ref())
         .await
         .unwrap();
     assert!(n > 10);
@@ -495,7 +495,7 @@ async fn the_backup_job_writes_restorable_copies_and_keeps_seven() {
     let copy = pubdata_store::open(&url).await.unwrap();
     assert_eq!(
         copy.list_orgs().await.unwrap(),
-        t.app.store.list_orgs().await.unwrap()
+        t.store.list_orgs().await.unwrap()
     );
     drop(copy);
     for _ in 0..BACKUPS_KEPT + 2 {
@@ -509,7 +509,6 @@ async fn the_backup_job_writes_restorable_copies_and_keeps_seven() {
     assert_eq!(names.len(), BACKUPS_KEPT, "{names:?}");
     assert!(!names.iter().any(|n| n.ends_with(".partial")));
     let audited = t
-        .app
         .store
         .list_audit(&pubdata_store::AuditFilter {
             action: Some("system.backup".into()),

@@ -30,7 +30,6 @@ async fn an_agency_admin_creates_uses_lists_and_revokes_an_application_token() {
 
     // The secret is stored only as a hash.
     let stored = t
-        .app
         .store
         .list_api_tokens(t.org_id("qy-gaj").await)
         .await

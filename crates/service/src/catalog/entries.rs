@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use pubdata_domain::audit::Outcome;
 use pubdata_domain::calendar::today_cst;
-use pubdata_domain::case::{CaseKind, CaseState, deadline_status};
+use pubdata_domain::case::{CaseKind, CaseState, CaseSubject, deadline_status};
 use pubdata_domain::catalog::{EntryContent, EntryState, diff};
 use pubdata_domain::org::OrgKind;
 use pubdata_store::{CaseFilter, CatalogEntry, EntryChange, EntryFilter, EntryVersion, NewEntry};
@@ -159,7 +159,7 @@ impl App {
         let cases = self
             .store
             .list_cases(&CaseFilter {
-                subject: Some(format!("catalog_entry:{}", entry.id)),
+                subject: Some(CaseSubject::CatalogEntry(entry.id).to_string()),
                 limit: 100,
                 ..Default::default()
             })
@@ -191,6 +191,8 @@ impl App {
                 .map(|case| CaseView {
                     deadline: (case.state == CaseState::Open)
                         .then(|| deadline_status(&cal, case.due_on, today)),
+                    subject_title: Some(format!("{} {}", entry.code, entry.content.name)),
+                    subject_link: Some(CaseSubject::CatalogEntry(entry.id).link()),
                     case,
                 })
                 .collect(),
@@ -352,7 +354,7 @@ impl App {
         }
         let audit = p.event(
             "catalog.edit",
-            format!("catalog_entry:{id}"),
+            CaseSubject::CatalogEntry(id).to_string(),
             Outcome::Success,
             json!({"version": e.version + 1, "changed": diff(&e.content, &c).into_iter().map(|d| d.field).collect::<Vec<_>>()}),
         );

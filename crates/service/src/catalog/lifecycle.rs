@@ -3,7 +3,7 @@
 
 use pubdata_domain::audit::Outcome;
 use pubdata_domain::calendar::today_cst;
-use pubdata_domain::case::{CaseKind, CaseState, deadline_status};
+use pubdata_domain::case::{CaseKind, CaseState, CaseSubject};
 use pubdata_domain::catalog::EntryState;
 use pubdata_domain::org::OrgKind;
 use pubdata_store::{CaseFilter, CatalogEntry, EntryChange, NewCase};
@@ -38,7 +38,7 @@ impl App {
         };
         let audit = p.event(
             "catalog.consent",
-            format!("catalog_entry:{id}"),
+            CaseSubject::CatalogEntry(id).to_string(),
             Outcome::Success,
             json!({"version": e.version, "org_id": org}),
         );
@@ -87,7 +87,7 @@ impl App {
         let due = CaseKind::CatalogReview.due(&self.calendar(), today)?;
         let audit = p.event(
             "catalog.submit",
-            format!("catalog_entry:{id}"),
+            CaseSubject::CatalogEntry(id).to_string(),
             Outcome::Success,
             json!({"version": e.version, "review_due": due.to_string()}),
         );
@@ -104,7 +104,7 @@ impl App {
                     actor: p.name.clone(),
                     open_case: Some(NewCase {
                         kind: CaseKind::CatalogReview,
-                        subject: format!("catalog_entry:{id}"),
+                        subject: CaseSubject::CatalogEntry(id).to_string(),
                         requester_org: e.org_id,
                         responder_org: authority,
                         opened_on: today,
@@ -132,7 +132,7 @@ impl App {
         let case = self
             .store
             .list_cases(&CaseFilter {
-                subject: Some(format!("catalog_entry:{id}")),
+                subject: Some(CaseSubject::CatalogEntry(id).to_string()),
                 kind: Some(CaseKind::CatalogReview),
                 state: Some(CaseState::Open),
                 limit: 1,
@@ -162,7 +162,7 @@ impl App {
         let today = today_cst();
         let audit = p.event(
             "catalog.review",
-            format!("catalog_entry:{id}"),
+            CaseSubject::CatalogEntry(id).to_string(),
             Outcome::Success,
             json!({"decision": outcome, "reason": reason, "version": e.version, "overdue": today > case.due_on}),
         );
@@ -208,7 +208,7 @@ impl App {
         }
         let audit = p.event(
             "catalog.delist",
-            format!("catalog_entry:{id}"),
+            CaseSubject::CatalogEntry(id).to_string(),
             Outcome::Success,
             json!({"reason": reason}),
         );
@@ -255,7 +255,7 @@ impl App {
         let open = self
             .store
             .list_cases(&CaseFilter {
-                subject: Some(format!("catalog_entry:{id}")),
+                subject: Some(CaseSubject::CatalogEntry(id).to_string()),
                 kind: Some(CaseKind::CatalogUpdate),
                 state: Some(CaseState::Open),
                 limit: 1,
@@ -272,7 +272,7 @@ impl App {
         let due = CaseKind::CatalogUpdate.due(&self.calendar(), today)?;
         let audit = p.event(
             "catalog.update_obligation",
-            format!("catalog_entry:{id}"),
+            CaseSubject::CatalogEntry(id).to_string(),
             Outcome::Success,
             json!({"basis": basis, "due": due.to_string()}),
         );
@@ -280,7 +280,7 @@ impl App {
             .open_case(
                 NewCase {
                     kind: CaseKind::CatalogUpdate,
-                    subject: format!("catalog_entry:{id}"),
+                    subject: CaseSubject::CatalogEntry(id).to_string(),
                     requester_org: if authority == 0 { e.org_id } else { authority },
                     responder_org: e.org_id,
                     opened_on: today,
@@ -317,23 +317,13 @@ impl App {
                 ..Default::default()
             })
             .await?;
-        let cal = self.calendar();
-        let today = today_cst();
         let mut out = Vec::new();
         for case in cases {
-            let id: i64 = case
-                .subject
-                .trim_start_matches("catalog_entry:")
-                .parse()
-                .unwrap_or(0);
-            if let Ok(e) = self.store.get_entry(id).await {
-                out.push((
-                    CaseView {
-                        deadline: Some(deadline_status(&cal, case.due_on, today)),
-                        case,
-                    },
-                    e,
-                ));
+            let id = case.subject.parse().ok().and_then(CaseSubject::entry_id);
+            if let Some(id) = id
+                && let Ok(e) = self.store.get_entry(id).await
+            {
+                out.push((self.case_view(case).await?, e));
             }
         }
         Ok(out)

@@ -4,7 +4,7 @@
 use chrono::Duration;
 use pubdata_domain::audit::Outcome;
 use pubdata_domain::calendar::today_cst;
-use pubdata_domain::case::CaseKind;
+use pubdata_domain::case::{CaseKind, CaseSubject};
 use pubdata_domain::catalog::{
     DataForm, DataItem, DataType, EntryContent, EntryState, Frequency, OpenAttribute, ShareMode,
     ShareType,
@@ -702,13 +702,13 @@ impl App {
             };
             let audit = system.event(
                 "catalog.submit",
-                format!("catalog_entry:{}", e.id),
+                CaseSubject::CatalogEntry(e.id).to_string(),
                 Outcome::Success,
                 json!({"demo": true}),
             );
             let case = NewCase {
                 kind: CaseKind::CatalogReview,
-                subject: format!("catalog_entry:{}", e.id),
+                subject: CaseSubject::CatalogEntry(e.id).to_string(),
                 requester_org: org.id,
                 responder_org: authority,
                 opened_on: opened,
@@ -748,7 +748,7 @@ impl App {
             };
             let audit = system.event(
                 "catalog.review",
-                format!("catalog_entry:{}", e.id),
+                CaseSubject::CatalogEntry(e.id).to_string(),
                 Outcome::Success,
                 json!({"decision": outcome, "demo": true}),
             );
@@ -768,7 +768,7 @@ impl App {
             if target == EntryState::Delisted {
                 let audit = system.event(
                     "catalog.delist",
-                    format!("catalog_entry:{}", e.id),
+                    CaseSubject::CatalogEntry(e.id).to_string(),
                     Outcome::Success,
                     json!({"demo": true}),
                 );

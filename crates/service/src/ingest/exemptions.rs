@@ -65,4 +65,24 @@ impl App {
         };
         Ok(self.store.exemptions(org).await?)
     }
+
+    /// The exemptions the caller may see, each with its entry's name.
+    pub async fn exemption_views(
+        &self,
+        p: &Principal,
+    ) -> Result<Vec<(pubdata_store::Exemption, Option<String>)>> {
+        let mut out = Vec::new();
+        for x in self.exemptions(p).await? {
+            let name = match x.entry_id {
+                Some(e) => match self.store.get_entry(e).await {
+                    Ok(e) => Some(e.content.name),
+                    Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                },
+                None => None,
+            };
+            out.push((x, name));
+        }
+        Ok(out)
+    }
 }

@@ -43,24 +43,15 @@ fn parse_opt<T: std::str::FromStr>(
 }
 
 /// A case for a table row: kind, link, due date, time left.
-async fn case_row(s: &AppState, lang: Lang, c: &CaseView) -> Value {
-    let id: i64 = c
-        .case
-        .subject
-        .trim_start_matches("catalog_entry:")
-        .parse()
-        .unwrap_or(0);
-    let title = s
-        .app
-        .store
-        .get_entry(id)
-        .await
-        .map(|e| format!("{} {}", e.code, e.content.name))
-        .unwrap_or(c.case.subject.clone());
+fn case_row(lang: Lang, c: &CaseView) -> Value {
+    let title = c
+        .subject_title
+        .clone()
+        .unwrap_or_else(|| c.case.subject.clone());
     let d = c.deadline.as_ref();
     context! {
         kind => lang.pick(c.case.kind.zh(), c.case.kind.en()),
-        link => format!("/catalog/entries/{id}"),
+        link => c.subject_link.clone(),
         title => title,
         due => c.case.due_on.to_string(),
         left => d.and_then(|d| d.working_days_left),
@@ -72,11 +63,11 @@ async fn case_row(s: &AppState, lang: Lang, c: &CaseView) -> Value {
 pub async fn dashboard_cases(s: &AppState, p: &Principal, lang: Lang) -> (Vec<Value>, Vec<Value>) {
     let mut pending = Vec::new();
     for c in s.app.pending_cases(p).await.unwrap_or_default() {
-        pending.push(case_row(s, lang, &c).await);
+        pending.push(case_row(lang, &c));
     }
     let mut outgoing = Vec::new();
     for c in s.app.outgoing_cases(p).await.unwrap_or_default() {
-        outgoing.push(case_row(s, lang, &c).await);
+        outgoing.push(case_row(lang, &c));
     }
     (pending, outgoing)
 }

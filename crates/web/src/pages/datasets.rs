@@ -49,11 +49,7 @@ async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<Stri
     }
     let tree = s.app.org_tree().await.ok();
     let mut exemptions = Vec::new();
-    for x in s.app.exemptions(p).await.unwrap_or_default() {
-        let entry = match x.entry_id {
-            Some(e) => s.app.store.get_entry(e).await.ok().map(|e| e.content.name),
-            None => None,
-        };
+    for (x, entry) in s.app.exemption_views(p).await.unwrap_or_default() {
         exemptions.push(context! {
             org => tree.as_ref().and_then(|t| t.get(x.org_id)).map(|o| o.name.clone()),
             entry => entry, reason => x.reason, by => x.filed_by, at => local_time(&x.filed_at),

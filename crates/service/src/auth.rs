@@ -26,7 +26,7 @@ use crate::error::{Result, ServiceError};
 use crate::policy::Action;
 use crate::principal::{Principal, Via};
 
-pub const PRINCIPAL_TTL: Duration = Duration::from_secs(10);
+pub use crate::principal::PRINCIPAL_TTL;
 /// How long a session lasts.
 pub const SESSION_HOURS: i64 = 12;
 /// Failed logins from one client within [`THROTTLE_WINDOW`] before it is refused.

@@ -1,6 +1,5 @@
 //! Organisations, users and roles (ORG-1, ORG-2).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use pubdata_domain::audit::Outcome;
@@ -14,79 +13,7 @@ use crate::error::{Result, ServiceError};
 use crate::policy::{Action, authorize};
 use crate::principal::Principal;
 
-/// The organisation tree in memory: small (hundreds of nodes) and read on
-/// every authorisation, so it is cached and rebuilt after each change.
-#[derive(Debug, Default)]
-pub struct OrgTree {
-    orgs: HashMap<i64, Org>,
-}
-
-impl OrgTree {
-    pub fn new(orgs: Vec<Org>) -> Self {
-        OrgTree {
-            orgs: orgs.into_iter().map(|o| (o.id, o)).collect(),
-        }
-    }
-    pub fn get(&self, id: i64) -> Option<&Org> {
-        self.orgs.get(&id)
-    }
-    pub fn kind(&self, id: i64) -> Option<OrgKind> {
-        self.orgs.get(&id).map(|o| o.kind)
-    }
-    pub fn parent(&self, id: i64) -> Option<i64> {
-        self.orgs.get(&id).and_then(|o| o.parent_id)
-    }
-    /// Whether `org` is `ancestor` or lies below it.
-    pub fn is_within(&self, org: i64, ancestor: i64) -> bool {
-        let mut cur = Some(org);
-        let mut steps = 0;
-        while let Some(id) = cur {
-            if id == ancestor {
-                return true;
-            }
-            steps += 1;
-            if steps > 64 {
-                return false;
-            }
-            cur = self.parent(id);
-        }
-        false
-    }
-    /// All organisations, parents before children, each with its depth.
-    pub fn walk(&self) -> Vec<(usize, &Org)> {
-        let mut children: HashMap<Option<i64>, Vec<&Org>> = HashMap::new();
-        for o in self.orgs.values() {
-            let parent = o.parent_id.filter(|p| self.orgs.contains_key(p));
-            children.entry(parent).or_default().push(o);
-        }
-        for v in children.values_mut() {
-            // Regions and authorities first, then agencies, each by code.
-            v.sort_by_key(|o| (kind_rank(o.kind), o.code.clone()));
-        }
-        let mut out = Vec::new();
-        let mut stack: Vec<(usize, &Org)> = children
-            .get(&None)
-            .map(|v| v.iter().rev().map(|o| (0, *o)).collect())
-            .unwrap_or_default();
-        while let Some((depth, o)) = stack.pop() {
-            out.push((depth, o));
-            if let Some(kids) = children.get(&Some(o.id)) {
-                stack.extend(kids.iter().rev().map(|k| (depth + 1, *k)));
-            }
-        }
-        out
-    }
-}
-
-fn kind_rank(k: OrgKind) -> u8 {
-    match k {
-        OrgKind::Authority => 0,
-        OrgKind::Agency => 1,
-        OrgKind::Region => 2,
-        OrgKind::Institution => 3,
-        OrgKind::Enterprise => 4,
-    }
-}
+pub use crate::org_tree::OrgTree;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -186,7 +113,7 @@ impl App {
         // Kept for as long as a principal: another server's change shows here
         // within that time; this server's own changes show at once.
         if let Some((t, at)) = self.tree.read().expect("tree lock").clone()
-            && at.elapsed() < crate::auth::PRINCIPAL_TTL
+            && at.elapsed() < crate::principal::PRINCIPAL_TTL
         {
             return Ok(t);
         }

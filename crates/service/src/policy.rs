@@ -8,7 +8,7 @@
 use pubdata_domain::org::{OrgKind, Role};
 
 use crate::error::{Result, ServiceError};
-use crate::orgs::OrgTree;
+use crate::org_tree::OrgTree;
 use crate::principal::Principal;
 
 /// Everything a caller may ask to do. Later areas add their actions here.
@@ -154,5 +154,166 @@ impl crate::App {
             Ok(tree) => authorize(p, action, &tree).is_ok(),
             Err(_) => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pubdata_domain::org::{Level, OrgKind, Role};
+    use pubdata_store::{Org, RoleGrant};
+
+    use super::*;
+    use crate::principal::Via;
+
+    // 清远市 (1) with its authority (2) and an agency (3); 英德市 (4) below it
+    // with its authority (5) and an agency (6); an enterprise (7).
+    fn tree() -> OrgTree {
+        let org = |id, kind, level, parent| Org {
+            id,
+            code: format!("o{id}"),
+            name: format!("org {id}"),
+            name_en: None,
+            kind,
+            level,
+            parent_id: parent,
+            division_code: None,
+            created_at: chrono::Utc::now(),
+        };
+        OrgTree::new(vec![
+            org(1, OrgKind::Region, Some(Level::City), None),
+            org(2, OrgKind::Authority, Some(Level::City), Some(1)),
+            org(3, OrgKind::Agency, Some(Level::City), Some(1)),
+            org(4, OrgKind::Region, Some(Level::County), Some(1)),
+            org(5, OrgKind::Authority, Some(Level::County), Some(4)),
+            org(6, OrgKind::Agency, Some(Level::County), Some(4)),
+            org(7, OrgKind::Enterprise, None, Some(1)),
+        ])
+    }
+
+    fn person(roles: &[(Role, i64)]) -> Principal {
+        Principal {
+            user_id: Some(1),
+            name: "someone".into(),
+            display_name: "someone".into(),
+            kind: "staff",
+            org: None,
+            roles: roles
+                .iter()
+                .map(|(role, org_id)| RoleGrant {
+                    id: 0,
+                    user_id: 1,
+                    role: *role,
+                    org_id: *org_id,
+                })
+                .collect(),
+            via: Via::Bearer,
+            client_ip: None,
+        }
+    }
+
+    fn app_token(org: i64) -> Principal {
+        let mut p = person(&[]);
+        p.user_id = None;
+        p.via = Via::ApiToken { token_id: 9 };
+        p.org = tree().get(org).cloned();
+        p
+    }
+
+    fn allowed(p: &Principal, a: Action) -> bool {
+        authorize(p, a, &tree()).is_ok()
+    }
+
+    #[test]
+    fn an_authority_role_covers_its_whole_level_and_no_other() {
+        let city = person(&[(Role::AuthorityReviewer, 2)]);
+        let county = person(&[(Role::AuthorityReviewer, 5)]);
+        assert!(holds(&city, Role::AuthorityReviewer, 3, &tree()));
+        assert!(holds(&city, Role::AuthorityReviewer, 6, &tree()));
+        assert!(holds(&county, Role::AuthorityReviewer, 6, &tree()));
+        assert!(!holds(&county, Role::AuthorityReviewer, 3, &tree()));
+        // An agency role covers the agency only.
+        let agency = person(&[(Role::AgencyDataAdmin, 3)]);
+        assert!(holds(&agency, Role::AgencyDataAdmin, 3, &tree()));
+        assert!(!holds(&agency, Role::AgencyDataAdmin, 6, &tree()));
+    }
+
+    #[test]
+    fn only_an_agencys_data_admin_or_its_own_systems_write_its_datasets() {
+        assert!(allowed(
+            &person(&[(Role::AgencyDataAdmin, 3)]),
+            Action::WriteDataset(3)
+        ));
+        assert!(!allowed(
+            &person(&[(Role::AgencyDataAdmin, 3)]),
+            Action::WriteDataset(6)
+        ));
+        assert!(!allowed(
+            &person(&[(Role::PlatformAdmin, 2)]),
+            Action::WriteDataset(3)
+        ));
+        assert!(!allowed(
+            &person(&[(Role::Auditor, 2)]),
+            Action::WriteDataset(3)
+        ));
+        assert!(allowed(&app_token(3), Action::WriteDataset(3)));
+        assert!(!allowed(&app_token(3), Action::WriteDataset(6)));
+        // A token never manages tokens, even its own organisation's.
+        assert!(!allowed(&app_token(3), Action::ManageTokens(3)));
+    }
+
+    #[test]
+    fn reviewing_is_for_the_named_authority_only() {
+        let city = person(&[(Role::AuthorityReviewer, 2)]);
+        assert!(allowed(&city, Action::ReviewCatalog(2)));
+        assert!(!allowed(&city, Action::ReviewCatalog(5)));
+        assert!(allowed(&city, Action::ManageCatalogScheme));
+        let county = person(&[(Role::AuthorityReviewer, 5)]);
+        assert!(!allowed(&county, Action::ManageCatalogScheme));
+        assert!(allowed(&county, Action::DelistCatalog(6)));
+        assert!(!allowed(&county, Action::DelistCatalog(3)));
+    }
+
+    #[test]
+    fn auditors_read_and_supervise_but_change_nothing() {
+        let auditor = person(&[(Role::Auditor, 2)]);
+        for a in [
+            Action::ReadAudit,
+            Action::ViewSystem,
+            Action::Supervise,
+            Action::ViewDataset(3),
+            Action::ViewUnpublishedCatalog(6),
+        ] {
+            assert!(allowed(&auditor, a), "{a:?}");
+        }
+        for a in [
+            Action::ManageOrgs,
+            Action::ManageUsers,
+            Action::ManageCalendar,
+            Action::EditCatalog(3),
+            Action::ReviewCatalog(2),
+            Action::WriteDataset(3),
+            Action::ManageCollection(3),
+        ] {
+            assert!(!allowed(&auditor, a), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn someone_without_roles_may_only_browse() {
+        let nobody = person(&[]);
+        assert!(allowed(&nobody, Action::ViewOrgs));
+        assert!(allowed(&nobody, Action::ViewCatalog));
+        for a in [
+            Action::ViewUsers(None),
+            Action::ViewUnpublishedCatalog(3),
+            Action::ViewDataset(3),
+            Action::Supervise,
+            Action::ReadAudit,
+            Action::EditCatalog(3),
+        ] {
+            assert!(!allowed(&nobody, a), "{a:?}");
+        }
+        let refused = authorize(&nobody, Action::ManageOrgs, &tree()).unwrap_err();
+        assert!(matches!(refused, ServiceError::Forbidden(_)));
     }
 }

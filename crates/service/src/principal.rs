@@ -4,6 +4,10 @@ use pubdata_domain::audit::{AuditEvent, Outcome};
 use pubdata_store::{Org, RoleGrant};
 use serde::Serialize;
 
+/// How long a resolved principal (and the organisation tree) is cached: a
+/// revoked token or role may still work for this long on another server.
+pub const PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Via {

@@ -16,7 +16,7 @@ use pubdata_store::{CatalogEntry, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, ServiceError};
-use crate::orgs::OrgTree;
+use crate::org_tree::OrgTree;
 
 mod entries;
 mod lifecycle;

@@ -27,6 +27,47 @@ pub enum CalendarError {
     DaysOutOfRange,
 }
 
+/// A number of working days (工作日), 1 to [`MAX_DAYS`]: a time limit of the
+/// measures, or a count a caller asks to add. Parsed once at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct WorkingDays(u32);
+
+impl WorkingDays {
+    /// A time limit written in code; out of range fails at compile time in
+    /// a `const`, else panics.
+    pub const fn of(n: u32) -> WorkingDays {
+        assert!(n >= 1 && n <= MAX_DAYS, "working days out of range");
+        WorkingDays(n)
+    }
+    pub fn new(n: u32) -> Result<WorkingDays, CalendarError> {
+        if n == 0 || n > MAX_DAYS {
+            return Err(CalendarError::DaysOutOfRange);
+        }
+        Ok(WorkingDays(n))
+    }
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for WorkingDays {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for WorkingDays {
+    type Err = CalendarError;
+    fn from_str(s: &str) -> Result<Self, CalendarError> {
+        let n: u32 = s
+            .trim()
+            .parse()
+            .map_err(|_| CalendarError::DaysOutOfRange)?;
+        WorkingDays::new(n)
+    }
+}
+
 /// The official schedule of one year: holidays off and adjusted working weekends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct YearSchedule {
@@ -204,12 +245,13 @@ impl Calendar {
 
     /// The `days`-th working day after `from`; `from` itself is not counted
     /// (as Chinese administrative law counts time limits).
-    pub fn add_working_days(&self, from: NaiveDate, days: u32) -> Result<NaiveDate, CalendarError> {
-        if days == 0 || days > MAX_DAYS {
-            return Err(CalendarError::DaysOutOfRange);
-        }
+    pub fn add_working_days(
+        &self,
+        from: NaiveDate,
+        days: WorkingDays,
+    ) -> Result<NaiveDate, CalendarError> {
         let mut d = from;
-        let mut left = days;
+        let mut left = days.get();
         while left > 0 {
             d += Duration::days(1);
             if self.is_working_day(d)? {
@@ -267,17 +309,20 @@ mod tests {
         let cal = Calendar::shipped();
         // 2026-02-13 (Fri) → next working day is the adjusted Saturday 2026-02-14.
         assert_eq!(
-            cal.add_working_days(d("2026-02-13"), 1).unwrap(),
+            cal.add_working_days(d("2026-02-13"), WorkingDays::new(1).unwrap())
+                .unwrap(),
             d("2026-02-14")
         );
         // After 02-14 the holiday runs to 02-23; 02-24 (Tue) is the next working day.
         assert_eq!(
-            cal.add_working_days(d("2026-02-14"), 1).unwrap(),
+            cal.add_working_days(d("2026-02-14"), WorkingDays::new(1).unwrap())
+                .unwrap(),
             d("2026-02-24")
         );
         // 5 working days from 2026-02-12: 13, 14(Sat, 调休), 24, 25, 26.
         assert_eq!(
-            cal.add_working_days(d("2026-02-12"), 5).unwrap(),
+            cal.add_working_days(d("2026-02-12"), WorkingDays::new(5).unwrap())
+                .unwrap(),
             d("2026-02-26")
         );
         // 2026-02-28 is an adjusted working Saturday.
@@ -289,12 +334,14 @@ mod tests {
         let cal = Calendar::shipped();
         // 2026-09-30 (Wed) + 1 → 10-01..10-07 off, 10-08 (Thu) works.
         assert_eq!(
-            cal.add_working_days(d("2026-09-30"), 1).unwrap(),
+            cal.add_working_days(d("2026-09-30"), WorkingDays::new(1).unwrap())
+                .unwrap(),
             d("2026-10-08")
         );
         // 10-08, 10-09, 10-10 (Sat, 调休), 10-12, 10-13.
         assert_eq!(
-            cal.add_working_days(d("2026-09-30"), 5).unwrap(),
+            cal.add_working_days(d("2026-09-30"), WorkingDays::new(5).unwrap())
+                .unwrap(),
             d("2026-10-13")
         );
         assert!(!cal.is_working_day(d("2026-10-05")).unwrap());
@@ -308,7 +355,7 @@ mod tests {
     fn walking_into_an_unknown_year_is_an_error() {
         let cal = Calendar::shipped();
         assert_eq!(
-            cal.add_working_days(d("2026-12-28"), 5),
+            cal.add_working_days(d("2026-12-28"), WorkingDays::new(5).unwrap()),
             Err(CalendarError::UnknownYear(2027))
         );
         assert_eq!(
@@ -358,7 +405,7 @@ mod tests {
         #[test]
         fn result_is_always_a_working_day(from in known_date(), days in 1u32..30) {
             let cal = Calendar::shipped();
-            let due = cal.add_working_days(from, days).unwrap();
+            let due = cal.add_working_days(from, WorkingDays::new(days).unwrap()).unwrap();
             prop_assert!(cal.is_working_day(due).unwrap());
             prop_assert!(due > from);
         }
@@ -366,7 +413,7 @@ mod tests {
         #[test]
         fn count_equals_a_day_by_day_walk(from in known_date(), days in 1u32..30) {
             let cal = Calendar::shipped();
-            let due = cal.add_working_days(from, days).unwrap();
+            let due = cal.add_working_days(from, WorkingDays::new(days).unwrap()).unwrap();
             // Walk independently: count working days in (from, due].
             let mut n = 0;
             let mut x = from;
@@ -388,7 +435,7 @@ mod tests {
             // The day before an adjusted working day reaches it with one working day
             // unless that day is itself a working day before it, which it cannot skip.
             let prev = w - Duration::days(1);
-            prop_assert_eq!(cal.add_working_days(prev, 1).unwrap(), w);
+            prop_assert_eq!(cal.add_working_days(prev, WorkingDays::new(1).unwrap()).unwrap(), w);
         }
     }
 }

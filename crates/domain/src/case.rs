@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::calendar::{Calendar, CalendarError};
+use crate::calendar::{Calendar, CalendarError, WorkingDays};
 
 string_enum! {
     /// The kinds of case, each with its legal time limit.
@@ -74,12 +74,12 @@ impl std::str::FromStr for CaseSubject {
 
 impl CaseKind {
     /// The time limit in working days, and the article that sets it.
-    pub fn time_limit(self) -> (u32, &'static str) {
+    pub fn time_limit(self) -> (WorkingDays, &'static str) {
         match self {
             // Art. 12: the authority reviews within 5 working days.
-            CaseKind::CatalogReview => (5, "《清远市公共数据管理办法》第十二条"),
+            CaseKind::CatalogReview => (WorkingDays::of(5), "《清远市公共数据管理办法》第十二条"),
             // Art. 12: an agency updates within 15 working days of a change of basis or duty.
-            CaseKind::CatalogUpdate => (15, "《清远市公共数据管理办法》第十二条"),
+            CaseKind::CatalogUpdate => (WorkingDays::of(15), "《清远市公共数据管理办法》第十二条"),
         }
     }
 

@@ -100,6 +100,86 @@ pub fn validate_credit_code(s: &str) -> Result<(), CreditCodeError> {
     Ok(())
 }
 
+/// A valid 居民身份证号, parsed once at the edge: 18 characters, a real
+/// birth date, the GB 11643 check digit; stored upper-case (`x` → `X`).
+/// Masking and de-identification read its parts from here.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IdCardNo(String);
+
+impl IdCardNo {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The 行政区划代码 of the place of registration (first six digits).
+    pub fn region_code(&self) -> &str {
+        &self.0[..6]
+    }
+    /// The birth date (digits 7–14).
+    pub fn birth_date(&self) -> NaiveDate {
+        NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").expect("checked when parsed")
+    }
+    /// Whether the holder is female (the 17th digit is even).
+    pub fn is_female(&self) -> bool {
+        (self.0.as_bytes()[16] - b'0').is_multiple_of(2)
+    }
+}
+
+impl std::str::FromStr for IdCardNo {
+    type Err = IdCardError;
+    fn from_str(s: &str) -> Result<Self, IdCardError> {
+        validate_id_card(s)?;
+        Ok(IdCardNo(s.to_ascii_uppercase()))
+    }
+}
+
+/// A valid 统一社会信用代码, parsed once at the edge (GB 32100 check character).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CreditCode(String);
+
+impl CreditCode {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The registering authority's code (登记管理部门码, first character).
+    pub fn registering_authority(&self) -> char {
+        self.0.as_bytes()[0] as char
+    }
+    /// The 行政区划代码 of the registering authority (characters 3–8).
+    pub fn region_code(&self) -> &str {
+        &self.0[2..8]
+    }
+}
+
+impl std::str::FromStr for CreditCode {
+    type Err = CreditCodeError;
+    fn from_str(s: &str) -> Result<Self, CreditCodeError> {
+        validate_credit_code(s)?;
+        Ok(CreditCode(s.to_string()))
+    }
+}
+
+macro_rules! text_newtype_serde {
+    ($($t:ident),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+text_newtype_serde!(IdCardNo, CreditCode);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +252,31 @@ mod tests {
             let code = format!("{}{check}", String::from_utf8(changed).unwrap());
             prop_assert_eq!(validate_credit_code(&code), Err(CreditCodeError::CheckDigit));
         }
+    }
+
+    #[test]
+    fn the_newtypes_parse_once_and_expose_their_parts() {
+        let id: IdCardNo = "11010519491231002x".parse().unwrap();
+        assert_eq!(id.as_str(), "11010519491231002X");
+        assert_eq!(id.region_code(), "110105");
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
+        assert!(id.is_female());
+        assert_eq!(
+            "110105194912310021".parse::<IdCardNo>(),
+            Err(IdCardError::CheckDigit)
+        );
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, "\"11010519491231002X\"");
+        assert!(serde_json::from_str::<IdCardNo>("\"110105194912310021\"").is_err());
+        let cc: CreditCode = "91350100M000100Y43".parse().unwrap();
+        assert_eq!(cc.registering_authority(), '9');
+        assert_eq!(cc.region_code(), "350100");
+        assert_eq!(
+            "91350100M000100Y44".parse::<CreditCode>(),
+            Err(CreditCodeError::CheckDigit)
+        );
     }
 }

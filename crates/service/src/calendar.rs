@@ -48,7 +48,11 @@ impl App {
         self.calendar.read().expect("calendar lock").clone()
     }
 
-    pub fn add_working_days(&self, from: NaiveDate, days: u32) -> Result<NaiveDate> {
+    pub fn add_working_days(
+        &self,
+        from: NaiveDate,
+        days: pubdata_domain::calendar::WorkingDays,
+    ) -> Result<NaiveDate> {
         Ok(self.calendar().add_working_days(from, days)?)
     }
 

@@ -36,7 +36,9 @@ pub async fn run(c: CalendarCmd) -> anyhow::Result<ExitCode> {
                 Some(url) => Calendar::new(open_store(&url).await?.calendar_years().await?),
                 None => Calendar::shipped(),
             };
-            match cal.add_working_days(from, days) {
+            match pubdata_domain::calendar::WorkingDays::new(days)
+                .and_then(|n| cal.add_working_days(from, n))
+            {
                 Ok(d) => {
                     println!("{d}");
                     Ok(ExitCode::SUCCESS)

@@ -89,7 +89,11 @@ async fn an_agency_drafts_submits_and_the_authority_approves_within_five_working
     assert_eq!(status, StatusCode::OK, "{e}");
     assert_eq!(e["state"], "submitted");
     let today = pubdata_domain::calendar::today_cst();
-    let due = t.app.calendar().add_working_days(today, 5).unwrap();
+    let due = t
+        .app
+        .calendar()
+        .add_working_days(today, pubdata_domain::calendar::WorkingDays::of(5))
+        .unwrap();
     assert_eq!(e["review_due"], due.to_string());
 
     // The authority sees it in its queue with the due date; the agency on its dashboard.
@@ -462,7 +466,10 @@ async fn an_update_obligation_is_due_in_fifteen_working_days_and_closes_on_submi
     let due = t
         .app
         .calendar()
-        .add_working_days(pubdata_domain::calendar::today_cst(), 15)
+        .add_working_days(
+            pubdata_domain::calendar::today_cst(),
+            pubdata_domain::calendar::WorkingDays::of(15),
+        )
         .unwrap();
     assert_eq!(e["update_due"], due.to_string());
     let (_, pending) = t.get("/api/v1/cases/pending", &gaj).await;

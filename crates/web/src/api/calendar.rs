@@ -2,6 +2,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
+use pubdata_domain::calendar::WorkingDays;
 use pubdata_domain::calendar::YearSchedule;
 use pubdata_service::calendar::PutYear;
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,8 @@ pub async fn add_working_days(
             "a whole number from 1 to 3660",
         )
     })?;
+    // A number out of range is a well-formed request the calendar refuses (422).
+    let days = WorkingDays::new(days).map_err(pubdata_service::ServiceError::from)?;
     let date = s.app.add_working_days(from, days)?;
     Ok(Json(DateAnswer {
         date: date.to_string(),

@@ -3,6 +3,7 @@
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
+use pubdata_domain::calendar::WorkingDays;
 use pubdata_service::calendar::PutYear;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
@@ -31,7 +32,7 @@ async fn render(
     let mut result = None;
     if let (Some(from), Some(days)) = (&q.from, &q.days) {
         let from_date = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d");
-        let n: Result<u32, _> = days.parse();
+        let n: Result<WorkingDays, _> = days.parse();
         match (from_date, n) {
             (Ok(f), Ok(n)) => match s.app.add_working_days(f, n) {
                 Ok(d) => result = Some(d.to_string()),

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use minijinja::context;
+use pubdata_domain::calendar::WorkingDays;
 use pubdata_domain::calendar::today_cst;
 
 use super::{PageCaller, base};
@@ -10,7 +11,13 @@ use crate::AppState;
 use crate::extract::Lang;
 
 /// Time limits of the measures, in working days, shown for reference.
-const REFERENCE_DAYS: &[u32] = &[2, 3, 5, 10, 15];
+const REFERENCE_DAYS: &[WorkingDays] = &[
+    WorkingDays::of(2),
+    WorkingDays::of(3),
+    WorkingDays::of(5),
+    WorkingDays::of(10),
+    WorkingDays::of(15),
+];
 
 pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: Lang) -> Response {
     let cal = s.app.calendar();

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod dataset;
 pub mod ids;
 pub mod org;
+pub mod secret;
 
 /// A string that is not one of an enumeration's values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

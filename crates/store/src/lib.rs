@@ -463,8 +463,9 @@ pub trait DatasetLoad: Send {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PullSource {
     pub dataset_id: i64,
-    /// `sqlite://PATH` (read only); the password of other URLs is never shown.
-    pub url: String,
+    /// `sqlite://PATH` (read only) or `postgres://…`; the password is never shown.
+    #[schema(value_type = String)]
+    pub url: pubdata_domain::secret::SecretUrl,
     /// A table name or a `SELECT`.
     pub query: String,
     /// Pull only rows whose value in this column exceeds the last one seen.
@@ -768,15 +769,6 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
 }
 
 /// A URL with any password replaced, fit for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
+pub(crate) fn redact_url(url: &str) -> String {
+    pubdata_domain::secret::SecretUrl::new(url).redacted()
 }

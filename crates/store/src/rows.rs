@@ -214,7 +214,7 @@ pub(crate) fn schedule<R: Cols>(r: &R) -> Result<YearSchedule> {
 pub(crate) fn pull<R: Cols>(r: &R) -> Result<PullSource> {
     Ok(PullSource {
         dataset_id: r.int("dataset_id")?,
-        url: r.text("url")?,
+        url: pubdata_domain::secret::SecretUrl::new(r.text("url")?),
         query: r.text("query")?,
         incremental_column: r.opt_text("incremental_column")?,
         last_value: r.opt_text("last_value")?,

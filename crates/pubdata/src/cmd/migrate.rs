@@ -4,8 +4,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use pubdata_domain::secret::SecretUrl;
 use pubdata_service::audit::verify_chain;
-use pubdata_store::{postgres::PgStore, redact_url, sqlite::SqliteStore};
+use pubdata_store::{postgres::PgStore, sqlite::SqliteStore};
 
 #[derive(clap::Args)]
 pub struct MigrateArgs {
@@ -38,7 +39,7 @@ pub async fn run(a: MigrateArgs) -> anyhow::Result<ExitCode> {
     eprintln!("source audit chain intact: {n} records");
     let to = PgStore::open(&a.to)
         .await
-        .with_context(|| format!("cannot open database {}", redact_url(&a.to)))?;
+        .with_context(|| format!("cannot open database {}", SecretUrl::new(a.to.as_str())))?;
     let started = std::time::Instant::now();
     let report = pubdata_store::migrate::sqlite_to_postgres(&from, &to)
         .await
@@ -50,7 +51,7 @@ pub async fn run(a: MigrateArgs) -> anyhow::Result<ExitCode> {
         Ok(n) => {
             println!(
                 "migrated to {} in {:.1} s; audit chain intact on the target: {n} records verified",
-                redact_url(&a.to),
+                SecretUrl::new(a.to.as_str()),
                 started.elapsed().as_secs_f64()
             );
             Ok(ExitCode::SUCCESS)

@@ -20,7 +20,10 @@ pub struct DbArgs {
 }
 
 pub async fn open_store(url: &str) -> anyhow::Result<std::sync::Arc<dyn pubdata_store::Store>> {
-    pubdata_store::open(url)
-        .await
-        .with_context(|| format!("cannot open database {}", pubdata_store::redact_url(url)))
+    pubdata_store::open(url).await.with_context(|| {
+        format!(
+            "cannot open database {}",
+            pubdata_domain::secret::SecretUrl::new(url)
+        )
+    })
 }

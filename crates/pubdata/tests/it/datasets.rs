@@ -838,6 +838,16 @@ async fn the_platform_pulls_from_an_agencys_postgresql_database() {
         .await;
     assert_eq!(s["last_value"], "2026-11-02 08:00:00");
     assert!(!s.to_string().contains("s3cret"), "{s}");
+    // Nor to a supervisor who may view the dataset, nor in the audit chain.
+    let auditor = t.login("auditor").await;
+    let (status, s) = t
+        .get(&format!("/api/v1/datasets/{id}/pull-source"), &auditor)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    let shown = s["url"].as_str().unwrap();
+    assert!(shown.contains("postgres:***@"), "{shown}");
+    let chain = t.store.audit_batch(0, 100_000).await.unwrap();
+    assert!(!format!("{chain:?}").contains("s3cret"));
     let (_, rows) = t.get(&format!("/api/v1/datasets/{id}/rows"), &gaj).await;
     let text = rows.to_string();
     assert!(

@@ -7,6 +7,8 @@ use pubdata_store::LoadMode;
 use serde::Deserialize;
 use serde_json::json;
 
+use pubdata_domain::secret::SecretUrl;
+
 use crate::App;
 use crate::error::{Result, ServiceError};
 use crate::principal::Principal;
@@ -114,7 +116,7 @@ impl App {
         }
         let src = pubdata_store::PullSource {
             dataset_id: id,
-            url: cfg.url.trim().to_string(),
+            url: SecretUrl::new(cfg.url.trim()),
             query: cfg.query.trim().to_string(),
             incremental_column: cfg
                 .incremental_column
@@ -128,7 +130,7 @@ impl App {
             "dataset.pull_source",
             format!("dataset:{id}"),
             Outcome::Success,
-            json!({"url": pubdata_store::redact_url(&src.url), "query": src.query}),
+            json!({"url": src.url, "query": src.query}),
         );
         self.store.put_pull_source(&src, audit).await?;
         Ok(src)
@@ -158,27 +160,29 @@ impl App {
             })?;
         let incremental = src.incremental_column.as_deref();
         let after = incremental.and(src.last_value.as_deref());
-        let read = match pubdata_store::source::open(&src.url, &src.query, incremental, after).await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                let msg = format!("{}: {e}", pubdata_store::redact_url(&src.url));
-                self.store.record_pull(id, None, Some(&msg)).await?;
-                self.store
-                    .append_audit(p.event(
-                        "dataset.pull",
-                        format!("dataset:{id}"),
-                        Outcome::Failure,
-                        json!({"error": msg}),
-                    ))
-                    .await?;
-                return Err(ServiceError::Invalid {
-                    code: "pull_source_error",
-                    detail: format!("the source cannot be read: {msg}"),
-                    errors: vec![],
-                });
-            }
-        };
+        let read =
+            match pubdata_store::source::open(src.url.expose(), &src.query, incremental, after)
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let msg = format!("{}: {e}", src.url);
+                    self.store.record_pull(id, None, Some(&msg)).await?;
+                    self.store
+                        .append_audit(p.event(
+                            "dataset.pull",
+                            format!("dataset:{id}"),
+                            Outcome::Failure,
+                            json!({"error": msg}),
+                        ))
+                        .await?;
+                    return Err(ServiceError::Invalid {
+                        code: "pull_source_error",
+                        detail: format!("the source cannot be read: {msg}"),
+                        errors: vec![],
+                    });
+                }
+            };
         // The incremental column is the source's bookkeeping, not necessarily a dataset column.
         let keep: Vec<usize> = read
             .columns
@@ -203,15 +207,7 @@ impl App {
             LoadMode::Replace
         };
         let outcome = self
-            .run_load(
-                p,
-                &d,
-                source,
-                mode,
-                "pull",
-                &pubdata_store::redact_url(&src.url),
-                &mut (),
-            )
+            .run_load(p, &d, source, mode, "pull", &src.url.redacted(), &mut ())
             .await;
         match &outcome {
             Ok(Ok(_)) => {

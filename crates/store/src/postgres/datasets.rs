@@ -779,7 +779,7 @@ impl DatasetStore for PgStore {
                updated_at = excluded.updated_at",
         )
         .bind(src.dataset_id)
-        .bind(&src.url)
+        .bind(src.url.expose())
         .bind(&src.query)
         .bind(&src.incremental_column)
         .bind(now())

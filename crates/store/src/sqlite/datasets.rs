@@ -728,7 +728,7 @@ impl DatasetStore for SqliteStore {
                updated_at = excluded.updated_at",
         )
         .bind(src.dataset_id)
-        .bind(&src.url)
+        .bind(src.url.expose())
         .bind(&src.query)
         .bind(&src.incremental_column)
         .bind(fmt_time(Utc::now()))

@@ -356,12 +356,11 @@ pub async fn get_pull_source(
     Caller(p): Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<pubdata_store::PullSource>> {
-    let mut src = s
+    let src = s
         .app
         .get_pull_source(&p, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    src.url = pubdata_store::redact_url(&src.url);
     Ok(Json(src))
 }
 
@@ -376,8 +375,7 @@ pub async fn put_pull_source(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<pubdata_service::ingest::PullConfig>,
 ) -> ApiResult<Json<pubdata_store::PullSource>> {
-    let mut src = s.app.put_pull_source(&p, id, req).await?;
-    src.url = pubdata_store::redact_url(&src.url);
+    let src = s.app.put_pull_source(&p, id, req).await?;
     Ok(Json(src))
 }
 

@@ -196,7 +196,7 @@ async fn render_detail(
         _ => vec![],
     };
     let pull = s.app.get_pull_source(p, id).await.ok().flatten().map(|src| {
-        context! { url => pubdata_store::redact_url(&src.url), query => src.query, incremental => src.incremental_column,
+        context! { url => src.url.redacted(), query => src.query, incremental => src.incremental_column,
                    last_value => src.last_value, last_pull => src.last_pull_at.as_ref().map(local_time), error => src.last_error }
     });
     let pct = |x: f64| format!("{:.1}%", x * 100.0);

@@ -5,6 +5,8 @@
 
 mod common;
 
+mod access;
+
 mod audit;
 mod auth;
 mod bad_input;

@@ -23,6 +23,63 @@ const CHUNK: usize = 5000;
 /// The outcome of a load: a new version, or the error report.
 pub type LoadOutcome = std::result::Result<DatasetVersion, LoadRejected>;
 
+/// How a load arrived (recorded with its version and audit record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Channel {
+    /// A file uploaded on the page or API, or given to `pubdata import`.
+    File,
+    /// A batch pushed by the agency's system.
+    Push,
+    /// A table pulled from the agency's database.
+    Pull,
+}
+
+impl Channel {
+    fn as_str(self) -> &'static str {
+        match self {
+            Channel::File => "file",
+            Channel::Push => "push",
+            Channel::Pull => "pull",
+        }
+    }
+}
+
+/// One load as asked: into which dataset, from which rows, how, through
+/// which channel, and what was found before the rows were read.
+pub(crate) struct LoadRequest<'a> {
+    pub dataset: &'a Dataset,
+    pub source: Box<dyn RowSource + Send>,
+    /// `Replace`: the rows are the whole new content; `Upsert`: changes by key.
+    pub mode: LoadMode,
+    pub channel: Channel,
+    /// The file name or the (redacted) source, for the record.
+    pub name: String,
+    /// Deletions by key (pushed batches), staged after the rows.
+    pub deletes: Vec<StagedRow>,
+    /// Problems found before the rows were read (a deletion without its key).
+    pub errors: Vec<RowError>,
+}
+
+impl<'a> LoadRequest<'a> {
+    pub fn new(
+        dataset: &'a Dataset,
+        source: Box<dyn RowSource + Send>,
+        mode: LoadMode,
+        channel: Channel,
+        name: &str,
+    ) -> Self {
+        LoadRequest {
+            dataset,
+            source,
+            mode,
+            channel,
+            name: name.to_string(),
+            deletes: vec![],
+            errors: vec![],
+        }
+    }
+}
+
 /// Progress of a load, for the command line.
 pub trait Progress: Send {
     fn rows(&mut self, read: u64, errors: u64);
@@ -45,8 +102,8 @@ impl App {
         let d = self.dataset_for(p, id, Access::Write).await?;
         let columns = d.columns.clone();
         let source = open_source(filename, input, &columns)?;
-        self.run_load(p, &d, source, LoadMode::Replace, "file", filename, progress)
-            .await
+        let req = LoadRequest::new(&d, source, LoadMode::Replace, Channel::File, filename);
+        self.run_load(p, req, progress).await
     }
 
     /// Applies a pushed batch of upserts and deletions by key (all or nothing).
@@ -124,48 +181,33 @@ impl App {
             });
         }
         let source = Box::new(VecSource::new(header, rows));
-        self.run_load_with(
-            p,
-            &d,
-            source,
-            LoadMode::Upsert,
-            "push",
-            "api",
-            &mut (),
+        let req = LoadRequest {
             deletes,
             errors,
-        )
-        .await
+            ..LoadRequest::new(&d, source, LoadMode::Upsert, Channel::Push, "api")
+        };
+        self.run_load(p, req, &mut ()).await
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Runs one load: reads and checks every row, stages the good ones,
+    /// checks keys, `unique` and references set-wise, and commits a new
+    /// version only when nothing rejects — else reports every problem.
     pub(crate) async fn run_load(
         &self,
         p: &Principal,
-        d: &Dataset,
-        source: Box<dyn RowSource + Send>,
-        mode: LoadMode,
-        channel: &'static str,
-        name: &str,
+        req: LoadRequest<'_>,
         progress: &mut dyn Progress,
     ) -> Result<LoadOutcome> {
-        self.run_load_with(p, d, source, mode, channel, name, progress, vec![], vec![])
-            .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn run_load_with(
-        &self,
-        p: &Principal,
-        d: &Dataset,
-        mut source: Box<dyn RowSource + Send>,
-        mode: LoadMode,
-        channel: &'static str,
-        name: &str,
-        progress: &mut dyn Progress,
-        extra: Vec<StagedRow>,
-        mut errors: Vec<RowError>,
-    ) -> Result<LoadOutcome> {
+        let LoadRequest {
+            dataset: d,
+            mut source,
+            mode,
+            channel,
+            name,
+            deletes: extra,
+            mut errors,
+        } = req;
+        let channel = channel.as_str();
         // Map the header to the declared columns.
         let header = source.header().to_vec();
         let unknown: Vec<&String> = header
@@ -372,7 +414,7 @@ impl App {
             errors.sort_by_key(|e| e.row);
             errors.truncate(MAX_REPORTED);
             self.store
-                .append_audit(p.event("dataset.load", format!("dataset:{}", d.id), Outcome::Failure, json!({"channel": channel, "source": name, "errors": total_errors, "rows": rows_read})))
+                .append_audit(p.event("dataset.load", format!("dataset:{}", d.id), Outcome::Failure, json!({"channel": channel, "source": &name, "errors": total_errors, "rows": rows_read})))
                 .await?;
             return Ok(Err(LoadRejected {
                 errors,
@@ -384,13 +426,13 @@ impl App {
             "dataset.load",
             format!("dataset:{}", d.id),
             Outcome::Success,
-            json!({"channel": channel, "source": name, "rows": rows_read, "flagged": issues.len()}),
+            json!({"channel": channel, "source": &name, "rows": rows_read, "flagged": issues.len()}),
         );
         let version = load
             .finish(
                 LoadRecord {
                     channel,
-                    source: name.to_string(),
+                    source: name,
                     actor: p.name.clone(),
                     issues,
                 },

@@ -13,6 +13,7 @@ use crate::App;
 use crate::error::{Result, ServiceError};
 use crate::principal::Principal;
 
+use super::load::{Channel, LoadRequest};
 use super::readers::RawRow;
 use super::*;
 
@@ -207,7 +208,11 @@ impl App {
             LoadMode::Replace
         };
         let outcome = self
-            .run_load(p, &d, source, mode, "pull", &src.url.redacted(), &mut ())
+            .run_load(
+                p,
+                LoadRequest::new(&d, source, mode, Channel::Pull, &src.url.redacted()),
+                &mut (),
+            )
             .await;
         match &outcome {
             Ok(Ok(_)) => {

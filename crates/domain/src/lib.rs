@@ -9,6 +9,7 @@ pub mod case;
 pub mod catalog;
 pub mod dataset;
 pub mod ids;
+pub mod masking;
 pub mod org;
 pub mod secret;
 

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod masking;
 pub mod org;
 pub mod secret;
+pub mod share;
 
 /// A string that is not one of an enumeration's values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -618,3 +618,52 @@ async fn the_system_page_shows_the_servers_jobs_to_auditors_only() {
     let r = c.get(t.url("/system")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+/// Every form a page posts goes through the `CsrfForm` extractor: without
+/// the session's token, or with another, it answers 403 before the handler
+/// runs — even for things that do not exist.
+#[tokio::test]
+async fn every_page_form_refuses_a_post_without_the_sessions_csrf_token() {
+    let t = TestApp::demo().await;
+    let c = sign_in(&t, "admin").await;
+    let forms = [
+        "/logout",
+        "/orgs",
+        "/orgs/1",
+        "/users",
+        "/users/1",
+        "/users/1/roles",
+        "/users/1/roles/1/revoke",
+        "/tokens",
+        "/tokens/1/revoke",
+        "/calendar/years",
+        "/catalog/new",
+        "/catalog/entries/1/edit",
+        "/catalog/entries/1/submit",
+        "/catalog/entries/1/consent",
+        "/catalog/entries/1/review",
+        "/catalog/entries/1/delist",
+        "/catalog/entries/1/update-obligation",
+        "/catalog/scheme/grades",
+        "/catalog/scheme/classes",
+        "/collection",
+        "/datasets",
+        "/datasets/exemptions",
+        "/datasets/1/pull-source",
+        "/datasets/1/pull",
+        "/base/population/fields",
+    ];
+    for path in forms {
+        for token in [None, Some("forged")] {
+            let mut form = vec![("name", "x")];
+            if let Some(t) = token {
+                form.push(("csrf", t));
+            }
+            let r = c.post(t.url(path)).form(&form).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path} with {token:?}");
+        }
+    }
+    // The session is still signed in: logout was refused too.
+    let (status, _) = page(&t, &c, "/").await;
+    assert_eq!(status, StatusCode::OK);
+}

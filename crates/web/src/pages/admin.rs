@@ -9,7 +9,7 @@ use pubdata_service::orgs::{CreateOrg, CreateUser, GrantRole, OrgTree, UpdateOrg
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time, text};
+use super::{CsrfForm, NoFields, PageCaller, base, error_page, local_time, text};
 use crate::AppState;
 use crate::extract::Lang;
 
@@ -99,7 +99,6 @@ pub async fn orgs_page(
 
 #[derive(Deserialize)]
 pub struct OrgForm {
-    csrf: String,
     code: String,
     name: String,
     kind: String,
@@ -112,11 +111,8 @@ pub async fn create_org(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-    axum::Form(f): axum::Form<OrgForm>,
+    CsrfForm(f): CsrfForm<OrgForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let result = async {
         let req = CreateOrg {
             code: f.code.clone(),
@@ -187,7 +183,6 @@ pub async fn org_page(
 
 #[derive(Deserialize)]
 pub struct OrgEditForm {
-    csrf: String,
     name: Option<String>,
     name_en: Option<String>,
     parent_id: Option<String>,
@@ -198,11 +193,8 @@ pub async fn update_org(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<OrgEditForm>,
+    CsrfForm(f): CsrfForm<OrgEditForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let result = async {
         let req = UpdateOrg {
             name: opt(&f.name),
@@ -288,7 +280,6 @@ pub async fn users_page(
 
 #[derive(Deserialize)]
 pub struct UserForm {
-    csrf: String,
     username: String,
     display_name: String,
     password: String,
@@ -301,11 +292,8 @@ pub async fn create_user(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-    axum::Form(f): axum::Form<UserForm>,
+    CsrfForm(f): CsrfForm<UserForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let result = async {
         let req = CreateUser {
             username: f.username.clone(),
@@ -378,7 +366,6 @@ pub async fn user_page(
 
 #[derive(Deserialize)]
 pub struct UpdateUserForm {
-    csrf: String,
     password: Option<String>,
     disabled: Option<String>,
     display_name: Option<String>,
@@ -408,11 +395,8 @@ pub async fn update_user(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<UpdateUserForm>,
+    CsrfForm(f): CsrfForm<UpdateUserForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let req = UpdateUser {
         display_name: opt(&f.display_name),
         disabled: opt(&f.disabled).map(|v| v == "true"),
@@ -424,7 +408,6 @@ pub async fn update_user(
 
 #[derive(Deserialize)]
 pub struct GrantForm {
-    csrf: String,
     role: String,
     org_id: String,
 }
@@ -434,11 +417,8 @@ pub async fn grant_role(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<GrantForm>,
+    CsrfForm(f): CsrfForm<GrantForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let r = match f.org_id.trim().parse() {
         Ok(org_id) => {
             s.app
@@ -457,21 +437,13 @@ pub async fn grant_role(
     user_action(&s, &p, lang, id, r).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 pub async fn revoke_role(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
     Path((id, grant)): Path<(i64, i64)>,
-    axum::Form(f): axum::Form<CsrfOnly>,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let r = s.app.revoke_role(&p, id, grant).await;
     user_action(&s, &p, lang, id, r).await
 }
@@ -510,7 +482,6 @@ pub async fn tokens_page(
 
 #[derive(Deserialize)]
 pub struct TokenForm {
-    csrf: String,
     name: String,
 }
 
@@ -518,11 +489,8 @@ pub async fn create_token(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-    axum::Form(f): axum::Form<TokenForm>,
+    CsrfForm(f): CsrfForm<TokenForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     match s
         .app
         .create_api_token(&p, CreateApiToken { name: f.name })
@@ -542,11 +510,8 @@ pub async fn revoke_token(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<CsrfOnly>,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     match s.app.revoke_api_token(&p, id).await {
         Ok(_) => Redirect::to("/tokens").into_response(),
         Err(e) => error_page(&s, lang, &e),

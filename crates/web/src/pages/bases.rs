@@ -8,7 +8,7 @@ use pubdata_service::policy::Action;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, base, csrf_ok, csrf_refused, error_page};
+use super::{CsrfForm, PageCaller, base, error_page};
 use crate::AppState;
 use crate::extract::Lang;
 
@@ -69,7 +69,6 @@ pub async fn page(
 
 #[derive(Deserialize)]
 pub struct FieldForm {
-    csrf: String,
     field: String,
     dataset_id: String,
     source_column: String,
@@ -80,11 +79,8 @@ pub async fn contribute(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(code): Path<String>,
-    axum::Form(f): axum::Form<FieldForm>,
+    CsrfForm(f): CsrfForm<FieldForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let r = match f.dataset_id.trim().parse() {
         Ok(dataset_id) => {
             s.app

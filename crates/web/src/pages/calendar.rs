@@ -8,7 +8,7 @@ use pubdata_service::calendar::PutYear;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time, text, urlencode};
+use super::{CsrfForm, PageCaller, base, error_page, local_time, text, urlencode};
 use crate::AppState;
 use crate::api::audit::{AuditQuery, encode_cursor};
 use crate::extract::Lang;
@@ -68,7 +68,6 @@ pub async fn page(
 
 #[derive(Deserialize)]
 pub struct YearForm {
-    csrf: String,
     year: String,
     source: String,
     off: String,
@@ -86,11 +85,8 @@ pub async fn put_year(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-    axum::Form(f): axum::Form<YearForm>,
+    CsrfForm(f): CsrfForm<YearForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let r = match f.year.trim().parse::<i32>() {
         Ok(year) => {
             s.app

@@ -16,7 +16,7 @@ use pubdata_service::{Principal, ServiceError};
 use pubdata_store::EntryFilter;
 use serde::Deserialize;
 
-use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time, text, urlencode};
+use super::{CsrfForm, NoFields, PageCaller, base, error_page, local_time, text, urlencode};
 use crate::AppState;
 use crate::extract::{Lang, decode_cursor, encode_cursor};
 
@@ -337,8 +337,6 @@ pub async fn entry_page(
 #[derive(Deserialize, Default, Clone, serde::Serialize)]
 pub struct EntryForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     summary: String,
@@ -416,7 +414,6 @@ fn parse_items(text: &str) -> Result<Vec<DataItem>, ServiceError> {
 
 fn form_from(e: &pubdata_domain::catalog::EntryContent) -> EntryForm {
     EntryForm {
-        csrf: String::new(),
         name: e.name.clone(),
         summary: e.summary.clone(),
         classification: e.classification.clone(),
@@ -579,11 +576,8 @@ pub async fn create(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-    axum_extra::extract::Form(f): axum_extra::extract::Form<EntryForm>,
+    CsrfForm(f): CsrfForm<EntryForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let result = async {
         let patch = patch_from(&f)?;
         let input = EntryInput {
@@ -638,11 +632,8 @@ pub async fn edit(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum_extra::extract::Form(f): axum_extra::extract::Form<EntryForm>,
+    CsrfForm(f): CsrfForm<EntryForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let result = async { s.app.update_entry(&p, id, patch_from(&f)?).await }.await;
     match result {
         Ok(_) => Redirect::to(&format!("/catalog/entries/{id}")).into_response(),
@@ -657,7 +648,6 @@ pub async fn edit(
 
 #[derive(Deserialize)]
 pub struct StepForm {
-    csrf: String,
     #[serde(default)]
     reason: String,
     #[serde(default)]
@@ -688,11 +678,8 @@ pub async fn submit(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<StepForm>,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let r = s.app.submit_entry(&p, id).await;
     step(&s, &p, lang, id, r).await
 }
@@ -702,11 +689,8 @@ pub async fn consent(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<StepForm>,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let r = s.app.consent_entry(&p, id).await;
     step(&s, &p, lang, id, r).await
 }
@@ -716,11 +700,8 @@ pub async fn review(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<StepForm>,
+    CsrfForm(f): CsrfForm<StepForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let decision = if f.decision == "approve" {
         Decision::Approve
     } else {
@@ -745,11 +726,8 @@ pub async fn delist(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<StepForm>,
+    CsrfForm(f): CsrfForm<StepForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let r = s
         .app
         .delist_entry(&p, id, ReasonInput { reason: f.reason })
@@ -762,11 +740,8 @@ pub async fn obligation(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<StepForm>,
+    CsrfForm(f): CsrfForm<StepForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let r = s
         .app
         .open_update_obligation(&p, id, ReasonInput { reason: f.reason })
@@ -891,7 +866,6 @@ pub async fn collection_page(
 
 #[derive(Deserialize)]
 pub struct DeclareForm {
-    csrf: String,
     data_item: String,
     basis: String,
 }
@@ -900,11 +874,8 @@ pub async fn declare(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-    axum::Form(f): axum::Form<DeclareForm>,
+    CsrfForm(f): CsrfForm<DeclareForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     match s
         .app
         .declare_collection_item(
@@ -984,7 +955,6 @@ pub async fn scheme_page(
 
 #[derive(Deserialize)]
 pub struct GradeForm {
-    csrf: String,
     code: String,
     name: String,
     rank: String,
@@ -996,11 +966,8 @@ pub async fn put_grade(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-    axum::Form(f): axum::Form<GradeForm>,
+    CsrfForm(f): CsrfForm<GradeForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let r = async {
         let g = pubdata_domain::catalog::Grade {
             code: f.code.trim().to_string(),
@@ -1017,7 +984,6 @@ pub async fn put_grade(
 
 #[derive(Deserialize)]
 pub struct ClassForm {
-    csrf: String,
     code: String,
     name: String,
     parent: String,
@@ -1027,11 +993,8 @@ pub async fn put_class(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-    axum::Form(f): axum::Form<ClassForm>,
+    CsrfForm(f): CsrfForm<ClassForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let c = pubdata_store::Classification {
         code: f.code.trim().to_string(),
         name: f.name.trim().to_string(),

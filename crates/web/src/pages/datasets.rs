@@ -13,7 +13,7 @@ use pubdata_service::{Principal, ServiceError};
 use pubdata_store::EntryFilter;
 use serde::Deserialize;
 
-use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time};
+use super::{CsrfForm, NoFields, PageCaller, base, csrf_ok, csrf_refused, error_page, local_time};
 use crate::AppState;
 use crate::extract::Lang;
 
@@ -69,7 +69,6 @@ pub async fn list(State(s): State<AppState>, PageCaller(p): PageCaller, lang: La
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    csrf: String,
     entry_id: String,
     name: String,
     columns: String,
@@ -107,11 +106,8 @@ pub async fn create(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-    axum::Form(f): axum::Form<CreateForm>,
+    CsrfForm(f): CsrfForm<CreateForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let r = async {
         let req = CreateDataset {
             entry_id: f
@@ -354,7 +350,6 @@ async fn stream_to_temp(
 
 #[derive(Deserialize)]
 pub struct ExemptionForm {
-    csrf: String,
     entry_id: String,
     reason: String,
 }
@@ -363,11 +358,8 @@ pub async fn file_exemption(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-    axum::Form(f): axum::Form<ExemptionForm>,
+    CsrfForm(f): CsrfForm<ExemptionForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let entry_id = f.entry_id.trim().parse().ok();
     match s
         .app
@@ -390,7 +382,6 @@ pub async fn file_exemption(
 
 #[derive(Deserialize)]
 pub struct PullForm {
-    csrf: String,
     url: String,
     query: String,
     incremental_column: String,
@@ -401,11 +392,8 @@ pub async fn put_pull_source(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<PullForm>,
+    CsrfForm(f): CsrfForm<PullForm>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let cfg = pubdata_service::ingest::PullConfig {
         url: f.url,
         query: f.query,
@@ -417,21 +405,13 @@ pub async fn put_pull_source(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 pub async fn pull_now(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     match s.app.pull_now(&p, id).await {
         Ok(Ok(_)) => Redirect::to(&format!("/datasets/{id}")).into_response(),
         Ok(Err(report)) => render_detail(&s, &p, lang, id, None, Some(report)).await,

@@ -11,7 +11,7 @@ use pubdata_store::SessionKind;
 use rand::RngCore;
 use serde::Deserialize;
 
-use super::{PageCaller, csrf_ok, csrf_refused, safe_next, text};
+use super::{CsrfForm, NoFields, PageCaller, safe_next, text};
 use crate::AppState;
 use crate::extract::{LANG_COOKIE, Lang, SESSION_COOKIE};
 
@@ -80,6 +80,7 @@ pub async fn page(
 
 #[derive(Deserialize)]
 pub struct LoginForm {
+    /// Checked against the double-submit cookie (no session exists yet).
     csrf: String,
     username: String,
     password: String,
@@ -141,21 +142,13 @@ pub async fn submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 pub async fn logout(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     jar: CookieJar,
     lang: Lang,
-    axum::Form(f): axum::Form<CsrfForm>,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Response {
-    if !csrf_ok(&p, &f.csrf) {
-        return csrf_refused();
-    }
     let token = jar
         .get(SESSION_COOKIE)
         .map(|c| c.value().to_string())

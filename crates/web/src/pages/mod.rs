@@ -194,6 +194,47 @@ pub fn csrf_ok(p: &Principal, sent: &str) -> bool {
     matches!(p.csrf_token(), Some(t) if !sent.is_empty() && t == sent)
 }
 
+/// A form posted from a page of the signed-in person's session. The CSRF
+/// token (`csrf` field) is checked before the handler runs — a missing or
+/// wrong token answers 403 and the handler never sees the form — then the
+/// form is deserialised (repeated keys become lists). Someone not signed in
+/// is sent to the login page, as by [`PageCaller`].
+pub struct CsrfForm<T>(pub T);
+
+/// A form with nothing but its CSRF token (a button's post).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
+impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+    async fn from_request(req: axum::extract::Request, s: &AppState) -> Result<Self, Response> {
+        #[derive(serde::Deserialize)]
+        struct Token {
+            #[serde(default)]
+            csrf: String,
+        }
+        let (mut parts, body) = req.into_parts();
+        let PageCaller(p) = PageCaller::from_request_parts(&mut parts, s).await?;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let bytes = axum::body::Bytes::from_request(req, s)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let token: Token = serde_html_form::from_bytes(&bytes).map_err(|_| csrf_refused())?;
+        if !csrf_ok(&p, &token.csrf) {
+            return Err(csrf_refused());
+        }
+        serde_html_form::from_bytes(&bytes)
+            .map(CsrfForm)
+            .map_err(|e| {
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("invalid form: {e}"),
+                )
+                    .into_response()
+            })
+    }
+}
+
 /// The answer to a form without the session's CSRF token.
 pub fn csrf_refused() -> Response {
     (

@@ -82,6 +82,7 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
             orgs = s.orgs,
             users = s.users,
             entries = s.entries,
+            data_items = s.data_items,
             datasets = s.datasets,
             "demo world ready"
         );

@@ -149,10 +149,33 @@ async fn serve_creates_no_accounts_and_demo_seeding_twice_duplicates_nothing() {
         first.entries
     );
     assert_eq!(first.datasets, 3);
+    assert!(first.data_items >= 60, "{} data items", first.data_items);
     let again = t.app.seed_demo_sized(size).await.unwrap();
     assert_eq!(
-        (again.orgs, again.users, again.entries, again.datasets),
-        (0, 0, 0, 0)
+        (
+            again.orgs,
+            again.users,
+            again.entries,
+            again.data_items,
+            again.datasets
+        ),
+        (0, 0, 0, 0, 0)
     );
+    // The collection list names each item's one source department.
+    let token = t.login("qy-mzj").await;
+    for (item, source) in [
+        ("公民身份号码", "清远市公安局"),
+        ("统一社会信用代码", "清远市市场监督管理局"),
+    ] {
+        let (status, found) = t.get(&format!("/api/v1/data-items?q={item}"), &token).await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        let exact = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == item)
+            .unwrap_or_else(|| panic!("{item} listed: {found}"));
+        assert_eq!(exact["source_org_name"], source, "{found}");
+    }
     assert_eq!(t.store.list_users(None).await.unwrap().len(), 11);
 }

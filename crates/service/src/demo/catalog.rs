@@ -19,7 +19,7 @@ use crate::principal::Principal;
 
 /// (agency code, name, classification, base items, extra items, frequency)
 /// Base items: `P` a natural person's, `E` a legal person's, `O` none.
-const ENTRIES: &[(&str, &str, &str, &str, &str, Frequency)] = &[
+pub(super) const ENTRIES: &[(&str, &str, &str, &str, &str, Frequency)] = &[
     (
         "qy-gaj",
         "人口基础信息",
@@ -518,7 +518,7 @@ const ENTRIES: &[(&str, &str, &str, &str, &str, Frequency)] = &[
     ),
 ];
 
-fn items(base: &str, extra: &str) -> Vec<DataItem> {
+pub(super) fn items(base: &str, extra: &str) -> Vec<DataItem> {
     let item = |name: &str, data_type, personal| DataItem {
         name: name.into(),
         data_type,

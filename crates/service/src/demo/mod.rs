@@ -11,6 +11,7 @@ use crate::orgs::{CreateOrg, CreateUser};
 use crate::principal::Principal;
 
 mod catalog;
+mod collection;
 mod datasets;
 pub mod synth;
 
@@ -182,6 +183,8 @@ pub struct Seeded {
     pub orgs: usize,
     pub users: usize,
     pub entries: usize,
+    /// Data items declared with their source department.
+    pub data_items: usize,
     pub datasets: usize,
 }
 
@@ -203,6 +206,7 @@ impl App {
     pub async fn seed_demo_sized(&self, size: DemoSize) -> Result<Seeded> {
         let mut s = self.seed_demo_world().await?;
         s.entries = self.seed_demo_catalog().await?;
+        s.data_items = self.seed_demo_collection().await?;
         s.datasets = self.seed_demo_datasets(size).await?;
         Ok(s)
     }

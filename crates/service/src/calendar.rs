@@ -20,10 +20,12 @@ pub struct PutYear {
     /// The notice that published the schedule, e.g. "国办发明电〔2026〕X号".
     pub source: String,
     /// Days off: `YYYY-MM-DD` or inclusive ranges `YYYY-MM-DD..YYYY-MM-DD`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub off: Vec<String>,
     /// Weekend days that are working days (调休).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub work: Vec<String>,
 }
 

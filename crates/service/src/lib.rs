@@ -26,6 +26,7 @@ pub mod demo;
 pub mod error;
 pub mod ingest;
 pub mod jobs;
+pub mod json;
 pub mod org_tree;
 pub mod orgs;
 pub mod policy;

@@ -48,7 +48,8 @@ pub struct CreateUser {
     pub kind: Option<String>,
     pub org_id: Option<i64>,
     /// Roles to grant within `org_id`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub roles: Vec<String>,
 }
 

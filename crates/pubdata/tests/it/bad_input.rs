@@ -228,3 +228,38 @@ async fn a_cookie_session_must_send_the_csrf_token_to_change_state() {
         .unwrap();
     assert_problem(r, StatusCode::FORBIDDEN, "csrf_failed").await;
 }
+
+/// An optional field sent as JSON `null` is the field left out, as clients
+/// generated from the OpenAPI document send it.
+#[tokio::test]
+async fn json_null_for_an_optional_field_is_accepted_as_absent() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let mut entry = crate::catalog::population_entry();
+    for field in ["keywords", "related_codes", "co_owners", "open_conditions"] {
+        entry[field] = serde_json::Value::Null;
+    }
+    let (status, e) = t.post("/api/v1/catalog/entries", &gaj, entry).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    assert_eq!(e["keywords"], serde_json::json!([]));
+
+    let (id, gaj) = crate::datasets::population_dataset(&t).await;
+    let (status, d) = t
+        .post(
+            "/api/v1/datasets",
+            &gaj,
+            serde_json::json!({
+                "entry_id": t.get(&format!("/api/v1/datasets/{id}"), &gaj).await.1["entry_id"],
+                "name": "户籍人口（副本）",
+                "columns": [
+                    {"name": "公民身份号码", "type": "string", "checks": null},
+                    {"name": "姓名", "type": "string", "nullable": null}
+                ],
+                "key": ["公民身份号码"]
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    assert_eq!(d["columns"][0]["checks"], serde_json::json!([]), "{d}");
+    assert_eq!(d["columns"][1]["nullable"], true, "{d}");
+}

@@ -38,33 +38,42 @@ pub struct EntryInput {
     pub data_form: DataForm,
     pub items: Vec<DataItem>,
     pub share_type: ShareType,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub share_conditions: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub share_basis: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub share_scope: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub share_modes: Vec<ShareMode>,
     pub open_attribute: OpenAttribute,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub open_conditions: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub open_grounds: String,
     pub update_frequency: Frequency,
     /// Defaults to the caller's organisation.
     pub providing_org: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub keywords: Vec<String>,
     /// Other owning agencies: a change needs each one's consent (Art. 12).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub co_owners: Vec<i64>,
     /// 采集部门, when not the providing agency.
     pub collecting_org: Option<i64>,
     /// 核准部门, when there is one.
     pub approving_org: Option<i64>,
     /// 关联资源代码: codes of related entries.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub related_codes: Vec<String>,
 }
 
@@ -110,7 +119,8 @@ pub enum Decision {
 pub struct ReviewInput {
     pub decision: Decision,
     /// Required when returning.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub reason: String,
 }
 

@@ -38,13 +38,15 @@ pub struct ColumnInput {
     pub name: String,
     #[serde(rename = "type")]
     pub data_type: DataType,
-    #[serde(default = "yes")]
+    #[serde(default = "yes", deserialize_with = "crate::json::or_true")]
+    #[schema(nullable)]
     pub nullable: bool,
     /// Defaults to the catalogue data item of the same name.
     pub personal: Option<bool>,
     /// `id_card`, `credit_code`, `unique`, `pattern:…`, `enum:a|b`,
     /// `range:MIN..MAX`; prefix `flag:` to record instead of reject.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     pub checks: Vec<String>,
 }
 
@@ -66,10 +68,12 @@ pub struct CreateDataset {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordBatch {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     #[schema(value_type = Vec<Object>)]
     pub upsert: Vec<serde_json::Map<String, serde_json::Value>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
     #[schema(value_type = Vec<Object>)]
     pub delete: Vec<serde_json::Map<String, serde_json::Value>>,
 }

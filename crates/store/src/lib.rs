@@ -439,6 +439,11 @@ pub struct LoadRecord {
 #[async_trait]
 pub trait DatasetLoad: Send {
     async fn stage(&mut self, rows: &[StagedRow]) -> Result<()>;
+    /// Stages rows the caller no longer needs (a writer thread takes them
+    /// without copying).
+    async fn stage_owned(&mut self, rows: Vec<StagedRow>) -> Result<()> {
+        self.stage(&rows).await
+    }
     /// Keys staged more than once: (row, key) of each repeat, at most `limit`.
     async fn duplicate_keys(&mut self, limit: u32) -> Result<Vec<(u64, String)>>;
     /// Values of a `unique` column (by index) that repeat among the rows the

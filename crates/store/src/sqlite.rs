@@ -24,6 +24,7 @@ use crate::*;
 
 mod catalog;
 mod datasets;
+mod load;
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (

@@ -434,6 +434,88 @@ async fn a_load_killed_midway_leaves_the_previous_version_intact() {
     assert_eq!((d.current_version, d.row_count), (2, 400_000));
 }
 
+/// The first load into an empty dataset takes SQLite's fast path (its own
+/// connection and writer thread): killed midway, it leaves nothing behind.
+#[tokio::test]
+async fn a_first_load_killed_midway_leaves_the_dataset_empty() {
+    let mut t = TestApp::demo().await;
+    let (id, _gaj) = crate::datasets::population_dataset(&t).await;
+    t.stop().await;
+    if !t.db_url.starts_with("sqlite:") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.csv");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    let mut rng = pubdata_service::demo::synth::Rng::new(6);
+    {
+        use std::io::Write;
+        writeln!(out, "公民身份号码,姓名,性别,出生日期").unwrap();
+        for n in 0..400_000 {
+            let p = pubdata_service::demo::synth::person(&mut rng, n);
+            writeln!(out, "{},{},{},{}", p[0], p[1], p[2], p[3]).unwrap();
+        }
+    }
+    drop(out);
+    let import = |quiet: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pubdata"));
+        c.arg("import");
+        if quiet {
+            c.arg("--quiet");
+        }
+        c.args(["--dataset", &id.to_string(), "--database", &t.db_url])
+            .arg(&big)
+            .env("RUST_LOG", "warn");
+        c
+    };
+    let mut child = import(false)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Read;
+        let mut err = child.stderr.take().unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains("rows/s") {
+            let n = err.read(&mut buf).unwrap();
+            assert!(
+                n > 0,
+                "import ended before its first progress line: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            seen.extend_from_slice(&buf[..n]);
+        }
+        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    }
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+
+    let store = pubdata_store::open(&t.db_url).await.unwrap();
+    let d = store.get_dataset(id).await.unwrap();
+    assert_eq!((d.current_version, d.row_count), (0, 0));
+    assert!(
+        store
+            .dataset_rows(&d, None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.dataset_versions(id).await.unwrap().is_empty());
+    let (ok, text) = verify(&t).await;
+    assert!(ok, "{text}");
+    let out = import(true).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = store.get_dataset(id).await.unwrap();
+    assert_eq!((d.current_version, d.row_count), (1, 400_000));
+    let (ok, text) = verify(&t).await;
+    assert!(ok, "{text}");
+}
+
 /// Behind HTTPS (`--secure-cookies`) the platform's cookies are `Secure`;
 /// without it they are not (plain HTTP on a developer's machine).
 #[tokio::test]

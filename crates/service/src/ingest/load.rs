@@ -320,7 +320,7 @@ impl App {
         });
         while let Some((chunk, read, errs)) = rx.recv().await {
             if !chunk.is_empty() {
-                load.stage(&chunk).await?;
+                load.stage_owned(chunk).await?;
             }
             progress.rows(read, errs);
         }

@@ -17,7 +17,7 @@ use crate::*;
 /// `_to` of a current row: "valid until further notice".
 pub const OPEN: i64 = i64::MAX;
 
-fn table(id: i64) -> String {
+pub(super) fn table(id: i64) -> String {
     format!("ds_{id}")
 }
 
@@ -504,6 +504,10 @@ impl DatasetStore for SqliteStore {
     }
 
     async fn begin_load(&self, dataset: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>> {
+        // A first load into an empty dataset takes the fast path (load.rs).
+        if let Some(load) = super::load::begin(self, dataset, mode).await? {
+            return Ok(load);
+        }
         let mut tx = self.write.begin().await?;
         let (current, rows_before): (i64, i64) =
             sqlx::query_as("SELECT current_version, row_count FROM datasets WHERE id = ?")

@@ -1,0 +1,468 @@
+//! The fast path of the hot load on SQLite: a first load into an empty
+//! dataset (a `Replace` into a table without rows). Rows go through a second
+//! driver, rusqlite (linking the same `libsqlite3-sys` as sqlx), on a
+//! blocking writer thread of its own: one cached prepared statement, raw
+//! typed binds, one large transaction.
+//!
+//! The guarantees of the sqlx path are kept:
+//! - One transaction: data rows, the key index, the version record, quality
+//!   issues, the dataset's counters and the audit record commit together
+//!   (`BEGIN IMMEDIATE` … `COMMIT` on the rusqlite connection); dropping the
+//!   load, or a failure, rolls it all back; a killed process leaves an
+//!   uncommitted transaction that SQLite discards on the next open.
+//! - One audit chain: the load holds the store's only write connection (the
+//!   sqlx pool of one) from `begin` until its transaction has ended, so no
+//!   other write of this process interleaves; another process is kept out by
+//!   SQLite's write lock, taken before `audit_head` is read. The record is
+//!   appended with the same hash (`record_hash`) and `audit_head` update.
+//! - Same durability: WAL (a property of the file) and `synchronous=FULL`,
+//!   set on this connection too.
+//! - Same problem reports: the same queries name repeated keys, repeated
+//!   `unique` values and missing references by row.
+
+use std::path::Path;
+
+use chrono::Utc;
+use pubdata_domain::audit::{AuditEvent, record_hash};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::{mpsc, oneshot};
+
+use super::SqliteStore;
+use super::datasets::{OPEN, table};
+use crate::*;
+
+/// Chunks in flight between the load and its writer thread.
+const IN_FLIGHT: usize = 2;
+
+enum Cmd {
+    Stage(Vec<StagedRow>),
+    /// (row, value) pairs of a query whose only parameter is the limit.
+    Pairs(String, u32, oneshot::Sender<Result<Vec<(u64, String)>>>),
+    /// Builds the unique key index; repeated keys are listed instead.
+    KeyIndex(u32, oneshot::Sender<Result<Vec<(u64, String)>>>),
+    Finish(
+        Box<(LoadRecord, AuditEvent)>,
+        oneshot::Sender<Result<DatasetVersion>>,
+    ),
+}
+
+struct FastLoad {
+    dataset: Dataset,
+    cmds: mpsc::Sender<Cmd>,
+    /// The writer's error when it stopped early.
+    failed: Option<oneshot::Receiver<StoreError>>,
+}
+
+/// Starts a load on the fast path, or `None` when it does not apply (not a
+/// `Replace` into an empty table, or not a database file); the caller then
+/// takes the sqlx path.
+pub(super) async fn begin(
+    store: &SqliteStore,
+    dataset: &Dataset,
+    mode: LoadMode,
+) -> Result<Option<Box<dyn DatasetLoad>>> {
+    if mode != LoadMode::Replace {
+        return Ok(None);
+    }
+    let path = store.write.connect_options().get_filename().to_path_buf();
+    if !path.is_file() {
+        return Ok(None);
+    }
+    // Holding the only write connection keeps every other write of this
+    // process (and so every audit append) out until the load has ended.
+    let conn = store.write.acquire().await?;
+    let runtime = tokio::runtime::Handle::current();
+    let (cmd_tx, cmd_rx) = mpsc::channel(IN_FLIGHT);
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let (failed_tx, failed_rx) = oneshot::channel();
+    let d = dataset.clone();
+    std::thread::Builder::new()
+        .name("sqlite-load".into())
+        .spawn(move || {
+            let mut ready = Some(ready_tx);
+            if let Err(e) = writer(&path, &d, &mut ready, cmd_rx) {
+                match ready.take() {
+                    Some(r) => {
+                        let _ = r.send(Err(e));
+                    }
+                    None => {
+                        let _ = failed_tx.send(e);
+                    }
+                }
+            }
+            // The rusqlite transaction has ended (committed or rolled back):
+            // only now may other writes run.
+            let _rt = runtime.enter();
+            drop(conn);
+        })
+        .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+    match ready_rx.await {
+        Ok(Ok(true)) => Ok(Some(Box::new(FastLoad {
+            dataset: dataset.clone(),
+            cmds: cmd_tx,
+            failed: Some(failed_rx),
+        }))),
+        Ok(Ok(false)) => {
+            // Not empty after all: wait until the writer has let go.
+            drop(cmd_tx);
+            let _ = failed_rx.await;
+            Ok(None)
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(gone()),
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Database(sqlx::Error::WorkerCrashed)
+}
+
+/// rusqlite errors as store errors: I/O, a full disk or a busy database
+/// are "unavailable" (503, nothing committed), the rest database errors.
+fn db_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode as C;
+    let unavailable = matches!(
+        e.sqlite_error_code(),
+        Some(
+            C::DatabaseBusy
+                | C::DatabaseLocked
+                | C::SystemIoFailure
+                | C::DiskFull
+                | C::CannotOpen
+                | C::OutOfMemory
+        )
+    );
+    if unavailable {
+        StoreError::Database(sqlx::Error::Io(std::io::Error::other(e.to_string())))
+    } else {
+        StoreError::Database(sqlx::Error::Protocol(format!("sqlite load: {e}")))
+    }
+}
+
+impl FastLoad {
+    /// The writer's error after it stopped.
+    async fn failure(&mut self) -> StoreError {
+        match self.failed.take() {
+            Some(rx) => rx.await.unwrap_or_else(|_| gone()),
+            None => gone(),
+        }
+    }
+
+    async fn ask<T>(&mut self, cmd: impl FnOnce(oneshot::Sender<Result<T>>) -> Cmd) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        if self.cmds.send(cmd(tx)).await.is_err() {
+            return Err(self.failure().await);
+        }
+        match rx.await {
+            Ok(r) => r,
+            Err(_) => Err(self.failure().await),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl DatasetLoad for FastLoad {
+    async fn stage(&mut self, rows: &[StagedRow]) -> Result<()> {
+        self.stage_owned(rows.to_vec()).await
+    }
+
+    async fn stage_owned(&mut self, rows: Vec<StagedRow>) -> Result<()> {
+        if self.cmds.send(Cmd::Stage(rows)).await.is_err() {
+            return Err(self.failure().await);
+        }
+        Ok(())
+    }
+
+    async fn duplicate_keys(&mut self, limit: u32) -> Result<Vec<(u64, String)>> {
+        self.ask(|tx| Cmd::KeyIndex(limit, tx)).await
+    }
+
+    async fn duplicate_values(&mut self, column: usize, limit: u32) -> Result<Vec<(u64, String)>> {
+        let (c, t) = (format!("c{column}"), table(self.dataset.id));
+        let sql = format!(
+            "SELECT d._row AS r, d.{c} AS v FROM {t} d WHERE d._to = {OPEN} AND d.{c} IS NOT NULL
+               AND EXISTS (SELECT 1 FROM {t} x WHERE x._to = {OPEN} AND x.{c} = d.{c} AND x._row < d._row)
+             ORDER BY d._row LIMIT ?1"
+        );
+        self.ask(|tx| Cmd::Pairs(sql, limit, tx)).await
+    }
+
+    async fn missing_references(
+        &mut self,
+        column: usize,
+        target: &Dataset,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>> {
+        let (c, t, tt) = (
+            format!("c{column}"),
+            table(self.dataset.id),
+            table(target.id),
+        );
+        let sql = format!(
+            "SELECT d._row AS r, d.{c} AS v FROM {t} d WHERE d._to = {OPEN} AND d.{c} IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM {tt} x WHERE x._key = d.{c} AND x._to = {OPEN})
+             ORDER BY d._row LIMIT ?1"
+        );
+        self.ask(|tx| Cmd::Pairs(sql, limit, tx)).await
+    }
+
+    async fn finish(
+        mut self: Box<Self>,
+        record: LoadRecord,
+        audit: AuditEvent,
+    ) -> Result<DatasetVersion> {
+        self.ask(|tx| Cmd::Finish(Box::new((record, audit)), tx))
+            .await
+    }
+}
+
+/// Opens the second connection with the store's settings.
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let db = Connection::open(path)?;
+    db.busy_timeout(std::time::Duration::from_secs(10))?;
+    // WAL is a property of the file (set by the store); synchronous and
+    // foreign keys are per connection.
+    let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "journal_mode is {mode}, expected wal"
+        )));
+    }
+    db.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -65536;",
+    )?;
+    Ok(db)
+}
+
+/// The writer thread: one transaction from `BEGIN IMMEDIATE` to `COMMIT`
+/// (or to the rollback when the load is dropped or fails).
+fn writer(
+    path: &Path,
+    d: &Dataset,
+    ready: &mut Option<oneshot::Sender<Result<bool>>>,
+    mut cmds: mpsc::Receiver<Cmd>,
+) -> Result<()> {
+    let mut db = open(path).map_err(db_err)?;
+    let tx = db
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let t = table(d.id);
+    let (current, rows_before): (i64, i64) = tx
+        .query_row(
+            "SELECT current_version, row_count FROM datasets WHERE id = ?1",
+            [d.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(db_err)?;
+    let empty = rows_before == 0
+        && tx
+            .query_row(&format!("SELECT 1 FROM {t} LIMIT 1"), [], |_| Ok(()))
+            .optional()
+            .map_err(db_err)?
+            .is_none();
+    if !empty {
+        if let Some(r) = ready.take() {
+            let _ = r.send(Ok(false));
+        }
+        return Ok(());
+    }
+    // An empty table is filled in input order and indexed once (a sort).
+    tx.execute_batch(&format!("DROP INDEX IF EXISTS {t}_key"))
+        .map_err(db_err)?;
+    if let Some(r) = ready.take() {
+        let _ = r.send(Ok(true));
+    }
+    let v = current + 1;
+    let n = d.columns.len();
+    let insert = format!(
+        "INSERT INTO {t} (_key, _from, _to, _row{}) VALUES (?1, {v}, {OPEN}, ?2{})",
+        (0..n).map(|i| format!(", c{i}")).collect::<String>(),
+        (0..n).map(|i| format!(", ?{}", i + 3)).collect::<String>(),
+    );
+    let key_index = format!("CREATE UNIQUE INDEX IF NOT EXISTS {t}_key ON {t}(_key, _to)");
+    let mut staged = 0u64;
+    let started = std::time::Instant::now();
+    while let Some(cmd) = cmds.blocking_recv() {
+        match cmd {
+            Cmd::Stage(rows) => {
+                let mut st = tx.prepare_cached(&insert).map_err(db_err)?;
+                for r in &rows {
+                    st.raw_bind_parameter(1, r.key.as_str()).map_err(db_err)?;
+                    st.raw_bind_parameter(2, r.row as i64).map_err(db_err)?;
+                    for i in 0..n {
+                        st.raw_bind_parameter(i + 3, r.values.get(i).and_then(|v| v.as_deref()))
+                            .map_err(db_err)?;
+                    }
+                    st.raw_execute().map_err(db_err)?;
+                }
+                staged += rows.len() as u64;
+            }
+            Cmd::Pairs(sql, limit, reply) => {
+                let _ = reply.send(pairs(&tx, &sql, limit));
+            }
+            Cmd::KeyIndex(limit, reply) => {
+                tracing::info!(
+                    secs = started.elapsed().as_secs_f64(),
+                    rows = staged,
+                    "rows inserted"
+                );
+                let t0 = std::time::Instant::now();
+                let r = match tx.execute_batch(&key_index) {
+                    Ok(()) => Ok(vec![]),
+                    Err(e)
+                        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
+                    {
+                        pairs(
+                            &tx,
+                            &format!(
+                                "SELECT _row AS r, _key AS v FROM (SELECT _row, _key, row_number() OVER (PARTITION BY _key ORDER BY _row) AS n FROM {t})
+                                 WHERE n > 1 ORDER BY _row LIMIT ?1"
+                            ),
+                            limit,
+                        )
+                    }
+                    Err(e) => Err(db_err(e)),
+                };
+                tracing::info!(secs = t0.elapsed().as_secs_f64(), "key index built");
+                let _ = reply.send(r);
+            }
+            Cmd::Finish(what, reply) => {
+                let (record, audit) = *what;
+                tx.execute_batch(&key_index).map_err(db_err)?;
+                let r = finish(tx, d, v, staged, rows_before, record, audit);
+                // Closed before answering, so nothing of this connection
+                // outlives the load.
+                let _ = db.close();
+                let _ = reply.send(r);
+                return Ok(());
+            }
+        }
+    }
+    Ok(()) // the load was dropped: the transaction rolls back
+}
+
+fn pairs(db: &Connection, sql: &str, limit: u32) -> Result<Vec<(u64, String)>> {
+    let mut st = db.prepare(sql).map_err(db_err)?;
+    let rows = st
+        .query_map([limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+        })
+        .map_err(db_err)?;
+    rows.map(|r| r.map_err(db_err)).collect()
+}
+
+/// Records the version, its quality issues, the dataset's counters and the
+/// audit record, and commits it all at once.
+fn finish(
+    tx: rusqlite::Transaction<'_>,
+    d: &Dataset,
+    v: i64,
+    staged: u64,
+    rows_before: i64,
+    record: LoadRecord,
+    audit: AuditEvent,
+) -> Result<DatasetVersion> {
+    let inserted = staged as i64;
+    let now = fmt_time(Utc::now());
+    let flagged = record
+        .issues
+        .iter()
+        .map(|i| i.row)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len() as i64;
+    tx.execute(
+        "INSERT INTO dataset_versions (dataset_id, version, mode, source, rows_in, inserted, updated, deleted, flagged, actor, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8, ?9)",
+        params![d.id, v, record.channel, record.source, inserted, inserted, flagged, record.actor, now],
+    )
+    .map_err(db_err)?;
+    {
+        let mut st = tx
+            .prepare(
+                "INSERT INTO quality_issues (dataset_id, version, row_no, column_name, value, rule, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(db_err)?;
+        for i in &record.issues {
+            st.execute(params![
+                d.id,
+                v,
+                i.row as i64,
+                i.column,
+                i.value,
+                i.rule,
+                i.message
+            ])
+            .map_err(db_err)?;
+        }
+    }
+    tx.execute(
+        "UPDATE datasets SET current_version = ?1, row_count = ?2, last_load_at = ?3 WHERE id = ?4",
+        params![v, rows_before + inserted, now, d.id],
+    )
+    .map_err(db_err)?;
+    let mut audit = audit;
+    audit.detail["version"] = v.into();
+    audit.detail["inserted"] = inserted.into();
+    audit.detail["updated"] = 0.into();
+    audit.detail["deleted"] = 0.into();
+    append(&tx, &audit)?;
+    let t0 = std::time::Instant::now();
+    tx.commit().map_err(db_err)?;
+    tracing::info!(secs = t0.elapsed().as_secs_f64(), "load committed");
+    Ok(DatasetVersion {
+        version: v,
+        mode: record.channel.into(),
+        source: record.source,
+        rows_in: inserted,
+        inserted,
+        updated: 0,
+        deleted: 0,
+        flagged,
+        actor: record.actor,
+        created_at: parse_time(&now)?,
+    })
+}
+
+/// Appends `e` to the audit chain inside the load's transaction, exactly as
+/// `sqlite::append` does on the sqlx connection.
+fn append(db: &Connection, e: &AuditEvent) -> Result<i64> {
+    let (last_id, last_hash): (i64, String) = db
+        .query_row(
+            "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(db_err)?;
+    let id = last_id + 1;
+    let at = fmt_time(Utc::now());
+    let hash = record_hash(&last_hash, id, &at, e);
+    db.execute(
+        "INSERT INTO audit_log (id, at, actor, actor_user_id, org_id, action, target, outcome,
+                                detail, client_ip, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            id,
+            at,
+            e.actor,
+            e.actor_user_id,
+            e.org_id,
+            e.action,
+            e.target,
+            e.outcome.as_str(),
+            e.detail.to_string(),
+            e.client_ip,
+            last_hash,
+            hash
+        ],
+    )
+    .map_err(db_err)?;
+    db.execute(
+        "UPDATE audit_head SET last_id = ?1, last_hash = ?2 WHERE one = 1",
+        params![id, hash],
+    )
+    .map_err(db_err)?;
+    Ok(id)
+}

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::DataType;
-use crate::ids::{CreditCode, IdCardNo};
+use crate::ids::{validate_credit_code, validate_id_card};
 
 /// What a violated rule does to a load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -277,8 +277,9 @@ impl RowChecker {
             };
             for (k, check) in col.checks.iter().enumerate() {
                 let failed = match &check.rule {
-                    Rule::IdCard => value.parse::<IdCardNo>().err().map(|e| e.to_string()),
-                    Rule::CreditCode => value.parse::<CreditCode>().err().map(|e| e.to_string()),
+                    // Bulk loads validate without building the newtype (no allocation per row).
+                    Rule::IdCard => validate_id_card(&value).err().map(|e| e.to_string()),
+                    Rule::CreditCode => validate_credit_code(&value).err().map(|e| e.to_string()),
                     Rule::Unique | Rule::Reference { .. } => None,
                     Rule::Pattern { pattern } => match &self.patterns[i][k] {
                         Some(re) if !re.is_match(&value) => {

@@ -267,7 +267,7 @@ impl RowChecker {
                 out.push(None);
                 continue;
             };
-            let value = match normalise(col.data_type, raw) {
+            let mut value = match normalise(col.data_type, raw) {
                 Ok(v) => v,
                 Err(m) => {
                     errors.push((err("type", raw, m), Severity::Reject));
@@ -300,6 +300,10 @@ impl RowChecker {
                 if let Some(m) = failed {
                     errors.push((err(check.rule.name(), &value, m), check.severity));
                 }
+            }
+            // A 身份证号 is stored as `IdCardNo` writes it: a final `x` upper-case.
+            if value.ends_with('x') && col.checks.iter().any(|c| c.rule == Rule::IdCard) {
+                value.make_ascii_uppercase();
             }
             out.push(Some(value));
         }
@@ -354,6 +358,10 @@ mod tests {
         );
         assert!(e.is_empty());
         assert_eq!(v[1].as_deref(), Some("1949-12-31"));
+        // A 身份证号 is stored with its final X upper-case.
+        let (v, e) = c.check(2, &[Some("11010519491231002x"), None, Some("女")]);
+        assert!(e.is_empty());
+        assert_eq!(v[0].as_deref(), Some("11010519491231002X"));
     }
 
     #[test]

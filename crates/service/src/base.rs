@@ -70,6 +70,25 @@ pub struct BaseConflict {
     pub other_value: Option<String>,
 }
 
+/// A record key as its base database stores it, checked once here: a
+/// 身份证号 for 人口 (a final `x` upper-cased), a 统一社会信用代码 for 法人.
+fn record_key(table: &BaseTable, key: &str) -> Result<String> {
+    use pubdata_domain::ids::{CreditCode, IdCardNo};
+    let key = key.trim();
+    let invalid = |e: String| ServiceError::invalid("key", e);
+    match table.key_name.as_str() {
+        "公民身份号码" => key
+            .parse::<IdCardNo>()
+            .map(|k| k.to_string())
+            .map_err(|e| invalid(e.to_string())),
+        "统一社会信用代码" => key
+            .parse::<CreditCode>()
+            .map(|k| k.to_string())
+            .map_err(|e| invalid(e.to_string())),
+        _ => Ok(key.to_string()),
+    }
+}
+
 impl App {
     async fn base_table(&self, code: &str) -> Result<BaseTable> {
         self.store
@@ -188,6 +207,7 @@ impl App {
     pub async fn base_record(&self, p: &Principal, base: &str, key: &str) -> Result<BaseRecord> {
         self.authorize(p, Action::Supervise).await?;
         let table = self.base_table(base).await?;
+        let key = &record_key(&table, key)?;
         let tree = self.org_tree().await?;
         let fields = self.store.base_fields(&table.code).await?;
         let read = self.read_base_values(p, &table.code, fields, key).await?;

@@ -100,7 +100,26 @@ async fn every_read_of_dataset_contents_leaves_an_access_record_naming_its_basis
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rec["values"][0]["value"], "李四");
-    let base = records(&t, "base.read", "base:population").await;
+    // The key is a 身份证号, checked once at the edge: a lower-case x finds
+    // the record, a malformed number is refused naming the key.
+    let (status, rec) = t
+        .get("/api/v1/base/population/records/11010519491231002x", &sjj)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rec}");
+    assert_eq!(
+        (rec["key"].as_str(), rec["found"].as_bool()),
+        (Some("11010519491231002X"), Some(true))
+    );
+    let (status, problem) = t
+        .get("/api/v1/base/population/records/110105194912310021", &sjj)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "key");
+    let base: Vec<Value> = records(&t, "base.read", "base:population")
+        .await
+        .into_iter()
+        .filter(|r| r["key"] == "440524188001010014")
+        .collect();
     assert_eq!(base.len(), 1);
     assert_eq!(base[0]["basis"], "supervision");
     assert_eq!(base[0]["key"], "440524188001010014");

@@ -19,15 +19,106 @@ pub const LANG_COOKIE: &str = "pubdata_lang";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// A JSON body; malformed JSON, wrong types, unknown fields and oversized
-/// bodies answer problem+json naming the problem.
+/// bodies answer problem+json naming the problem. A number with a zero
+/// fraction (`3.0`) is the integer it equals, as in JSON Schema.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(json_rejection(JsonRejection::MissingJsonContentType(
+                Default::default(),
+            )));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| json_rejection(JsonRejection::BytesRejection(e)))?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::JsonDataError(e)) => {
+                // Only on a type error: retry with integral floats as integers.
+                let retried = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|mut v| integral_floats_to_integers(&mut v).then_some(v))
+                    .and_then(|v| serde_json::to_vec(&v).ok())
+                    .and_then(|b| axum::Json::<T>::from_bytes(&b).ok());
+                match retried {
+                    Some(axum::Json(v)) => Ok(ApiJson(v)),
+                    None => Err(json_rejection(JsonRejection::JsonDataError(e))),
+                }
+            }
             Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+/// `Content-Type: application/json` or `application/<something>+json`.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Rewrites every number with a zero fraction that fits an i64 (or u64) as
+/// that integer; says whether it changed anything.
+fn integral_floats_to_integers(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    // 2^63 and 2^64 are exactly representable; below them the casts are exact.
+    const I64_END: f64 = 9_223_372_036_854_775_808.0;
+    const U64_END: f64 = 18_446_744_073_709_551_616.0;
+    let mut changed = false;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if f.fract() == 0.0 && (-I64_END..I64_END).contains(&f) {
+                *v = Value::from(f as i64);
+                changed = true;
+            } else if f.fract() == 0.0 && (0.0..U64_END).contains(&f) {
+                *v = Value::from(f as u64);
+                changed = true;
+            }
+        }
+        Value::Array(items) => {
+            for x in items {
+                changed |= integral_floats_to_integers(x);
+            }
+        }
+        Value::Object(map) => {
+            for x in map.values_mut() {
+                changed |= integral_floats_to_integers(x);
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
+/// Path parameters; one that does not parse (`/orgs/abc`) answers 400
+/// `invalid_path` as problem+json.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(p) => Ok(ApiPath(p.0)),
+            Err(rej) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_path",
+                rej.body_text(),
+            )),
         }
     }
 }
@@ -224,8 +315,9 @@ pub fn decode_cursor(kind: &str, c: &str) -> Result<i64, ApiError> {
         })
         .filter(|n: &i64| *n > 0)
         .ok_or_else(|| {
+            // Well-formed (a string) but not one this endpoint issued.
             ApiError::field(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_cursor",
                 "cursor",
                 "not a cursor this endpoint issued",

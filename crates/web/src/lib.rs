@@ -1,5 +1,6 @@
 //! HTTP layer of pubdata: `/api/v1` JSON API, server-rendered pages,
-//! health and metrics. [`router`] lists every route.
+//! health and metrics. [`router`](mod@router) lists every route; [`router()`]
+//! adds the middleware stack.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,7 +10,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use pubdata_service::App;
 use pubdata_service::jobs::Job;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -24,6 +24,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod pages;
+pub mod router;
 
 use error::ApiError;
 
@@ -53,37 +54,13 @@ impl AppState {
 
 /// The OpenAPI document of every `/api/v1` route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::router().split_for_parts().1
+    router::api().1
 }
 
 /// Every route of the platform, with the middleware stack.
 pub fn router(state: AppState) -> Router {
-    let (api, doc) = api::router().split_for_parts();
-    let doc = Arc::new(doc);
-    let api = api
-        .route(
-            "/api/v1/openapi.json",
-            get(move || {
-                let doc = doc.clone();
-                async move { axum::Json((*doc).clone()) }
-            }),
-        )
-        .fallback(|| async { ApiError::not_found() })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this resource does not accept that method",
-            )
-        });
-
     let x_request_id = HeaderName::from_static("x-request-id");
-    Router::new()
-        .merge(api)
-        .merge(pages::router())
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+    router::routes()
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::track))
         .layer(

@@ -137,7 +137,7 @@ async fn bad_cursors_queries_paths_and_methods_are_problems() {
                 None,
             )
             .await;
-        assert_problem(r, StatusCode::BAD_REQUEST, "invalid_cursor").await;
+        assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_cursor").await;
     }
     let r = t
         .call(

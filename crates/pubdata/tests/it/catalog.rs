@@ -646,7 +646,7 @@ async fn chinese_search_finds_two_character_words_and_filters_combine() {
             None,
         )
         .await;
-    assert_problem(r, StatusCode::BAD_REQUEST, "invalid_cursor").await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_cursor").await;
     let r = t
         .call(
             Method::GET,

@@ -366,7 +366,7 @@ async fn a_dataset_not_refreshed_within_its_frequency_is_stale() {
             None,
         )
         .await;
-    assert_problem(r, StatusCode::BAD_REQUEST, "invalid_cursor").await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_cursor").await;
 }
 
 #[tokio::test]

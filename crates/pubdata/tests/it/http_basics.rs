@@ -123,6 +123,51 @@ async fn the_openapi_document_covers_every_api_route() {
         expected.len(),
         "a route was added: list it here"
     );
+    // Vice versa: every routed /api/v1 operation (crates/web/src/router.rs)
+    // is documented, and nothing is documented that is not routed.
+    let mut routed: Vec<(String, String)> = pubdata_web::router::API_ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_lowercase(), p.to_string()))
+        .collect();
+    let mut in_doc: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(p, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.clone(), p.clone()))
+        })
+        .collect();
+    routed.sort();
+    in_doc.sort();
+    assert_eq!(routed, in_doc, "routed and documented operations differ");
+    // Every operation shares the problem responses, typed problem+json.
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for status in ["400", "422", "503"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            for (status, r) in responses {
+                if status.as_str() >= "400" {
+                    let r = match r.get("$ref").and_then(|r| r.as_str()) {
+                        Some(name) => {
+                            &doc["components"]["responses"][name.rsplit('/').next().unwrap()]
+                        }
+                        None => r,
+                    };
+                    assert!(
+                        r["content"].get("application/problem+json").is_some()
+                            && r["content"].as_object().unwrap().len() == 1,
+                        "{method} {path} {status}: {r}"
+                    );
+                }
+            }
+        }
+    }
     // Every documented route answers (not 404/405) at its path.
     for (path, method) in expected {
         let concrete = path
@@ -142,4 +187,86 @@ async fn the_openapi_document_covers_every_api_route() {
             assert_ne!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
         }
     }
+    // Every page, health, metrics and static route answers at its path.
+    for (method, path) in pubdata_web::router::PAGE_ROUTES {
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{grant}", "1")
+            .replace("{code}", "population");
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        let r = t.client.request(m, t.url(&concrete)).send().await.unwrap();
+        assert_ne!(
+            r.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        if concrete == *path {
+            assert_ne!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn request_shape_errors_are_problems_as_documented() {
+    let t = TestApp::demo().await;
+    let admin = t.login("admin").await;
+    // A path parameter that does not parse: 400 problem+json.
+    let r = t
+        .call(Method::GET, "/api/v1/orgs/abc", Some(&admin), None)
+        .await;
+    assert_problem(r, StatusCode::BAD_REQUEST, "invalid_path").await;
+    let r = t
+        .call(
+            Method::GET,
+            "/api/v1/orgs/9223372036854775808",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::BAD_REQUEST, "invalid_path").await;
+    // A load that is not multipart: problem+json too.
+    let r = t
+        .call(Method::POST, "/api/v1/datasets/1/loads", Some(&admin), None)
+        .await;
+    let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(ct, "application/problem+json");
+    // Limits the document states are enforced.
+    for q in ["limit=0", "limit=201"] {
+        let r = t
+            .call(
+                Method::GET,
+                &format!("/api/v1/catalog/entries?{q}"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+    }
+    let r = t
+        .call(
+            Method::GET,
+            "/api/v1/datasets/1/rows?limit=1001",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+    // The API's audit filter has no empty time.
+    let r = t
+        .call(Method::GET, "/api/v1/audit?until=", Some(&admin), None)
+        .await;
+    assert_problem(r, StatusCode::BAD_REQUEST, "invalid_query").await;
+    // An integral number with a zero fraction is that integer (JSON Schema).
+    let (_, me) = t.get("/api/v1/me", &admin).await;
+    let parent = me["organisation"]["id"].as_i64().unwrap();
+    let (status, org) = t
+        .post(
+            "/api/v1/orgs",
+            &admin,
+            serde_json::json!({"code": "float-org", "name": "浮点局", "kind": "agency", "parent_id": parent as f64}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{org}");
+    assert_eq!(org["parent_id"], parent);
 }

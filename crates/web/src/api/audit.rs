@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiQuery, Caller};
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Username of the actor.
@@ -19,17 +20,46 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub org_id: Option<i64>,
     /// `success`, `failure` or `denied`.
+    #[param(value_type = Option<AuditOutcome>, inline)]
     pub outcome: Option<String>,
     /// Exact target, e.g. `user:12`.
     pub target: Option<String>,
-    /// RFC 3339 time, inclusive.
+    /// RFC 3339 time (or `YYYY-MM-DD`: midnight in China), inclusive.
+    #[param(schema_with = time_or_date)]
     pub since: Option<String>,
-    /// RFC 3339 time, exclusive.
+    /// RFC 3339 time (or `YYYY-MM-DD`: midnight in China), exclusive.
+    #[param(schema_with = time_or_date)]
     pub until: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+}
+
+/// What an audited action came to (documents `outcome`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+/// An RFC 3339 time or a `YYYY-MM-DD` date.
+fn time_or_date() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let string = |f| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(f)))
+    };
+    AnyOfBuilder::new()
+        .item(string(KnownFormat::DateTime))
+        .item(string(KnownFormat::Date))
+        .build()
+        .into()
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -127,6 +157,22 @@ pub async fn list_audit(
     Caller(p): Caller,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
+    // The page's filter form sends empty values for "any"; the API's
+    // document has no empty time or outcome, so it refuses them.
+    for (field, v) in [
+        ("since", &q.since),
+        ("until", &q.until),
+        ("outcome", &q.outcome),
+    ] {
+        if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                field,
+                "must not be empty",
+            ));
+        }
+    }
     let filter = q.to_filter()?;
     let (items, more) = s.app.list_audit(&p, filter).await?;
     let next_cursor = items.last().filter(|_| more).map(|r| encode_cursor(r.id));

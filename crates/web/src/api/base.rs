@@ -1,7 +1,7 @@
 //! Base databases (BASE-1).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pubdata_service::base::{BaseConflict, BaseRecord, BaseView, ContributeField};
 use pubdata_store::BaseField;
@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BaseList {
@@ -34,7 +34,7 @@ pub async fn list(State(s): State<AppState>, Caller(p): Caller) -> ApiResult<Jso
 pub async fn contribute(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(req): ApiJson<ContributeField>,
 ) -> ApiResult<(StatusCode, Json<BaseField>)> {
     Ok((
@@ -50,7 +50,7 @@ pub async fn contribute(
 pub async fn record(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path((code, key)): Path<(String, String)>,
+    ApiPath((code, key)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<BaseRecord>> {
     Ok(Json(s.app.base_record(&p, &code, &key).await?))
 }
@@ -67,7 +67,7 @@ pub struct ConflictList {
 pub async fn conflicts(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Json<ConflictList>> {
     Ok(Json(ConflictList {
         items: s.app.base_conflicts(&p, &code, 500).await?,

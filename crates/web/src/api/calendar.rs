@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use pubdata_domain::calendar::WorkingDays;
@@ -9,14 +9,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AddQuery {
     /// Start date `YYYY-MM-DD` (not counted).
+    #[param(format = Date)]
     pub from: String,
     /// Working days to add, 1–3660.
+    #[param(value_type = u32, minimum = 1, maximum = 3660)]
     pub days: String,
 }
 
@@ -107,7 +110,7 @@ pub async fn list_years(State(s): State<AppState>) -> Json<YearList> {
 pub async fn put_year(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(year): Path<i32>,
+    ApiPath(year): ApiPath<i32>,
     ApiJson(req): ApiJson<PutYear>,
 ) -> ApiResult<Json<YearView>> {
     let y = s.app.put_calendar_year(&p, year, req).await?;

@@ -1,7 +1,7 @@
 //! The catalogue API (CAT-1 … CAT-7) and the collection list (COL-1, COL-2).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pubdata_domain::catalog::{EntryState, Frequency, Grade, OpenAttribute, ShareType};
 use pubdata_domain::org::Level;
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, Caller, decode_cursor, keyset_page};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, decode_cursor, keyset_page};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ClassificationList {
@@ -49,7 +49,7 @@ pub struct PutClassification {
 pub async fn put_classification(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(req): ApiJson<PutClassification>,
 ) -> ApiResult<Json<Classification>> {
     let c = Classification {
@@ -92,7 +92,7 @@ pub struct PutGrade {
 pub async fn put_grade(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(req): ApiJson<PutGrade>,
 ) -> ApiResult<Json<Grade>> {
     let g = Grade {
@@ -121,6 +121,7 @@ pub async fn create_entry(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EntryQuery {
     /// Words to find (all must occur); Chinese substrings work (人口 finds 人口基础信息).
@@ -137,6 +138,7 @@ pub struct EntryQuery {
     pub state: Option<EntryState>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -212,7 +214,7 @@ pub async fn list_entries(
 pub async fn get_entry(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<EntryView>> {
     Ok(Json(s.app.get_entry(&p, id).await?))
 }
@@ -225,7 +227,7 @@ pub async fn get_entry(
 pub async fn update_entry(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<EntryPatch>,
 ) -> ApiResult<Json<EntryView>> {
     Ok(Json(s.app.update_entry(&p, id, req).await?))
@@ -238,7 +240,7 @@ pub async fn update_entry(
 pub async fn submit_entry(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<EntryView>> {
     Ok(Json(s.app.submit_entry(&p, id).await?))
 }
@@ -250,7 +252,7 @@ pub async fn submit_entry(
 pub async fn review_entry(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReviewInput>,
 ) -> ApiResult<Json<EntryView>> {
     Ok(Json(s.app.review_entry(&p, id, req).await?))
@@ -263,7 +265,7 @@ pub async fn review_entry(
 pub async fn delist_entry(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReasonInput>,
 ) -> ApiResult<Json<EntryView>> {
     Ok(Json(s.app.delist_entry(&p, id, req).await?))
@@ -276,7 +278,7 @@ pub async fn delist_entry(
 pub async fn consent_entry(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<EntryView>> {
     Ok(Json(s.app.consent_entry(&p, id).await?))
 }
@@ -289,13 +291,14 @@ pub async fn consent_entry(
 pub async fn update_obligation(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReasonInput>,
 ) -> ApiResult<Json<EntryView>> {
     Ok(Json(s.app.open_update_obligation(&p, id, req).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = EntryVersionList)]
 pub struct VersionList {
     pub items: Vec<EntryVersion>,
 }
@@ -307,7 +310,7 @@ pub struct VersionList {
 pub async fn versions(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<VersionList>> {
     Ok(Json(VersionList {
         items: s.app.entry_versions(&p, id).await?,
@@ -315,6 +318,7 @@ pub async fn versions(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DiffQuery {
     pub from: i64,
@@ -328,7 +332,7 @@ pub struct DiffQuery {
 pub async fn diff(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult<Json<VersionDiff>> {
     Ok(Json(s.app.entry_diff(&p, id, q.from, q.to).await?))
@@ -383,9 +387,11 @@ pub async fn pending_cases(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ItemQuery {
     /// Part of a data item's name, e.g. 身份证.
+    #[param(min_length = 1, pattern = r"\S")]
     pub q: String,
 }
 
@@ -426,6 +432,7 @@ pub async fn declare_item(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionQuery {
     /// An agency; absent: every declared item.

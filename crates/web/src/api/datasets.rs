@@ -3,7 +3,8 @@
 use std::io::Write;
 
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pubdata_domain::dataset::RowError;
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, Caller, decode_cursor, keyset_page};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, decode_cursor, keyset_page};
 
 /// Largest file a load accepts.
 pub const MAX_UPLOAD: usize = 1024 * 1024 * 1024;
@@ -36,11 +37,13 @@ pub async fn create(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub org: Option<i64>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -84,12 +87,13 @@ pub async fn list(
 pub async fn get(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<DatasetView>> {
     Ok(Json(s.app.get_dataset(&p, id).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DatasetVersionList)]
 pub struct VersionList {
     /// Newest first.
     pub items: Vec<DatasetVersion>,
@@ -101,7 +105,7 @@ pub struct VersionList {
 pub async fn versions(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<VersionList>> {
     Ok(Json(VersionList {
         items: s.app.dataset_versions(&p, id).await?,
@@ -114,7 +118,7 @@ pub async fn versions(
 pub async fn quality(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Quality>> {
     Ok(Json(s.app.dataset_quality(&p, id).await?))
 }
@@ -162,8 +166,22 @@ pub fn load_response(outcome: LoadOutcome, created: StatusCode) -> Response {
 }
 
 /// Streams the multipart field `file` to a temporary file; returns it and its name.
-pub async fn receive_file(
+pub async fn receive_file(mp: Multipart) -> Result<(tempfile::NamedTempFile, String), ApiError> {
+    receive(mp, false).await
+}
+
+/// [`receive_file`] for the API, whose document allows the field `file`
+/// only: another field answers 422 `invalid_upload`.
+async fn receive_only_file(
+    mp: Result<Multipart, MultipartRejection>,
+) -> Result<(tempfile::NamedTempFile, String), ApiError> {
+    let mp = mp.map_err(|e| upload_error(e.status(), e.body_text()))?;
+    receive(mp, true).await
+}
+
+async fn receive(
     mut mp: Multipart,
+    only_file: bool,
 ) -> Result<(tempfile::NamedTempFile, String), ApiError> {
     let bad = |m: String| ApiError::field(StatusCode::BAD_REQUEST, "invalid_upload", "file", m);
     while let Some(mut field) = mp
@@ -172,6 +190,14 @@ pub async fn receive_file(
         .map_err(|e| upload_error(e.status(), e.body_text()))?
     {
         if field.name() != Some("file") {
+            if only_file {
+                return Err(ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_upload",
+                    field.name().unwrap_or("body"),
+                    "the only field of a load is `file`",
+                ));
+            }
             continue;
         }
         let name = field.file_name().unwrap_or("upload.csv").to_string();
@@ -227,20 +253,30 @@ fn upload_error(status: StatusCode, text: String) -> ApiError {
     }
 }
 
+/// The multipart form of a file load (only used to document it).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct LoadUpload {
+    /// The file: CSV (UTF-8 or GB18030), XLSX, JSON or NDJSON.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// Loads a file (CSV in UTF-8 or GB18030, XLSX, JSON or NDJSON; multipart
 /// field `file`) as the dataset's new version — all or nothing.
 #[utoipa::path(post, path = "/api/v1/datasets/{id}/loads", tag = "datasets",
     security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)),
-    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    request_body(content_type = "multipart/form-data", content = LoadUpload, description = "field `file`"),
     responses((status = 201, body = DatasetVersion), (status = 403, body = Problem), (status = 413, body = Problem),
               (status = 422, description = "refused: `errors` lists row, column, value and rule", body = LoadProblem)))]
 pub async fn load(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
-    mp: Multipart,
+    ApiPath(id): ApiPath<i64>,
+    mp: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
-    let (tmp, name) = receive_file(mp).await?;
+    let (tmp, name) = receive_only_file(mp).await?;
     let file = std::io::BufReader::with_capacity(
         256 * 1024,
         tmp.reopen().map_err(|e| {
@@ -262,7 +298,7 @@ pub async fn load(
 pub async fn records(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(batch): ApiJson<RecordBatch>,
 ) -> ApiResult<Response> {
     let outcome = s.app.push_records(&p, id, batch).await?;
@@ -270,12 +306,15 @@ pub async fn records(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RowQuery {
     /// A past version; the current rows when absent.
     pub version: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -294,11 +333,19 @@ pub struct RowPage {
 pub async fn rows(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<RowQuery>,
 ) -> ApiResult<Json<RowPage>> {
     use base64::Engine;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "limit",
+            "1 to 1000",
+        ));
+    }
     let after = match q.cursor.as_deref() {
         Some(c) => Some(
             base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -307,7 +354,7 @@ pub async fn rows(
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| {
                     ApiError::field(
-                        StatusCode::BAD_REQUEST,
+                        StatusCode::UNPROCESSABLE_ENTITY,
                         "invalid_cursor",
                         "cursor",
                         "not a cursor this endpoint issued",
@@ -354,7 +401,7 @@ pub async fn rows(
 pub async fn get_pull_source(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<pubdata_store::PullSource>> {
     let src = s
         .app
@@ -372,7 +419,7 @@ pub async fn get_pull_source(
 pub async fn put_pull_source(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<pubdata_service::ingest::PullConfig>,
 ) -> ApiResult<Json<pubdata_store::PullSource>> {
     let src = s.app.put_pull_source(&p, id, req).await?;
@@ -386,7 +433,7 @@ pub async fn put_pull_source(
 pub async fn pull(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let outcome = s.app.pull_now(&p, id).await?;
     Ok(load_response(outcome, StatusCode::CREATED))

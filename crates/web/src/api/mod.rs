@@ -1,12 +1,10 @@
-//! The JSON API under `/api/v1`. Every route is registered through
-//! [`OpenApiRouter`], so the OpenAPI document covers each one by construction.
+//! The JSON API under `/api/v1`: handlers per area, each annotated with
+//! `#[utoipa::path]`. `crate::router` routes them and builds the OpenAPI
+//! document from the same annotations; [`complete`] adds what every
+//! operation shares.
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::AppState;
 
 pub mod audit;
 pub mod auth;
@@ -36,7 +34,7 @@ pub mod users;
         (name = "catalog", description = "目录与采集 Catalogue, cases and collection list (CAT-1 … CAT-7, COL-1, COL-2)")
     )
 )]
-struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 struct Security;
 
@@ -56,70 +54,126 @@ impl Modify for Security {
     }
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(auth::login))
-        .routes(routes!(auth::logout))
-        .routes(routes!(auth::me))
-        .routes(routes!(orgs::list_orgs, orgs::create_org))
-        .routes(routes!(orgs::get_org, orgs::update_org))
-        .routes(routes!(users::list_users, users::create_user))
-        .routes(routes!(users::get_user, users::update_user))
-        .routes(routes!(users::grant_role))
-        .routes(routes!(users::revoke_role))
-        .routes(routes!(tokens::list_tokens, tokens::create_token))
-        .routes(routes!(tokens::revoke_token))
-        .routes(routes!(calendar::add_working_days))
-        .routes(routes!(calendar::list_years))
-        .routes(routes!(calendar::put_year))
-        .routes(routes!(audit::list_audit))
-        .routes(routes!(audit::system))
-        .routes(routes!(catalog::classifications))
-        .routes(routes!(catalog::export_xlsx))
-        .routes(routes!(catalog::export_dcat))
-        .routes(routes!(catalog::put_classification))
-        .routes(routes!(catalog::grades))
-        .routes(routes!(catalog::put_grade))
-        .routes(routes!(catalog::list_entries, catalog::create_entry))
-        .routes(routes!(catalog::get_entry, catalog::update_entry))
-        .routes(routes!(catalog::submit_entry))
-        .routes(routes!(catalog::review_entry))
-        .routes(routes!(catalog::delist_entry))
-        .routes(routes!(catalog::consent_entry))
-        .routes(routes!(catalog::update_obligation))
-        .routes(routes!(catalog::versions))
-        .routes(routes!(catalog::diff))
-        .routes(routes!(catalog::review_queue))
-        .routes(routes!(catalog::pending_cases))
-        .routes(routes!(catalog::data_items))
-        .routes(routes!(catalog::collection_items, catalog::declare_item))
-        .routes(routes!(datasets::list, datasets::create))
-        .routes(routes!(datasets::get))
-        .routes(routes!(datasets::versions))
-        .routes(routes!(datasets::quality))
-        .routes(routes!(datasets::rows))
-        .routes(routes!(datasets::stale))
-        .routes(routes!(datasets::exemptions, datasets::file_exemption))
-        .routes(routes!(
-            datasets::get_pull_source,
-            datasets::put_pull_source
-        ))
-        .routes(routes!(datasets::pull))
-        .routes(routes!(base::list))
-        .routes(routes!(base::contribute))
-        .routes(routes!(base::record))
-        .routes(routes!(base::conflicts))
-        .merge(
-            OpenApiRouter::new()
-                .routes(routes!(datasets::load))
-                .layer(axum::extract::DefaultBodyLimit::max(
-                    datasets::MAX_UPLOAD + 1024 * 1024,
-                ))
-                .layer(axum::middleware::from_fn(datasets::refuse_oversized)),
-        )
-        .merge(
-            OpenApiRouter::new()
-                .routes(routes!(datasets::records))
-                .layer(axum::extract::DefaultBodyLimit::max(datasets::MAX_BATCH)),
-        )
+/// Completes the generated document with the contract every operation
+/// shares (see docs/API-DESIGN.md):
+///
+/// - every error response is `application/problem+json` with the `Problem`
+///   schema (handlers' `body = Problem` annotations are retyped);
+/// - each operation lists the problems it can answer, declared once here as
+///   `components.responses` and referenced: 400 (unparseable query, cursor,
+///   date or body syntax), 422 (well-formed but invalid) and 503 (database
+///   unavailable) everywhere; 401 and 403 where the operation needs
+///   credentials; 404 where a path names a resource; 409, 413 and 415 where
+///   it takes a body.
+pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build()
+    };
+    let common: [(&str, &str, &str); 9] = [
+        (
+            "400",
+            "BadRequest",
+            "unparseable request: JSON syntax, query parameter, cursor or date (`malformed_json`, `invalid_query`, `invalid_cursor`, `invalid_date` …)",
+        ),
+        (
+            "401",
+            "Unauthenticated",
+            "no or bad credentials (`unauthenticated`)",
+        ),
+        (
+            "403",
+            "Forbidden",
+            "the policy refuses the caller (`forbidden`), or a cookie-authenticated change lacks `X-CSRF-Token` (`csrf_failed`)",
+        ),
+        (
+            "404",
+            "NotFound",
+            "no such resource, or none the caller may see (`not_found`)",
+        ),
+        (
+            "409",
+            "Conflict",
+            "the request conflicts with the current state (`already_exists`, `invalid_transition` …)",
+        ),
+        (
+            "413",
+            "BodyTooLarge",
+            "the body is larger than this operation accepts (`body_too_large`)",
+        ),
+        (
+            "415",
+            "UnsupportedMediaType",
+            "the body is not of the documented content type (`unsupported_media_type`)",
+        ),
+        (
+            "422",
+            "Invalid",
+            "well-formed but invalid: `errors` names each field (`invalid_body`, `invalid_field`, `catalog_rule` …)",
+        ),
+        (
+            "503",
+            "Unavailable",
+            "the database is unavailable; nothing was kept; retry after `Retry-After` seconds (`database_unavailable`)",
+        ),
+    ];
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (_, name, description) in common {
+        components.responses.insert(
+            name.to_string(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content("application/problem+json", problem())
+                    .build(),
+            ),
+        );
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let has_path_params = path.contains('{');
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_body = op.request_body.is_some();
+            for (status, response) in op.responses.responses.iter_mut() {
+                if status.as_str() >= "400"
+                    && let RefOr::T(r) = response
+                {
+                    if r.description.is_empty()
+                        && let Some((_, _, d)) = common.iter().find(|(s, _, _)| s == status)
+                    {
+                        r.description = d.to_string();
+                    }
+                    r.content.clear();
+                    r.content
+                        .insert("application/problem+json".to_string(), problem());
+                }
+            }
+            for (status, name, _) in common {
+                let applies = match status {
+                    "401" | "403" => secured,
+                    "404" => has_path_params,
+                    "409" | "413" | "415" => has_body,
+                    _ => true,
+                };
+                if applies {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
 }

@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pubdata_service::orgs::{CreateOrg, UpdateOrg};
 use pubdata_store::Org;
@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OrgNode {
@@ -61,7 +61,7 @@ pub async fn create_org(
 pub async fn get_org(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Org>> {
     Ok(Json(s.app.get_org(&p, id).await?))
 }
@@ -75,7 +75,7 @@ pub async fn get_org(
 pub async fn update_org(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateOrg>,
 ) -> ApiResult<Json<Org>> {
     Ok(Json(s.app.update_org(&p, id, req).await?))

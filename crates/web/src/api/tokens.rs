@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pubdata_service::auth::{CreateApiToken, CreatedApiToken};
 use pubdata_store::ApiToken;
@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenList {
@@ -50,7 +50,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ApiToken>> {
     Ok(Json(s.app.revoke_api_token(&p, id).await?))
 }

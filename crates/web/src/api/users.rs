@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pubdata_service::orgs::{CreateUser, GrantRole, UpdateUser, UserView};
 use pubdata_store::RoleGrant;
@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
     /// Only users of this organisation.
@@ -55,7 +56,7 @@ pub async fn create_user(
 pub async fn get_user(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<UserView>> {
     Ok(Json(s.app.get_user(&p, id).await?))
 }
@@ -70,7 +71,7 @@ pub async fn get_user(
 pub async fn update_user(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateUser>,
 ) -> ApiResult<Json<UserView>> {
     Ok(Json(s.app.update_user(&p, id, req).await?))
@@ -85,7 +86,7 @@ pub async fn update_user(
 pub async fn grant_role(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<GrantRole>,
 ) -> ApiResult<(StatusCode, Json<RoleGrant>)> {
     Ok((
@@ -102,7 +103,7 @@ pub async fn grant_role(
 pub async fn revoke_role(
     State(s): State<AppState>,
     Caller(p): Caller,
-    Path((id, grant_id)): Path<(i64, i64)>,
+    ApiPath((id, grant_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<RoleGrant>> {
     Ok(Json(s.app.revoke_role(&p, id, grant_id).await?))
 }

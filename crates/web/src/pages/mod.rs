@@ -5,12 +5,10 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use minijinja::{Environment, Value, context};
 use pubdata_service::policy::Action;
@@ -19,14 +17,14 @@ use pubdata_service::{Principal, ServiceError};
 use crate::AppState;
 use crate::extract::{Lang, SESSION_COOKIE, client_ip};
 
-mod admin;
-mod bases;
-mod calendar;
-mod catalog;
-mod datasets;
-mod home;
+pub(crate) mod admin;
+pub(crate) mod bases;
+pub(crate) mod calendar;
+pub(crate) mod catalog;
+pub(crate) mod datasets;
+pub(crate) mod home;
 pub mod i18n;
-mod login;
+pub(crate) mod login;
 
 static MESSAGES: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
     LazyLock::new(|| {
@@ -273,7 +271,7 @@ pub fn local_time(t: &DateTime<Utc>) -> String {
         .to_string()
 }
 
-async fn stylesheet() -> Response {
+pub(crate) async fn stylesheet() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
@@ -282,73 +280,6 @@ async fn stylesheet() -> Response {
         include_str!("../../static/app.css"),
     )
         .into_response()
-}
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/static/app.css", get(stylesheet))
-        .route("/login", get(login::page).post(login::submit))
-        .route("/logout", post(login::logout))
-        .route("/lang", get(login::switch_lang))
-        .route("/", get(home::page))
-        .route("/orgs", get(admin::orgs_page).post(admin::create_org))
-        .route("/orgs/{id}", get(admin::org_page).post(admin::update_org))
-        .route("/users", get(admin::users_page).post(admin::create_user))
-        .route(
-            "/users/{id}",
-            get(admin::user_page).post(admin::update_user),
-        )
-        .route("/users/{id}/roles", post(admin::grant_role))
-        .route("/users/{id}/roles/{grant}/revoke", post(admin::revoke_role))
-        .route("/tokens", get(admin::tokens_page).post(admin::create_token))
-        .route("/tokens/{id}/revoke", post(admin::revoke_token))
-        .route("/calendar", get(calendar::page))
-        .route("/calendar/years", post(calendar::put_year))
-        .route("/audit", get(calendar::audit_page))
-        .route("/system", get(calendar::system_page))
-        .route("/catalog", get(catalog::browse))
-        .route("/catalog/new", get(catalog::new_page).post(catalog::create))
-        .route("/catalog/review", get(catalog::review_page))
-        .route("/catalog/scheme", get(catalog::scheme_page))
-        .route("/catalog/scheme/grades", post(catalog::put_grade))
-        .route("/catalog/scheme/classes", post(catalog::put_class))
-        .route("/catalog/entries/{id}", get(catalog::entry_page))
-        .route(
-            "/catalog/entries/{id}/edit",
-            get(catalog::edit_page).post(catalog::edit),
-        )
-        .route("/catalog/entries/{id}/submit", post(catalog::submit))
-        .route("/catalog/entries/{id}/consent", post(catalog::consent))
-        .route("/catalog/entries/{id}/review", post(catalog::review))
-        .route("/catalog/entries/{id}/delist", post(catalog::delist))
-        .route(
-            "/catalog/entries/{id}/update-obligation",
-            post(catalog::obligation),
-        )
-        .route(
-            "/collection",
-            get(catalog::collection_page).post(catalog::declare),
-        )
-        .route("/datasets", get(datasets::list).post(datasets::create))
-        .route("/datasets/exemptions", post(datasets::file_exemption))
-        .route("/base", get(bases::page))
-        .route("/base/{code}/fields", post(bases::contribute))
-        .route("/datasets/{id}", get(datasets::detail))
-        .route(
-            "/datasets/{id}/pull-source",
-            post(datasets::put_pull_source),
-        )
-        .route("/datasets/{id}/pull", post(datasets::pull_now))
-        .route(
-            "/datasets/{id}/upload",
-            post(datasets::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(
-                    crate::api::datasets::MAX_UPLOAD + 1024 * 1024,
-                ))
-                .layer(axum::middleware::from_fn(
-                    crate::api::datasets::refuse_oversized,
-                )),
-        )
 }
 
 #[cfg(test)]

@@ -1,0 +1,349 @@
+//! Every route of the platform in one place: method, path and handler of
+//! each `/api/v1` operation, each page, health, metrics and static files.
+//! [`crate::router`] adds the middleware stack around these.
+//!
+//! API rows also feed the OpenAPI document: each handler's
+//! `#[utoipa::path]` describes its operation, and building the router
+//! asserts that the annotation names the same method and path as the row
+//! here (a mismatch fails every test at once), so what is routed and what is
+//! documented cannot drift. `API_ROUTES` and `PAGE_ROUTES` list the rows for
+//! tests.
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{MethodFilter, get, on};
+use utoipa::OpenApi;
+use utoipa::openapi::path::PathItem;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use crate::api::{audit, auth, base, calendar, catalog, datasets, orgs, tokens, users};
+use crate::error::ApiError;
+use crate::{AppState, health, pages};
+
+/// `/api/v1`: one row per operation — `METHOD "path" => area::handler`,
+/// optionally followed by `, layer <tower layer>` (applied to that operation
+/// only, first listed innermost).
+macro_rules! api_routes {
+    ($( $method:ident $path:literal => $area:ident :: $handler:ident $(, layer $layer:expr)* ; )*) => {
+        /// Every routed `/api/v1` operation as (method, path).
+        pub const API_ROUTES: &[(&str, &str)] = &[$( (stringify!($method), $path) ),*];
+
+        fn api_operations() -> OpenApiRouter<AppState> {
+            let r = OpenApiRouter::with_openapi(crate::api::ApiDoc::openapi());
+            let mut schemas = SchemaNames::new();
+            $(
+                let r = r.routes(as_annotated(
+                    &mut schemas,
+                    stringify!($method),
+                    $path,
+                    routes!($area::$handler) $(.layer($layer))*,
+                ));
+            )*
+            r
+        }
+    };
+}
+
+/// Pages, health, metrics and static files: `METHOD "path" => handler`.
+macro_rules! page_routes {
+    ($( $method:ident $path:literal => $($seg:ident)::+ $(, layer $layer:expr)* ; )*) => {
+        /// Every routed page, health, metrics and static path as (method, path).
+        pub const PAGE_ROUTES: &[(&str, &str)] = &[$( (stringify!($method), $path) ),*];
+
+        fn page_operations() -> Router<AppState> {
+            let r = Router::new();
+            $(
+                let r = r.route(
+                    $path,
+                    on(MethodFilter::$method, $($seg)::+) $(.layer($layer))*,
+                );
+            )*
+            r
+        }
+    };
+}
+
+api_routes! {
+    POST   "/api/v1/auth/login"                                => auth::login;
+    POST   "/api/v1/auth/logout"                               => auth::logout;
+    GET    "/api/v1/me"                                        => auth::me;
+
+    GET    "/api/v1/orgs"                                      => orgs::list_orgs;
+    POST   "/api/v1/orgs"                                      => orgs::create_org;
+    GET    "/api/v1/orgs/{id}"                                 => orgs::get_org;
+    PATCH  "/api/v1/orgs/{id}"                                 => orgs::update_org;
+    GET    "/api/v1/users"                                     => users::list_users;
+    POST   "/api/v1/users"                                     => users::create_user;
+    GET    "/api/v1/users/{id}"                                => users::get_user;
+    PATCH  "/api/v1/users/{id}"                                => users::update_user;
+    POST   "/api/v1/users/{id}/roles"                          => users::grant_role;
+    DELETE "/api/v1/users/{id}/roles/{grant_id}"               => users::revoke_role;
+    GET    "/api/v1/tokens"                                    => tokens::list_tokens;
+    POST   "/api/v1/tokens"                                    => tokens::create_token;
+    DELETE "/api/v1/tokens/{id}"                               => tokens::revoke_token;
+
+    GET    "/api/v1/calendar/add-working-days"                 => calendar::add_working_days;
+    GET    "/api/v1/calendar/years"                            => calendar::list_years;
+    PUT    "/api/v1/calendar/years/{year}"                     => calendar::put_year;
+
+    GET    "/api/v1/audit"                                     => audit::list_audit;
+    GET    "/api/v1/system"                                    => audit::system;
+
+    GET    "/api/v1/catalog/classifications"                   => catalog::classifications;
+    PUT    "/api/v1/catalog/classifications/{code}"            => catalog::put_classification;
+    GET    "/api/v1/catalog/grades"                            => catalog::grades;
+    PUT    "/api/v1/catalog/grades/{code}"                     => catalog::put_grade;
+    GET    "/api/v1/catalog/export.xlsx"                       => catalog::export_xlsx;
+    GET    "/api/v1/catalog/dcat.jsonld"                       => catalog::export_dcat;
+    GET    "/api/v1/catalog/entries"                           => catalog::list_entries;
+    POST   "/api/v1/catalog/entries"                           => catalog::create_entry;
+    GET    "/api/v1/catalog/entries/{id}"                      => catalog::get_entry;
+    PATCH  "/api/v1/catalog/entries/{id}"                      => catalog::update_entry;
+    POST   "/api/v1/catalog/entries/{id}/submit"               => catalog::submit_entry;
+    POST   "/api/v1/catalog/entries/{id}/review"               => catalog::review_entry;
+    POST   "/api/v1/catalog/entries/{id}/delist"               => catalog::delist_entry;
+    POST   "/api/v1/catalog/entries/{id}/consent"              => catalog::consent_entry;
+    POST   "/api/v1/catalog/entries/{id}/update-obligation"    => catalog::update_obligation;
+    GET    "/api/v1/catalog/entries/{id}/versions"             => catalog::versions;
+    GET    "/api/v1/catalog/entries/{id}/diff"                 => catalog::diff;
+    GET    "/api/v1/catalog/review-queue"                      => catalog::review_queue;
+    GET    "/api/v1/cases/pending"                             => catalog::pending_cases;
+    GET    "/api/v1/data-items"                                => catalog::data_items;
+    GET    "/api/v1/collection-items"                          => catalog::collection_items;
+    POST   "/api/v1/collection-items"                          => catalog::declare_item;
+
+    GET    "/api/v1/datasets"                                  => datasets::list;
+    POST   "/api/v1/datasets"                                  => datasets::create;
+    GET    "/api/v1/datasets/{id}"                             => datasets::get;
+    GET    "/api/v1/datasets/{id}/versions"                    => datasets::versions;
+    GET    "/api/v1/datasets/{id}/quality"                     => datasets::quality;
+    GET    "/api/v1/datasets/{id}/rows"                        => datasets::rows;
+    // Multipart file loads: up to 1 GiB, streamed; refused early by
+    // Content-Length.
+    POST   "/api/v1/datasets/{id}/loads"                       => datasets::load,
+        layer axum::extract::DefaultBodyLimit::max(datasets::MAX_UPLOAD + 1024 * 1024),
+        layer axum::middleware::from_fn(datasets::refuse_oversized);
+    // Pushed JSON batches: up to 64 MiB.
+    POST   "/api/v1/datasets/{id}/records"                     => datasets::records,
+        layer axum::extract::DefaultBodyLimit::max(datasets::MAX_BATCH);
+    GET    "/api/v1/datasets/{id}/pull-source"                 => datasets::get_pull_source;
+    PUT    "/api/v1/datasets/{id}/pull-source"                 => datasets::put_pull_source;
+    POST   "/api/v1/datasets/{id}/pull"                        => datasets::pull;
+    GET    "/api/v1/supervision/stale"                         => datasets::stale;
+    GET    "/api/v1/aggregation/exemptions"                    => datasets::exemptions;
+    POST   "/api/v1/aggregation/exemptions"                    => datasets::file_exemption;
+
+    GET    "/api/v1/base"                                      => base::list;
+    POST   "/api/v1/base/{code}/fields"                        => base::contribute;
+    GET    "/api/v1/base/{code}/records/{key}"                 => base::record;
+    GET    "/api/v1/base/{code}/conflicts"                     => base::conflicts;
+}
+
+page_routes! {
+    GET    "/healthz"                                 => health::healthz;
+    GET    "/readyz"                                  => health::readyz;
+    GET    "/metrics"                                 => health::metrics;
+    GET    "/static/app.css"                          => pages::stylesheet;
+
+    GET    "/login"                                   => pages::login::page;
+    POST   "/login"                                   => pages::login::submit;
+    POST   "/logout"                                  => pages::login::logout;
+    GET    "/lang"                                    => pages::login::switch_lang;
+    GET    "/"                                        => pages::home::page;
+
+    GET    "/orgs"                                    => pages::admin::orgs_page;
+    POST   "/orgs"                                    => pages::admin::create_org;
+    GET    "/orgs/{id}"                               => pages::admin::org_page;
+    POST   "/orgs/{id}"                               => pages::admin::update_org;
+    GET    "/users"                                   => pages::admin::users_page;
+    POST   "/users"                                   => pages::admin::create_user;
+    GET    "/users/{id}"                              => pages::admin::user_page;
+    POST   "/users/{id}"                              => pages::admin::update_user;
+    POST   "/users/{id}/roles"                        => pages::admin::grant_role;
+    POST   "/users/{id}/roles/{grant}/revoke"         => pages::admin::revoke_role;
+    GET    "/tokens"                                  => pages::admin::tokens_page;
+    POST   "/tokens"                                  => pages::admin::create_token;
+    POST   "/tokens/{id}/revoke"                      => pages::admin::revoke_token;
+
+    GET    "/calendar"                                => pages::calendar::page;
+    POST   "/calendar/years"                          => pages::calendar::put_year;
+    GET    "/audit"                                   => pages::calendar::audit_page;
+    GET    "/system"                                  => pages::calendar::system_page;
+
+    GET    "/catalog"                                 => pages::catalog::browse;
+    GET    "/catalog/new"                             => pages::catalog::new_page;
+    POST   "/catalog/new"                             => pages::catalog::create;
+    GET    "/catalog/review"                          => pages::catalog::review_page;
+    GET    "/catalog/scheme"                          => pages::catalog::scheme_page;
+    POST   "/catalog/scheme/grades"                   => pages::catalog::put_grade;
+    POST   "/catalog/scheme/classes"                  => pages::catalog::put_class;
+    GET    "/catalog/entries/{id}"                    => pages::catalog::entry_page;
+    GET    "/catalog/entries/{id}/edit"               => pages::catalog::edit_page;
+    POST   "/catalog/entries/{id}/edit"               => pages::catalog::edit;
+    POST   "/catalog/entries/{id}/submit"             => pages::catalog::submit;
+    POST   "/catalog/entries/{id}/consent"            => pages::catalog::consent;
+    POST   "/catalog/entries/{id}/review"             => pages::catalog::review;
+    POST   "/catalog/entries/{id}/delist"             => pages::catalog::delist;
+    POST   "/catalog/entries/{id}/update-obligation"  => pages::catalog::obligation;
+    GET    "/collection"                              => pages::catalog::collection_page;
+    POST   "/collection"                              => pages::catalog::declare;
+
+    GET    "/datasets"                                => pages::datasets::list;
+    POST   "/datasets"                                => pages::datasets::create;
+    POST   "/datasets/exemptions"                     => pages::datasets::file_exemption;
+    GET    "/datasets/{id}"                           => pages::datasets::detail;
+    POST   "/datasets/{id}/pull-source"               => pages::datasets::put_pull_source;
+    POST   "/datasets/{id}/pull"                      => pages::datasets::pull_now;
+    // The page form of a file load: same limits as the API's.
+    POST   "/datasets/{id}/upload"                    => pages::datasets::upload,
+        layer axum::extract::DefaultBodyLimit::max(datasets::MAX_UPLOAD + 1024 * 1024),
+        layer axum::middleware::from_fn(datasets::refuse_oversized);
+    GET    "/base"                                    => pages::bases::page;
+    POST   "/base/{code}/fields"                      => pages::bases::contribute;
+}
+
+/// Schema names seen so far, with their schema.
+type SchemaNames = std::collections::BTreeMap<String, RefOr<Schema>>;
+
+/// The API operation of one row, after checking that its handler's
+/// `#[utoipa::path]` annotation names the same method and path, and that
+/// no schema it uses shares its name with a different one (two types named
+/// alike would otherwise silently document one in place of the other).
+fn as_annotated(
+    schemas: &mut SchemaNames,
+    method: &str,
+    path: &str,
+    r: UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    let annotated: Vec<(String, Vec<&str>)> =
+        r.1.paths
+            .iter()
+            .map(|(p, item)| (p.clone(), methods_of(item)))
+            .collect();
+    let same = annotated.len() == 1
+        && annotated[0].0 == path
+        && annotated[0].1 == [method.to_ascii_lowercase()];
+    assert!(
+        same,
+        "router.rs routes {method} {path}, but the handler's #[utoipa::path] says {annotated:?}"
+    );
+    for (name, schema) in &r.0 {
+        if let Some(seen) = schemas.insert(name.clone(), schema.clone()) {
+            assert!(
+                seen == *schema,
+                "two different schemas are named {name} (seen again at {method} {path}): rename one with #[schema(as = …)]"
+            );
+        }
+    }
+    r
+}
+
+fn methods_of(item: &PathItem) -> Vec<&'static str> {
+    [
+        ("get", item.get.is_some()),
+        ("put", item.put.is_some()),
+        ("post", item.post.is_some()),
+        ("delete", item.delete.is_some()),
+        ("options", item.options.is_some()),
+        ("head", item.head.is_some()),
+        ("patch", item.patch.is_some()),
+        ("trace", item.trace.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, present)| *present)
+    .map(|(m, _)| m)
+    .collect()
+}
+
+/// The API routes and their OpenAPI document (with the common problem
+/// responses added to every operation).
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = api_operations().split_for_parts();
+    crate::api::complete(&mut doc);
+    (routes, doc)
+}
+
+/// Every route, without the middleware stack: the API (with its document at
+/// `/api/v1/openapi.json`), the pages, health, metrics and static files.
+/// Unknown paths answer 404 and known paths with another method 405, both
+/// as problem+json.
+pub fn routes() -> Router<AppState> {
+    let (api, doc) = api();
+    let doc = std::sync::Arc::new(doc);
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { axum::Json((*doc).clone()) }
+        }),
+    )
+    .merge(page_operations())
+    .fallback(|| async { ApiError::not_found() })
+    .method_not_allowed_fallback(|| async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this resource does not accept that method",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_api_row_matches_its_annotation_and_is_documented() {
+        let (_, doc) = api();
+        let mut documented: Vec<(String, String)> = doc
+            .paths
+            .paths
+            .iter()
+            .flat_map(|(p, item)| {
+                methods_of(item)
+                    .into_iter()
+                    .map(|m| (m.to_ascii_uppercase(), p.clone()))
+            })
+            .collect();
+        let mut routed: Vec<(String, String)> = API_ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        documented.sort();
+        routed.sort();
+        assert_eq!(routed, documented);
+    }
+
+    #[test]
+    fn every_reference_in_the_document_resolves() {
+        let (_, doc) = api();
+        let json = serde_json::to_value(&doc).unwrap();
+        let mut refs = vec![];
+        fn walk(v: &serde_json::Value, refs: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(serde_json::Value::String(r)) = m.get("$ref") {
+                        refs.push(r.clone());
+                    }
+                    m.values().for_each(|x| walk(x, refs));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, refs)),
+                _ => {}
+            }
+        }
+        walk(&json, &mut refs);
+        assert!(!refs.is_empty());
+        for r in refs {
+            let pointer = r.strip_prefix('#').expect("a local reference");
+            assert!(json.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+    }
+
+    #[test]
+    fn pages_build() {
+        let _ = routes();
+        assert!(PAGE_ROUTES.iter().all(|(_, p)| !p.starts_with("/api/")));
+    }
+}

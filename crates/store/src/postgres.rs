@@ -89,34 +89,13 @@ async fn migrate(pool: &PgPool) -> Result<()> {
 }
 
 async fn apply_migrations(conn: &mut PgConnection) -> Result<()> {
-    sqlx::raw_sql(
+    crate::sql::migrate(
+        conn,
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
+        MIGRATIONS,
     )
-    .execute(&mut *conn)
-    .await?;
-    for (version, name, sql) in MIGRATIONS {
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if done.is_some() {
-            continue;
-        }
-        tracing::info!(version, name, "applying migration");
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        sqlx::raw_sql(sql).execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())",
-        )
-        .bind(version)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-    }
-    Ok(())
+    .await
 }
 
 /// Maps constraint violations to [`StoreError`] variants, in one place.

@@ -189,6 +189,8 @@ pub(crate) trait Exec: Send {
     async fn opt(&mut self, q: Sql) -> Result<Option<DbRow>>;
     /// Runs a statement; the number of rows it changed.
     async fn run(&mut self, q: Sql) -> Result<u64>;
+    /// Runs `;`-separated statements without arguments (a migration).
+    async fn script(&mut self, sql: &str) -> Result<()>;
 
     /// The one row, or `NotFound`.
     async fn one(&mut self, q: Sql) -> Result<DbRow> {
@@ -236,6 +238,11 @@ macro_rules! impl_exec {
                     .await
                     .map_err($err)?;
                 Ok(done.rows_affected())
+            }
+            async fn script(&mut self, sql: &str) -> $crate::Result<()> {
+                let $s = self;
+                sqlx::Executor::execute($exec, sql).await.map_err($err)?;
+                Ok(())
             }
         }
     };
@@ -327,6 +334,45 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// Writes a consistent copy to `path`; false when the backend is backed
     /// up by its own tools.
     async fn backup_to(&self, path: &std::path::Path) -> Result<bool>;
+}
+
+/// Applies the migrations `schema_migrations` does not list yet, in order,
+/// each in its own transaction on `conn`. `schema_ddl` creates that table.
+pub(crate) async fn migrate<C: Exec + ?Sized>(
+    conn: &mut C,
+    schema_ddl: &str,
+    migrations: &[(i64, &str, &str)],
+) -> Result<()> {
+    conn.script(schema_ddl).await?;
+    for &(version, name, text) in migrations {
+        let done = conn
+            .opt(sql("SELECT version FROM schema_migrations WHERE version = ?").bind(version))
+            .await?;
+        if done.is_some() {
+            continue;
+        }
+        tracing::info!(version, name, "applying migration");
+        conn.script("BEGIN").await?;
+        let applied = async {
+            conn.script(text).await?;
+            conn.run(
+                sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+                    .bind(version)
+                    .bind(name)
+                    .bind(now()),
+            )
+            .await
+        }
+        .await;
+        match applied {
+            Ok(_) => conn.script("COMMIT").await?,
+            Err(e) => {
+                conn.script("ROLLBACK").await?;
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Now, truncated to the microseconds both backends keep.

@@ -10,7 +10,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
 use pubdata_domain::audit::AuditEvent;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -64,33 +63,14 @@ impl SqliteStore {
 }
 
 async fn migrate(pool: &SqlitePool) -> Result<()> {
-    sqlx::raw_sql(
+    let mut conn = pool.acquire().await?;
+    crate::sql::migrate(
+        &mut *conn,
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        MIGRATIONS,
     )
-    .execute(pool)
-    .await?;
-    for (version, name, sql) in MIGRATIONS {
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
-                .bind(version)
-                .fetch_optional(pool)
-                .await?;
-        if done.is_some() {
-            continue;
-        }
-        tracing::info!(version, name, "applying migration");
-        let mut tx = pool.begin().await?;
-        sqlx::raw_sql(sql).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
-            .bind(version)
-            .bind(name)
-            .bind(fmt_time(Utc::now()))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-    }
-    Ok(())
+    .await
 }
 
 /// Maps constraint violations to [`StoreError`] variants, in one place.

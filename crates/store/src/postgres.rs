@@ -13,7 +13,7 @@ use pubdata_domain::audit::AuditEvent;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
-use crate::sql::{Arg, DbRow, Dialect, Lock, impl_exec, numbered};
+use crate::sql::{Arg, DbRow, Dialect, Lock, impl_backend, numbered};
 use crate::*;
 
 mod datasets;
@@ -167,23 +167,15 @@ fn bind<'q>(
     q
 }
 
-impl_exec!(PgPool, numbered, bind, DbRow::Pg, db_err, |s| &*s);
-impl_exec!(PgConnection, numbered, bind, DbRow::Pg, db_err, |s| s);
-impl_exec!(
-    Transaction<'static, Postgres>,
+impl_backend!(
+    Postgres,
+    PgPool,
+    PgConnection,
     numbered,
     bind,
     DbRow::Pg,
-    db_err,
-    |s| &mut **s
+    db_err
 );
-
-#[async_trait]
-impl crate::sql::Tx for Transaction<'static, Postgres> {
-    async fn commit(self) -> Result<()> {
-        Ok(Transaction::commit(self).await?)
-    }
-}
 
 #[async_trait]
 impl Dialect for PgStore {

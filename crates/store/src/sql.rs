@@ -293,6 +293,31 @@ macro_rules! migrations {
 }
 pub(crate) use migrations;
 
+/// Implements [`Exec`] for a backend's pool, connection and `'static`
+/// transaction, and [`Tx`] for that transaction (see [`impl_exec`]).
+macro_rules! impl_backend {
+    ($db:ty, $pool:ty, $conn:ty, $text:path, $bind:path, $row:path, $err:path) => {
+        $crate::sql::impl_exec!($pool, $text, $bind, $row, $err, |s| &*s);
+        $crate::sql::impl_exec!($conn, $text, $bind, $row, $err, |s| s);
+        $crate::sql::impl_exec!(
+            sqlx::Transaction<'static, $db>,
+            $text,
+            $bind,
+            $row,
+            $err,
+            |s| &mut **s
+        );
+
+        #[async_trait::async_trait]
+        impl $crate::sql::Tx for sqlx::Transaction<'static, $db> {
+            async fn commit(self) -> $crate::Result<()> {
+                Ok(sqlx::Transaction::commit(self).await?)
+            }
+        }
+    };
+}
+pub(crate) use impl_backend;
+
 /// A transaction: dropped without commit, it rolls back.
 #[async_trait]
 pub(crate) trait Tx: Exec + Sized {

@@ -17,7 +17,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
-use crate::sql::{Arg, DbRow, Dialect, Lock, impl_exec};
+use crate::sql::{Arg, DbRow, Dialect, Lock, impl_backend};
 use crate::*;
 
 mod datasets;
@@ -120,23 +120,15 @@ fn text(sql: &str) -> &str {
     sql
 }
 
-impl_exec!(SqlitePool, text, bind, DbRow::Sqlite, db_err, |s| &*s);
-impl_exec!(SqliteConnection, text, bind, DbRow::Sqlite, db_err, |s| s);
-impl_exec!(
-    Transaction<'static, Sqlite>,
+impl_backend!(
+    Sqlite,
+    SqlitePool,
+    SqliteConnection,
     text,
     bind,
     DbRow::Sqlite,
-    db_err,
-    |s| &mut **s
+    db_err
 );
-
-#[async_trait]
-impl crate::sql::Tx for Transaction<'static, Sqlite> {
-    async fn commit(self) -> Result<()> {
-        Ok(Transaction::commit(self).await?)
-    }
-}
 
 #[async_trait]
 impl Dialect for SqliteStore {

@@ -2,7 +2,9 @@
 //!
 //! Services hold an `Arc<dyn Store>` and never know which database answers.
 //! [`sqlite::SqliteStore`] is the embedded default; [`postgres::PgStore`] is
-//! the scale-out backend. Rows are mapped to entities once, in `rows`.
+//! the scale-out backend. The queries are written once for both (`queries`,
+//! over the small per-backend `sql::Dialect`); rows are mapped to entities
+//! once, in `rows`; the entities live in [`model`].
 //!
 //! Every method that changes state takes the [`AuditEvent`] that describes the
 //! change and appends it to the audit chain *in the same transaction*: a change

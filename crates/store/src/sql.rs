@@ -154,7 +154,8 @@ impl Sql {
 }
 
 /// The text with PostgreSQL's numbered placeholders: the n-th `?` outside a
-/// quoted literal becomes `$n`.
+/// quoted literal becomes `$n` (so queries do not use PostgreSQL's jsonb `?`
+/// operators; `jsonb_exists` says the same).
 pub(crate) fn numbered(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut n = 0;
@@ -462,5 +463,24 @@ mod tests {
             numbered("SELECT '?' FROM t WHERE a = ? AND b LIKE ? ESCAPE '\\'"),
             "SELECT '?' FROM t WHERE a = $1 AND b LIKE $2 ESCAPE '\\'"
         );
+    }
+
+    #[test]
+    fn both_dialects_have_the_same_migrations() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let names = |d: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(dir.join(d))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let listed: Vec<String> = migrations!("sqlite")
+            .iter()
+            .map(|(n, name, _)| format!("{n:04}_{name}.sql"))
+            .collect();
+        assert_eq!(names("sqlite"), listed);
+        assert_eq!(names("postgres"), listed);
     }
 }

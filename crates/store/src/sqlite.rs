@@ -95,7 +95,7 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
 /// Appends `e` to the audit chain inside the caller's transaction (SQLite
 /// has one writer: the head needs no lock).
 pub(crate) async fn append(conn: &mut SqliteConnection, e: &AuditEvent) -> Result<i64> {
-    crate::sql::append(conn, "", e).await
+    crate::sql::append(conn, SqliteStore::FOR_UPDATE, e).await
 }
 
 /// SQLite keeps times as RFC 3339 text, dates as `YYYY-MM-DD`, JSON as text.

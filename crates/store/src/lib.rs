@@ -2,7 +2,9 @@
 //!
 //! Services hold an `Arc<dyn Store>` and never know which database answers.
 //! [`sqlite::SqliteStore`] is the embedded default; [`postgres::PgStore`] is
-//! the scale-out backend. Rows are mapped to entities once, in `rows`.
+//! the scale-out backend. The queries are written once for both (`queries`,
+//! over the small per-backend `sql::Dialect`); rows are mapped to entities
+//! once, in `rows`; the entities live in [`model`].
 //!
 //! Every method that changes state takes the [`AuditEvent`] that describes the
 //! change and appends it to the audit chain *in the same transaction*: a change
@@ -13,18 +15,19 @@ use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use pubdata_domain::audit::{AuditEvent, AuditRecord};
 use pubdata_domain::calendar::YearSchedule;
-use pubdata_domain::case::{CaseKind, CaseState};
-use pubdata_domain::catalog::{
-    EntryContent, EntryState, Frequency, Grade, OpenAttribute, ShareType,
-};
-use pubdata_domain::org::{Level, OrgKind, Role, UserKind};
-use serde::Serialize;
+use pubdata_domain::catalog::Grade;
+use pubdata_domain::org::Role;
 
 pub mod migrate;
+pub mod model;
 pub mod postgres;
+mod queries;
 mod rows;
 pub mod source;
+mod sql;
 pub mod sqlite;
+
+pub use model::*;
 
 /// Errors of the store. Constraint violations are mapped here, once.
 #[derive(Debug, thiserror::Error)]
@@ -80,360 +83,6 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|_| StoreError::Corrupt(format!("bad timestamp `{s}`")))
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Org {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub name_en: Option<String>,
-    pub kind: OrgKind,
-    pub level: Option<Level>,
-    pub parent_id: Option<i64>,
-    /// 行政区划代码 of a region (e.g. 441800 for 清远市).
-    pub division_code: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewOrg {
-    pub code: String,
-    pub name: String,
-    pub name_en: Option<String>,
-    pub kind: OrgKind,
-    pub level: Option<Level>,
-    pub parent_id: Option<i64>,
-    pub division_code: Option<String>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct OrgPatch {
-    pub name: Option<String>,
-    pub name_en: Option<Option<String>>,
-    pub parent_id: Option<Option<i64>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub kind: UserKind,
-    pub org_id: Option<i64>,
-    pub disabled: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub username: String,
-    pub display_name: String,
-    pub kind: UserKind,
-    pub org_id: Option<i64>,
-    pub password_hash: String,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct UserPatch {
-    pub display_name: Option<String>,
-    pub disabled: Option<bool>,
-    pub password_hash: Option<String>,
-    pub org_id: Option<Option<i64>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct RoleGrant {
-    pub id: i64,
-    pub user_id: i64,
-    pub role: Role,
-    pub org_id: i64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionKind {
-    /// A browser session (cookie).
-    Cookie,
-    /// A bearer token from `POST /api/v1/auth/login`.
-    Bearer,
-}
-
-impl SessionKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            SessionKind::Cookie => "cookie",
-            SessionKind::Bearer => "bearer",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub user_id: i64,
-    pub csrf_token: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ApiToken {
-    pub id: i64,
-    /// The first characters of the token, to recognise it in lists.
-    pub prefix: String,
-    pub name: String,
-    pub org_id: i64,
-    pub created_by: i64,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewApiToken {
-    pub token_hash: String,
-    pub prefix: String,
-    pub name: String,
-    pub org_id: i64,
-    pub created_by: i64,
-}
-
-/// Filters for listing the audit log; records come newest first.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub actor: Option<String>,
-    /// A prefix of the action, e.g. `auth.` or `user.create`.
-    pub action: Option<String>,
-    pub org_id: Option<i64>,
-    pub outcome: Option<String>,
-    pub target: Option<String>,
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-    /// Only records with an id below this one (cursor paging).
-    pub before_id: Option<i64>,
-    pub limit: u32,
-}
-
-/// A node of the classification tree (类/项/目/细目).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Classification {
-    pub code: String,
-    pub name: String,
-    pub parent: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct CatalogEntry {
-    pub id: i64,
-    /// 信息资源代码: classification code "/" sequence.
-    pub code: String,
-    /// The providing organisation (提供部门).
-    #[serde(rename = "providing_org")]
-    pub org_id: i64,
-    pub level: Option<Level>,
-    pub state: EntryState,
-    pub version: i64,
-    pub published_version: Option<i64>,
-    pub published_on: Option<NaiveDate>,
-    #[serde(flatten)]
-    pub content: EntryContent,
-    /// Other owning organisations, whose consent a change needs (Art. 12).
-    pub co_owners: Vec<i64>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct EntryVersion {
-    pub version: i64,
-    pub state: EntryState,
-    pub content: EntryContent,
-    pub actor: String,
-    pub note: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewEntry {
-    pub org_id: i64,
-    pub level: Option<Level>,
-    pub content: EntryContent,
-    pub co_owners: Vec<i64>,
-    pub actor: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Case {
-    pub id: i64,
-    pub kind: CaseKind,
-    /// What the case is about, e.g. `catalog_entry:12`.
-    pub subject: String,
-    pub requester_org: i64,
-    pub responder_org: i64,
-    pub state: CaseState,
-    pub opened_on: NaiveDate,
-    pub due_on: NaiveDate,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub outcome: Option<String>,
-    /// The legal basis the case rests on.
-    pub basis: String,
-    /// When the deadline sweep recorded the case overdue.
-    pub overdue_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct CaseEvent {
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub action: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewCase {
-    pub kind: CaseKind,
-    pub subject: String,
-    pub requester_org: i64,
-    pub responder_org: i64,
-    pub opened_on: NaiveDate,
-    pub due_on: NaiveDate,
-    pub basis: String,
-}
-
-/// A lifecycle step of an entry, written in one transaction with the cases
-/// it opens and closes and its audit record.
-#[derive(Debug, Clone)]
-pub struct EntryChange {
-    pub entry_id: i64,
-    /// The step applies only from this state (else `Conflict`).
-    pub expect_state: EntryState,
-    pub new_state: EntryState,
-    /// New content: a new version.
-    pub new_content: Option<EntryContent>,
-    /// Marks the current version published on this date.
-    pub publish_on: Option<NaiveDate>,
-    pub note: String,
-    pub actor: String,
-    pub open_case: Option<NewCase>,
-    /// Open cases of these kinds on this entry are closed with the outcome.
-    pub close_cases: Vec<(CaseKind, String)>,
-}
-
-/// Filters for catalogue search; entries come newest first.
-#[derive(Debug, Clone, Default)]
-pub struct EntryFilter {
-    /// Every term must occur in the searchable text.
-    pub terms: Vec<String>,
-    /// Only entries of these organisations (a level's roll-up).
-    pub org_ids: Option<Vec<i64>>,
-    pub level: Option<Level>,
-    /// Classification code prefix.
-    pub classification: Option<String>,
-    pub grade: Option<String>,
-    pub share_type: Option<ShareType>,
-    pub open_attribute: Option<OpenAttribute>,
-    pub frequency: Option<Frequency>,
-    pub state: Option<EntryState>,
-    /// The entry with this resource code.
-    pub code: Option<String>,
-    /// Only entries with a published version that are not delisted.
-    pub published_only: bool,
-    pub before_id: Option<i64>,
-    pub limit: u32,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct CaseFilter {
-    pub responder_orgs: Option<Vec<i64>>,
-    pub requester_org: Option<i64>,
-    pub kind: Option<CaseKind>,
-    pub state: Option<CaseState>,
-    pub subject: Option<String>,
-    pub limit: u32,
-}
-
-/// A data item of the collection list, with its one source department.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct DataItemSource {
-    pub id: i64,
-    pub name: String,
-    pub source_org: i64,
-    /// The legal basis of collection.
-    pub basis: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A dataset: a table with declared columns and a key (shape 3).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Dataset {
-    pub id: i64,
-    pub entry_id: i64,
-    /// The source department (数源部门): the only writer.
-    #[serde(rename = "org")]
-    pub org_id: i64,
-    pub name: String,
-    pub columns: Vec<pubdata_domain::dataset::Column>,
-    pub key: Vec<String>,
-    pub frequency: Frequency,
-    pub current_version: i64,
-    pub row_count: i64,
-    pub last_load_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewDataset {
-    pub entry_id: i64,
-    pub org_id: i64,
-    pub name: String,
-    pub columns: Vec<pubdata_domain::dataset::Column>,
-    pub key: Vec<String>,
-    pub frequency: Frequency,
-}
-
-/// One recorded load.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct DatasetVersion {
-    pub version: i64,
-    /// `file`, `push` or `pull`.
-    pub mode: String,
-    pub source: String,
-    pub rows_in: i64,
-    pub inserted: i64,
-    pub updated: i64,
-    pub deleted: i64,
-    /// Rows with `flag` rule violations (quality issues).
-    pub flagged: i64,
-    pub actor: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// How a load changes the current rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoadMode {
-    /// The staged rows are the whole dataset: keys not staged are deleted.
-    Replace,
-    /// Staged rows are inserted or replace the row with their key; rows
-    /// staged as deletions delete their key.
-    Upsert,
-}
-
-/// A row ready to store: its canonical key and values, and its line number.
-#[derive(Debug, Clone)]
-pub struct StagedRow {
-    pub row: u64,
-    pub key: String,
-    pub values: Vec<Option<String>>,
-    /// Delete the row with this key (upsert loads only).
-    pub delete: bool,
-}
-
-/// What finishing a load records.
-#[derive(Debug, Clone)]
-pub struct LoadRecord {
-    /// `file`, `push` or `pull`.
-    pub channel: &'static str,
-    pub source: String,
-    pub actor: String,
-    pub issues: Vec<pubdata_domain::dataset::RowError>,
-}
-
 /// A load in progress: rows are staged inside one transaction; nothing is
 /// visible until [`DatasetLoad::finish`]; dropping it rolls everything back.
 #[async_trait]
@@ -464,64 +113,9 @@ pub trait DatasetLoad: Send {
     ) -> Result<DatasetVersion>;
 }
 
-/// Where the platform pulls a dataset from (库表, AGG-1).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct PullSource {
-    pub dataset_id: i64,
-    /// `sqlite://PATH` (read only) or `postgres://…`; the password is never shown.
-    #[schema(value_type = String)]
-    pub url: pubdata_domain::secret::SecretUrl,
-    /// A table name or a `SELECT`.
-    pub query: String,
-    /// Pull only rows whose value in this column exceeds the last one seen.
-    pub incremental_column: Option<String>,
-    pub last_value: Option<String>,
-    pub last_pull_at: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-}
-
-/// A base database (基础库): its code, name and key.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct BaseTable {
-    pub code: String,
-    pub name: String,
-    /// e.g. 公民身份号码.
-    pub key_name: String,
-}
-
-/// A field of a base database and the one dataset it comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct BaseField {
-    pub base_code: String,
-    pub field: String,
-    pub dataset_id: i64,
-    pub source_column: String,
-    /// The source department.
-    pub org_id: i64,
-}
-
-/// Who holds a background job's lease, until when, and when it last ran.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct JobLease {
-    pub job: String,
-    /// The server (host:pid:suffix) running the job.
-    pub holder: String,
-    pub until: DateTime<Utc>,
-    pub last_run: Option<DateTime<Utc>>,
-}
-
-/// An exemption from aggregation (汇聚备案) filed by an agency.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Exemption {
-    pub id: i64,
-    pub org_id: i64,
-    pub entry_id: Option<i64>,
-    pub reason: String,
-    pub filed_by: String,
-    pub filed_at: DateTime<Utc>,
-}
-
-/// The catalogue, its cases and the collection list (CAT-1 … CAT-7, COL-1).
+/// The catalogue and the collection list (CAT-1 … CAT-7, COL-1). An entry's
+/// lifecycle step (`change_entry`) opens and closes its cases in the same
+/// transaction.
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
     // --- catalogue (CAT-1 … CAT-7)
@@ -552,14 +146,6 @@ pub trait CatalogStore: Send + Sync {
     ) -> Result<()>;
     async fn consents(&self, id: i64, version: i64) -> Result<Vec<i64>>;
 
-    // --- cases (shape 1)
-    async fn open_case(&self, c: NewCase, actor: &str, audit: AuditEvent) -> Result<Case>;
-    async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<Case>>;
-    async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>>;
-    /// Marks open cases due before `today` overdue, once each, with an audit
-    /// record and a case event per case; returns the cases marked.
-    async fn mark_overdue(&self, today: NaiveDate) -> Result<Vec<Case>>;
-
     // --- collection list (COL-1, COL-2)
     /// Declares `source_org` the source of a data item; `Conflict` when the
     /// item already has a source.
@@ -573,6 +159,19 @@ pub trait CatalogStore: Send + Sync {
     async fn get_data_item(&self, name: &str) -> Result<Option<DataItemSource>>;
     async fn find_data_items(&self, term: &str, limit: u32) -> Result<Vec<DataItemSource>>;
     async fn list_data_items(&self, source_org: Option<i64>) -> Result<Vec<DataItemSource>>;
+}
+
+/// Cases with deadlines (shape 1): every change of a case — opened, closed,
+/// found overdue — writes the case, its event and the audit record in one
+/// transaction.
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    async fn open_case(&self, c: NewCase, actor: &str, audit: AuditEvent) -> Result<Case>;
+    async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<Case>>;
+    async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>>;
+    /// Marks open cases due before `today` overdue, once each, with an audit
+    /// record and a case event per case; returns the cases marked.
+    async fn mark_overdue(&self, today: NaiveDate) -> Result<Vec<Case>>;
 }
 
 /// Datasets, loads, quality, pulls, exemptions and base databases
@@ -666,10 +265,10 @@ pub trait DatasetStore: Send + Sync {
 }
 
 /// The whole store: organisations, accounts, calendar, audit chain and
-/// shared server state here; the catalogue and datasets in their own traits,
-/// each implemented beside its queries.
+/// shared server state here; the catalogue, cases and datasets in their own
+/// traits. Each is implemented once for both backends (`queries/`).
 #[async_trait]
-pub trait Store: CatalogStore + DatasetStore + Send + Sync + 'static {
+pub trait Store: CatalogStore + CaseStore + DatasetStore + Send + Sync + 'static {
     /// Which backend this is, e.g. `sqlite`.
     fn backend(&self) -> &'static str;
     /// A cheap round trip, for `/readyz`.

@@ -18,6 +18,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
+use crate::sql::DbRow;
 use crate::*;
 
 /// Typed access to a row's columns by name.
@@ -112,6 +113,43 @@ impl Cols for PgRow {
         Ok(self
             .try_get::<sqlx::types::Json<serde_json::Value>, _>(c)?
             .0)
+    }
+}
+
+/// Either backend's row reads as that backend's.
+macro_rules! either {
+    ($self:ident, $r:ident => $e:expr) => {
+        match $self {
+            DbRow::Sqlite($r) => $e,
+            DbRow::Pg($r) => $e,
+        }
+    };
+}
+
+impl Cols for DbRow {
+    fn int(&self, c: &str) -> Result<i64> {
+        either!(self, r => r.int(c))
+    }
+    fn opt_int(&self, c: &str) -> Result<Option<i64>> {
+        either!(self, r => r.opt_int(c))
+    }
+    fn text(&self, c: &str) -> Result<String> {
+        either!(self, r => r.text(c))
+    }
+    fn opt_text(&self, c: &str) -> Result<Option<String>> {
+        either!(self, r => r.opt_text(c))
+    }
+    fn flag(&self, c: &str) -> Result<bool> {
+        either!(self, r => r.flag(c))
+    }
+    fn opt_time(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
+        either!(self, r => r.opt_time(c))
+    }
+    fn opt_date(&self, c: &str) -> Result<Option<NaiveDate>> {
+        either!(self, r => r.opt_date(c))
+    }
+    fn json_value(&self, c: &str) -> Result<serde_json::Value> {
+        either!(self, r => r.json_value(c))
     }
 }
 

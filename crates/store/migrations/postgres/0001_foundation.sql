@@ -107,20 +107,3 @@ CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
-
--- Leases of background jobs: with several servers on one database, each job
--- runs on one of them at a time (deadline sweep, scheduled pulls, …).
-CREATE TABLE job_leases (
-    job        TEXT PRIMARY KEY,
-    holder     TEXT NOT NULL,
-    until      TIMESTAMPTZ NOT NULL,
-    last_run   TIMESTAMPTZ
-);
-
--- Failed logins per client, shared by all servers (login throttling).
-CREATE TABLE login_failures (
-    client TEXT NOT NULL,
-    at     TIMESTAMPTZ NOT NULL
-);
-CREATE INDEX login_failures_client ON login_failures(client, at);
-CREATE INDEX login_failures_at ON login_failures(at);

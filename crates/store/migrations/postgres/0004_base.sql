@@ -3,14 +3,13 @@
 CREATE TABLE base_tables (
     code     TEXT PRIMARY KEY,
     name     TEXT NOT NULL,
-    key_name TEXT NOT NULL,
-    position INTEGER NOT NULL
+    key_name TEXT NOT NULL
 );
-INSERT INTO base_tables (code, name, key_name, position) VALUES
-    ('population', '人口基础库', '公民身份号码', 1),
-    ('legal_person', '法人基础库', '统一社会信用代码', 2),
-    ('geo', '自然资源和空间地理基础库', '不动产单元号', 3),
-    ('licence', '电子证照基础库', '证照编号', 4);
+INSERT INTO base_tables (code, name, key_name) VALUES
+    ('population', '人口基础库', '公民身份号码'),
+    ('legal_person', '法人基础库', '统一社会信用代码'),
+    ('geo', '自然资源和空间地理基础库', '不动产单元号'),
+    ('licence', '电子证照基础库', '证照编号');
 
 CREATE TABLE base_fields (
     base_code     TEXT NOT NULL REFERENCES base_tables(code),

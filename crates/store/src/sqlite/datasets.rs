@@ -11,7 +11,6 @@ use pubdata_domain::dataset::{RowError, Rule};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::{SqliteStore, append, db_err};
-use crate::rows;
 use crate::*;
 
 /// `_to` of a current row: "valid until further notice".
@@ -420,90 +419,37 @@ async fn count(conn: &mut sqlx::SqliteConnection, sql: &str) -> Result<i64> {
         .await?)
 }
 
-#[async_trait::async_trait]
-impl DatasetStore for SqliteStore {
-    async fn create_dataset(&self, d: NewDataset, audit: AuditEvent) -> Result<Dataset> {
-        let mut tx = self.write.begin().await?;
-        let row = sqlx::query(
-        "INSERT INTO datasets (entry_id, org_id, name, columns, key_columns, frequency, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-    )
-    .bind(d.entry_id)
-    .bind(d.org_id)
-    .bind(&d.name)
-    .bind(serde_json::to_string(&d.columns).expect("columns serialise"))
-    .bind(serde_json::to_string(&d.key).expect("key serialises"))
-    .bind(d.frequency.as_str())
-    .bind(fmt_time(Utc::now()))
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_err)?;
-        let ds = rows::dataset(&row)?;
-        let t = table(ds.id);
-        let defs: Vec<String> = cols(d.columns.len())
-            .iter()
-            .map(|c| format!("{c} TEXT"))
-            .collect();
-        let mut ddl = format!(
+/// Creates the table `ds_<id>` of a dataset with its key and unique-column indexes.
+pub(crate) async fn create_table(conn: &mut sqlx::SqliteConnection, ds: &Dataset) -> Result<()> {
+    let t = table(ds.id);
+    let defs: Vec<String> = cols(ds.columns.len())
+        .iter()
+        .map(|c| format!("{c} TEXT"))
+        .collect();
+    let mut ddl = format!(
         "CREATE TABLE {t} (_key TEXT NOT NULL, _from INTEGER NOT NULL, _to INTEGER NOT NULL, _row INTEGER NOT NULL{}{});
          CREATE UNIQUE INDEX {t}_key ON {t}(_key, _to);",
         if defs.is_empty() { "" } else { ", " },
         defs.join(", ")
     );
-        for (i, c) in d.columns.iter().enumerate() {
-            if c.checks.iter().any(|k| k.rule == Rule::Unique) {
-                ddl.push_str(&format!(
-                    "CREATE INDEX {t}_c{i} ON {t}(c{i}) WHERE _to = {OPEN};"
-                ));
-            }
+    for (i, c) in ds.columns.iter().enumerate() {
+        if c.checks.iter().any(|k| k.rule == Rule::Unique) {
+            ddl.push_str(&format!(
+                "CREATE INDEX {t}_c{i} ON {t}(c{i}) WHERE _to = {OPEN};"
+            ));
         }
-        exec_all(&mut tx, &ddl).await?;
-        let mut audit = audit;
-        audit.target = format!("dataset:{}", ds.id);
-        append(&mut tx, &audit).await?;
-        tx.commit().await?;
-        Ok(ds)
     }
+    exec_all(conn, &ddl).await
+}
 
-    async fn get_dataset(&self, id: i64) -> Result<Dataset> {
-        let row = sqlx::query("SELECT * FROM datasets WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref()
-            .map(rows::dataset)
-            .unwrap_or(Err(StoreError::NotFound))
-    }
-
-    async fn list_datasets(
+/// The SQLite side of a load (the rest of the dataset store is written once,
+/// in `queries/datasets.rs`).
+impl SqliteStore {
+    pub(crate) async fn start_load(
         &self,
-        org: Option<i64>,
-        before_id: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<Dataset>> {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM datasets WHERE 1 = 1");
-        if let Some(o) = org {
-            q.push(" AND org_id = ").push_bind(o);
-        }
-        if let Some(b) = before_id {
-            q.push(" AND id < ").push_bind(b);
-        }
-        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit as i64);
-        let rows = q.build().fetch_all(&self.read).await?;
-        rows.iter().map(rows::dataset).collect()
-    }
-
-    async fn dataset_versions(&self, id: i64) -> Result<Vec<DatasetVersion>> {
-        let rows = sqlx::query(
-            "SELECT * FROM dataset_versions WHERE dataset_id = ? ORDER BY version DESC",
-        )
-        .bind(id)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(rows::dataset_version).collect()
-    }
-
-    async fn begin_load(&self, dataset: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>> {
+        dataset: &Dataset,
+        mode: LoadMode,
+    ) -> Result<Box<dyn DatasetLoad>> {
         // A first load into an empty dataset takes the fast path (load.rs).
         if let Some(load) = super::load::begin(self, dataset, mode).await? {
             return Ok(load);
@@ -550,274 +496,5 @@ impl DatasetStore for SqliteStore {
             staged: 0,
             indexed: false,
         }))
-    }
-
-    async fn dataset_rows(
-        &self,
-        d: &Dataset,
-        version: Option<i64>,
-        after_key: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
-        let t = table(d.id);
-        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT * FROM {t} WHERE "));
-        match version {
-            None => {
-                q.push(format!("_to = {OPEN}"));
-            }
-            Some(v) => {
-                q.push("_from <= ")
-                    .push_bind(v)
-                    .push(" AND _to > ")
-                    .push_bind(v);
-            }
-        }
-        if let Some(k) = after_key {
-            q.push(" AND _key > ").push_bind(k);
-        }
-        q.push(" ORDER BY _key LIMIT ").push_bind(limit as i64);
-        let rows = q.build().fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("_key")?, rows::values(r, d.columns.len())?)))
-            .collect()
-    }
-
-    async fn row_history(
-        &self,
-        d: &Dataset,
-        key: &str,
-    ) -> Result<Vec<(i64, Option<i64>, Vec<Option<String>>)>> {
-        let rows = sqlx::query(&format!(
-            "SELECT * FROM {} WHERE _key = ? ORDER BY _from",
-            table(d.id)
-        ))
-        .bind(key)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("_from")?,
-                    r.try_get("_to")?,
-                    rows::values(r, d.columns.len())?,
-                ))
-            })
-            .collect()
-    }
-
-    async fn quality_issues(&self, dataset_id: i64, limit: u32) -> Result<Vec<RowError>> {
-        let rows = sqlx::query(
-        "SELECT * FROM quality_issues WHERE dataset_id = ? AND version = (SELECT current_version FROM datasets WHERE id = ?)
-         ORDER BY row_no, id LIMIT ?",
-    )
-    .bind(dataset_id)
-    .bind(dataset_id)
-    .bind(limit as i64)
-    .fetch_all(&self.read)
-    .await?;
-        rows.iter().map(rows::issue).collect()
-    }
-
-    async fn dataset_fill(&self, d: &Dataset) -> Result<(i64, i64)> {
-        let n = d.columns.len() as i64;
-        if n == 0 {
-            return Ok((0, 0));
-        }
-        let filled: String = cols(d.columns.len())
-            .iter()
-            .map(|c| format!("({c} IS NOT NULL)"))
-            .collect::<Vec<_>>()
-            .join(" + ");
-        let (rows, cells): (i64, Option<i64>) = sqlx::query_as(&format!(
-            "SELECT count(*), sum({filled}) FROM {} WHERE _to = {OPEN}",
-            table(d.id)
-        ))
-        .fetch_one(&self.read)
-        .await?;
-        Ok((cells.unwrap_or(0), rows * n))
-    }
-
-    async fn dataset_row(&self, d: &Dataset, key: &str) -> Result<Option<Vec<Option<String>>>> {
-        let row = sqlx::query(&format!(
-            "SELECT * FROM {} WHERE _key = ? AND _to = {OPEN}",
-            table(d.id)
-        ))
-        .bind(key)
-        .fetch_optional(&self.read)
-        .await?;
-        row.map(|r| rows::values(&r, d.columns.len())).transpose()
-    }
-
-    async fn column_conflicts(
-        &self,
-        a: &Dataset,
-        a_col: usize,
-        b: &Dataset,
-        b_col: usize,
-        limit: u32,
-    ) -> Result<Vec<(String, Option<String>, Option<String>)>> {
-        let (ta, tb) = (table(a.id), table(b.id));
-        let rows = sqlx::query(&format!(
-        "SELECT x._key AS k, x.c{a_col} AS va, y.c{b_col} AS vb FROM {ta} x JOIN {tb} y ON y._key = x._key AND y._to = {OPEN}
-         WHERE x._to = {OPEN} AND x.c{a_col} IS NOT y.c{b_col} ORDER BY x._key LIMIT ?"
-    ))
-    .bind(limit as i64)
-    .fetch_all(&self.read)
-    .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("k")?, r.try_get("va")?, r.try_get("vb")?)))
-            .collect()
-    }
-
-    async fn reference_stats(
-        &self,
-        d: &Dataset,
-        column: usize,
-        target: &Dataset,
-    ) -> Result<(i64, i64)> {
-        let (t, tt) = (table(d.id), table(target.id));
-        let (total, resolved): (i64, Option<i64>) = sqlx::query_as(&format!(
-        "SELECT count(*), sum(EXISTS (SELECT 1 FROM {tt} x WHERE x._key = d.c{column} AND x._to = {OPEN}))
-         FROM {t} d WHERE d._to = {OPEN} AND d.c{column} IS NOT NULL"
-    ))
-    .fetch_one(&self.read)
-    .await?;
-        Ok((resolved.unwrap_or(0), total))
-    }
-    async fn file_exemption(
-        &self,
-        org_id: i64,
-        entry_id: Option<i64>,
-        reason: &str,
-        filed_by: &str,
-        audit: AuditEvent,
-    ) -> Result<Exemption> {
-        let mut tx = self.write.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO aggregation_exemptions (org_id, entry_id, reason, filed_by, filed_at)
-             VALUES (?, ?, ?, ?, ?) RETURNING *",
-        )
-        .bind(org_id)
-        .bind(entry_id)
-        .bind(reason)
-        .bind(filed_by)
-        .bind(fmt_time(Utc::now()))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let e = rows::exemption(&row)?;
-        let mut audit = audit;
-        audit.target = format!("exemption:{}", e.id);
-        append(&mut tx, &audit).await?;
-        tx.commit().await?;
-        Ok(e)
-    }
-
-    async fn exemptions(&self, org: Option<i64>) -> Result<Vec<Exemption>> {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM aggregation_exemptions");
-        if let Some(o) = org {
-            q.push(" WHERE org_id = ").push_bind(o);
-        }
-        q.push(" ORDER BY id DESC LIMIT 500");
-        let rows = q.build().fetch_all(&self.read).await?;
-        rows.iter().map(rows::exemption).collect()
-    }
-
-    async fn put_pull_source(&self, src: &PullSource, audit: AuditEvent) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO pull_sources (dataset_id, url, query, incremental_column, updated_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (dataset_id) DO UPDATE SET url = excluded.url, query = excluded.query,
-               incremental_column = excluded.incremental_column, last_value = NULL, last_error = NULL, last_pull_at = NULL,
-               updated_at = excluded.updated_at",
-        )
-        .bind(src.dataset_id)
-        .bind(src.url.expose())
-        .bind(&src.query)
-        .bind(&src.incremental_column)
-        .bind(fmt_time(Utc::now()))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        append(&mut tx, &audit).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn pull_source(&self, dataset_id: i64) -> Result<Option<PullSource>> {
-        let row = sqlx::query("SELECT * FROM pull_sources WHERE dataset_id = ?")
-            .bind(dataset_id)
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref().map(rows::pull).transpose()
-    }
-
-    async fn pull_sources(&self) -> Result<Vec<PullSource>> {
-        let rows = sqlx::query("SELECT * FROM pull_sources ORDER BY dataset_id")
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(rows::pull).collect()
-    }
-
-    async fn record_pull(
-        &self,
-        dataset_id: i64,
-        last_value: Option<&str>,
-        error: Option<&str>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE pull_sources SET last_pull_at = ?, last_error = ?, last_value = COALESCE(?, last_value) WHERE dataset_id = ?",
-        )
-        .bind(fmt_time(Utc::now()))
-        .bind(error)
-        .bind(last_value)
-        .bind(dataset_id)
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-
-    async fn base_tables(&self) -> Result<Vec<BaseTable>> {
-        let rows = sqlx::query("SELECT code, name, key_name FROM base_tables ORDER BY rowid")
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(rows::base_table).collect()
-    }
-
-    async fn base_fields(&self, base: &str) -> Result<Vec<BaseField>> {
-        let rows =
-            sqlx::query("SELECT * FROM base_fields WHERE base_code = ? ORDER BY created_at, field")
-                .bind(base)
-                .fetch_all(&self.read)
-                .await?;
-        rows.iter().map(rows::base_field).collect()
-    }
-
-    async fn add_base_field(&self, f: &BaseField, audit: AuditEvent) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO base_fields (base_code, field, dataset_id, source_column, org_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&f.base_code)
-        .bind(&f.field)
-        .bind(f.dataset_id)
-        .bind(&f.source_column)
-        .bind(f.org_id)
-        .bind(fmt_time(Utc::now()))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        append(&mut tx, &audit).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE datasets SET last_load_at = ? WHERE id = ?")
-            .bind(fmt_time(at))
-            .bind(id)
-            .execute(&self.write)
-            .await?;
-        Ok(())
     }
 }

@@ -1,0 +1,20 @@
+//! The entities the store reads and writes, one file per area. Every type is
+//! also re-exported at the crate root (`pubdata_store::Org`).
+
+mod audit;
+mod auth;
+mod base;
+mod case;
+mod catalog;
+mod dataset;
+mod jobs;
+mod org;
+
+pub use audit::*;
+pub use auth::*;
+pub use base::*;
+pub use case::*;
+pub use catalog::*;
+pub use dataset::*;
+pub use jobs::*;
+pub use org::*;

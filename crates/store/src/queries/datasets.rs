@@ -1,0 +1,384 @@
+//! Datasets, their contents, quality, pulls, exemptions and base databases
+//! (AGG-1 … AGG-3, QLT-1, BASE-1). A dataset's rows live in its own table
+//! `ds_<id>` (columns `c0…cN` as canonical text, `_key`, `_row` and the
+//! version range `_from`/`_to`); its DDL and bulk loads are the backends'.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pubdata_domain::audit::AuditEvent;
+use pubdata_domain::dataset::RowError;
+
+use super::audit;
+use crate::rows::{self, Cols};
+use crate::sql::{Arg, Dialect, Exec, Tx, now, sql};
+use crate::*;
+
+/// `_to` of a current row: "valid until further notice".
+const OPEN: i64 = i64::MAX;
+
+fn table(id: i64) -> String {
+    format!("ds_{id}")
+}
+
+#[async_trait]
+impl<D: Dialect> DatasetStore for D {
+    async fn create_dataset(&self, d: NewDataset, audit_event: AuditEvent) -> Result<Dataset> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .one(
+                sql("INSERT INTO datasets (entry_id, org_id, name, columns, key_columns, frequency, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *")
+                .bind(d.entry_id)
+                .bind(d.org_id)
+                .bind(&d.name)
+                .bind(Arg::json(&d.columns))
+                .bind(Arg::json(&d.key))
+                .bind(d.frequency.as_str())
+                .bind(now()),
+            )
+            .await?;
+        let ds = rows::dataset(&row)?;
+        D::create_dataset_table(&mut tx, &ds).await?;
+        let mut e = audit_event;
+        e.target = format!("dataset:{}", ds.id);
+        audit::<D>(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(ds)
+    }
+
+    async fn get_dataset(&self, id: i64) -> Result<Dataset> {
+        let row = self
+            .reader()
+            .one(sql("SELECT * FROM datasets WHERE id = ?").bind(id))
+            .await?;
+        rows::dataset(&row)
+    }
+
+    async fn list_datasets(
+        &self,
+        org: Option<i64>,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Dataset>> {
+        let mut q = sql("SELECT * FROM datasets WHERE 1 = 1");
+        if let Some(o) = org {
+            q.push(" AND org_id = ").push_bind(o);
+        }
+        if let Some(b) = before_id {
+            q.push(" AND id < ").push_bind(b);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit as i64);
+        let rows = self.reader().all(q).await?;
+        rows.iter().map(rows::dataset).collect()
+    }
+
+    async fn dataset_versions(&self, id: i64) -> Result<Vec<DatasetVersion>> {
+        let rows = self
+            .reader()
+            .all(
+                sql("SELECT * FROM dataset_versions WHERE dataset_id = ? ORDER BY version DESC")
+                    .bind(id),
+            )
+            .await?;
+        rows.iter().map(rows::dataset_version).collect()
+    }
+
+    async fn begin_load(&self, dataset: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>> {
+        Dialect::begin_load(self, dataset, mode).await
+    }
+
+    async fn dataset_rows(
+        &self,
+        d: &Dataset,
+        version: Option<i64>,
+        after_key: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
+        let mut q = sql(format!("SELECT * FROM {} WHERE ", table(d.id)));
+        match version {
+            None => {
+                q.push(&format!("_to = {OPEN}"));
+            }
+            Some(v) => {
+                q.push("_from <= ")
+                    .push_bind(v)
+                    .push(" AND _to > ")
+                    .push_bind(v);
+            }
+        }
+        if let Some(k) = after_key {
+            q.push(" AND _key > ").push_bind(k);
+        }
+        q.push(" ORDER BY _key LIMIT ").push_bind(limit as i64);
+        let rows = self.reader().all(q).await?;
+        rows.iter()
+            .map(|r| Ok((r.text("_key")?, rows::values(r, d.columns.len())?)))
+            .collect()
+    }
+
+    async fn row_history(
+        &self,
+        d: &Dataset,
+        key: &str,
+    ) -> Result<Vec<(i64, Option<i64>, Vec<Option<String>>)>> {
+        let rows = self
+            .reader()
+            .all(
+                sql(format!(
+                    "SELECT * FROM {} WHERE _key = ? ORDER BY _from",
+                    table(d.id)
+                ))
+                .bind(key),
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.int("_from")?,
+                    r.opt_int("_to")?,
+                    rows::values(r, d.columns.len())?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn quality_issues(&self, dataset_id: i64, limit: u32) -> Result<Vec<RowError>> {
+        let rows = self
+            .reader()
+            .all(
+                sql("SELECT * FROM quality_issues WHERE dataset_id = ?
+                       AND version = (SELECT current_version FROM datasets WHERE id = ?)
+                     ORDER BY row_no, id LIMIT ?")
+                .bind(dataset_id)
+                .bind(dataset_id)
+                .bind(limit as i64),
+            )
+            .await?;
+        rows.iter().map(rows::issue).collect()
+    }
+
+    async fn dataset_fill(&self, d: &Dataset) -> Result<(i64, i64)> {
+        let n = d.columns.len();
+        if n == 0 {
+            return Ok((0, 0));
+        }
+        // count(c) counts the filled cells of a column.
+        let filled: String = (0..n)
+            .map(|i| format!("count(c{i})"))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let row = self
+            .reader()
+            .one(sql(format!(
+                "SELECT count(*) AS n, {filled} AS filled FROM {} WHERE _to = {OPEN}",
+                table(d.id)
+            )))
+            .await?;
+        Ok((row.int("filled")?, row.int("n")? * n as i64))
+    }
+
+    async fn dataset_row(&self, d: &Dataset, key: &str) -> Result<Option<Vec<Option<String>>>> {
+        let row = self
+            .reader()
+            .opt(
+                sql(format!(
+                    "SELECT * FROM {} WHERE _key = ? AND _to = {OPEN}",
+                    table(d.id)
+                ))
+                .bind(key),
+            )
+            .await?;
+        row.map(|r| rows::values(&r, d.columns.len())).transpose()
+    }
+
+    async fn column_conflicts(
+        &self,
+        a: &Dataset,
+        a_col: usize,
+        b: &Dataset,
+        b_col: usize,
+        limit: u32,
+    ) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+        let (ta, tb) = (table(a.id), table(b.id));
+        let rows = self
+            .reader()
+            .all(
+                sql(format!(
+                    "SELECT x._key AS k, x.c{a_col} AS va, y.c{b_col} AS vb
+                     FROM {ta} x JOIN {tb} y ON y._key = x._key AND y._to = {OPEN}
+                     WHERE x._to = {OPEN} AND x.c{a_col} IS DISTINCT FROM y.c{b_col}
+                     ORDER BY x._key LIMIT ?"
+                ))
+                .bind(limit as i64),
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.text("k")?, r.opt_text("va")?, r.opt_text("vb")?)))
+            .collect()
+    }
+
+    async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.writer()
+            .run(
+                sql("UPDATE datasets SET last_load_at = ? WHERE id = ?")
+                    .bind(at)
+                    .bind(id),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn reference_stats(
+        &self,
+        d: &Dataset,
+        column: usize,
+        target: &Dataset,
+    ) -> Result<(i64, i64)> {
+        let (t, tt) = (table(d.id), table(target.id));
+        let row = self
+            .reader()
+            .one(sql(format!(
+                "SELECT count(*) AS total,
+                        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {tt} x
+                                         WHERE x._key = d.c{column} AND x._to = {OPEN})) AS resolved
+                 FROM {t} d WHERE d._to = {OPEN} AND d.c{column} IS NOT NULL"
+            )))
+            .await?;
+        Ok((row.int("resolved")?, row.int("total")?))
+    }
+
+    async fn file_exemption(
+        &self,
+        org_id: i64,
+        entry_id: Option<i64>,
+        reason: &str,
+        filed_by: &str,
+        audit_event: AuditEvent,
+    ) -> Result<Exemption> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .one(
+                sql("INSERT INTO aggregation_exemptions (org_id, entry_id, reason, filed_by, filed_at)
+                     VALUES (?, ?, ?, ?, ?) RETURNING *")
+                .bind(org_id)
+                .bind(entry_id)
+                .bind(reason)
+                .bind(filed_by)
+                .bind(now()),
+            )
+            .await?;
+        let ex = rows::exemption(&row)?;
+        let mut e = audit_event;
+        e.target = format!("exemption:{}", ex.id);
+        audit::<D>(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(ex)
+    }
+
+    async fn exemptions(&self, org: Option<i64>) -> Result<Vec<Exemption>> {
+        let mut q = sql("SELECT * FROM aggregation_exemptions");
+        if let Some(o) = org {
+            q.push(" WHERE org_id = ").push_bind(o);
+        }
+        q.push(" ORDER BY id DESC LIMIT 500");
+        let rows = self.reader().all(q).await?;
+        rows.iter().map(rows::exemption).collect()
+    }
+
+    async fn put_pull_source(&self, src: &PullSource, audit_event: AuditEvent) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.run(
+            sql(
+                "INSERT INTO pull_sources (dataset_id, url, query, incremental_column, updated_at)
+                 VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (dataset_id) DO UPDATE SET url = excluded.url, query = excluded.query,
+                   incremental_column = excluded.incremental_column, last_value = NULL,
+                   last_error = NULL, last_pull_at = NULL, updated_at = excluded.updated_at",
+            )
+            .bind(src.dataset_id)
+            .bind(src.url.expose())
+            .bind(&src.query)
+            .bind(&src.incremental_column)
+            .bind(now()),
+        )
+        .await?;
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pull_source(&self, dataset_id: i64) -> Result<Option<PullSource>> {
+        let row = self
+            .reader()
+            .opt(sql("SELECT * FROM pull_sources WHERE dataset_id = ?").bind(dataset_id))
+            .await?;
+        row.as_ref().map(rows::pull).transpose()
+    }
+
+    async fn pull_sources(&self) -> Result<Vec<PullSource>> {
+        let rows = self
+            .reader()
+            .all(sql("SELECT * FROM pull_sources ORDER BY dataset_id"))
+            .await?;
+        rows.iter().map(rows::pull).collect()
+    }
+
+    async fn record_pull(
+        &self,
+        dataset_id: i64,
+        last_value: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.writer()
+            .run(
+                sql("UPDATE pull_sources SET last_pull_at = ?, last_error = ?,
+                        last_value = COALESCE(?, last_value)
+                     WHERE dataset_id = ?")
+                .bind(now())
+                .bind(error)
+                .bind(last_value)
+                .bind(dataset_id),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn base_tables(&self) -> Result<Vec<BaseTable>> {
+        let rows = self
+            .reader()
+            .all(sql(
+                "SELECT code, name, key_name FROM base_tables ORDER BY position, code",
+            ))
+            .await?;
+        rows.iter().map(rows::base_table).collect()
+    }
+
+    async fn base_fields(&self, base: &str) -> Result<Vec<BaseField>> {
+        let rows = self
+            .reader()
+            .all(
+                sql("SELECT * FROM base_fields WHERE base_code = ? ORDER BY created_at, field")
+                    .bind(base),
+            )
+            .await?;
+        rows.iter().map(rows::base_field).collect()
+    }
+
+    async fn add_base_field(&self, f: &BaseField, audit_event: AuditEvent) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.run(
+            sql("INSERT INTO base_fields (base_code, field, dataset_id, source_column, org_id, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&f.base_code)
+            .bind(&f.field)
+            .bind(f.dataset_id)
+            .bind(&f.source_column)
+            .bind(f.org_id)
+            .bind(now()),
+        )
+        .await?;
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,486 @@
+//! SQL written once for both backends.
+//!
+//! A query is one [`Sql`]: text with `?` placeholders and its arguments as
+//! backend-neutral [`Arg`]s. Each backend binds the arguments its way — the
+//! real difference between them: SQLite stores times as RFC 3339 text
+//! ([`fmt_time`]), dates as `YYYY-MM-DD` and JSON as text; PostgreSQL as
+//! `timestamptz`, `date` and `jsonb` — and PostgreSQL reads `?` as `$1, $2 …`.
+//! Rows come back as [`DbRow`], which `rows.rs` maps to entities once.
+//!
+//! [`Dialect`] is what each backend provides beyond that: its pools and
+//! transactions, row locks, table locks, dataset-table DDL, bulk loads and
+//! backups. The store traits are implemented once, for every `Dialect`, in
+//! `queries/`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use pubdata_domain::audit::{AuditEvent, record_hash};
+use serde::Serialize;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+
+use crate::{Dataset, DatasetLoad, LoadMode, Result, StoreError, fmt_time, parse_time};
+
+/// A bound value, whatever the backend stores it as.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(bool),
+    Time(Option<DateTime<Utc>>),
+    Date(Option<NaiveDate>),
+    Json(serde_json::Value),
+}
+
+impl Arg {
+    /// A JSON document (text in SQLite, jsonb in PostgreSQL).
+    pub(crate) fn json<T: Serialize + ?Sized>(v: &T) -> Arg {
+        Arg::Json(serde_json::to_value(v).expect("serialisable"))
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::Text(v.map(str::to_string))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&Option<String>> for Arg {
+    fn from(v: &Option<String>) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<DateTime<Utc>> for Arg {
+    fn from(v: DateTime<Utc>) -> Self {
+        Arg::Time(Some(v))
+    }
+}
+impl From<NaiveDate> for Arg {
+    fn from(v: NaiveDate) -> Self {
+        Arg::Date(Some(v))
+    }
+}
+
+/// A query: text with `?` placeholders, and its arguments in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Sql {
+    pub(crate) text: String,
+    pub(crate) args: Vec<Arg>,
+}
+
+/// Starts a query.
+pub(crate) fn sql(text: impl Into<String>) -> Sql {
+    Sql {
+        text: text.into(),
+        args: Vec::new(),
+    }
+}
+
+impl Sql {
+    /// Binds the next `?`.
+    pub(crate) fn bind(mut self, v: impl Into<Arg>) -> Self {
+        self.args.push(v.into());
+        self
+    }
+
+    /// Appends text (no placeholders of its own).
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `v`.
+    pub(crate) fn push_bind(&mut self, v: impl Into<Arg>) -> &mut Self {
+        self.text.push('?');
+        self.args.push(v.into());
+        self
+    }
+
+    /// Appends `(?, ?, …)` bound to `vs`.
+    pub(crate) fn push_list(&mut self, vs: &[i64]) -> &mut Self {
+        self.text.push('(');
+        for (i, v) in vs.iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.push_bind(*v);
+        }
+        self.text.push(')');
+        self
+    }
+
+    /// Appends ` AND column starts with v` (a prefix match that LIKE's
+    /// wildcards in the value cannot widen).
+    pub(crate) fn push_prefix(&mut self, column: &str, v: &str) -> &mut Self {
+        self.push(&format!(" AND substr({column}, 1, length("))
+            .push_bind(v)
+            .push(")) = ")
+            .push_bind(v)
+    }
+}
+
+/// The text with PostgreSQL's numbered placeholders: the n-th `?` outside a
+/// quoted literal becomes `$n` (so queries do not use PostgreSQL's jsonb `?`
+/// operators; `jsonb_exists` says the same).
+pub(crate) fn numbered(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut n = 0;
+    let mut quoted = false;
+    for ch in text.chars() {
+        match ch {
+            '\'' => {
+                quoted = !quoted;
+                out.push(ch);
+            }
+            '?' if !quoted => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// A row of either backend; [`crate::rows::Cols`] reads its columns.
+pub(crate) enum DbRow {
+    Sqlite(SqliteRow),
+    Pg(PgRow),
+}
+
+/// Runs queries: a pool, a connection or a transaction of one backend.
+#[async_trait]
+pub(crate) trait Exec: Send {
+    async fn all(&mut self, q: Sql) -> Result<Vec<DbRow>>;
+    async fn opt(&mut self, q: Sql) -> Result<Option<DbRow>>;
+    /// Runs a statement; the number of rows it changed.
+    async fn run(&mut self, q: Sql) -> Result<u64>;
+    /// Runs `;`-separated statements without arguments (a migration).
+    async fn script(&mut self, sql: &str) -> Result<()>;
+
+    /// The one row, or `NotFound`.
+    async fn one(&mut self, q: Sql) -> Result<DbRow> {
+        self.opt(q).await?.ok_or(StoreError::NotFound)
+    }
+}
+
+/// Implements [`Exec`] for a backend's pool, connection or transaction:
+/// `$text` turns the `?` text into the backend's, `$bind` binds the
+/// arguments, `$row` wraps its rows and `$err` maps its errors; `$s` is the
+/// receiver and `$exec` the sqlx executor made of it.
+macro_rules! impl_exec {
+    ($t:ty, $text:path, $bind:path, $row:path, $err:path, |$s:ident| $exec:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::sql::Exec for $t {
+            async fn all(
+                &mut self,
+                q: $crate::sql::Sql,
+            ) -> $crate::Result<Vec<$crate::sql::DbRow>> {
+                let text = $text(&q.text);
+                let $s = self;
+                let rows = $bind(sqlx::query(&text), q.args)
+                    .fetch_all($exec)
+                    .await
+                    .map_err($err)?;
+                Ok(rows.into_iter().map($row).collect())
+            }
+            async fn opt(
+                &mut self,
+                q: $crate::sql::Sql,
+            ) -> $crate::Result<Option<$crate::sql::DbRow>> {
+                let text = $text(&q.text);
+                let $s = self;
+                let row = $bind(sqlx::query(&text), q.args)
+                    .fetch_optional($exec)
+                    .await
+                    .map_err($err)?;
+                Ok(row.map($row))
+            }
+            async fn run(&mut self, q: $crate::sql::Sql) -> $crate::Result<u64> {
+                let text = $text(&q.text);
+                let $s = self;
+                let done = $bind(sqlx::query(&text), q.args)
+                    .execute($exec)
+                    .await
+                    .map_err($err)?;
+                Ok(done.rows_affected())
+            }
+            async fn script(&mut self, sql: &str) -> $crate::Result<()> {
+                let $s = self;
+                sqlx::Executor::execute($exec, sql).await.map_err($err)?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use impl_exec;
+
+/// The migrations of one dialect's folder, `migrations/<dir>/NNNN_name.sql`:
+/// the same numbers and names, and the same schema, in each dialect.
+macro_rules! migrations {
+    ($dir:literal) => {
+        &[
+            (
+                1,
+                "foundation",
+                include_str!(concat!("../migrations/", $dir, "/0001_foundation.sql")),
+            ),
+            (
+                2,
+                "catalog",
+                include_str!(concat!("../migrations/", $dir, "/0002_catalog.sql")),
+            ),
+            (
+                3,
+                "datasets",
+                include_str!(concat!("../migrations/", $dir, "/0003_datasets.sql")),
+            ),
+            (
+                4,
+                "base",
+                include_str!(concat!("../migrations/", $dir, "/0004_base.sql")),
+            ),
+            (
+                5,
+                "shared_state",
+                include_str!(concat!("../migrations/", $dir, "/0005_shared_state.sql")),
+            ),
+            (
+                6,
+                "base_order_case_index",
+                include_str!(concat!(
+                    "../migrations/",
+                    $dir,
+                    "/0006_base_order_case_index.sql"
+                )),
+            ),
+        ]
+    };
+}
+pub(crate) use migrations;
+
+/// Implements [`Exec`] for a backend's pool, connection and `'static`
+/// transaction, and [`Tx`] for that transaction (see [`impl_exec`]).
+macro_rules! impl_backend {
+    ($db:ty, $pool:ty, $conn:ty, $text:path, $bind:path, $row:path, $err:path) => {
+        $crate::sql::impl_exec!($pool, $text, $bind, $row, $err, |s| &*s);
+        $crate::sql::impl_exec!($conn, $text, $bind, $row, $err, |s| s);
+        $crate::sql::impl_exec!(
+            sqlx::Transaction<'static, $db>,
+            $text,
+            $bind,
+            $row,
+            $err,
+            |s| &mut **s
+        );
+
+        #[async_trait::async_trait]
+        impl $crate::sql::Tx for sqlx::Transaction<'static, $db> {
+            async fn commit(self) -> $crate::Result<()> {
+                Ok(sqlx::Transaction::commit(self).await?)
+            }
+        }
+    };
+}
+pub(crate) use impl_backend;
+
+/// A transaction: dropped without commit, it rolls back.
+#[async_trait]
+pub(crate) trait Tx: Exec + Sized {
+    async fn commit(self) -> Result<()>;
+}
+
+/// Which lock a step takes before it reads what it then writes. SQLite has
+/// one writer, so it takes none; PostgreSQL serialises the servers sharing
+/// the database.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lock<'a> {
+    /// Seeding the classification tree and grades (servers starting together).
+    CatalogScheme,
+    /// Numbering entry codes within a classification.
+    EntryCode(&'a str),
+}
+
+/// What differs between the backends; everything else is written once.
+#[async_trait]
+pub(crate) trait Dialect: Send + Sync + 'static {
+    /// e.g. `sqlite`.
+    const NAME: &'static str;
+    /// Appended to a `SELECT` whose rows the transaction then changes.
+    const FOR_UPDATE: &'static str;
+
+    type Pool: Exec + Clone;
+    type Tx: Tx;
+
+    /// Where reads go (SQLite: the read-only pool).
+    fn reader(&self) -> Self::Pool;
+    /// Where single writes go (SQLite: the one writer).
+    fn writer(&self) -> Self::Pool;
+    async fn begin(&self) -> Result<Self::Tx>;
+    async fn lock(tx: &mut Self::Tx, lock: Lock<'_>) -> Result<()>;
+    /// Creates the table `ds_<id>` of a new dataset with its indexes.
+    async fn create_dataset_table(tx: &mut Self::Tx, ds: &Dataset) -> Result<()>;
+    /// Starts a bulk load (SQLite: staged inserts; PostgreSQL: `COPY`).
+    async fn begin_load(&self, ds: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>>;
+    /// Writes a consistent copy to `path`; false when the backend is backed
+    /// up by its own tools.
+    async fn backup_to(&self, path: &std::path::Path) -> Result<bool>;
+}
+
+/// Applies the migrations `schema_migrations` does not list yet, in order,
+/// each in its own transaction on `conn`. `schema_ddl` creates that table.
+pub(crate) async fn migrate<C: Exec + ?Sized>(
+    conn: &mut C,
+    schema_ddl: &str,
+    migrations: &[(i64, &str, &str)],
+) -> Result<()> {
+    conn.script(schema_ddl).await?;
+    for &(version, name, text) in migrations {
+        let done = conn
+            .opt(sql("SELECT version FROM schema_migrations WHERE version = ?").bind(version))
+            .await?;
+        if done.is_some() {
+            continue;
+        }
+        tracing::info!(version, name, "applying migration");
+        conn.script("BEGIN").await?;
+        let applied = async {
+            conn.script(text).await?;
+            conn.run(
+                sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+                    .bind(version)
+                    .bind(name)
+                    .bind(now()),
+            )
+            .await
+        }
+        .await;
+        match applied {
+            Ok(_) => conn.script("COMMIT").await?,
+            Err(e) => {
+                conn.script("ROLLBACK").await?;
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Now, truncated to the microseconds both backends keep.
+pub(crate) fn now() -> DateTime<Utc> {
+    parse_time(&fmt_time(Utc::now())).expect("formatted time parses")
+}
+
+/// Appends `e` to the audit chain inside the caller's transaction. The head
+/// row is read with `for_update` (PostgreSQL: locked until the transaction
+/// ends, so the chain stays one line whichever server writes).
+pub(crate) async fn append<E: Exec + ?Sized>(
+    conn: &mut E,
+    for_update: &str,
+    e: &AuditEvent,
+) -> Result<i64> {
+    use crate::rows::Cols;
+    let head = conn
+        .one(sql(format!(
+            "SELECT last_id, last_hash FROM audit_head WHERE one = 1{for_update}"
+        )))
+        .await?;
+    let (last_id, last_hash) = (head.int("last_id")?, head.text("last_hash")?);
+    let id = last_id + 1;
+    let at = now();
+    let hash = record_hash(&last_hash, id, &fmt_time(at), e);
+    conn.run(
+        sql(
+            "INSERT INTO audit_log (id, at, actor, actor_user_id, org_id, action, target, outcome,
+                                detail, client_ip, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(&e.actor)
+        .bind(e.actor_user_id)
+        .bind(e.org_id)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(e.outcome.as_str())
+        .bind(e.detail.to_string())
+        .bind(&e.client_ip)
+        .bind(&last_hash)
+        .bind(&hash),
+    )
+    .await?;
+    conn.run(
+        sql("UPDATE audit_head SET last_id = ?, last_hash = ? WHERE one = 1")
+            .bind(id)
+            .bind(&hash),
+    )
+    .await?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_literals() {
+        assert_eq!(
+            numbered("SELECT '?' FROM t WHERE a = ? AND b LIKE ? ESCAPE '\\'"),
+            "SELECT '?' FROM t WHERE a = $1 AND b LIKE $2 ESCAPE '\\'"
+        );
+    }
+
+    #[test]
+    fn both_dialects_have_the_same_migrations() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let names = |d: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(dir.join(d))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let listed: Vec<String> = migrations!("sqlite")
+            .iter()
+            .map(|(n, name, _)| format!("{n:04}_{name}.sql"))
+            .collect();
+        assert_eq!(names("sqlite"), listed);
+        assert_eq!(names("postgres"), listed);
+    }
+}

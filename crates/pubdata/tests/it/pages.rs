@@ -619,9 +619,11 @@ async fn the_system_page_shows_the_servers_jobs_to_auditors_only() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
-/// Every form a page posts goes through the `CsrfForm` extractor: without
-/// the session's token, or with another, it answers 403 before the handler
-/// runs — even for things that do not exist.
+/// Every form a page posts goes through `CsrfForm`: without the session's
+/// token, or with another, it answers 403 before the handler runs (so even a
+/// form for something that does not exist, or one missing its fields, is
+/// refused as such) and changes nothing; without a session it goes to the
+/// login page.
 #[tokio::test]
 async fn every_page_form_refuses_a_post_without_the_sessions_csrf_token() {
     let t = TestApp::demo().await;
@@ -654,16 +656,47 @@ async fn every_page_form_refuses_a_post_without_the_sessions_csrf_token() {
         "/base/population/fields",
     ];
     for path in forms {
-        for token in [None, Some("forged")] {
+        for token in [None, Some(""), Some("forged")] {
             let mut form = vec![("name", "x")];
-            if let Some(t) = token {
-                form.push(("csrf", t));
+            if let Some(token) = token {
+                form.push(("csrf", token));
             }
             let r = c.post(t.url(path)).form(&form).send().await.unwrap();
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path} with {token:?}");
+            assert!(r.text().await.unwrap().contains("CSRF"), "{path}");
         }
     }
-    // The session is still signed in: logout was refused too.
+    // A complete, valid grade without the token is not saved.
+    let r = c
+        .post(t.url("/catalog/scheme/grades"))
+        .form(&[
+            ("code", "L9"),
+            ("name", "不该保存"),
+            ("rank", "9"),
+            ("allows_unconditional_share", "false"),
+            ("max_open", "none"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (_, html) = page(&t, &c, "/catalog/scheme").await;
+    assert!(!html.contains("不该保存"));
+    // Logout was refused too: the session still works.
     let (status, _) = page(&t, &c, "/").await;
     assert_eq!(status, StatusCode::OK);
+    // Without a session the form leads to the login page.
+    let r = client()
+        .post(t.url("/catalog/scheme/grades"))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
 }

@@ -9,9 +9,10 @@ use pubdata_service::orgs::{CreateOrg, CreateUser, GrantRole, OrgTree, UpdateOrg
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{CsrfForm, NoFields, PageCaller, base, error_page, local_time, text};
+use super::{PageCaller, base, error_page, local_time, text};
 use crate::AppState;
 use crate::extract::Lang;
+use crate::extract::{CsrfForm, NoFields};
 
 fn options<T: Copy>(
     lang: Lang,

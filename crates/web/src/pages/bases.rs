@@ -8,8 +8,9 @@ use pubdata_service::policy::Action;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{CsrfForm, PageCaller, base, error_page};
+use super::{PageCaller, base, error_page};
 use crate::AppState;
+use crate::extract::CsrfForm;
 use crate::extract::Lang;
 
 #[derive(Deserialize, Default)]

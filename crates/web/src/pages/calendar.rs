@@ -8,9 +8,10 @@ use pubdata_service::calendar::PutYear;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{CsrfForm, PageCaller, base, error_page, local_time, text, urlencode};
+use super::{PageCaller, base, error_page, local_time, text, urlencode};
 use crate::AppState;
 use crate::api::audit::{AuditQuery, encode_cursor};
+use crate::extract::CsrfForm;
 use crate::extract::Lang;
 
 #[derive(Deserialize, Default)]

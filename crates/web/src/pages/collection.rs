@@ -9,10 +9,11 @@ use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::extract::CsrfForm;
 use crate::extract::Lang;
 use pubdata_service::collection::DeclareItem;
 
-use super::{CsrfForm, PageCaller, base, error_page, local_time, text};
+use super::{PageCaller, base, error_page, local_time, text};
 
 #[derive(Deserialize, Default)]
 pub struct ItemSearch {

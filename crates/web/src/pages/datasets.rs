@@ -13,9 +13,10 @@ use pubdata_service::{Principal, ServiceError};
 use pubdata_store::EntryFilter;
 use serde::Deserialize;
 
-use super::{CsrfForm, NoFields, PageCaller, base, csrf_ok, csrf_refused, error_page, local_time};
+use super::{PageCaller, base, csrf_ok, csrf_refused, error_page, local_time};
 use crate::AppState;
 use crate::extract::Lang;
+use crate::extract::{CsrfForm, NoFields};
 
 async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<String>) -> Response {
     let list = match s.app.list_datasets(p, None, None, 200).await {
@@ -241,7 +242,9 @@ pub async fn detail(
     render_detail(&s, &p, lang, id, q.key, None).await
 }
 
-/// The upload form posts `csrf` then `file`; the file streams to disk.
+/// The upload form posts `csrf` then `file`; the file streams to disk. A
+/// multipart form, so not `CsrfForm`: the token is checked as the first
+/// part, before any of the file is read.
 pub async fn upload(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,

@@ -11,8 +11,9 @@ use pubdata_store::SessionKind;
 use rand::RngCore;
 use serde::Deserialize;
 
-use super::{CsrfForm, NoFields, PageCaller, safe_next, text};
+use super::{PageCaller, safe_next, text};
 use crate::AppState;
+use crate::extract::{CsrfForm, NoFields};
 use crate::extract::{LANG_COOKIE, Lang, SESSION_COOKIE};
 
 const LOGIN_CSRF_COOKIE: &str = "pubdata_login_csrf";

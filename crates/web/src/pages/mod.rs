@@ -121,6 +121,11 @@ impl Templates {
 /// A signed-in person on a page; anyone else is sent to the login page.
 pub struct PageCaller(pub Principal);
 
+/// The principal [`PageCaller`] found, kept in the request's extensions so a
+/// later extractor (`extract::CsrfForm`) does not authenticate again.
+#[derive(Clone)]
+pub(crate) struct SignedIn(pub Principal);
+
 impl FromRequestParts<AppState> for PageCaller {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
@@ -137,7 +142,10 @@ impl FromRequestParts<AppState> for PageCaller {
             return Err(to_login());
         };
         match s.app.authenticate(&token, client_ip(parts)).await {
-            Ok(p) if p.csrf_token().is_some() => Ok(PageCaller(p)),
+            Ok(p) if p.csrf_token().is_some() => {
+                parts.extensions.insert(SignedIn(p.clone()));
+                Ok(PageCaller(p))
+            }
             _ => Err(to_login()),
         }
     }
@@ -194,47 +202,6 @@ pub async fn base(s: &AppState, p: &Principal, lang: Lang, path: &str) -> Value 
 /// Whether a form's CSRF token is the session's.
 pub fn csrf_ok(p: &Principal, sent: &str) -> bool {
     matches!(p.csrf_token(), Some(t) if !sent.is_empty() && t == sent)
-}
-
-/// A form posted from a page of the signed-in person's session. The CSRF
-/// token (`csrf` field) is checked before the handler runs — a missing or
-/// wrong token answers 403 and the handler never sees the form — then the
-/// form is deserialised (repeated keys become lists). Someone not signed in
-/// is sent to the login page, as by [`PageCaller`].
-pub struct CsrfForm<T>(pub T);
-
-/// A form with nothing but its CSRF token (a button's post).
-#[derive(serde::Deserialize)]
-pub struct NoFields {}
-
-impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState> for CsrfForm<T> {
-    type Rejection = Response;
-    async fn from_request(req: axum::extract::Request, s: &AppState) -> Result<Self, Response> {
-        #[derive(serde::Deserialize)]
-        struct Token {
-            #[serde(default)]
-            csrf: String,
-        }
-        let (mut parts, body) = req.into_parts();
-        let PageCaller(p) = PageCaller::from_request_parts(&mut parts, s).await?;
-        let req = axum::extract::Request::from_parts(parts, body);
-        let bytes = axum::body::Bytes::from_request(req, s)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let token: Token = serde_html_form::from_bytes(&bytes).map_err(|_| csrf_refused())?;
-        if !csrf_ok(&p, &token.csrf) {
-            return Err(csrf_refused());
-        }
-        serde_html_form::from_bytes(&bytes)
-            .map(CsrfForm)
-            .map_err(|e| {
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("invalid form: {e}"),
-                )
-                    .into_response()
-            })
-    }
 }
 
 /// The answer to a form without the session's CSRF token.

@@ -8,6 +8,7 @@ use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::extract::CsrfForm;
 use crate::extract::Lang;
 use pubdata_domain::catalog::{
     DataForm, DataItem, DataType, Frequency, OpenAttribute, ShareMode, ShareType,
@@ -15,7 +16,7 @@ use pubdata_domain::catalog::{
 use pubdata_service::catalog::{EntryInput, EntryPatch};
 
 use super::{parse_field, parse_opt};
-use crate::pages::{CsrfForm, PageCaller, base, error_page};
+use crate::pages::{PageCaller, base, error_page};
 
 /// The editor's form: enumerations as codes, items one per line.
 #[derive(Deserialize, Default, Clone, serde::Serialize)]

@@ -10,12 +10,13 @@ use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::extract::CsrfForm;
 use crate::extract::Lang;
 use pubdata_domain::catalog::EntryState;
 use pubdata_service::catalog::{EntryView, ReasonInput};
 
 use crate::pages::cases::outcome_name;
-use crate::pages::{CsrfForm, PageCaller, base, error_page, local_time};
+use crate::pages::{PageCaller, base, error_page, local_time};
 
 #[derive(Deserialize, Default)]
 pub struct DiffQuery {

@@ -7,13 +7,14 @@ use minijinja::{Value, context};
 use pubdata_service::policy::Action;
 
 use crate::AppState;
+use crate::extract::CsrfForm;
 use crate::extract::Lang;
 use pubdata_domain::catalog::ShareType;
 use pubdata_service::catalog::{Decision, ReviewInput};
 use pubdata_store::EntryFilter;
 
 use super::entry::{StepForm, step};
-use crate::pages::{CsrfForm, PageCaller, base, error_page};
+use crate::pages::{PageCaller, base, error_page};
 
 pub async fn review(
     State(s): State<AppState>,

@@ -7,11 +7,12 @@ use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::extract::CsrfForm;
 use crate::extract::Lang;
 use pubdata_domain::catalog::OpenAttribute;
 
 use super::parse_field;
-use crate::pages::{CsrfForm, PageCaller, base, error_page, text};
+use crate::pages::{PageCaller, base, error_page, text};
 
 async fn render_scheme(
     s: &AppState,

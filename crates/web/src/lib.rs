@@ -80,7 +80,8 @@ pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
-        .merge(pages::router())
+        // Page errors render as the error page in the request's language.
+        .merge(pages::router().layer(axum::middleware::from_fn(pages::render_errors)))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

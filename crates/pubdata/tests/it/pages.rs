@@ -700,3 +700,31 @@ async fn every_page_form_refuses_a_post_without_the_sessions_csrf_token() {
             .starts_with("/login")
     );
 }
+
+/// Pages and the API share one error policy: a refused service call shows
+/// the error page with 403, its title and the problem's code — in Chinese,
+/// or English after the switch — never the page with an empty list.
+#[tokio::test]
+async fn a_page_whose_service_call_is_refused_shows_403_not_an_empty_list() {
+    let t = TestApp::demo().await;
+    // 市民 王小明 acts for no organisation: the dataset list is refused.
+    let c = sign_in(&t, "citizen-demo").await;
+    let (status, html) = page(&t, &c, "/datasets").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("403 禁止访问") && html.contains("<code>forbidden</code>"));
+    assert!(html.contains("您的角色无权进行此操作"));
+    assert!(
+        !html.contains("id=\"dataset-list\""),
+        "no (empty) list: {html}"
+    );
+    c.get(t.url("/lang?to=en")).send().await.unwrap();
+    let (status, html) = page(&t, &c, "/datasets").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("403 Forbidden") && html.contains("Your roles do not allow this."));
+    // What the page only offers those allowed is not asked for at all:
+    // the dashboard and the data-item search still work.
+    for path in ["/", "/collection"] {
+        let (status, _) = page(&t, &c, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+}

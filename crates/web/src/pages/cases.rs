@@ -1,9 +1,8 @@
 //! Case lists: the cases the caller's organisations must answer and those
 //! they asked of others (dashboard), as table rows.
-
 use minijinja::{Value, context};
-use pubdata_service::Principal;
 use pubdata_service::catalog::CaseView;
+use pubdata_service::{Principal, ServiceError};
 
 use crate::AppState;
 use crate::extract::Lang;
@@ -26,16 +25,17 @@ fn case_row(lang: Lang, c: &CaseView) -> Value {
 }
 
 /// Pending and outgoing cases for the dashboard.
-pub async fn dashboard_cases(s: &AppState, p: &Principal, lang: Lang) -> (Vec<Value>, Vec<Value>) {
-    let mut pending = Vec::new();
-    for c in s.app.pending_cases(p).await.unwrap_or_default() {
-        pending.push(case_row(lang, &c));
-    }
-    let mut outgoing = Vec::new();
-    for c in s.app.outgoing_cases(p).await.unwrap_or_default() {
-        outgoing.push(case_row(lang, &c));
-    }
-    (pending, outgoing)
+pub async fn dashboard_cases(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+) -> Result<(Vec<Value>, Vec<Value>), ServiceError> {
+    let pending = s.app.pending_cases(p).await?;
+    let outgoing = s.app.outgoing_cases(p).await?;
+    Ok((
+        pending.iter().map(|c| case_row(lang, c)).collect(),
+        outgoing.iter().map(|c| case_row(lang, c)).collect(),
+    ))
 }
 
 /// A case outcome as people read it.

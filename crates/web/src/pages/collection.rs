@@ -1,19 +1,15 @@
 //! The collection list (COL-1, COL-2): search data items and their
 //! sources, declare what the caller's organisation collects.
-
 use axum::extract::{Query, State};
-use axum::response::Response;
 use minijinja::{Value, context};
+use pubdata_service::Principal;
+use pubdata_service::collection::DeclareItem;
 use pubdata_service::policy::Action;
-use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
+use super::{PageCaller, PageError, PageResult, base, local_time, not_the_forms, text};
 use crate::AppState;
-use crate::extract::CsrfForm;
-use crate::extract::Lang;
-use pubdata_service::collection::DeclareItem;
-
-use super::{PageCaller, base, error_page, local_time, text};
+use crate::extract::{CsrfForm, Lang};
 
 #[derive(Deserialize, Default)]
 pub struct ItemSearch {
@@ -27,7 +23,7 @@ async fn render_collection(
     q: Option<String>,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
+) -> PageResult {
     let q = q.filter(|q| !q.trim().is_empty());
     let found: Vec<Value> = match &q {
         Some(q) => match s.app.find_data_items(p, q).await {
@@ -43,31 +39,32 @@ async fn render_collection(
                                entries => i.entries.iter().map(|e| context! { id => e.id, name => e.name.clone() }).collect::<Vec<_>>() }
                 })
                 .collect(),
-            Err(e) => return error_page(s, lang, &e),
+            Err(e) => return Err(PageError::from(e)),
         },
-        None => vec![],
-    };
-    let mine: Vec<Value> = match p.org_id() {
-        Some(org) => s
-            .app
-            .collection_list(p, Some(org))
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| context! { name => i.name, basis => i.basis, at => local_time(&i.created_at) })
-            .collect(),
         None => vec![],
     };
     let collect = match p.org_id() {
         Some(org) => s.app.can(p, Action::ManageCollection(org)).await,
         None => false,
     };
+    // The organisation's own list is shown (and asked for) with the form
+    // to declare items, to those who keep it.
+    let mine: Vec<Value> = match p.org_id() {
+        Some(org) if collect => s
+            .app
+            .collection_list(p, Some(org))
+            .await?
+            .into_iter()
+            .map(|i| context! { name => i.name, basis => i.basis, at => local_time(&i.created_at) })
+            .collect(),
+        _ => vec![],
+    };
     let ctx = context! {
         q => q, found => found, mine => mine, notice => notice, error => error,
         ..base(s, p, lang, "/collection").await
     };
     let ctx = context! { can => context! { collect => collect, ..ctx.get_attr("can").unwrap_or_default() }, ..ctx };
-    s.templates.render("collection.html", ctx)
+    Ok(s.templates.render("collection.html", ctx))
 }
 
 pub async fn collection_page(
@@ -75,7 +72,7 @@ pub async fn collection_page(
     PageCaller(p): PageCaller,
     lang: Lang,
     Query(q): Query<ItemSearch>,
-) -> Response {
+) -> PageResult {
     render_collection(&s, &p, lang, q.q, None, None).await
 }
 
@@ -90,7 +87,7 @@ pub async fn declare(
     PageCaller(p): PageCaller,
     lang: Lang,
     CsrfForm(f): CsrfForm<DeclareForm>,
-) -> Response {
+) -> PageResult {
     match s
         .app
         .declare_collection_item(
@@ -113,9 +110,7 @@ pub async fn declare(
             )
             .await
         }
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
-            error_page(&s, lang, &e)
-        }
+        Err(e) if not_the_forms(&e) => Err(e.into()),
         Err(e) => render_collection(&s, &p, lang, None, None, Some(e.to_string())).await,
     }
 }

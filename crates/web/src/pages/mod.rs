@@ -26,9 +26,12 @@ mod cases;
 mod catalog;
 mod collection;
 mod datasets;
+mod errors;
 mod home;
 pub mod i18n;
 mod login;
+
+pub use errors::{PageError, PageProblem, PageResult, render_errors};
 
 static MESSAGES: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
     LazyLock::new(|| {
@@ -213,26 +216,22 @@ pub fn csrf_refused() -> Response {
         .into_response()
 }
 
-/// A service error as a page: 403/404 get the error page; other failures
-/// are shown to the user as the message (field problems included).
+/// A service error as a page, by the same status and code as the API
+/// (`web::error`); see [`PageError`] for handlers that use `?`.
 pub fn error_page(s: &AppState, lang: Lang, e: &ServiceError) -> Response {
-    let (status, message) = match e {
-        ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, text(lang.code(), "error.forbidden")),
-        ServiceError::NotFound { .. } => {
-            (StatusCode::NOT_FOUND, text(lang.code(), "error.not_found"))
-        }
-        ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into()),
-        other => (StatusCode::UNPROCESSABLE_ENTITY, other.to_string()),
-    };
-    if let ServiceError::Internal(inner) = e {
-        tracing::error!(error = %inner, "internal error on a page");
-    }
-    let mut res = s.templates.render(
-        "error.html",
-        context! { lang => lang.code(), path => "/", message => message },
-    );
-    *res.status_mut() = status;
-    res
+    PageProblem::of(e).render(&s.templates, lang)
+}
+
+/// Whether a form's error is shown as the error page rather than beside
+/// the form: refusals, outages and internal failures are not the form's.
+pub fn not_the_forms(e: &ServiceError) -> bool {
+    matches!(
+        e,
+        ServiceError::Forbidden(_)
+            | ServiceError::Unavailable
+            | ServiceError::Internal(_)
+            | ServiceError::Unauthenticated
+    )
 }
 
 /// China time for display.

@@ -1,19 +1,15 @@
 //! The catalogue: search, filters, keyset pages, export links.
-
 use axum::extract::{Query, State};
-use axum::response::Response;
 use minijinja::{Value, context};
+use pubdata_domain::catalog::{EntryState, Frequency, OpenAttribute, ShareType};
 use pubdata_service::ServiceError;
+use pubdata_store::EntryFilter;
 use serde::Deserialize;
 
-use crate::AppState;
-use crate::extract::Lang;
-use pubdata_domain::catalog::{EntryState, Frequency, OpenAttribute, ShareType};
-use pubdata_store::EntryFilter;
-
 use super::parse_opt;
-use crate::extract::{decode_cursor, encode_cursor};
-use crate::pages::{PageCaller, base, error_page, urlencode};
+use crate::AppState;
+use crate::extract::{Lang, decode_cursor, encode_cursor};
+use crate::pages::{PageCaller, PageResult, base, urlencode};
 
 #[derive(Deserialize, Default)]
 pub struct CatalogQuery {
@@ -35,7 +31,7 @@ pub async fn browse(
     PageCaller(p): PageCaller,
     lang: Lang,
     Query(q): Query<CatalogQuery>,
-) -> Response {
+) -> PageResult {
     let filter = (|| -> Result<EntryFilter, ServiceError> {
         Ok(EntryFilter {
             terms: q
@@ -64,20 +60,11 @@ pub async fn browse(
             ..Default::default()
         })
     })();
-    let filter = match filter {
-        Ok(f) => f,
-        Err(e) => return error_page(&s, lang, &e),
-    };
-    let mut entries = match s.app.list_entries(&p, filter).await {
-        Ok(e) => e,
-        Err(e) => return error_page(&s, lang, &e),
-    };
+    let filter = filter?;
+    let mut entries = s.app.list_entries(&p, filter).await?;
     let more = entries.len() > PAGE as usize;
     entries.truncate(PAGE as usize);
-    let tree = match s.app.org_tree().await {
-        Ok(t) => t,
-        Err(e) => return error_page(&s, lang, &e),
-    };
+    let tree = s.app.org_tree().await?;
     let next_url = entries.last().filter(|_| more).map(|last| {
         let mut url = format!("/catalog?cursor={}", encode_cursor("entry", last.id));
         for (k, v) in [
@@ -122,8 +109,8 @@ pub async fn browse(
         })
         .map(|(depth, o)| context! { id => o.id, name => o.name.clone(), depth => depth })
         .collect();
-    let classes = s.app.classifications(&p).await.unwrap_or_default();
-    let grades = s.app.grades(&p).await.unwrap_or_default();
+    let classes = s.app.classifications(&p).await?;
+    let grades = s.app.grades(&p).await?;
     let mut export_query = String::new();
     for (k, v) in [
         ("q", &q.q),
@@ -149,5 +136,5 @@ pub async fn browse(
         frequencies => opts!(lang, Frequency), states => opts!(lang, EntryState),
         ..base(&s, &p, lang, "/catalog").await
     };
-    s.templates.render("catalog.html", ctx)
+    Ok(s.templates.render("catalog.html", ctx))
 }

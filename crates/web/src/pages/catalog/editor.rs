@@ -1,22 +1,19 @@
 //! The entry editor: a new entry and edits (变更 of a published one);
 //! enumerations as codes, data items one per line.
-
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
-use pubdata_service::{Principal, ServiceError};
-use serde::Deserialize;
-
-use crate::AppState;
-use crate::extract::CsrfForm;
-use crate::extract::Lang;
 use pubdata_domain::catalog::{
     DataForm, DataItem, DataType, Frequency, OpenAttribute, ShareMode, ShareType,
 };
 use pubdata_service::catalog::{EntryInput, EntryPatch};
+use pubdata_service::{Principal, ServiceError};
+use serde::Deserialize;
 
 use super::{parse_field, parse_opt};
-use crate::pages::{PageCaller, base, error_page};
+use crate::AppState;
+use crate::extract::{CsrfForm, Lang};
+use crate::pages::{PageCaller, PageResult, base, not_the_forms};
 
 /// The editor's form: enumerations as codes, items one per line.
 #[derive(Deserialize, Default, Clone, serde::Serialize)]
@@ -192,9 +189,9 @@ async fn render_form(
     entry_id: Option<i64>,
     f: &EntryForm,
     error: Option<&ServiceError>,
-) -> Response {
-    let classes = s.app.classifications(p).await.unwrap_or_default();
-    let grades = s.app.grades(p).await.unwrap_or_default();
+) -> PageResult {
+    let classes = s.app.classifications(p).await?;
+    let grades = s.app.grades(p).await?;
     let field_errors: Vec<Value> = match error {
         Some(ServiceError::Invalid { errors, .. }) => errors
             .iter()
@@ -206,20 +203,20 @@ async fn render_form(
         Some(id) => format!("/catalog/entries/{id}/edit"),
         None => "/catalog/new".into(),
     };
-    let orgs: Vec<Value> = match s.app.org_tree().await {
-        Ok(tree) => tree
-            .walk()
-            .into_iter()
-            .filter(|(_, o)| {
-                matches!(
-                    o.kind,
-                    pubdata_domain::org::OrgKind::Agency | pubdata_domain::org::OrgKind::Authority
-                )
-            })
-            .map(|(_, o)| context! { id => o.id.to_string(), name => o.name.clone() })
-            .collect(),
-        Err(e) => return error_page(s, lang, &e),
-    };
+    let orgs: Vec<Value> = s
+        .app
+        .org_tree()
+        .await?
+        .walk()
+        .into_iter()
+        .filter(|(_, o)| {
+            matches!(
+                o.kind,
+                pubdata_domain::org::OrgKind::Agency | pubdata_domain::org::OrgKind::Authority
+            )
+        })
+        .map(|(_, o)| context! { id => o.id.to_string(), name => o.name.clone() })
+        .collect();
     let ctx = context! {
         orgs => orgs,
         entry_id => entry_id, action => action, f => Value::from_serialize(f),
@@ -230,14 +227,14 @@ async fn render_form(
         error => error.filter(|e| !matches!(e, ServiceError::Invalid { .. })).map(|e| e.to_string()),
         ..base(s, p, lang, &action).await
     };
-    s.templates.render("entry_form.html", ctx)
+    Ok(s.templates.render("entry_form.html", ctx))
 }
 
 pub async fn new_page(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-) -> Response {
+) -> PageResult {
     let f = EntryForm {
         classification: "101".into(),
         grade: "L1".into(),
@@ -256,7 +253,7 @@ pub async fn create(
     PageCaller(p): PageCaller,
     lang: Lang,
     CsrfForm(f): CsrfForm<EntryForm>,
-) -> Response {
+) -> PageResult {
     let result = async {
         let patch = patch_from(&f)?;
         let input = EntryInput {
@@ -286,10 +283,8 @@ pub async fn create(
     }
     .await;
     match result {
-        Ok(v) => Redirect::to(&format!("/catalog/entries/{}", v.entry.id)).into_response(),
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
-            error_page(&s, lang, &e)
-        }
+        Ok(v) => Ok(Redirect::to(&format!("/catalog/entries/{}", v.entry.id)).into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
         Err(e) => render_form(&s, &p, lang, None, &f, Some(&e)).await,
     }
 }
@@ -299,10 +294,10 @@ pub async fn edit_page(
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
-) -> Response {
+) -> PageResult {
     match s.app.get_entry(&p, id).await {
         Ok(v) => render_form(&s, &p, lang, Some(id), &form_from(&v.entry.content), None).await,
-        Err(e) => error_page(&s, lang, &e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -312,15 +307,11 @@ pub async fn edit(
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<EntryForm>,
-) -> Response {
+) -> PageResult {
     let result = async { s.app.update_entry(&p, id, patch_from(&f)?).await }.await;
     match result {
-        Ok(_) => Redirect::to(&format!("/catalog/entries/{id}")).into_response(),
-        Err(
-            e @ (ServiceError::Forbidden(_)
-            | ServiceError::Internal(_)
-            | ServiceError::NotFound { .. }),
-        ) => error_page(&s, lang, &e),
+        Ok(_) => Ok(Redirect::to(&format!("/catalog/entries/{id}")).into_response()),
+        Err(e) if not_the_forms(&e) || matches!(e, ServiceError::NotFound { .. }) => Err(e.into()),
         Err(e) => render_form(&s, &p, lang, Some(id), &f, Some(&e)).await,
     }
 }

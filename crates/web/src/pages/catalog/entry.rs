@@ -1,22 +1,19 @@
 //! An entry: its content, cases, versions and the diff of two versions;
 //! the lifecycle steps posted from it (submit, consent, delist, update
 //! obligation).
-
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
+use pubdata_domain::catalog::EntryState;
+use pubdata_service::catalog::{EntryView, ReasonInput};
 use pubdata_service::policy::Action;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::extract::CsrfForm;
-use crate::extract::Lang;
-use pubdata_domain::catalog::EntryState;
-use pubdata_service::catalog::{EntryView, ReasonInput};
-
+use crate::extract::{CsrfForm, Lang};
 use crate::pages::cases::outcome_name;
-use crate::pages::{PageCaller, base, error_page, local_time};
+use crate::pages::{PageCaller, PageResult, base, local_time, not_the_forms};
 
 #[derive(Deserialize, Default)]
 pub struct DiffQuery {
@@ -31,27 +28,17 @@ async fn render_entry(
     id: i64,
     diff: DiffQuery,
     error: Option<String>,
-) -> Response {
-    let v: EntryView = match s.app.get_entry(p, id).await {
-        Ok(v) => v,
-        Err(e) => return error_page(s, lang, &e),
-    };
+) -> PageResult {
+    let v: EntryView = s.app.get_entry(p, id).await?;
     let e = &v.entry;
-    let tree = match s.app.org_tree().await {
-        Ok(t) => t,
-        Err(err) => return error_page(s, lang, &err),
-    };
-    let versions = s.app.entry_versions(p, id).await.unwrap_or_default();
+    let tree = s.app.org_tree().await?;
+    let versions = s.app.entry_versions(p, id).await?;
+    // A diff of versions the entry does not have answers 422 naming them.
     let changes = match (diff.from, diff.to) {
-        (Some(f), Some(t)) => s
-            .app
-            .entry_diff(p, id, f, t)
-            .await
-            .map(|d| d.changes)
-            .unwrap_or_default(),
+        (Some(f), Some(t)) => s.app.entry_diff(p, id, f, t).await?.changes,
         _ => vec![],
     };
-    let classes = s.app.classifications(p).await.unwrap_or_default();
+    let classes = s.app.classifications(p).await?;
     let owners: Vec<i64> = std::iter::once(e.org_id)
         .chain(e.co_owners.iter().copied())
         .collect();
@@ -118,7 +105,7 @@ async fn render_entry(
     };
     // The content fields and the entry's own fields side by side.
     let ctx = context! { e => context! { id => e.id, code => e.code.clone(), version => e.version, published_version => e.published_version, published_on => e.published_on.map(|d| d.to_string()), ..Value::from_serialize(&e.content) }, ..ctx };
-    s.templates.render("entry.html", ctx)
+    Ok(s.templates.render("entry.html", ctx))
 }
 
 pub async fn entry_page(
@@ -127,7 +114,7 @@ pub async fn entry_page(
     lang: Lang,
     Path(id): Path<i64>,
     Query(d): Query<DiffQuery>,
-) -> Response {
+) -> PageResult {
     render_entry(&s, &p, lang, id, d, None).await
 }
 
@@ -146,14 +133,10 @@ pub(super) async fn step(
     lang: Lang,
     id: i64,
     r: Result<EntryView, ServiceError>,
-) -> Response {
+) -> PageResult {
     match r {
-        Ok(_) => Redirect::to(&format!("/catalog/entries/{id}")).into_response(),
-        Err(
-            e @ (ServiceError::Forbidden(_)
-            | ServiceError::Internal(_)
-            | ServiceError::NotFound { .. }),
-        ) => error_page(s, lang, &e),
+        Ok(_) => Ok(Redirect::to(&format!("/catalog/entries/{id}")).into_response()),
+        Err(e) if not_the_forms(&e) || matches!(e, ServiceError::NotFound { .. }) => Err(e.into()),
         Err(e) => render_entry(s, p, lang, id, DiffQuery::default(), Some(e.to_string())).await,
     }
 }
@@ -164,7 +147,7 @@ pub async fn submit(
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<StepForm>,
-) -> Response {
+) -> PageResult {
     let r = s.app.submit_entry(&p, id).await;
     step(&s, &p, lang, id, r).await
 }
@@ -175,7 +158,7 @@ pub async fn consent(
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<StepForm>,
-) -> Response {
+) -> PageResult {
     let r = s.app.consent_entry(&p, id).await;
     step(&s, &p, lang, id, r).await
 }
@@ -186,7 +169,7 @@ pub async fn delist(
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<StepForm>,
-) -> Response {
+) -> PageResult {
     let r = s
         .app
         .delist_entry(&p, id, ReasonInput { reason: f.reason })
@@ -200,7 +183,7 @@ pub async fn obligation(
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<StepForm>,
-) -> Response {
+) -> PageResult {
     let r = s
         .app
         .open_update_obligation(&p, id, ReasonInput { reason: f.reason })

@@ -3,7 +3,6 @@
 //! (`editor`), the authority's review queue and decision (`review`), the
 //! classification tree and grading scheme (`scheme`). The collection list
 //! is `pages::collection`, case lists `pages::cases`.
-
 use pubdata_service::policy::Action;
 use pubdata_service::{Principal, ServiceError};
 
@@ -26,7 +25,6 @@ mod review;
 mod scheme;
 
 // The handlers under the names the route list uses.
-pub use super::cases::dashboard_cases;
 pub use super::collection::{collection_page, declare};
 pub use browse::browse;
 pub use editor::{create, edit, edit_page, new_page};

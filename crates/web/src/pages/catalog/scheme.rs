@@ -1,18 +1,14 @@
 //! The classification tree and grading scheme (data, not code).
-
 use axum::extract::State;
-use axum::response::Response;
 use minijinja::context;
+use pubdata_domain::catalog::OpenAttribute;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use crate::AppState;
-use crate::extract::CsrfForm;
-use crate::extract::Lang;
-use pubdata_domain::catalog::OpenAttribute;
-
 use super::parse_field;
-use crate::pages::{PageCaller, base, error_page, text};
+use crate::AppState;
+use crate::extract::{CsrfForm, Lang};
+use crate::pages::{PageCaller, PageResult, base, not_the_forms, text};
 
 async fn render_scheme(
     s: &AppState,
@@ -20,12 +16,9 @@ async fn render_scheme(
     lang: Lang,
     error: Option<String>,
     notice: Option<String>,
-) -> Response {
-    let classes = match s.app.classifications(p).await {
-        Ok(c) => c,
-        Err(e) => return error_page(s, lang, &e),
-    };
-    let grades = s.app.grades(p).await.unwrap_or_default();
+) -> PageResult {
+    let classes = s.app.classifications(p).await?;
+    let grades = s.app.grades(p).await?;
     let depth = |code: &str| {
         classes
             .iter()
@@ -41,14 +34,14 @@ async fn render_scheme(
         error => error, notice => notice,
         ..base(s, p, lang, "/catalog/scheme").await
     };
-    s.templates.render("scheme.html", ctx)
+    Ok(s.templates.render("scheme.html", ctx))
 }
 
 pub async fn scheme_page(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-) -> Response {
+) -> PageResult {
     render_scheme(&s, &p, lang, None, None).await
 }
 
@@ -66,7 +59,7 @@ pub async fn put_grade(
     PageCaller(p): PageCaller,
     lang: Lang,
     CsrfForm(f): CsrfForm<GradeForm>,
-) -> Response {
+) -> PageResult {
     let r = async {
         let g = pubdata_domain::catalog::Grade {
             code: f.code.trim().to_string(),
@@ -93,7 +86,7 @@ pub async fn put_class(
     PageCaller(p): PageCaller,
     lang: Lang,
     CsrfForm(f): CsrfForm<ClassForm>,
-) -> Response {
+) -> PageResult {
     let c = pubdata_store::Classification {
         code: f.code.trim().to_string(),
         name: f.name.trim().to_string(),
@@ -108,12 +101,10 @@ async fn scheme_result(
     p: &Principal,
     lang: Lang,
     r: Result<(), ServiceError>,
-) -> Response {
+) -> PageResult {
     match r {
         Ok(()) => render_scheme(s, p, lang, None, Some(text(lang.code(), "common.saved"))).await,
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
-            error_page(s, lang, &e)
-        }
+        Err(e) if not_the_forms(&e) => Err(e.into()),
         Err(e) => render_scheme(s, p, lang, Some(e.to_string()), None).await,
     }
 }

@@ -7,7 +7,7 @@ use pubdata_service::policy::Action;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageError, PageResult, base, not_the_forms};
+use super::{PageCaller, PageResult, base, not_the_forms};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -34,10 +34,7 @@ async fn render(
     let supervise = s.app.can(p, Action::Supervise).await;
     let record = match (&q.base, &q.key) {
         (Some(b), Some(k)) if supervise && !k.trim().is_empty() => {
-            match s.app.base_record(p, b, k.trim()).await {
-                Ok(r) => Some(r),
-                Err(e) => return Err(PageError::from(e)),
-            }
+            Some(s.app.base_record(p, b, k.trim()).await?)
         }
         _ => None,
     };

@@ -7,7 +7,7 @@ use pubdata_service::calendar::PutYear;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageError, PageResult, base, local_time, not_the_forms, text, urlencode};
+use super::{PageCaller, PageResult, base, local_time, not_the_forms, text, urlencode};
 use crate::AppState;
 use crate::api::audit::{AuditQuery, encode_cursor};
 use crate::extract::{CsrfForm, Lang};
@@ -115,10 +115,9 @@ pub async fn audit_page(
     lang: Lang,
     Query(q): Query<AuditQuery>,
 ) -> PageResult {
-    let filter = match q.to_filter() {
-        Ok(f) => f,
-        Err(e) => return Err(PageError::from(ServiceError::invalid("query", e.detail))),
-    };
+    let filter = q
+        .to_filter()
+        .map_err(|e| ServiceError::invalid("query", e.detail))?;
     let (records, more) = s.app.list_audit(&p, filter).await?;
     let tree = s.app.org_tree().await?;
     let next_url = records.last().filter(|_| more).map(|last| {

@@ -7,7 +7,7 @@ use pubdata_service::collection::DeclareItem;
 use pubdata_service::policy::Action;
 use serde::Deserialize;
 
-use super::{PageCaller, PageError, PageResult, base, local_time, not_the_forms, text};
+use super::{PageCaller, PageResult, base, local_time, not_the_forms, text};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -26,21 +26,21 @@ async fn render_collection(
 ) -> PageResult {
     let q = q.filter(|q| !q.trim().is_empty());
     let found: Vec<Value> = match &q {
-        Some(q) => match s.app.find_data_items(p, q).await {
-            Ok(items) => items
-                .into_iter()
-                .map(|i| {
-                    let via: Vec<String> = i
-                        .available_via
-                        .iter()
-                        .map(|v| if v == "share" { lang.pick("共享", "sharing") } else { lang.pick("核验比对", "verification") }.to_string())
-                        .collect();
-                    context! { name => i.name, source_org_name => i.source_org_name, via => via,
-                               entries => i.entries.iter().map(|e| context! { id => e.id, name => e.name.clone() }).collect::<Vec<_>>() }
-                })
-                .collect(),
-            Err(e) => return Err(PageError::from(e)),
-        },
+        Some(q) => s
+            .app
+            .find_data_items(p, q)
+            .await?
+            .into_iter()
+            .map(|i| {
+                let via: Vec<String> = i
+                    .available_via
+                    .iter()
+                    .map(|v| if v == "share" { lang.pick("共享", "sharing") } else { lang.pick("核验比对", "verification") }.to_string())
+                    .collect();
+                context! { name => i.name, source_org_name => i.source_org_name, via => via,
+                           entries => i.entries.iter().map(|e| context! { id => e.id, name => e.name.clone() }).collect::<Vec<_>>() }
+            })
+            .collect(),
         None => vec![],
     };
     let collect = match p.org_id() {

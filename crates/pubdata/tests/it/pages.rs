@@ -728,3 +728,69 @@ async fn a_page_whose_service_call_is_refused_shows_403_not_an_empty_list() {
         assert_eq!(status, StatusCode::OK, "{path}");
     }
 }
+
+/// A database outage on a page is the 503 error page naming
+/// `database_unavailable` (with `Retry-After`), not an empty catalogue and
+/// not the login page — and the pages work again when the database returns.
+#[tokio::test]
+async fn a_database_outage_shows_503_on_the_page_not_an_empty_list() {
+    use crate::scale::{PG_CLUSTER, pg_cluster};
+    if std::env::var("PUBDATA_TEST_POSTGRES").map_or(true, |s| s.is_empty()) {
+        eprintln!("PUBDATA_TEST_POSTGRES not set: runs in the PostgreSQL pass");
+        return;
+    }
+    // A cluster of this test's own, so stopping it disturbs no other test.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port().to_string()
+    };
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let url = pg_cluster(&["start", data, &port]);
+    struct Stop(String);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new(PG_CLUSTER)
+                .args(["stop", &self.0])
+                .output();
+        }
+    }
+    let _stop = Stop(data.to_string());
+    let t = TestApp::on(url, tempfile::tempdir().unwrap()).await;
+    t.app.seed_demo_world().await.unwrap();
+    let c = sign_in(&t, "qy-gaj").await;
+    let (status, html) = page(&t, &c, "/catalog").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"entry-list\""));
+
+    pg_cluster(&["kill", data]);
+    for path in ["/catalog", "/"] {
+        let r = c.get(t.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert!(r.headers().contains_key("retry-after"), "{path}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("503 服务暂不可用"), "{path}: {html}");
+        assert!(html.contains("<code>database_unavailable</code>"), "{path}");
+        assert!(!html.contains("id=\"entry-list\""), "{path}");
+    }
+
+    pg_cluster(&["start", data, &port]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, _) = page(&t, &c, "/catalog").await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page did not come back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}

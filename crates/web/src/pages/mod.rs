@@ -149,6 +149,10 @@ impl FromRequestParts<AppState> for PageCaller {
                 parts.extensions.insert(SignedIn(p.clone()));
                 Ok(PageCaller(p))
             }
+            // An outage is shown as such, not as a lost session.
+            Err(e @ (ServiceError::Unavailable | ServiceError::Internal(_))) => {
+                Err(PageError::from(e).into_response())
+            }
             _ => Err(to_login()),
         }
     }

@@ -72,32 +72,41 @@ impl ApiError {
     }
 }
 
+/// The status a service error answers with — for the API and the pages
+/// alike (one policy).
+pub fn status_of(e: &ServiceError) -> StatusCode {
+    match e {
+        ServiceError::Unauthenticated | ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,
+        ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
+        ServiceError::Conflict { .. } | ServiceError::DataItemHasSource { .. } => {
+            StatusCode::CONFLICT
+        }
+        ServiceError::Invalid { .. } | ServiceError::CalendarUnknownYear(_) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        ServiceError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Seconds a client should wait before retrying, when the error says.
+pub fn retry_after_of(e: &ServiceError) -> Option<u64> {
+    match e {
+        ServiceError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+        ServiceError::Unavailable => Some(5),
+        _ => None,
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
-        let status = match &e {
-            ServiceError::Unauthenticated | ServiceError::BadCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
-            ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ServiceError::Conflict { .. } | ServiceError::DataItemHasSource { .. } => {
-                StatusCode::CONFLICT
-            }
-            ServiceError::Invalid { .. } | ServiceError::CalendarUnknownYear(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            ServiceError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ServiceError::Internal(inner) => {
-                tracing::error!(error = %inner, source = ?std::error::Error::source(&**inner), "internal error");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        let retry_after = match &e {
-            ServiceError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
-            ServiceError::Unavailable => Some(5),
-            _ => None,
-        };
+        if let ServiceError::Internal(inner) = &e {
+            tracing::error!(error = %inner, source = ?std::error::Error::source(&**inner), "internal error");
+        }
+        let status = status_of(&e);
+        let retry_after = retry_after_of(&e);
         let errors = match &e {
             ServiceError::Invalid { errors, .. } => errors.clone(),
             _ => vec![],

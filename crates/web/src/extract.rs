@@ -245,6 +245,58 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A form posted from a page of a cookie session. Before the handler runs,
+/// the form's `csrf` field must be the session's CSRF token — a missing or
+/// wrong token answers 403 (`pages::csrf_refused`) and the form is not
+/// read further; only then is the form deserialised (repeated keys become
+/// lists; a malformed form answers 422). Someone
+/// not signed in is sent to the login page, as by `pages::PageCaller`.
+/// The handler's form type need not (and should not) hold the token.
+pub struct CsrfForm<T>(pub T);
+
+/// A form with nothing but its CSRF token (a button's post).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = axum::response::Response;
+    async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+
+        use crate::pages::{PageCaller, SignedIn, csrf_ok, csrf_refused};
+
+        #[derive(serde::Deserialize)]
+        struct Token {
+            #[serde(default)]
+            csrf: String,
+        }
+        let (mut parts, body) = req.into_parts();
+        let p = match parts.extensions.get::<SignedIn>() {
+            Some(SignedIn(p)) => p.clone(),
+            None => PageCaller::from_request_parts(&mut parts, s).await?.0,
+        };
+        let bytes = axum::body::Bytes::from_request(Request::from_parts(parts, body), s)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        // An unreadable form carries no token.
+        let token = serde_html_form::from_bytes::<Token>(&bytes)
+            .map(|t| t.csrf)
+            .unwrap_or_default();
+        if !csrf_ok(&p, &token) {
+            return Err(csrf_refused());
+        }
+        serde_html_form::from_bytes(&bytes)
+            .map(CsrfForm)
+            .map_err(|e| {
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("invalid form: {e}"),
+                )
+                    .into_response()
+            })
+    }
+}
+
 /// Page language: `zh` (default) or `en`, from the language cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {

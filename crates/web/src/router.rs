@@ -279,7 +279,8 @@ pub fn routes() -> Router<AppState> {
             async move { axum::Json((*doc).clone()) }
         }),
     )
-    .merge(page_operations())
+    // Page errors render as the error page in the request's language.
+    .merge(page_operations().layer(axum::middleware::from_fn(pages::render_errors)))
     .fallback(|| async { ApiError::not_found() })
     .method_not_allowed_fallback(|| async {
         ApiError::new(

@@ -619,9 +619,11 @@ async fn the_system_page_shows_the_servers_jobs_to_auditors_only() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
-/// Every form a page posts goes through the `CsrfForm` extractor: without
-/// the session's token, or with another, it answers 403 before the handler
-/// runs — even for things that do not exist.
+/// Every form a page posts goes through `CsrfForm`: without the session's
+/// token, or with another, it answers 403 before the handler runs (so even a
+/// form for something that does not exist, or one missing its fields, is
+/// refused as such) and changes nothing; without a session it goes to the
+/// login page.
 #[tokio::test]
 async fn every_page_form_refuses_a_post_without_the_sessions_csrf_token() {
     let t = TestApp::demo().await;
@@ -654,16 +656,141 @@ async fn every_page_form_refuses_a_post_without_the_sessions_csrf_token() {
         "/base/population/fields",
     ];
     for path in forms {
-        for token in [None, Some("forged")] {
+        for token in [None, Some(""), Some("forged")] {
             let mut form = vec![("name", "x")];
-            if let Some(t) = token {
-                form.push(("csrf", t));
+            if let Some(token) = token {
+                form.push(("csrf", token));
             }
             let r = c.post(t.url(path)).form(&form).send().await.unwrap();
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path} with {token:?}");
+            assert!(r.text().await.unwrap().contains("CSRF"), "{path}");
         }
     }
-    // The session is still signed in: logout was refused too.
+    // A complete, valid grade without the token is not saved.
+    let r = c
+        .post(t.url("/catalog/scheme/grades"))
+        .form(&[
+            ("code", "L9"),
+            ("name", "不该保存"),
+            ("rank", "9"),
+            ("allows_unconditional_share", "false"),
+            ("max_open", "none"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (_, html) = page(&t, &c, "/catalog/scheme").await;
+    assert!(!html.contains("不该保存"));
+    // Logout was refused too: the session still works.
     let (status, _) = page(&t, &c, "/").await;
     assert_eq!(status, StatusCode::OK);
+    // Without a session the form leads to the login page.
+    let r = client()
+        .post(t.url("/catalog/scheme/grades"))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+}
+
+/// Pages and the API share one error policy: a refused service call shows
+/// the error page with 403, its title and the problem's code — in Chinese,
+/// or English after the switch — never the page with an empty list.
+#[tokio::test]
+async fn a_page_whose_service_call_is_refused_shows_403_not_an_empty_list() {
+    let t = TestApp::demo().await;
+    // 市民 王小明 acts for no organisation: the dataset list is refused.
+    let c = sign_in(&t, "citizen-demo").await;
+    let (status, html) = page(&t, &c, "/datasets").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("403 禁止访问") && html.contains("<code>forbidden</code>"));
+    assert!(html.contains("您的角色无权进行此操作"));
+    assert!(
+        !html.contains("id=\"dataset-list\""),
+        "no (empty) list: {html}"
+    );
+    c.get(t.url("/lang?to=en")).send().await.unwrap();
+    let (status, html) = page(&t, &c, "/datasets").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("403 Forbidden") && html.contains("Your roles do not allow this."));
+    // What the page only offers those allowed is not asked for at all:
+    // the dashboard and the data-item search still work.
+    for path in ["/", "/collection"] {
+        let (status, _) = page(&t, &c, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+}
+
+/// A database outage on a page is the 503 error page naming
+/// `database_unavailable` (with `Retry-After`), not an empty catalogue and
+/// not the login page — and the pages work again when the database returns.
+#[tokio::test]
+async fn a_database_outage_shows_503_on_the_page_not_an_empty_list() {
+    use crate::scale::{PG_CLUSTER, pg_cluster};
+    if std::env::var("PUBDATA_TEST_POSTGRES").map_or(true, |s| s.is_empty()) {
+        eprintln!("PUBDATA_TEST_POSTGRES not set: runs in the PostgreSQL pass");
+        return;
+    }
+    // A cluster of this test's own, so stopping it disturbs no other test.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port().to_string()
+    };
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let url = pg_cluster(&["start", data, &port]);
+    struct Stop(String);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new(PG_CLUSTER)
+                .args(["stop", &self.0])
+                .output();
+        }
+    }
+    let _stop = Stop(data.to_string());
+    let t = TestApp::on(url, tempfile::tempdir().unwrap()).await;
+    t.app.seed_demo_world().await.unwrap();
+    let c = sign_in(&t, "qy-gaj").await;
+    let (status, html) = page(&t, &c, "/catalog").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"entry-list\""));
+
+    pg_cluster(&["kill", data]);
+    for path in ["/catalog", "/"] {
+        let r = c.get(t.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert!(r.headers().contains_key("retry-after"), "{path}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("503 服务暂不可用"), "{path}: {html}");
+        assert!(html.contains("<code>database_unavailable</code>"), "{path}");
+        assert!(!html.contains("id=\"entry-list\""), "{path}");
+    }
+
+    pg_cluster(&["start", data, &port]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, _) = page(&t, &c, "/catalog").await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page did not come back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }

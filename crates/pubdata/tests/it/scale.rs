@@ -287,10 +287,10 @@ async fn two_servers_on_one_database_serve_one_platform_and_run_each_job_once() 
 }
 
 /// `scripts/pg-cluster`: a private PostgreSQL cluster for one test.
-const PG_CLUSTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
+pub const PG_CLUSTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
 
 /// Runs `scripts/pg-cluster ARGS…`, which must succeed; its output.
-fn pg_cluster(args: &[&str]) -> String {
+pub fn pg_cluster(args: &[&str]) -> String {
     let out = std::process::Command::new(PG_CLUSTER)
         .args(args)
         .output()

@@ -1,7 +1,6 @@
 //! Administration pages: organisations, users and roles, application tokens.
-
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
 use pubdata_domain::org::{Level, OrgKind, Role, UserKind};
 use pubdata_service::auth::CreateApiToken;
@@ -9,9 +8,9 @@ use pubdata_service::orgs::{CreateOrg, CreateUser, GrantRole, OrgTree, UpdateOrg
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{CsrfForm, NoFields, PageCaller, base, error_page, local_time, text};
+use super::{PageCaller, PageResult, base, local_time, not_the_forms, text};
 use crate::AppState;
-use crate::extract::Lang;
+use crate::extract::{CsrfForm, Lang, NoFields};
 
 fn options<T: Copy>(
     lang: Lang,
@@ -73,11 +72,8 @@ async fn render_orgs(
     lang: Lang,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
-    let tree = match s.app.list_orgs(p).await {
-        Ok(t) => t,
-        Err(e) => return error_page(s, lang, &e),
-    };
+) -> PageResult {
+    let tree = s.app.list_orgs(p).await?;
     let ctx = context! {
         orgs => org_rows(&tree, lang),
         kinds => options(lang, OrgKind::ALL, |k| (k.as_str(), k.zh(), k.en())),
@@ -85,7 +81,7 @@ async fn render_orgs(
         notice => notice, error => error,
         ..base(s, p, lang, "/orgs").await
     };
-    s.templates.render("orgs.html", ctx)
+    Ok(s.templates.render("orgs.html", ctx))
 }
 
 pub async fn orgs_page(
@@ -93,7 +89,7 @@ pub async fn orgs_page(
     PageCaller(p): PageCaller,
     lang: Lang,
     Query(n): Query<Notice>,
-) -> Response {
+) -> PageResult {
     render_orgs(&s, &p, lang, notice(lang, &n), None).await
 }
 
@@ -112,7 +108,7 @@ pub async fn create_org(
     PageCaller(p): PageCaller,
     lang: Lang,
     CsrfForm(f): CsrfForm<OrgForm>,
-) -> Response {
+) -> PageResult {
     let result = async {
         let req = CreateOrg {
             code: f.code.clone(),
@@ -127,10 +123,8 @@ pub async fn create_org(
     }
     .await;
     match result {
-        Ok(_) => Redirect::to("/orgs?done=1").into_response(),
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
-            error_page(&s, lang, &e)
-        }
+        Ok(_) => Ok(Redirect::to("/orgs?done=1").into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
         Err(e) => render_orgs(&s, &p, lang, None, Some(e.to_string())).await,
     }
 }
@@ -142,15 +136,9 @@ async fn render_org(
     id: i64,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
-    let org = match s.app.get_org(p, id).await {
-        Ok(o) => o,
-        Err(e) => return error_page(s, lang, &e),
-    };
-    let tree = match s.app.org_tree().await {
-        Ok(t) => t,
-        Err(e) => return error_page(s, lang, &e),
-    };
+) -> PageResult {
+    let org = s.app.get_org(p, id).await?;
+    let tree = s.app.org_tree().await?;
     let parent = org.parent_id.and_then(|p| tree.get(p)).cloned();
     let children: Vec<Value> = tree
         .walk()
@@ -168,7 +156,7 @@ async fn render_org(
         notice => notice, error => error,
         ..base(s, p, lang, &format!("/orgs/{id}")).await
     };
-    s.templates.render("org.html", ctx)
+    Ok(s.templates.render("org.html", ctx))
 }
 
 pub async fn org_page(
@@ -177,7 +165,7 @@ pub async fn org_page(
     lang: Lang,
     Path(id): Path<i64>,
     Query(n): Query<Notice>,
-) -> Response {
+) -> PageResult {
     render_org(&s, &p, lang, id, notice(lang, &n), None).await
 }
 
@@ -194,7 +182,7 @@ pub async fn update_org(
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<OrgEditForm>,
-) -> Response {
+) -> PageResult {
     let result = async {
         let req = UpdateOrg {
             name: opt(&f.name),
@@ -206,12 +194,8 @@ pub async fn update_org(
     }
     .await;
     match result {
-        Ok(_) => Redirect::to(&format!("/orgs/{id}?done=1")).into_response(),
-        Err(
-            e @ (ServiceError::Forbidden(_)
-            | ServiceError::Internal(_)
-            | ServiceError::NotFound { .. }),
-        ) => error_page(&s, lang, &e),
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{id}?done=1")).into_response()),
+        Err(e) if not_the_forms(&e) || matches!(e, ServiceError::NotFound { .. }) => Err(e.into()),
         Err(e) => render_org(&s, &p, lang, id, None, Some(e.to_string())).await,
     }
 }
@@ -224,7 +208,7 @@ async fn render_users(
     lang: Lang,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
+) -> PageResult {
     // Platform admins see everyone; an agency's data admin or CDO sees its own users.
     let users = match s.app.list_users(p, None).await {
         Ok(u) => Ok(u),
@@ -233,14 +217,8 @@ async fn render_users(
         }
         Err(e) => Err(e),
     };
-    let users = match users {
-        Ok(u) => u,
-        Err(e) => return error_page(s, lang, &e),
-    };
-    let tree = match s.app.org_tree().await {
-        Ok(t) => t,
-        Err(e) => return error_page(s, lang, &e),
-    };
+    let users = users?;
+    let tree = s.app.org_tree().await?;
     let org_name = |id: Option<i64>| {
         id.and_then(|i| tree.get(i))
             .map(|o| o.name.clone())
@@ -266,7 +244,7 @@ async fn render_users(
         notice => notice, error => error,
         ..base(s, p, lang, "/users").await
     };
-    s.templates.render("users.html", ctx)
+    Ok(s.templates.render("users.html", ctx))
 }
 
 pub async fn users_page(
@@ -274,7 +252,7 @@ pub async fn users_page(
     PageCaller(p): PageCaller,
     lang: Lang,
     Query(n): Query<Notice>,
-) -> Response {
+) -> PageResult {
     render_users(&s, &p, lang, notice(lang, &n), None).await
 }
 
@@ -293,7 +271,7 @@ pub async fn create_user(
     PageCaller(p): PageCaller,
     lang: Lang,
     CsrfForm(f): CsrfForm<UserForm>,
-) -> Response {
+) -> PageResult {
     let result = async {
         let req = CreateUser {
             username: f.username.clone(),
@@ -307,10 +285,8 @@ pub async fn create_user(
     }
     .await;
     match result {
-        Ok(u) => Redirect::to(&format!("/users/{}?done=1", u.user.id)).into_response(),
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
-            error_page(&s, lang, &e)
-        }
+        Ok(u) => Ok(Redirect::to(&format!("/users/{}?done=1", u.user.id)).into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
         Err(e) => render_users(&s, &p, lang, None, Some(e.to_string())).await,
     }
 }
@@ -322,15 +298,9 @@ async fn render_user(
     id: i64,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
-    let view = match s.app.get_user(p, id).await {
-        Ok(v) => v,
-        Err(e) => return error_page(s, lang, &e),
-    };
-    let tree = match s.app.org_tree().await {
-        Ok(t) => t,
-        Err(e) => return error_page(s, lang, &e),
-    };
+) -> PageResult {
+    let view = s.app.get_user(p, id).await?;
+    let tree = s.app.org_tree().await?;
     let org_name = |id: Option<i64>| {
         id.and_then(|i| tree.get(i))
             .map(|o| o.name.clone())
@@ -351,7 +321,7 @@ async fn render_user(
         notice => notice, error => error,
         ..base(s, p, lang, &format!("/users/{id}")).await
     };
-    s.templates.render("user.html", ctx)
+    Ok(s.templates.render("user.html", ctx))
 }
 
 pub async fn user_page(
@@ -360,7 +330,7 @@ pub async fn user_page(
     lang: Lang,
     Path(id): Path<i64>,
     Query(n): Query<Notice>,
-) -> Response {
+) -> PageResult {
     render_user(&s, &p, lang, id, notice(lang, &n), None).await
 }
 
@@ -378,14 +348,10 @@ async fn user_action<T>(
     lang: Lang,
     id: i64,
     r: Result<T, ServiceError>,
-) -> Response {
+) -> PageResult {
     match r {
-        Ok(_) => Redirect::to(&format!("/users/{id}?done=1")).into_response(),
-        Err(
-            e @ (ServiceError::Forbidden(_)
-            | ServiceError::Internal(_)
-            | ServiceError::NotFound { .. }),
-        ) => error_page(s, lang, &e),
+        Ok(_) => Ok(Redirect::to(&format!("/users/{id}?done=1")).into_response()),
+        Err(e) if not_the_forms(&e) || matches!(e, ServiceError::NotFound { .. }) => Err(e.into()),
         Err(e) => render_user(s, p, lang, id, None, Some(e.to_string())).await,
     }
 }
@@ -396,7 +362,7 @@ pub async fn update_user(
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<UpdateUserForm>,
-) -> Response {
+) -> PageResult {
     let req = UpdateUser {
         display_name: opt(&f.display_name),
         disabled: opt(&f.disabled).map(|v| v == "true"),
@@ -418,7 +384,7 @@ pub async fn grant_role(
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<GrantForm>,
-) -> Response {
+) -> PageResult {
     let r = match f.org_id.trim().parse() {
         Ok(org_id) => {
             s.app
@@ -443,7 +409,7 @@ pub async fn revoke_role(
     lang: Lang,
     Path((id, grant)): Path<(i64, i64)>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
-) -> Response {
+) -> PageResult {
     let r = s.app.revoke_role(&p, id, grant).await;
     user_action(&s, &p, lang, id, r).await
 }
@@ -456,11 +422,8 @@ async fn render_tokens(
     lang: Lang,
     created: Option<String>,
     error: Option<String>,
-) -> Response {
-    let tokens = match s.app.list_api_tokens(p).await {
-        Ok(t) => t,
-        Err(e) => return error_page(s, lang, &e),
-    };
+) -> PageResult {
+    let tokens = s.app.list_api_tokens(p).await?;
     let rows: Vec<Value> = tokens
         .iter()
         .map(|t| {
@@ -469,14 +432,14 @@ async fn render_tokens(
         })
         .collect();
     let ctx = context! { tokens => rows, created => created, error => error, ..base(s, p, lang, "/tokens").await };
-    s.templates.render("tokens.html", ctx)
+    Ok(s.templates.render("tokens.html", ctx))
 }
 
 pub async fn tokens_page(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-) -> Response {
+) -> PageResult {
     render_tokens(&s, &p, lang, None, None).await
 }
 
@@ -490,7 +453,7 @@ pub async fn create_token(
     PageCaller(p): PageCaller,
     lang: Lang,
     CsrfForm(f): CsrfForm<TokenForm>,
-) -> Response {
+) -> PageResult {
     match s
         .app
         .create_api_token(&p, CreateApiToken { name: f.name })
@@ -498,9 +461,7 @@ pub async fn create_token(
     {
         // Rendered, not redirected: the secret must not land in a URL or history.
         Ok(t) => render_tokens(&s, &p, lang, Some(t.token), None).await,
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
-            error_page(&s, lang, &e)
-        }
+        Err(e) if not_the_forms(&e) => Err(e.into()),
         Err(e) => render_tokens(&s, &p, lang, None, Some(e.to_string())).await,
     }
 }
@@ -508,12 +469,11 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
-    lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
-) -> Response {
+) -> PageResult {
     match s.app.revoke_api_token(&p, id).await {
-        Ok(_) => Redirect::to("/tokens").into_response(),
-        Err(e) => error_page(&s, lang, &e),
+        Ok(_) => Ok(Redirect::to("/tokens").into_response()),
+        Err(e) => Err(e.into()),
     }
 }

@@ -1,16 +1,15 @@
 //! Base database page: fields and their one source, contributions, lookup.
-
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use minijinja::context;
 use pubdata_service::base::ContributeField;
 use pubdata_service::policy::Action;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{CsrfForm, PageCaller, base, error_page};
+use super::{PageCaller, PageResult, base, not_the_forms};
 use crate::AppState;
-use crate::extract::Lang;
+use crate::extract::{CsrfForm, Lang};
 
 #[derive(Deserialize, Default)]
 pub struct Lookup {
@@ -24,26 +23,18 @@ async fn render(
     lang: Lang,
     q: Lookup,
     error: Option<String>,
-) -> Response {
-    let bases = match s.app.list_bases(p).await {
-        Ok(b) => b,
-        Err(e) => return error_page(s, lang, &e),
-    };
+) -> PageResult {
+    let bases = s.app.list_bases(p).await?;
     let datasets = match p.org_id() {
-        Some(org) if s.app.can(p, Action::WriteDataset(org)).await => s
-            .app
-            .list_datasets(p, Some(org), None, 200)
-            .await
-            .unwrap_or_default(),
+        Some(org) if s.app.can(p, Action::WriteDataset(org)).await => {
+            s.app.list_datasets(p, Some(org), None, 200).await?
+        }
         _ => vec![],
     };
     let supervise = s.app.can(p, Action::Supervise).await;
     let record = match (&q.base, &q.key) {
         (Some(b), Some(k)) if supervise && !k.trim().is_empty() => {
-            match s.app.base_record(p, b, k.trim()).await {
-                Ok(r) => Some(r),
-                Err(e) => return error_page(s, lang, &e),
-            }
+            Some(s.app.base_record(p, b, k.trim()).await?)
         }
         _ => None,
     };
@@ -55,7 +46,7 @@ async fn render(
         can => context! { supervise => supervise, ..base_ctx.get_attr("can").unwrap_or_default() },
         ..base_ctx
     };
-    s.templates.render("bases.html", ctx)
+    Ok(s.templates.render("bases.html", ctx))
 }
 
 pub async fn page(
@@ -63,7 +54,7 @@ pub async fn page(
     PageCaller(p): PageCaller,
     lang: Lang,
     Query(q): Query<Lookup>,
-) -> Response {
+) -> PageResult {
     render(&s, &p, lang, q, None).await
 }
 
@@ -80,7 +71,7 @@ pub async fn contribute(
     lang: Lang,
     Path(code): Path<String>,
     CsrfForm(f): CsrfForm<FieldForm>,
-) -> Response {
+) -> PageResult {
     let r = match f.dataset_id.trim().parse() {
         Ok(dataset_id) => {
             s.app
@@ -98,10 +89,8 @@ pub async fn contribute(
         Err(_) => Err(ServiceError::invalid("dataset_id", "choose a dataset")),
     };
     match r {
-        Ok(_) => Redirect::to("/base").into_response(),
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
-            error_page(&s, lang, &e)
-        }
+        Ok(_) => Ok(Redirect::to("/base").into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
         Err(e) => render(&s, &p, lang, Lookup::default(), Some(e.to_string())).await,
     }
 }

@@ -1,17 +1,16 @@
 //! The working-day calendar page and the audit log page.
-
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
 use pubdata_domain::calendar::WorkingDays;
 use pubdata_service::calendar::PutYear;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{CsrfForm, PageCaller, base, error_page, local_time, text, urlencode};
+use super::{PageCaller, PageResult, base, local_time, not_the_forms, text, urlencode};
 use crate::AppState;
 use crate::api::audit::{AuditQuery, encode_cursor};
-use crate::extract::Lang;
+use crate::extract::{CsrfForm, Lang};
 
 #[derive(Deserialize, Default)]
 pub struct ComputeQuery {
@@ -26,7 +25,7 @@ async fn render(
     lang: Lang,
     q: &ComputeQuery,
     error: Option<String>,
-) -> Response {
+) -> PageResult {
     let cal = s.app.calendar();
     let mut error = error;
     let mut result = None;
@@ -54,7 +53,7 @@ async fn render(
         notice => q.done.as_ref().map(|_| text(lang.code(), "common.saved")), error => error,
         ..base(s, p, lang, "/calendar").await
     };
-    s.templates.render("calendar.html", ctx)
+    Ok(s.templates.render("calendar.html", ctx))
 }
 
 pub async fn page(
@@ -62,7 +61,7 @@ pub async fn page(
     PageCaller(p): PageCaller,
     lang: Lang,
     Query(q): Query<ComputeQuery>,
-) -> Response {
+) -> PageResult {
     render(&s, &p, lang, &q, None).await
 }
 
@@ -86,7 +85,7 @@ pub async fn put_year(
     PageCaller(p): PageCaller,
     lang: Lang,
     CsrfForm(f): CsrfForm<YearForm>,
-) -> Response {
+) -> PageResult {
     let r = match f.year.trim().parse::<i32>() {
         Ok(year) => {
             s.app
@@ -104,10 +103,8 @@ pub async fn put_year(
         Err(_) => Err(ServiceError::invalid("year", "a year such as 2027")),
     };
     match r {
-        Ok(_) => Redirect::to("/calendar?done=1").into_response(),
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
-            error_page(&s, lang, &e)
-        }
+        Ok(_) => Ok(Redirect::to("/calendar?done=1").into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
         Err(e) => render(&s, &p, lang, &ComputeQuery::default(), Some(e.to_string())).await,
     }
 }
@@ -117,16 +114,12 @@ pub async fn audit_page(
     PageCaller(p): PageCaller,
     lang: Lang,
     Query(q): Query<AuditQuery>,
-) -> Response {
-    let filter = match q.to_filter() {
-        Ok(f) => f,
-        Err(e) => return error_page(&s, lang, &ServiceError::invalid("query", e.detail)),
-    };
-    let (records, more) = match s.app.list_audit(&p, filter).await {
-        Ok(r) => r,
-        Err(e) => return error_page(&s, lang, &e),
-    };
-    let tree = s.app.org_tree().await.ok();
+) -> PageResult {
+    let filter = q
+        .to_filter()
+        .map_err(|e| ServiceError::invalid("query", e.detail))?;
+    let (records, more) = s.app.list_audit(&p, filter).await?;
+    let tree = s.app.org_tree().await?;
     let next_url = records.last().filter(|_| more).map(|last| {
         let mut url = format!("/audit?cursor={}", encode_cursor(last.id));
         for (k, v) in [
@@ -147,7 +140,7 @@ pub async fn audit_page(
         .iter()
         .map(|r| {
             let at = pubdata_store::parse_time(&r.at).map(|t| local_time(&t)).unwrap_or(r.at.clone());
-            let org_name = r.event.org_id.and_then(|id| tree.as_ref().and_then(|t| t.get(id)).map(|o| o.name.clone()));
+            let org_name = r.event.org_id.and_then(|id| tree.get(id).map(|o| o.name.clone()));
             context! { id => r.id, at_local => at, actor => r.event.actor.clone(), org_name => org_name,
                        action => r.event.action.clone(), target => r.event.target.clone(),
                        outcome => r.event.outcome.as_str(), client_ip => r.event.client_ip.clone(),
@@ -157,7 +150,7 @@ pub async fn audit_page(
     let qv = context! { actor => q.actor.clone(), action => q.action.clone(), target => q.target.clone(),
     outcome => q.outcome.clone(), since => q.since.clone(), until => q.until.clone() };
     let ctx = context! { records => rows, next_url => next_url, q => qv, ..base(&s, &p, lang, "/audit").await };
-    s.templates.render("audit.html", ctx)
+    Ok(s.templates.render("audit.html", ctx))
 }
 
 /// 系统状态: the backend, this server, and who runs each background job.
@@ -165,11 +158,8 @@ pub async fn system_page(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
-) -> Response {
-    let status = match s.app.system_status(&p).await {
-        Ok(st) => st,
-        Err(e) => return error_page(&s, lang, &e),
-    };
+) -> PageResult {
+    let status = s.app.system_status(&p).await?;
     let jobs: Vec<Value> = status
         .jobs
         .iter()
@@ -184,5 +174,5 @@ pub async fn system_page(
     let ctx = context! { backend => status.backend, instance => status.instance.clone(),
     version => status.version, audit_records => status.audit_records, jobs => jobs,
     ..base(&s, &p, lang, "/system").await };
-    s.templates.render("system.html", ctx)
+    Ok(s.templates.render("system.html", ctx))
 }

@@ -1,10 +1,7 @@
 //! Dataset pages: list and definition, dataset detail (schema, versions,
 //! quality, staleness, preview, row history) and the upload with its report.
-
-use std::io::Write;
-
 use axum::extract::{Multipart, Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
 use pubdata_domain::catalog::DataType;
 use pubdata_service::ingest::{ColumnInput, CreateDataset, LoadRejected};
@@ -12,16 +9,16 @@ use pubdata_service::policy::Action;
 use pubdata_service::{Principal, ServiceError};
 use pubdata_store::EntryFilter;
 use serde::Deserialize;
+use std::io::Write;
 
-use super::{CsrfForm, NoFields, PageCaller, base, csrf_ok, csrf_refused, error_page, local_time};
+use super::{
+    PageCaller, PageError, PageResult, base, csrf_ok, csrf_refused, local_time, not_the_forms,
+};
 use crate::AppState;
-use crate::extract::Lang;
+use crate::extract::{CsrfForm, Lang, NoFields};
 
-async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<String>) -> Response {
-    let list = match s.app.list_datasets(p, None, None, 200).await {
-        Ok(l) => l,
-        Err(e) => return error_page(s, lang, &e),
-    };
+async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<String>) -> PageResult {
+    let list = s.app.list_datasets(p, None, None, 200).await?;
     let rows: Vec<Value> = list
         .iter()
         .map(|v| {
@@ -41,17 +38,17 @@ async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<Stri
             limit: 200,
             ..Default::default()
         };
-        for e in s.app.list_entries(p, f).await.unwrap_or_default() {
+        for e in s.app.list_entries(p, f).await? {
             entries.push(
                 context! { id => e.id, code => e.code.clone(), name => e.content.name.clone() },
             );
         }
     }
-    let tree = s.app.org_tree().await.ok();
+    let tree = s.app.org_tree().await?;
     let mut exemptions = Vec::new();
-    for (x, entry) in s.app.exemption_views(p).await.unwrap_or_default() {
+    for (x, entry) in s.app.exemption_views(p).await? {
         exemptions.push(context! {
-            org => tree.as_ref().and_then(|t| t.get(x.org_id)).map(|o| o.name.clone()),
+            org => tree.get(x.org_id).map(|o| o.name.clone()),
             entry => entry, reason => x.reason, by => x.filed_by, at => local_time(&x.filed_at),
         });
     }
@@ -60,10 +57,10 @@ async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<Stri
         audit_by => lang.pick("备案人", "Filed by"),
         ..base(s, p, lang, "/datasets").await
     };
-    s.templates.render("datasets.html", ctx)
+    Ok(s.templates.render("datasets.html", ctx))
 }
 
-pub async fn list(State(s): State<AppState>, PageCaller(p): PageCaller, lang: Lang) -> Response {
+pub async fn list(State(s): State<AppState>, PageCaller(p): PageCaller, lang: Lang) -> PageResult {
     render_list(&s, &p, lang, None).await
 }
 
@@ -107,7 +104,7 @@ pub async fn create(
     PageCaller(p): PageCaller,
     lang: Lang,
     CsrfForm(f): CsrfForm<CreateForm>,
-) -> Response {
+) -> PageResult {
     let r = async {
         let req = CreateDataset {
             entry_id: f
@@ -128,10 +125,8 @@ pub async fn create(
     }
     .await;
     match r {
-        Ok(d) => Redirect::to(&format!("/datasets/{}", d.id)).into_response(),
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
-            error_page(&s, lang, &e)
-        }
+        Ok(d) => Ok(Redirect::to(&format!("/datasets/{}", d.id)).into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
         Err(e) => render_list(&s, &p, lang, Some(e.to_string())).await,
     }
 }
@@ -148,24 +143,17 @@ async fn render_detail(
     id: i64,
     key: Option<String>,
     report: Option<LoadRejected>,
-) -> Response {
-    let v = match s.app.get_dataset(p, id).await {
-        Ok(v) => v,
-        Err(e) => return error_page(s, lang, &e),
-    };
+) -> PageResult {
+    let v = s.app.get_dataset(p, id).await?;
     let d = &v.dataset;
-    let q = match s.app.dataset_quality(p, id).await {
-        Ok(q) => q,
-        Err(e) => return error_page(s, lang, &e),
-    };
-    let versions = s.app.dataset_versions(p, id).await.unwrap_or_default();
+    let q = s.app.dataset_quality(p, id).await?;
+    let versions = s.app.dataset_versions(p, id).await?;
     let can_write = s.app.can(p, Action::WriteDataset(d.org_id)).await;
     let rows: Vec<Vec<Option<String>>> = if can_write && d.current_version > 0 {
         s.app
             .dataset_rows(p, id, None, None, 20)
-            .await
-            .map(|(_, rows)| rows)
-            .unwrap_or_default()
+            .await?
+            .1
             .into_iter()
             .map(|(_, v)| v)
             .collect()
@@ -183,15 +171,14 @@ async fn render_detail(
                 .join("\u{1f}");
             s.app
                 .row_history(p, id, &k)
-                .await
-                .unwrap_or_default()
+                .await?
                 .into_iter()
                 .map(|(from, to, values)| context! { from => from, to => to, values => values })
                 .collect()
         }
         _ => vec![],
     };
-    let pull = s.app.get_pull_source(p, id).await.ok().flatten().map(|src| {
+    let pull = s.app.get_pull_source(p, id).await?.map(|src| {
         context! { url => src.url.redacted(), query => src.query, incremental => src.incremental_column,
                    last_value => src.last_value, last_pull => src.last_pull_at.as_ref().map(local_time), error => src.last_error }
     });
@@ -228,7 +215,7 @@ async fn render_detail(
         report => report.map(|r| context! { detail => format!("{} / {}", r.total_errors, r.rows_read), errors => r.errors }),
         ..base(s, p, lang, &format!("/datasets/{id}")).await
     };
-    s.templates.render("dataset.html", ctx)
+    Ok(s.templates.render("dataset.html", ctx))
 }
 
 pub async fn detail(
@@ -237,42 +224,47 @@ pub async fn detail(
     lang: Lang,
     Path(id): Path<i64>,
     Query(q): Query<DetailQuery>,
-) -> Response {
+) -> PageResult {
     render_detail(&s, &p, lang, id, q.key, None).await
 }
 
-/// The upload form posts `csrf` then `file`; the file streams to disk.
+/// The upload form posts `csrf` then `file`; the file streams to disk. A
+/// multipart form, so not `CsrfForm`: the token is checked as the first
+/// part, before any of the file is read.
 pub async fn upload(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
     lang: Lang,
     Path(id): Path<i64>,
     mut mp: Multipart,
-) -> Response {
+) -> PageResult {
     let mut csrf_checked = false;
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return error_page(&s, lang, &ServiceError::invalid("file", e.body_text())),
+            Err(e) => {
+                return Err(PageError::from(ServiceError::invalid(
+                    "file",
+                    e.body_text(),
+                )));
+            }
         };
         match field.name() {
             Some("csrf") => {
+                // An unreadable token part is a missing token: refused below.
                 let sent = field.text().await.unwrap_or_default();
                 if !csrf_ok(&p, &sent) {
-                    return csrf_refused();
+                    return Ok(csrf_refused());
                 }
                 csrf_checked = true;
             }
             Some("file") if csrf_checked => {
                 let name = field.file_name().unwrap_or("upload.csv").to_string();
-                let tmp = match stream_to_temp(field).await {
-                    Ok(t) => t,
-                    Err(e) => return error_page(&s, lang, &e),
-                };
+                let tmp = stream_to_temp(field).await?;
                 let file = match tmp.reopen() {
                     Ok(f) => f,
-                    Err(e) => return error_page(&s, lang, &ServiceError::Internal(Box::new(e))),
+                    Err(e) => return Err(PageError::from(ServiceError::Internal(Box::new(e)))),
                 };
                 return match s
                     .app
@@ -285,17 +277,15 @@ pub async fn upload(
                     )
                     .await
                 {
-                    Ok(Ok(_)) => Redirect::to(&format!("/datasets/{id}")).into_response(),
+                    Ok(Ok(_)) => Ok(Redirect::to(&format!("/datasets/{id}")).into_response()),
                     Ok(Err(report)) => {
-                        let mut r = render_detail(&s, &p, lang, id, None, Some(report)).await;
+                        let mut r = render_detail(&s, &p, lang, id, None, Some(report)).await?;
                         *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-                        r
+                        Ok(r)
                     }
-                    Err(
-                        e @ (ServiceError::Forbidden(_)
-                        | ServiceError::Internal(_)
-                        | ServiceError::NotFound { .. }),
-                    ) => error_page(&s, lang, &e),
+                    Err(e) if not_the_forms(&e) || matches!(e, ServiceError::NotFound { .. }) => {
+                        Err(e.into())
+                    }
                     Err(e) => {
                         let report = LoadRejected {
                             errors: vec![pubdata_domain::dataset::RowError {
@@ -308,9 +298,9 @@ pub async fn upload(
                             total_errors: 1,
                             rows_read: 0,
                         };
-                        let mut r = render_detail(&s, &p, lang, id, None, Some(report)).await;
+                        let mut r = render_detail(&s, &p, lang, id, None, Some(report)).await?;
                         *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-                        r
+                        Ok(r)
                     }
                 };
             }
@@ -318,9 +308,9 @@ pub async fn upload(
         }
     }
     if csrf_checked {
-        error_page(&s, lang, &ServiceError::invalid("file", "choose a file"))
+        Err(ServiceError::invalid("file", "choose a file").into())
     } else {
-        csrf_refused()
+        Ok(csrf_refused())
     }
 }
 
@@ -359,7 +349,7 @@ pub async fn file_exemption(
     PageCaller(p): PageCaller,
     lang: Lang,
     CsrfForm(f): CsrfForm<ExemptionForm>,
-) -> Response {
+) -> PageResult {
     let entry_id = f.entry_id.trim().parse().ok();
     match s
         .app
@@ -372,10 +362,8 @@ pub async fn file_exemption(
         )
         .await
     {
-        Ok(_) => Redirect::to("/datasets").into_response(),
-        Err(e @ (ServiceError::Forbidden(_) | ServiceError::Internal(_))) => {
-            error_page(&s, lang, &e)
-        }
+        Ok(_) => Ok(Redirect::to("/datasets").into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
         Err(e) => render_list(&s, &p, lang, Some(e.to_string())).await,
     }
 }
@@ -390,18 +378,17 @@ pub struct PullForm {
 pub async fn put_pull_source(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
-    lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<PullForm>,
-) -> Response {
+) -> PageResult {
     let cfg = pubdata_service::ingest::PullConfig {
         url: f.url,
         query: f.query,
         incremental_column: Some(f.incremental_column),
     };
     match s.app.put_pull_source(&p, id, cfg).await {
-        Ok(_) => Redirect::to(&format!("/datasets/{id}")).into_response(),
-        Err(e) => error_page(&s, lang, &e),
+        Ok(_) => Ok(Redirect::to(&format!("/datasets/{id}")).into_response()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -411,16 +398,12 @@ pub async fn pull_now(
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
-) -> Response {
+) -> PageResult {
     match s.app.pull_now(&p, id).await {
-        Ok(Ok(_)) => Redirect::to(&format!("/datasets/{id}")).into_response(),
+        Ok(Ok(_)) => Ok(Redirect::to(&format!("/datasets/{id}")).into_response()),
         Ok(Err(report)) => render_detail(&s, &p, lang, id, None, Some(report)).await,
-        Err(
-            e @ (ServiceError::Forbidden(_)
-            | ServiceError::Internal(_)
-            | ServiceError::NotFound { .. }),
-        ) => error_page(&s, lang, &e),
+        Err(e) if not_the_forms(&e) || matches!(e, ServiceError::NotFound { .. }) => Err(e.into()),
         // The source's error is recorded and shown with the pull status.
-        Err(_) => Redirect::to(&format!("/datasets/{id}")).into_response(),
+        Err(_) => Ok(Redirect::to(&format!("/datasets/{id}")).into_response()),
     }
 }

@@ -1,12 +1,11 @@
 //! The dashboard of the caller's organisation.
-
 use axum::extract::State;
-use axum::response::Response;
 use minijinja::context;
 use pubdata_domain::calendar::WorkingDays;
 use pubdata_domain::calendar::today_cst;
+use pubdata_service::policy::Action;
 
-use super::{PageCaller, base};
+use super::{PageCaller, PageResult, base};
 use crate::AppState;
 use crate::extract::Lang;
 
@@ -19,22 +18,20 @@ const REFERENCE_DAYS: &[WorkingDays] = &[
     WorkingDays::of(15),
 ];
 
-pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: Lang) -> Response {
+pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: Lang) -> PageResult {
     let cal = s.app.calendar();
     let today = today_cst();
     let deadlines: Vec<_> = REFERENCE_DAYS
         .iter()
+        // A date beyond the years with a schedule is shown as none.
         .map(|d| context! { days => d, date => cal.add_working_days(today, *d).ok().map(|x| x.to_string()) })
         .collect();
-    let tree = s.app.org_tree().await.ok();
+    let tree = s.app.org_tree().await?;
     let roles: Vec<_> = p
         .roles
         .iter()
         .map(|g| {
-            let org_name = tree
-                .as_ref()
-                .and_then(|t| t.get(g.org_id))
-                .map(|o| o.name.clone());
+            let org_name = tree.get(g.org_id).map(|o| o.name.clone());
             let name = lang.pick(g.role.zh(), g.role.en());
             context! { name => name, org_name => org_name }
         })
@@ -44,12 +41,15 @@ pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: La
         .as_ref()
         .and_then(|o| o.level)
         .map(|l| lang.pick(l.zh(), l.en()));
-    let (pending, outgoing) = super::catalog::dashboard_cases(&s, &p, lang).await;
-    let stale: Vec<_> = s
-        .app
-        .stale_datasets(&p)
-        .await
-        .unwrap_or_default()
+    let (pending, outgoing) = super::cases::dashboard_cases(&s, &p, lang).await?;
+    // Stale datasets are listed for a supervisor or the caller's own
+    // organisation; someone acting for none has no such list.
+    let stale = if p.org_id().is_some() || s.app.can(&p, Action::Supervise).await {
+        s.app.stale_datasets(&p).await?
+    } else {
+        vec![]
+    };
+    let stale: Vec<_> = stale
         .into_iter()
         .take(20)
         .map(|v| context! { id => v.dataset.id, name => v.dataset.name, org => v.org_name })
@@ -66,5 +66,5 @@ pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: La
         deadlines => deadlines,
         ..base(&s, &p, lang, "/").await
     };
-    s.templates.render("home.html", ctx)
+    Ok(s.templates.render("home.html", ctx))
 }

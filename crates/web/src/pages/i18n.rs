@@ -436,4 +436,23 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("error.not_found", "页面不存在。", "No such page."),
     ("error.back", "返回工作台", "Back to the dashboard"),
+    (
+        "error.unavailable",
+        "数据库暂时不可用，请稍后重试。",
+        "The database is unavailable for the moment; try again shortly.",
+    ),
+    (
+        "error.internal",
+        "服务器内部错误，已记录。",
+        "An internal error occurred; it has been logged.",
+    ),
+    ("error.code", "错误代码", "Problem code"),
+    ("status.401", "未登录", "Unauthorized"),
+    ("status.403", "禁止访问", "Forbidden"),
+    ("status.404", "未找到", "Not Found"),
+    ("status.409", "冲突", "Conflict"),
+    ("status.422", "无法处理的请求", "Unprocessable Content"),
+    ("status.429", "请求过多", "Too Many Requests"),
+    ("status.500", "服务器内部错误", "Internal Server Error"),
+    ("status.503", "服务暂不可用", "Service Unavailable"),
 ];

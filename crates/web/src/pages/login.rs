@@ -1,5 +1,4 @@
 //! Login, logout and the language switch.
-
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -11,9 +10,9 @@ use pubdata_store::SessionKind;
 use rand::RngCore;
 use serde::Deserialize;
 
-use super::{CsrfForm, NoFields, PageCaller, safe_next, text};
+use super::{PageCaller, safe_next, text};
 use crate::AppState;
-use crate::extract::{LANG_COOKIE, Lang, SESSION_COOKIE};
+use crate::extract::{CsrfForm, LANG_COOKIE, Lang, NoFields, SESSION_COOKIE};
 
 const LOGIN_CSRF_COOKIE: &str = "pubdata_login_csrf";
 

@@ -20,11 +20,16 @@ use crate::extract::{Lang, SESSION_COOKIE, client_ip};
 pub(crate) mod admin;
 pub(crate) mod bases;
 pub(crate) mod calendar;
+pub(crate) mod cases;
 pub(crate) mod catalog;
+pub(crate) mod collection;
 pub(crate) mod datasets;
+pub(crate) mod errors;
 pub(crate) mod home;
 pub mod i18n;
 pub(crate) mod login;
+
+pub use errors::{PageError, PageProblem, PageResult, render_errors};
 
 static MESSAGES: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
     LazyLock::new(|| {
@@ -117,6 +122,11 @@ impl Templates {
 /// A signed-in person on a page; anyone else is sent to the login page.
 pub struct PageCaller(pub Principal);
 
+/// The principal [`PageCaller`] found, kept in the request's extensions so a
+/// later extractor (`extract::CsrfForm`) does not authenticate again.
+#[derive(Clone)]
+pub(crate) struct SignedIn(pub Principal);
+
 impl FromRequestParts<AppState> for PageCaller {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
@@ -133,7 +143,14 @@ impl FromRequestParts<AppState> for PageCaller {
             return Err(to_login());
         };
         match s.app.authenticate(&token, client_ip(parts)).await {
-            Ok(p) if p.csrf_token().is_some() => Ok(PageCaller(p)),
+            Ok(p) if p.csrf_token().is_some() => {
+                parts.extensions.insert(SignedIn(p.clone()));
+                Ok(PageCaller(p))
+            }
+            // An outage is shown as such, not as a lost session.
+            Err(e @ (ServiceError::Unavailable | ServiceError::Internal(_))) => {
+                Err(PageError::from(e).into_response())
+            }
             _ => Err(to_login()),
         }
     }
@@ -192,47 +209,6 @@ pub fn csrf_ok(p: &Principal, sent: &str) -> bool {
     matches!(p.csrf_token(), Some(t) if !sent.is_empty() && t == sent)
 }
 
-/// A form posted from a page of the signed-in person's session. The CSRF
-/// token (`csrf` field) is checked before the handler runs — a missing or
-/// wrong token answers 403 and the handler never sees the form — then the
-/// form is deserialised (repeated keys become lists). Someone not signed in
-/// is sent to the login page, as by [`PageCaller`].
-pub struct CsrfForm<T>(pub T);
-
-/// A form with nothing but its CSRF token (a button's post).
-#[derive(serde::Deserialize)]
-pub struct NoFields {}
-
-impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState> for CsrfForm<T> {
-    type Rejection = Response;
-    async fn from_request(req: axum::extract::Request, s: &AppState) -> Result<Self, Response> {
-        #[derive(serde::Deserialize)]
-        struct Token {
-            #[serde(default)]
-            csrf: String,
-        }
-        let (mut parts, body) = req.into_parts();
-        let PageCaller(p) = PageCaller::from_request_parts(&mut parts, s).await?;
-        let req = axum::extract::Request::from_parts(parts, body);
-        let bytes = axum::body::Bytes::from_request(req, s)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let token: Token = serde_html_form::from_bytes(&bytes).map_err(|_| csrf_refused())?;
-        if !csrf_ok(&p, &token.csrf) {
-            return Err(csrf_refused());
-        }
-        serde_html_form::from_bytes(&bytes)
-            .map(CsrfForm)
-            .map_err(|e| {
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("invalid form: {e}"),
-                )
-                    .into_response()
-            })
-    }
-}
-
 /// The answer to a form without the session's CSRF token.
 pub fn csrf_refused() -> Response {
     (
@@ -242,26 +218,22 @@ pub fn csrf_refused() -> Response {
         .into_response()
 }
 
-/// A service error as a page: 403/404 get the error page; other failures
-/// are shown to the user as the message (field problems included).
+/// A service error as a page, by the same status and code as the API
+/// (`web::error`); see [`PageError`] for handlers that use `?`.
 pub fn error_page(s: &AppState, lang: Lang, e: &ServiceError) -> Response {
-    let (status, message) = match e {
-        ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, text(lang.code(), "error.forbidden")),
-        ServiceError::NotFound { .. } => {
-            (StatusCode::NOT_FOUND, text(lang.code(), "error.not_found"))
-        }
-        ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error".into()),
-        other => (StatusCode::UNPROCESSABLE_ENTITY, other.to_string()),
-    };
-    if let ServiceError::Internal(inner) = e {
-        tracing::error!(error = %inner, "internal error on a page");
-    }
-    let mut res = s.templates.render(
-        "error.html",
-        context! { lang => lang.code(), path => "/", message => message },
-    );
-    *res.status_mut() = status;
-    res
+    PageProblem::of(e).render(&s.templates, lang)
+}
+
+/// Whether a form's error is shown as the error page rather than beside
+/// the form: refusals, outages and internal failures are not the form's.
+pub fn not_the_forms(e: &ServiceError) -> bool {
+    matches!(
+        e,
+        ServiceError::Forbidden(_)
+            | ServiceError::Unavailable
+            | ServiceError::Internal(_)
+            | ServiceError::Unauthenticated
+    )
 }
 
 /// China time for display.

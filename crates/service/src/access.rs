@@ -12,9 +12,10 @@
 //! 3. writes the access record — who, basis, dataset, fields, what was asked,
 //!    how many rows — to the audit chain **before** the answer is returned.
 //!
-//! No other service module calls the store's content queries
-//! (`dataset_rows`, `row_history`, `dataset_row`, `column_conflicts`,
-//! `dataset_fill`, `reference_stats`).
+//! No other service module calls the store's content queries (the
+//! `ContentStore` trait: `dataset_rows`, `row_history`, `dataset_row`,
+//! `column_conflicts`, `dataset_fill`, `reference_stats`); a test below
+//! reads the crate's sources to keep it so.
 
 use pubdata_domain::audit::Outcome;
 use pubdata_store::{BaseField, Dataset};
@@ -289,4 +290,46 @@ pub(crate) struct ContentStats {
     pub cells: i64,
     pub resolved: i64,
     pub references: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    /// The door stays the only one: no other module of this crate calls a
+    /// `ContentStore` query.
+    #[test]
+    fn no_other_module_reads_dataset_contents() {
+        const QUERIES: [&str; 6] = [
+            "dataset_rows",
+            "row_history",
+            "dataset_row",
+            "column_conflicts",
+            "dataset_fill",
+            "reference_stats",
+        ];
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut dirs = vec![src.clone()];
+        let mut offenders = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for e in std::fs::read_dir(&dir).expect("src readable") {
+                let path = e.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|x| x != "rs") || path.ends_with("access.rs") {
+                    continue;
+                }
+                let text: String = std::fs::read_to_string(&path)
+                    .expect("readable")
+                    .split_whitespace()
+                    .collect();
+                for q in QUERIES {
+                    if text.contains(&format!("store.{q}(")) {
+                        offenders.push(format!("{} calls {q}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "{offenders:?}");
+    }
 }

@@ -174,6 +174,54 @@ pub trait CaseStore: Send + Sync {
     async fn mark_overdue(&self, today: NaiveDate) -> Result<Vec<Case>>;
 }
 
+/// Reads of a dataset's contents (`ds_<id>` rows), the store's one access
+/// query set (`queries/contents.rs`). The service calls these from its one
+/// door for dataset contents (`service/src/access.rs`) only, which decides
+/// who may read and records every read (a test there keeps it so).
+#[async_trait]
+pub trait ContentStore: Send + Sync {
+    /// Rows current at `version` (the current version when `None`), in key order after `after_key`.
+    async fn dataset_rows(
+        &self,
+        dataset: &Dataset,
+        version: Option<i64>,
+        after_key: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>>;
+    /// Every stored version of one row: (from, to, values).
+    async fn row_history(
+        &self,
+        dataset: &Dataset,
+        key: &str,
+    ) -> Result<Vec<(i64, Option<i64>, Vec<Option<String>>)>>;
+    /// The current row of a dataset with this key.
+    async fn dataset_row(
+        &self,
+        dataset: &Dataset,
+        key: &str,
+    ) -> Result<Option<Vec<Option<String>>>>;
+    /// Keys whose current values differ between column `a_col` of `a` and
+    /// `b_col` of `b` (same key): (key, a value, b value).
+    async fn column_conflicts(
+        &self,
+        a: &Dataset,
+        a_col: usize,
+        b: &Dataset,
+        b_col: usize,
+        limit: u32,
+    ) -> Result<Vec<(String, Option<String>, Option<String>)>>;
+    /// Current rows with a value in `column` and those whose value is a key
+    /// of a current row of `target` (consistency).
+    async fn reference_stats(
+        &self,
+        dataset: &Dataset,
+        column: usize,
+        target: &Dataset,
+    ) -> Result<(i64, i64)>;
+    /// Filled cells and all cells of the current rows (completeness).
+    async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)>;
+}
+
 /// Datasets, loads, quality, pulls, exemptions and base databases
 /// (AGG-1 … AGG-3, QLT-1, BASE-1).
 #[async_trait]
@@ -191,20 +239,6 @@ pub trait DatasetStore: Send + Sync {
     async fn dataset_versions(&self, id: i64) -> Result<Vec<DatasetVersion>>;
     /// Starts a load: takes the write lock until finished or dropped.
     async fn begin_load(&self, dataset: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>>;
-    /// Rows current at `version` (the current version when `None`), in key order after `after_key`.
-    async fn dataset_rows(
-        &self,
-        dataset: &Dataset,
-        version: Option<i64>,
-        after_key: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<(String, Vec<Option<String>>)>>;
-    /// Every stored version of one row: (from, to, values).
-    async fn row_history(
-        &self,
-        dataset: &Dataset,
-        key: &str,
-    ) -> Result<Vec<(i64, Option<i64>, Vec<Option<String>>)>>;
     async fn quality_issues(
         &self,
         dataset_id: i64,
@@ -234,41 +268,17 @@ pub trait DatasetStore: Send + Sync {
     async fn base_fields(&self, base: &str) -> Result<Vec<BaseField>>;
     /// Registers a field's source; `Conflict` when the field has one.
     async fn add_base_field(&self, f: &BaseField, audit: AuditEvent) -> Result<()>;
-    /// The current row of a dataset with this key.
-    async fn dataset_row(
-        &self,
-        dataset: &Dataset,
-        key: &str,
-    ) -> Result<Option<Vec<Option<String>>>>;
-    /// Keys whose current values differ between column `a_col` of `a` and
-    /// `b_col` of `b` (same key): (key, a value, b value).
-    async fn column_conflicts(
-        &self,
-        a: &Dataset,
-        a_col: usize,
-        b: &Dataset,
-        b_col: usize,
-        limit: u32,
-    ) -> Result<Vec<(String, Option<String>, Option<String>)>>;
     /// Sets when a dataset was last loaded (demo seeding of history only).
     async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
-    /// Current rows with a value in `column` and those whose value is a key
-    /// of a current row of `target` (consistency).
-    async fn reference_stats(
-        &self,
-        dataset: &Dataset,
-        column: usize,
-        target: &Dataset,
-    ) -> Result<(i64, i64)>;
-    /// Filled cells and all cells of the current rows (completeness).
-    async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)>;
 }
 
 /// The whole store: organisations, accounts, calendar, audit chain and
 /// shared server state here; the catalogue, cases and datasets in their own
 /// traits. Each is implemented once for both backends (`queries/`).
 #[async_trait]
-pub trait Store: CatalogStore + CaseStore + DatasetStore + Send + Sync + 'static {
+pub trait Store:
+    CatalogStore + CaseStore + ContentStore + DatasetStore + Send + Sync + 'static
+{
     /// Which backend this is, e.g. `sqlite`.
     fn backend(&self) -> &'static str;
     /// A cheap round trip, for `/readyz`.

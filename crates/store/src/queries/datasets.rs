@@ -1,7 +1,8 @@
-//! Datasets, their contents, quality, pulls, exemptions and base databases
-//! (AGG-1 … AGG-3, QLT-1, BASE-1). A dataset's rows live in its own table
-//! `ds_<id>` (columns `c0…cN` as canonical text, `_key`, `_row` and the
-//! version range `_from`/`_to`); its DDL and bulk loads are the backends'.
+//! Datasets, quality, pulls, exemptions and base databases (AGG-1 … AGG-3,
+//! QLT-1, BASE-1). A dataset's rows live in its own table `ds_<id>` (columns
+//! `c0…cN` as canonical text, `_key`, `_row` and the version range
+//! `_from`/`_to`): reads of them are `contents.rs`, their DDL and bulk loads
+//! the backends'.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -9,16 +10,9 @@ use pubdata_domain::audit::AuditEvent;
 use pubdata_domain::dataset::RowError;
 
 use super::audit;
-use crate::rows::{self, Cols};
+use crate::rows;
 use crate::sql::{Arg, Dialect, Exec, Tx, now, sql};
 use crate::*;
-
-/// `_to` of a current row: "valid until further notice".
-const OPEN: i64 = i64::MAX;
-
-fn table(id: i64) -> String {
-    format!("ds_{id}")
-}
 
 #[async_trait]
 impl<D: Dialect> DatasetStore for D {
@@ -87,61 +81,6 @@ impl<D: Dialect> DatasetStore for D {
         Dialect::begin_load(self, dataset, mode).await
     }
 
-    async fn dataset_rows(
-        &self,
-        d: &Dataset,
-        version: Option<i64>,
-        after_key: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
-        let mut q = sql(format!("SELECT * FROM {} WHERE ", table(d.id)));
-        match version {
-            None => {
-                q.push(&format!("_to = {OPEN}"));
-            }
-            Some(v) => {
-                q.push("_from <= ")
-                    .push_bind(v)
-                    .push(" AND _to > ")
-                    .push_bind(v);
-            }
-        }
-        if let Some(k) = after_key {
-            q.push(" AND _key > ").push_bind(k);
-        }
-        q.push(" ORDER BY _key LIMIT ").push_bind(limit as i64);
-        let rows = self.reader().all(q).await?;
-        rows.iter()
-            .map(|r| Ok((r.text("_key")?, rows::values(r, d.columns.len())?)))
-            .collect()
-    }
-
-    async fn row_history(
-        &self,
-        d: &Dataset,
-        key: &str,
-    ) -> Result<Vec<(i64, Option<i64>, Vec<Option<String>>)>> {
-        let rows = self
-            .reader()
-            .all(
-                sql(format!(
-                    "SELECT * FROM {} WHERE _key = ? ORDER BY _from",
-                    table(d.id)
-                ))
-                .bind(key),
-            )
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.int("_from")?,
-                    r.opt_int("_to")?,
-                    rows::values(r, d.columns.len())?,
-                ))
-            })
-            .collect()
-    }
-
     async fn quality_issues(&self, dataset_id: i64, limit: u32) -> Result<Vec<RowError>> {
         let rows = self
             .reader()
@@ -157,66 +96,6 @@ impl<D: Dialect> DatasetStore for D {
         rows.iter().map(rows::issue).collect()
     }
 
-    async fn dataset_fill(&self, d: &Dataset) -> Result<(i64, i64)> {
-        let n = d.columns.len();
-        if n == 0 {
-            return Ok((0, 0));
-        }
-        // count(c) counts the filled cells of a column.
-        let filled: String = (0..n)
-            .map(|i| format!("count(c{i})"))
-            .collect::<Vec<_>>()
-            .join(" + ");
-        let row = self
-            .reader()
-            .one(sql(format!(
-                "SELECT count(*) AS n, {filled} AS filled FROM {} WHERE _to = {OPEN}",
-                table(d.id)
-            )))
-            .await?;
-        Ok((row.int("filled")?, row.int("n")? * n as i64))
-    }
-
-    async fn dataset_row(&self, d: &Dataset, key: &str) -> Result<Option<Vec<Option<String>>>> {
-        let row = self
-            .reader()
-            .opt(
-                sql(format!(
-                    "SELECT * FROM {} WHERE _key = ? AND _to = {OPEN}",
-                    table(d.id)
-                ))
-                .bind(key),
-            )
-            .await?;
-        row.map(|r| rows::values(&r, d.columns.len())).transpose()
-    }
-
-    async fn column_conflicts(
-        &self,
-        a: &Dataset,
-        a_col: usize,
-        b: &Dataset,
-        b_col: usize,
-        limit: u32,
-    ) -> Result<Vec<(String, Option<String>, Option<String>)>> {
-        let (ta, tb) = (table(a.id), table(b.id));
-        let rows = self
-            .reader()
-            .all(
-                sql(format!(
-                    "SELECT x._key AS k, x.c{a_col} AS va, y.c{b_col} AS vb
-                     FROM {ta} x JOIN {tb} y ON y._key = x._key AND y._to = {OPEN}
-                     WHERE x._to = {OPEN} AND x.c{a_col} IS DISTINCT FROM y.c{b_col}
-                     ORDER BY x._key LIMIT ?"
-                ))
-                .bind(limit as i64),
-            )
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.text("k")?, r.opt_text("va")?, r.opt_text("vb")?)))
-            .collect()
-    }
-
     async fn set_dataset_last_load(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
         self.writer()
             .run(
@@ -226,25 +105,6 @@ impl<D: Dialect> DatasetStore for D {
             )
             .await?;
         Ok(())
-    }
-
-    async fn reference_stats(
-        &self,
-        d: &Dataset,
-        column: usize,
-        target: &Dataset,
-    ) -> Result<(i64, i64)> {
-        let (t, tt) = (table(d.id), table(target.id));
-        let row = self
-            .reader()
-            .one(sql(format!(
-                "SELECT count(*) AS total,
-                        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {tt} x
-                                         WHERE x._key = d.c{column} AND x._to = {OPEN})) AS resolved
-                 FROM {t} d WHERE d._to = {OPEN} AND d.c{column} IS NOT NULL"
-            )))
-            .await?;
-        Ok((row.int("resolved")?, row.int("total")?))
     }
 
     async fn file_exemption(

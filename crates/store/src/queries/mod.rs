@@ -10,6 +10,7 @@ use crate::sql::Dialect;
 
 mod cases;
 mod catalog;
+mod contents;
 mod datasets;
 mod foundation;
 

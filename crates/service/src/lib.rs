@@ -33,6 +33,15 @@ pub mod policy;
 pub mod principal;
 
 pub use error::{FieldError, Result, ServiceError};
+
+/// The entities and filters the use cases take and return. They are defined
+/// beside the store's queries and re-exported here, so that callers (the web
+/// crate, the binary) depend on the service alone, never on the store.
+pub mod model {
+    pub use pubdata_store::model::*;
+    /// A stored timestamp (RFC 3339 text, as audit records keep it) as a time.
+    pub use pubdata_store::parse_time;
+}
 pub use principal::{Principal, Via};
 
 /// The platform's use cases and their shared state.

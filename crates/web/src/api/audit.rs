@@ -3,7 +3,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use pubdata_domain::audit::AuditRecord;
-use pubdata_store::AuditFilter;
+use pubdata_service::model::AuditFilter;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;

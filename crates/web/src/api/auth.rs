@@ -4,7 +4,7 @@ use axum::http::{HeaderMap, StatusCode};
 use pubdata_domain::org::Role;
 use pubdata_service::Via;
 use pubdata_service::auth::IssuedToken;
-use pubdata_store::{Org, SessionKind};
+use pubdata_service::model::{Org, SessionKind};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pubdata_service::base::{BaseConflict, BaseRecord, BaseView, ContributeField};
-use pubdata_store::BaseField;
+use pubdata_service::model::BaseField;
 use serde::Serialize;
 
 use crate::AppState;

@@ -9,7 +9,9 @@ use pubdata_service::catalog::{
     CaseView, EntryInput, EntryPatch, EntryView, ReasonInput, ReviewInput, VersionDiff,
 };
 use pubdata_service::collection::{DeclareItem, ItemAvailability};
-use pubdata_store::{CatalogEntry, Classification, DataItemSource, EntryFilter, EntryVersion};
+use pubdata_service::model::{
+    CatalogEntry, Classification, DataItemSource, EntryFilter, EntryVersion,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;

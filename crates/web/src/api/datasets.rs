@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pubdata_domain::dataset::RowError;
 use pubdata_service::ingest::{CreateDataset, DatasetView, LoadOutcome, Quality, RecordBatch};
-use pubdata_store::{Dataset, DatasetVersion};
+use pubdata_service::model::{Dataset, DatasetVersion};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -397,12 +397,12 @@ pub async fn rows(
 /// The dataset's table-pull source (库表), if configured.
 #[utoipa::path(get, path = "/api/v1/datasets/{id}/pull-source", tag = "datasets",
     security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = pubdata_store::PullSource), (status = 404, body = Problem)))]
+    responses((status = 200, body = pubdata_service::model::PullSource), (status = 404, body = Problem)))]
 pub async fn get_pull_source(
     State(s): State<AppState>,
     Caller(p): Caller,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<pubdata_store::PullSource>> {
+) -> ApiResult<Json<pubdata_service::model::PullSource>> {
     let src = s
         .app
         .get_pull_source(&p, id)
@@ -415,13 +415,13 @@ pub async fn get_pull_source(
 /// its update frequency.
 #[utoipa::path(put, path = "/api/v1/datasets/{id}/pull-source", tag = "datasets",
     security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)), request_body = pubdata_service::ingest::PullConfig,
-    responses((status = 200, body = pubdata_store::PullSource), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = pubdata_service::model::PullSource), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_pull_source(
     State(s): State<AppState>,
     Caller(p): Caller,
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<pubdata_service::ingest::PullConfig>,
-) -> ApiResult<Json<pubdata_store::PullSource>> {
+) -> ApiResult<Json<pubdata_service::model::PullSource>> {
     let src = s.app.put_pull_source(&p, id, req).await?;
     Ok(Json(src))
 }
@@ -441,18 +441,18 @@ pub async fn pull(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ExemptionList {
-    pub items: Vec<pubdata_store::Exemption>,
+    pub items: Vec<pubdata_service::model::Exemption>,
 }
 
 /// Files an exemption (备案) when no aggregation mode can be used (AGG-1).
 #[utoipa::path(post, path = "/api/v1/aggregation/exemptions", tag = "datasets",
     security(("bearer" = []), ("session" = [])), request_body = pubdata_service::ingest::FileExemption,
-    responses((status = 201, body = pubdata_store::Exemption), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = pubdata_service::model::Exemption), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn file_exemption(
     State(s): State<AppState>,
     Caller(p): Caller,
     ApiJson(req): ApiJson<pubdata_service::ingest::FileExemption>,
-) -> ApiResult<(StatusCode, Json<pubdata_store::Exemption>)> {
+) -> ApiResult<(StatusCode, Json<pubdata_service::model::Exemption>)> {
     Ok((
         StatusCode::CREATED,
         Json(s.app.file_exemption(&p, req).await?),

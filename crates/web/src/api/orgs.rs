@@ -1,8 +1,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use pubdata_service::model::Org;
 use pubdata_service::orgs::{CreateOrg, UpdateOrg};
-use pubdata_store::Org;
 use serde::Serialize;
 
 use crate::AppState;

@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pubdata_service::auth::{CreateApiToken, CreatedApiToken};
-use pubdata_store::ApiToken;
+use pubdata_service::model::ApiToken;
 use serde::Serialize;
 
 use crate::AppState;

@@ -1,8 +1,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use pubdata_service::model::RoleGrant;
 use pubdata_service::orgs::{CreateUser, GrantRole, UpdateUser, UserView};
-use pubdata_store::RoleGrant;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;

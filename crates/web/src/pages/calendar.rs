@@ -139,7 +139,7 @@ pub async fn audit_page(
     let rows: Vec<Value> = records
         .iter()
         .map(|r| {
-            let at = pubdata_store::parse_time(&r.at).map(|t| local_time(&t)).unwrap_or(r.at.clone());
+            let at = pubdata_service::model::parse_time(&r.at).map(|t| local_time(&t)).unwrap_or(r.at.clone());
             let org_name = r.event.org_id.and_then(|id| tree.get(id).map(|o| o.name.clone()));
             context! { id => r.id, at_local => at, actor => r.event.actor.clone(), org_name => org_name,
                        action => r.event.action.clone(), target => r.event.target.clone(),

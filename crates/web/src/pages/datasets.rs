@@ -5,9 +5,9 @@ use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
 use pubdata_domain::catalog::DataType;
 use pubdata_service::ingest::{ColumnInput, CreateDataset, LoadRejected};
+use pubdata_service::model::EntryFilter;
 use pubdata_service::policy::Action;
 use pubdata_service::{Principal, ServiceError};
-use pubdata_store::EntryFilter;
 use serde::Deserialize;
 use std::io::Write;
 

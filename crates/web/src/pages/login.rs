@@ -6,7 +6,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use minijinja::context;
 use pubdata_service::ServiceError;
-use pubdata_store::SessionKind;
+use pubdata_service::model::SessionKind;
 use rand::RngCore;
 use serde::Deserialize;
 

@@ -3,7 +3,7 @@ use axum::extract::{Query, State};
 use minijinja::{Value, context};
 use pubdata_domain::catalog::{EntryState, Frequency, OpenAttribute, ShareType};
 use pubdata_service::ServiceError;
-use pubdata_store::EntryFilter;
+use pubdata_service::model::EntryFilter;
 use serde::Deserialize;
 
 use super::parse_opt;

@@ -4,8 +4,8 @@ use axum::extract::{Path, State};
 use minijinja::{Value, context};
 use pubdata_domain::catalog::ShareType;
 use pubdata_service::catalog::{Decision, ReviewInput};
+use pubdata_service::model::EntryFilter;
 use pubdata_service::policy::Action;
-use pubdata_store::EntryFilter;
 
 use super::entry::{StepForm, step};
 use crate::AppState;

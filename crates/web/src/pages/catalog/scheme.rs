@@ -87,7 +87,7 @@ pub async fn put_class(
     lang: Lang,
     CsrfForm(f): CsrfForm<ClassForm>,
 ) -> PageResult {
-    let c = pubdata_store::Classification {
+    let c = pubdata_service::model::Classification {
         code: f.code.trim().to_string(),
         name: f.name.trim().to_string(),
         parent: Some(f.parent.trim().to_string()).filter(|x| !x.is_empty()),

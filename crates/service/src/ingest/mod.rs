@@ -133,6 +133,10 @@ pub fn is_stale(d: &Dataset, now: chrono::DateTime<Utc>) -> bool {
 }
 
 pub(crate) fn key_of(values: &[Option<String>], key_idx: &[usize]) -> String {
+    // One key column (the common case): its value, without joining.
+    if let [i] = key_idx {
+        return values[*i].clone().unwrap_or_default();
+    }
     key_idx
         .iter()
         .map(|i| values[*i].as_deref().unwrap_or(""))

@@ -236,6 +236,15 @@ pub trait DatasetStore: Send + Sync {
         before_id: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Dataset>>;
+    /// Datasets whose name or catalogue entry's name contains `term`
+    /// (case-insensitive), newest first; `org` as for `list_datasets`.
+    async fn search_datasets(
+        &self,
+        org: Option<i64>,
+        term: &str,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Dataset>>;
     async fn dataset_versions(&self, id: i64) -> Result<Vec<DatasetVersion>>;
     /// Starts a load: takes the write lock until finished or dropped.
     async fn begin_load(&self, dataset: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>>;

@@ -962,3 +962,38 @@ async fn a_streamed_upload_past_1_gib_is_refused_and_changes_nothing() {
     let (_, d) = t.get(&format!("/api/v1/datasets/{id}"), &gaj).await;
     assert_eq!(d["current_version"], 0);
 }
+
+/// `GET /api/v1/datasets?q=` finds datasets by their name or their
+/// catalogue entry's name, within what the caller may list; `%` and `_`
+/// are plain characters.
+#[tokio::test]
+async fn datasets_are_searched_by_name_and_entry() {
+    let t = TestApp::demo().await;
+    let (id, gaj) = population_dataset(&t).await;
+    let names = |v: &Value| -> Vec<i64> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_i64().unwrap())
+            .collect()
+    };
+    for q in ["户籍", "人口基础", "%E4%BA%BA%E5%8F%A3"] {
+        let (status, v) = t.get(&format!("/api/v1/datasets?q={q}"), &gaj).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(names(&v), vec![id], "q={q}: {v}");
+    }
+    for q in ["婚姻", "%25", "_"] {
+        let (status, v) = t.get(&format!("/api/v1/datasets?q={q}"), &gaj).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert!(names(&v).is_empty(), "q={q}: {v}");
+    }
+    // Another agency's search does not reach 公安局's datasets.
+    let mzj = t.login("qy-mzj").await;
+    let (_, v) = t.get("/api/v1/datasets?q=户籍", &mzj).await;
+    assert!(names(&v).is_empty(), "{v}");
+    let (status, _) = t
+        .get(&format!("/api/v1/datasets?q={}", "长".repeat(101)), &gaj)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -299,6 +299,7 @@ impl App {
         &self,
         p: &Principal,
         org: Option<i64>,
+        q: Option<&str>,
         before_id: Option<i64>,
         limit: u32,
     ) -> Result<Vec<DatasetView>> {
@@ -313,12 +314,13 @@ impl App {
                     .ok_or_else(|| ServiceError::Forbidden("you act for no organisation".into()))?,
             ),
         };
+        let limit = limit.clamp(1, 200);
+        let found = match q.map(str::trim).filter(|q| !q.is_empty()) {
+            Some(q) => self.store.search_datasets(org, q, before_id, limit).await?,
+            None => self.store.list_datasets(org, before_id, limit).await?,
+        };
         let mut out = Vec::new();
-        for d in self
-            .store
-            .list_datasets(org, before_id, limit.clamp(1, 200))
-            .await?
-        {
+        for d in found {
             out.push(self.dataset_view(d).await?);
         }
         Ok(out)

@@ -66,6 +66,39 @@ impl<D: Dialect> DatasetStore for D {
         rows.iter().map(rows::dataset).collect()
     }
 
+    async fn search_datasets(
+        &self,
+        org: Option<i64>,
+        term: &str,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Dataset>> {
+        // LIKE with `\` escaping `%` and `_`, on lower-cased text: the same on both backends.
+        let escaped = term
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let mut q = sql(
+            "SELECT d.* FROM datasets d JOIN catalog_entries e ON e.id = d.entry_id \
+             WHERE (lower(d.name) LIKE ",
+        );
+        q.push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR lower(e.name) LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+        if let Some(o) = org {
+            q.push(" AND d.org_id = ").push_bind(o);
+        }
+        if let Some(b) = before_id {
+            q.push(" AND d.id < ").push_bind(b);
+        }
+        q.push(" ORDER BY d.id DESC LIMIT ").push_bind(limit as i64);
+        let rows = self.reader().all(q).await?;
+        rows.iter().map(rows::dataset).collect()
+    }
+
     async fn dataset_versions(&self, id: i64) -> Result<Vec<DatasetVersion>> {
         let rows = self
             .reader()

@@ -41,6 +41,9 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub org: Option<i64>,
+    /// Words of the dataset's name or its catalogue entry's name (any case).
+    #[param(max_length = 100)]
+    pub q: Option<String>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -76,7 +79,18 @@ pub async fn list(
         .as_deref()
         .map(|c| decode_cursor("dataset", c))
         .transpose()?;
-    let items = s.app.list_datasets(&p, q.org, before, limit + 1).await?;
+    if q.q.as_ref().is_some_and(|t| t.chars().count() > 100) {
+        return Err(ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "q",
+            "at most 100 characters",
+        ));
+    }
+    let items = s
+        .app
+        .list_datasets(&p, q.org, q.q.as_deref(), before, limit + 1)
+        .await?;
     let (items, next_cursor) = keyset_page(items, limit as usize, "dataset", |d| d.dataset.id);
     Ok(Json(DatasetPage { items, next_cursor }))
 }

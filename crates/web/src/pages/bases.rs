@@ -27,7 +27,7 @@ async fn render(
     let bases = s.app.list_bases(p).await?;
     let datasets = match p.org_id() {
         Some(org) if s.app.can(p, Action::WriteDataset(org)).await => {
-            s.app.list_datasets(p, Some(org), None, 200).await?
+            s.app.list_datasets(p, Some(org), None, None, 200).await?
         }
         _ => vec![],
     };

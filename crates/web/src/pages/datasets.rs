@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::extract::{CsrfForm, Lang, NoFields};
 
 async fn render_list(s: &AppState, p: &Principal, lang: Lang, error: Option<String>) -> PageResult {
-    let list = s.app.list_datasets(p, None, None, 200).await?;
+    let list = s.app.list_datasets(p, None, None, None, 200).await?;
     let rows: Vec<Value> = list
         .iter()
         .map(|v| {

@@ -274,13 +274,6 @@ impl App {
             references,
         })
     }
-
-    async fn load_dataset(&self, id: i64) -> Result<Dataset> {
-        self.store
-            .get_dataset(id)
-            .await
-            .map_err(ServiceError::not_found("dataset"))
-    }
 }
 
 /// Counts behind the completeness and consistency scores.

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use pubdata_domain::calendar::today_cst;
+use chrono::NaiveDate;
+use pubdata_domain::calendar::{Calendar, today_cst};
 use pubdata_domain::case::{CaseState, CaseSubject, DeadlineStatus, deadline_status};
-use pubdata_store::{Case, CaseFilter};
+use pubdata_store::{Case, CaseFilter, CatalogEntry};
 use serde::Serialize;
 
 use crate::App;
@@ -23,6 +24,26 @@ pub struct CaseView {
     pub subject_title: Option<String>,
     /// The page of the subject.
     pub subject_link: Option<String>,
+}
+
+impl CaseView {
+    /// A case whose subject (the catalogue entry, when it is one) is at
+    /// hand, with its deadline status on `today` while open.
+    pub(crate) fn new(
+        case: Case,
+        entry: Option<&CatalogEntry>,
+        cal: &Calendar,
+        today: NaiveDate,
+    ) -> CaseView {
+        let subject: Option<CaseSubject> = case.subject.parse().ok();
+        CaseView {
+            deadline: (case.state == CaseState::Open)
+                .then(|| deadline_status(cal, case.due_on, today)),
+            subject_title: entry.map(|e| format!("{} {}", e.code, e.content.name)),
+            subject_link: subject.map(CaseSubject::link),
+            case,
+        }
+    }
 }
 
 impl App {
@@ -80,23 +101,20 @@ impl App {
 
     /// A case with its deadline status (while open) and its subject's title.
     pub(crate) async fn case_view(&self, case: Case) -> Result<CaseView> {
-        let subject: Option<CaseSubject> = case.subject.parse().ok();
-        let subject_title = match subject.and_then(CaseSubject::entry_id) {
+        let entry = match case.subject.parse().ok().and_then(CaseSubject::entry_id) {
             Some(id) => match self.store.get_entry(id).await {
-                Ok(e) => Some(format!("{} {}", e.code, e.content.name)),
+                Ok(e) => Some(e),
                 Err(pubdata_store::StoreError::NotFound) => None,
                 Err(e) => return Err(e.into()),
             },
             None => None,
         };
-        let deadline = (case.state == CaseState::Open)
-            .then(|| deadline_status(&self.calendar(), case.due_on, today_cst()));
-        Ok(CaseView {
-            deadline,
-            subject_title,
-            subject_link: subject.map(CaseSubject::link),
+        Ok(CaseView::new(
             case,
-        })
+            entry.as_ref(),
+            &self.calendar(),
+            today_cst(),
+        ))
     }
 
     /// The deadline sweep: records every open case that passed its due date

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use pubdata_domain::audit::Outcome;
 use pubdata_domain::calendar::today_cst;
-use pubdata_domain::case::{CaseKind, CaseState, CaseSubject, deadline_status};
+use pubdata_domain::case::{CaseKind, CaseState, CaseSubject};
 use pubdata_domain::catalog::{EntryContent, EntryState, diff};
 use pubdata_domain::org::OrgKind;
 use pubdata_store::{CaseFilter, CatalogEntry, EntryChange, EntryFilter, EntryVersion, NewEntry};
@@ -188,13 +188,7 @@ impl App {
             update_due,
             cases: cases
                 .into_iter()
-                .map(|case| CaseView {
-                    deadline: (case.state == CaseState::Open)
-                        .then(|| deadline_status(&cal, case.due_on, today)),
-                    subject_title: Some(format!("{} {}", entry.code, entry.content.name)),
-                    subject_link: Some(CaseSubject::CatalogEntry(entry.id).link()),
-                    case,
-                })
+                .map(|case| CaseView::new(case, Some(&entry), &cal, today))
                 .collect(),
             consent_missing,
             entry,

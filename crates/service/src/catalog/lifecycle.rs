@@ -317,13 +317,14 @@ impl App {
                 ..Default::default()
             })
             .await?;
+        let (cal, today) = (self.calendar(), today_cst());
         let mut out = Vec::new();
         for case in cases {
             let id = case.subject.parse().ok().and_then(CaseSubject::entry_id);
             if let Some(id) = id
                 && let Ok(e) = self.store.get_entry(id).await
             {
-                out.push((self.case_view(case).await?, e));
+                out.push((CaseView::new(case, Some(&e), &cal, today), e));
             }
         }
         Ok(out)

@@ -159,17 +159,21 @@ impl App {
         id: i64,
         access: Access,
     ) -> Result<Dataset> {
-        let d = self
-            .store
-            .get_dataset(id)
-            .await
-            .map_err(ServiceError::not_found("dataset"))?;
+        let d = self.load_dataset(id).await?;
         let action = match access {
             Access::View => Action::ViewDataset(d.org_id),
             Access::Write => Action::WriteDataset(d.org_id),
         };
         self.authorize(p, action).await?;
         Ok(d)
+    }
+
+    /// The dataset, or 404 `dataset` (no decision on who may see it).
+    pub(crate) async fn load_dataset(&self, id: i64) -> Result<Dataset> {
+        self.store
+            .get_dataset(id)
+            .await
+            .map_err(ServiceError::not_found("dataset"))
     }
 
     pub async fn create_dataset(&self, p: &Principal, req: CreateDataset) -> Result<Dataset> {

@@ -14,6 +14,8 @@ string_enum! {
     CaseKind {
         CatalogReview = "catalog_review" / "目录审核" / "Catalogue review",
         CatalogUpdate = "catalog_update" / "目录更新" / "Catalogue update obligation",
+        ShareAnswer = "share_answer" / "共享申请答复" / "Answer a share request",
+        ShareImplement = "share_implement" / "共享实施" / "Implement a share grant",
     }
 }
 
@@ -30,6 +32,8 @@ string_enum! {
 pub enum CaseSubject {
     /// A catalogue entry (目录).
     CatalogEntry(i64),
+    /// A share request (共享申请).
+    ShareRequest(i64),
 }
 
 impl CaseSubject {
@@ -37,6 +41,7 @@ impl CaseSubject {
     pub fn entry_id(self) -> Option<i64> {
         match self {
             CaseSubject::CatalogEntry(id) => Some(id),
+            CaseSubject::ShareRequest(_) => None,
         }
     }
 
@@ -44,6 +49,7 @@ impl CaseSubject {
     pub fn link(self) -> String {
         match self {
             CaseSubject::CatalogEntry(id) => format!("/catalog/entries/{id}"),
+            CaseSubject::ShareRequest(id) => format!("/sharing/requests/{id}"),
         }
     }
 }
@@ -52,6 +58,7 @@ impl std::fmt::Display for CaseSubject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CaseSubject::CatalogEntry(id) => write!(f, "catalog_entry:{id}"),
+            CaseSubject::ShareRequest(id) => write!(f, "share_request:{id}"),
         }
     }
 }
@@ -67,6 +74,7 @@ impl std::str::FromStr for CaseSubject {
             .map_err(|_| format!("`{s}`: the id is not a number"))?;
         match kind {
             "catalog_entry" => Ok(CaseSubject::CatalogEntry(id)),
+            "share_request" => Ok(CaseSubject::ShareRequest(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -80,6 +88,12 @@ impl CaseKind {
             CaseKind::CatalogReview => (WorkingDays::of(5), "《清远市公共数据管理办法》第十二条"),
             // Art. 12: an agency updates within 15 working days of a change of basis or duty.
             CaseKind::CatalogUpdate => (WorkingDays::of(15), "《清远市公共数据管理办法》第十二条"),
+            // Art. 24: the source department answers a conditional request within 2 working days.
+            CaseKind::ShareAnswer => (WorkingDays::of(2), "《清远市公共数据管理办法》第二十四条"),
+            // Art. 24: an agreed request is implemented within 3 working days of the answer.
+            CaseKind::ShareImplement => {
+                (WorkingDays::of(3), "《清远市公共数据管理办法》第二十四条")
+            }
         }
     }
 
@@ -128,6 +142,17 @@ mod tests {
         assert_eq!(
             CaseKind::CatalogUpdate.due(&cal, d("2026-11-02")).unwrap(),
             d("2026-11-23")
+        );
+        // A request the day before National Day is answered by the second
+        // working day after the holiday; implementation three working days
+        // after that, counting the 调休 Saturday 10-10.
+        assert_eq!(
+            CaseKind::ShareAnswer.due(&cal, d("2026-09-30")).unwrap(),
+            d("2026-10-09")
+        );
+        assert_eq!(
+            CaseKind::ShareImplement.due(&cal, d("2026-10-09")).unwrap(),
+            d("2026-10-13")
         );
     }
 

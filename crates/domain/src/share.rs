@@ -26,17 +26,30 @@ string_enum! {
 }
 
 string_enum! {
-    /// Where a grant stands.
+    /// Where a grant stands. A grant approved on a conditional request is
+    /// `pending` until the source department implements it (Art. 24: within
+    /// 3 working days of its answer).
     GrantState {
+        Pending = "pending" / "待实施" / "Awaiting implementation",
         Active = "active" / "有效" / "Active",
         Suspended = "suspended" / "暂停" / "Suspended",
         Revoked = "revoked" / "已撤销" / "Revoked",
     }
 }
 
+string_enum! {
+    /// Where a share request (共享申请) stands.
+    RequestState {
+        Pending = "pending" / "待答复" / "Awaiting answer",
+        Approved = "approved" / "已同意，待实施" / "Approved, being implemented",
+        Refused = "refused" / "不予共享" / "Refused",
+        Granted = "granted" / "已授权" / "Granted",
+    }
+}
+
 /// Rows a grant is limited to: those whose `field` holds one of `values`
 /// (backflow: 行政区划 = 英德市).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RowFilter {
     pub field: String,
     pub values: Vec<String>,
@@ -46,6 +59,48 @@ impl RowFilter {
     pub fn admits(&self, value: Option<&str>) -> bool {
         value.is_some_and(|v| self.values.iter().any(|x| x == v))
     }
+}
+
+/// How a filter compares (`field=v`, `field.gte=v`, `field.lte=v` in a query).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Eq,
+    Gte,
+    Lte,
+}
+
+/// One filter a caller asks for on a granted field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Filter {
+    pub field: String,
+    pub op: Op,
+    pub value: String,
+}
+
+impl Filter {
+    /// Reads a query parameter: `字段` (equality), `字段.gte`, `字段.lte`.
+    pub fn from_param(name: &str, value: &str) -> Filter {
+        let (field, op) = match name.rsplit_once('.') {
+            Some((f, "gte")) => (f, Op::Gte),
+            Some((f, "lte")) => (f, Op::Lte),
+            _ => (name, Op::Eq),
+        };
+        Filter {
+            field: field.to_string(),
+            op,
+            value: value.to_string(),
+        }
+    }
+}
+
+/// What one read asks: fields (`None`: every granted field), filters, and
+/// the delivery mode it comes through.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    pub fields: Option<&'a [String]>,
+    pub filters: &'a [Filter],
+    pub mode: DeliveryMode,
 }
 
 /// What one grant allows.
@@ -76,8 +131,12 @@ pub enum Refusal {
     Revoked,
     #[error("the grant is suspended")]
     Suspended,
+    #[error("the grant is approved but not yet implemented by the source department")]
+    NotImplemented,
     #[error("field `{0}` is not granted")]
     FieldNotGranted(String),
+    #[error("field `{0}` is masked: it can be matched only by its whole value as the key")]
+    MaskedFilter(String),
     #[error("the grant is for {0}, not for this use")]
     WrongMode(DeliveryMode),
     #[error("masking rule of `{field}`: {reason}")]
@@ -89,30 +148,50 @@ impl Refusal {
         match self {
             Refusal::NotYetValid(_) | Refusal::Expired(_) => "grant_expired",
             Refusal::Revoked | Refusal::Suspended => "grant_revoked",
-            Refusal::FieldNotGranted(_) => "field_not_granted",
-            Refusal::WrongMode(_) => "grant_required",
+            Refusal::FieldNotGranted(_) | Refusal::MaskedFilter(_) => "field_not_granted",
+            Refusal::WrongMode(_) | Refusal::NotImplemented => "grant_required",
             Refusal::BadMask { .. } => "grant_invalid",
         }
     }
 }
 
+/// A condition on one stored column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cond {
+    /// The value is one of these.
+    In(Vec<String>),
+    /// At least (text order: dates and codes compare as written).
+    Gte(String),
+    /// At most.
+    Lte(String),
+}
+
+impl Cond {
+    pub fn admits(&self, v: Option<&str>) -> bool {
+        let Some(v) = v else { return false };
+        match self {
+            Cond::In(values) => values.iter().any(|x| x == v),
+            Cond::Gte(x) => v >= x.as_str(),
+            Cond::Lte(x) => v <= x.as_str(),
+        }
+    }
+}
+
 /// How one read is answered: which columns (positions in the dataset), each
-/// with its mask; the grant's row filter and the caller's equality filters
-/// as (position, admitted values).
+/// with its mask; the grant's row filter and the caller's filters as
+/// (position, condition).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadPlan {
     pub columns: Vec<(usize, Option<Mask>)>,
-    pub filters: Vec<(usize, Vec<String>)>,
+    pub filters: Vec<(usize, Cond)>,
 }
 
 impl ReadPlan {
     /// Whether a stored row (all the dataset's columns) passes every filter.
     pub fn admits(&self, row: &[Option<String>]) -> bool {
-        self.filters.iter().all(|(i, values)| {
-            row.get(*i)
-                .and_then(|v| v.as_deref())
-                .is_some_and(|v| values.iter().any(|x| x == v))
-        })
+        self.filters
+            .iter()
+            .all(|(i, c)| c.admits(row.get(*i).and_then(|v| v.as_deref())))
     }
 
     /// The row as the grantee sees it: the planned columns, masked.
@@ -130,12 +209,21 @@ impl ReadPlan {
     }
 }
 
+/// How a verification (核实比对) is checked: the key columns that locate the
+/// record and the claimed columns compared, by position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifyPlan {
+    pub key: Vec<usize>,
+    pub claims: Vec<(String, usize)>,
+}
+
 impl GrantScope {
     /// Whether the grant may be used on `today` at all.
     pub fn usable(&self, today: NaiveDate) -> Result<(), Refusal> {
         match self.state {
             GrantState::Revoked => return Err(Refusal::Revoked),
             GrantState::Suspended => return Err(Refusal::Suspended),
+            GrantState::Pending => return Err(Refusal::NotImplemented),
             GrantState::Active => {}
         }
         if today < self.valid_from {
@@ -147,68 +235,109 @@ impl GrantScope {
         Ok(())
     }
 
-    /// Plans a read of `dataset_columns` asking for `fields` (`None`: every
-    /// granted field) with equality `filters` (field, value), on `today`,
-    /// through `mode`. Filters may name granted fields only: a filter on a
-    /// hidden field would reveal it by probing.
+    fn mask_of(&self, f: &str) -> Result<Option<Mask>, Refusal> {
+        match self.masks.get(f) {
+            Some(text) => text
+                .parse::<Mask>()
+                .map(Some)
+                .map_err(|e| Refusal::BadMask {
+                    field: f.to_string(),
+                    reason: e.to_string(),
+                }),
+            None => Ok(None),
+        }
+    }
+
+    /// Plans a read of a dataset with `columns` and `key` on `today`.
+    /// Filters may name granted fields only (a filter on a hidden field would
+    /// reveal it by probing); a masked field may be matched only by equality
+    /// on a key field (the caller supplies the whole key it already holds).
     pub fn plan(
         &self,
-        dataset_columns: &[String],
-        fields: Option<&[String]>,
-        filters: &[(String, String)],
-        mode: DeliveryMode,
+        columns: &[String],
+        key: &[String],
+        ask: &Ask<'_>,
         today: NaiveDate,
     ) -> Result<ReadPlan, Refusal> {
         self.usable(today)?;
-        if mode != self.mode {
+        if ask.mode != self.mode {
             return Err(Refusal::WrongMode(self.mode));
         }
         let position = |f: &str| -> Result<usize, Refusal> {
             if !self.fields.iter().any(|g| g == f) {
                 return Err(Refusal::FieldNotGranted(f.to_string()));
             }
-            dataset_columns
+            columns
                 .iter()
                 .position(|c| c == f)
                 .ok_or_else(|| Refusal::FieldNotGranted(f.to_string()))
         };
-        let asked: Vec<&str> = match fields {
+        let asked: Vec<&str> = match ask.fields {
             Some(f) => f.iter().map(String::as_str).collect(),
             None => self.fields.iter().map(String::as_str).collect(),
         };
-        let mut columns = Vec::with_capacity(asked.len());
+        let mut planned = Vec::with_capacity(asked.len());
         for f in asked {
-            let mask = match self.masks.get(f) {
-                Some(text) => Some(text.parse::<Mask>().map_err(|e| Refusal::BadMask {
-                    field: f.to_string(),
-                    reason: e.to_string(),
-                })?),
-                None => None,
-            };
-            columns.push((position(f)?, mask));
+            planned.push((position(f)?, self.mask_of(f)?));
         }
-        let mut plan_filters = Vec::new();
-        for (f, v) in filters {
-            let i = position(f)?;
-            // A masked field is filtered by the stored value only through
-            // the verification mode; here its filter would leak the value.
-            if self.masks.contains_key(f) {
-                return Err(Refusal::FieldNotGranted(f.clone()));
+        let mut filters = Vec::new();
+        for flt in ask.filters {
+            let i = position(&flt.field)?;
+            if self.masks.contains_key(&flt.field)
+                && !(flt.op == Op::Eq && key.contains(&flt.field))
+            {
+                return Err(Refusal::MaskedFilter(flt.field.clone()));
             }
-            plan_filters.push((i, vec![v.clone()]));
+            let cond = match flt.op {
+                Op::Eq => Cond::In(vec![flt.value.clone()]),
+                Op::Gte => Cond::Gte(flt.value.clone()),
+                Op::Lte => Cond::Lte(flt.value.clone()),
+            };
+            filters.push((i, cond));
         }
         if let Some(rf) = &self.row_filter {
             // The grant's own filter may name a field the grantee does not see.
-            let i = dataset_columns
+            let i = columns
                 .iter()
                 .position(|c| *c == rf.field)
                 .ok_or_else(|| Refusal::FieldNotGranted(rf.field.clone()))?;
-            plan_filters.push((i, rf.values.clone()));
+            filters.push((i, Cond::In(rf.values.clone())));
         }
         Ok(ReadPlan {
-            columns,
-            filters: plan_filters,
+            columns: planned,
+            filters,
         })
+    }
+
+    /// Plans a verification (核实比对, VER-1): the record is located by the
+    /// dataset's whole key (supplied by the caller), and each claimed field
+    /// must be a granted one. No stored value is ever part of the answer.
+    pub fn verify_plan<'a>(
+        &self,
+        columns: &[String],
+        key: &[String],
+        claimed: impl IntoIterator<Item = &'a str>,
+        today: NaiveDate,
+    ) -> Result<VerifyPlan, Refusal> {
+        self.usable(today)?;
+        if self.mode != DeliveryMode::Verify {
+            return Err(Refusal::WrongMode(self.mode));
+        }
+        let pos = |f: &str| {
+            columns
+                .iter()
+                .position(|c| c == f)
+                .ok_or_else(|| Refusal::FieldNotGranted(f.to_string()))
+        };
+        let key = key.iter().map(|k| pos(k)).collect::<Result<Vec<_>, _>>()?;
+        let mut claims = Vec::new();
+        for f in claimed {
+            if !self.fields.iter().any(|g| g == f) {
+                return Err(Refusal::FieldNotGranted(f.to_string()));
+            }
+            claims.push((f.to_string(), pos(f)?));
+        }
+        Ok(VerifyPlan { key, claims })
     }
 }
 
@@ -226,6 +355,22 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect()
+    }
+
+    fn key() -> Vec<String> {
+        vec!["公民身份号码".to_string()]
+    }
+
+    fn ask<'a>(fields: Option<&'a [String]>, filters: &'a [Filter], mode: DeliveryMode) -> Ask<'a> {
+        Ask {
+            fields,
+            filters,
+            mode,
+        }
+    }
+
+    fn eq(field: &str, value: &str) -> Filter {
+        Filter::from_param(field, value)
     }
 
     fn scope() -> GrantScope {
@@ -247,7 +392,12 @@ mod tests {
     fn a_read_gets_exactly_the_granted_fields_masked_and_filtered() {
         let s = scope();
         let plan = s
-            .plan(&cols(), None, &[], DeliveryMode::Api, d("2026-12-04"))
+            .plan(
+                &cols(),
+                &key(),
+                &ask(None, &[], DeliveryMode::Api),
+                d("2026-12-04"),
+            )
             .unwrap();
         let row = |id: &str, name: &str, region: &str| -> Vec<Option<String>> {
             [id, name, "女", "1949-12-31", region]
@@ -273,8 +423,8 @@ mod tests {
     fn refusals_carry_the_contracts_codes() {
         let s = scope();
         let today = d("2026-12-04");
-        let plan = |fields: Option<&[String]>, filters: &[(String, String)], mode, day| {
-            s.plan(&cols(), fields, filters, mode, day)
+        let plan = |fields: Option<&[String]>, filters: &[Filter], mode, day| {
+            s.plan(&cols(), &key(), &ask(fields, filters, mode), day)
                 .map(|_| ())
                 .map_err(|e| e.code())
         };
@@ -283,12 +433,12 @@ mod tests {
             plan(Some(&born), &[], DeliveryMode::Api, today),
             Err("field_not_granted")
         );
-        let by_born = [("出生日期".to_string(), "1949-12-31".to_string())];
+        let by_born = [eq("出生日期.gte", "1949-12-31")];
         assert_eq!(
             plan(None, &by_born, DeliveryMode::Api, today),
             Err("field_not_granted")
         );
-        let by_name = [("姓名".to_string(), "张三丰".to_string())];
+        let by_name = [eq("姓名", "张三丰")];
         assert_eq!(
             plan(None, &by_name, DeliveryMode::Api, today),
             Err("field_not_granted")
@@ -309,12 +459,34 @@ mod tests {
         revoked.state = GrantState::Revoked;
         assert_eq!(
             revoked
-                .plan(&cols(), None, &[], DeliveryMode::Api, today)
+                .plan(&cols(), &key(), &ask(None, &[], DeliveryMode::Api), today)
                 .map_err(|e| e.code()),
             Err("grant_revoked")
         );
-        let by_id = [("公民身份号码".to_string(), "11010519491231002X".to_string())];
+        let by_id = [eq("公民身份号码", "11010519491231002X")];
         assert!(plan(None, &by_id, DeliveryMode::Api, today).is_ok());
+        let mut pending = scope();
+        pending.state = GrantState::Pending;
+        assert_eq!(
+            pending
+                .plan(&cols(), &key(), &ask(None, &[], DeliveryMode::Api), today)
+                .map_err(|e| e.code()),
+            Err("grant_required")
+        );
+        // A masked key may be matched by its whole value, not by a range.
+        let mut masked_id = scope();
+        masked_id
+            .masks
+            .insert("公民身份号码".into(), "keep:6,4".into());
+        let by_id_range = [eq("公民身份号码.gte", "4")];
+        let masked = |f: &[Filter]| {
+            masked_id
+                .plan(&cols(), &key(), &ask(None, f, DeliveryMode::Api), today)
+                .map(|_| ())
+                .map_err(|e| e.code())
+        };
+        assert!(masked(&by_id).is_ok());
+        assert_eq!(masked(&by_id_range), Err("field_not_granted"));
     }
 
     fn arb_scope() -> impl Strategy<Value = GrantScope> {
@@ -374,7 +546,7 @@ mod tests {
             rows in proptest::collection::vec(arb_row(), 1..20),
         ) {
             let fields = (!ask_all).then_some(asked.as_slice());
-            match s.plan(&cols(), fields, &[], DeliveryMode::Api, d("2026-06-01")) {
+            match s.plan(&cols(), &key(), &ask(fields, &[], DeliveryMode::Api), d("2026-06-01")) {
                 Err(Refusal::FieldNotGranted(f)) => prop_assert!(!s.fields.contains(&f)),
                 Err(e) => prop_assert!(false, "unexpected refusal {e}"),
                 Ok(plan) => {

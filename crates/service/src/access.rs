@@ -6,21 +6,32 @@
 //! base field's source and other datasets, and the content statistics behind
 //! quality scores. For each read the door
 //!
-//! 1. decides who may read, and on what basis ([`Basis`]: today the source
-//!    department and supervisors; the sharing area adds grants here);
+//! 1. decides who may read, and on what basis ([`Basis`]: the source
+//!    department, supervisors, or a grant (授权) — for a grant it resolves
+//!    the caller's grant and applies its validity, fields, row filter,
+//!    masks and rate limit through `domain::share`);
 //! 2. applies the projection (which fields) and the limits;
 //! 3. writes the access record — who, basis, dataset, fields, what was asked,
-//!    how many rows — to the audit chain **before** the answer is returned.
+//!    how many rows — to the audit chain **before** the answer is returned
+//!    (reads through grants are group-committed by `journal.rs`; refusals
+//!    are recorded too).
 //!
 //! No other service module calls the store's content queries (the
 //! `ContentStore` trait: `dataset_rows`, `row_history`, `dataset_row`,
 //! `column_conflicts`, `dataset_fill`, `reference_stats`); a test below
 //! reads the crate's sources to keep it so.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
+
 use pubdata_domain::audit::Outcome;
-use pubdata_store::{BaseField, Dataset};
-use serde::Serialize;
+use pubdata_domain::calendar::today_cst;
+use pubdata_domain::share::{Ask, Cond, DeliveryMode, Filter};
+use pubdata_store::{BaseField, Dataset, Grant};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+use crate::journal::Entry;
 
 use crate::App;
 use crate::error::{Result, ServiceError};
@@ -43,6 +54,8 @@ pub enum Basis {
     /// A department reading, for its own dataset's quality report, the value
     /// that a base field's source holds where the two disagree.
     QualityReport,
+    /// A grantee reading or verifying through its grant (数据共享).
+    Grant,
 }
 
 impl Basis {
@@ -51,6 +64,7 @@ impl Basis {
             Basis::SourceDepartment => "source_department",
             Basis::Supervision => "supervision",
             Basis::QualityReport => "quality_report",
+            Basis::Grant => "grant",
         }
     }
 }
@@ -85,6 +99,11 @@ impl App {
             Basis::SourceDepartment => Action::WriteDataset(d.org_id),
             Basis::Supervision => Action::Supervise,
             Basis::QualityReport => Action::ViewDataset(d.org_id),
+            Basis::Grant => {
+                return Err(ServiceError::Internal(
+                    "grant reads are decided by the grant".into(),
+                ));
+            }
         };
         self.authorize(p, action).await?;
         Ok(basis)
@@ -285,13 +304,388 @@ pub(crate) struct ContentStats {
     pub references: i64,
 }
 
+/// A read through a grant: what the grantee asks.
+#[derive(Debug, Clone)]
+pub struct SharedQuery {
+    /// The grant to read under; the caller's usable grant when absent.
+    pub grant: Option<i64>,
+    pub fields: Option<Vec<String>>,
+    pub filters: Vec<Filter>,
+    pub after: Option<String>,
+    pub limit: u32,
+    pub mode: DeliveryMode,
+}
+
+/// The answer to a read through a grant.
+#[derive(Debug, Clone)]
+pub struct SharedRows {
+    pub grant_id: i64,
+    pub columns: Vec<String>,
+    /// (key, values as the grantee sees them).
+    pub rows: Vec<(String, Vec<Option<String>>)>,
+}
+
+/// One record to verify (核实比对): its whole key, and the values claimed.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyItem {
+    pub key: BTreeMap<String, String>,
+    pub claims: BTreeMap<String, String>,
+}
+
+/// Whether the record exists and, per claimed field, whether the claim
+/// matches — never a stored value.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct VerifyResult {
+    pub found: bool,
+    pub matches: BTreeMap<String, bool>,
+}
+
+/// At most this many records in one verification call.
+pub const MAX_VERIFY: usize = 1000;
+
+/// More distinct claim sets than this on one key within an hour is probing.
+const PROBE_LIMIT: u32 = 5;
+
+/// Per grant: a token bucket of requests (tokens, last refill).
+#[derive(Debug, Default)]
+pub(crate) struct Limits {
+    buckets: HashMap<i64, (f64, Instant)>,
+    /// (grant, key) → (distinct claim sets seen, first seen).
+    probes: HashMap<(i64, String), (BTreeSet<u64>, Instant)>,
+}
+
+impl App {
+    /// Takes `cost` requests from grant `g`'s bucket (`per_minute` a
+    /// minute, bursts up to a minute's worth); `Err(seconds)` to wait.
+    fn take_rate(&self, g: &Grant, cost: f64) -> std::result::Result<(), u64> {
+        let per_sec = g.rate_limit.max(1) as f64 / 60.0;
+        let cap = g.rate_limit.max(1) as f64;
+        let mut l = self.limits.lock().expect("limits lock");
+        let now = Instant::now();
+        let (tokens, at) = l.buckets.entry(g.id).or_insert((cap, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_sec).min(cap);
+        *at = now;
+        if *tokens >= cost {
+            *tokens -= cost;
+            Ok(())
+        } else {
+            Err(((cost - *tokens) / per_sec).ceil().max(1.0) as u64)
+        }
+    }
+
+    /// Forgets a grant's rate state (its state changed).
+    pub(crate) fn forget_rate(&self, grant: i64) {
+        let mut l = self.limits.lock().expect("limits lock");
+        l.buckets.remove(&grant);
+    }
+
+    /// Records how many distinct claim sets were tried on `key` under
+    /// `grant` in the last hour; true when that is probing.
+    fn probing(&self, grant: i64, key: &str, claims: &BTreeMap<String, String>) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        claims.hash(&mut h);
+        let mut l = self.limits.lock().expect("limits lock");
+        let now = Instant::now();
+        if l.probes.len() > 100_000 {
+            l.probes
+                .retain(|_, (_, at)| now.duration_since(*at).as_secs() < 3600);
+        }
+        let (seen, at) = l
+            .probes
+            .entry((grant, key.to_string()))
+            .or_insert_with(|| (BTreeSet::new(), now));
+        if now.duration_since(*at).as_secs() >= 3600 {
+            seen.clear();
+            *at = now;
+        }
+        seen.insert(h.finish());
+        seen.len() as u32 > PROBE_LIMIT
+    }
+
+    /// Records a refused read through the journal, then returns the refusal.
+    async fn refuse(
+        &self,
+        p: &Principal,
+        d: &Dataset,
+        grant: Option<i64>,
+        err: ServiceError,
+        asked: serde_json::Value,
+    ) -> ServiceError {
+        let event = p.event(
+            "dataset.read",
+            format!("dataset:{}", d.id),
+            Outcome::Failure,
+            json!({"basis": Basis::Grant.as_str(), "grant": grant, "refused": err.code(),
+                   "reason": err.to_string(), "asked": asked}),
+        );
+        match self.journal.commit(Entry { event, usage: None }).await {
+            Ok(()) => err,
+            Err(e) => e,
+        }
+    }
+
+    /// The caller's grant on `d` for `mode` (the one named, or the newest
+    /// usable one), or the refusal that applies.
+    async fn resolve_grant(
+        &self,
+        p: &Principal,
+        d: &Dataset,
+        named: Option<i64>,
+        mode: DeliveryMode,
+        asked: &serde_json::Value,
+    ) -> Result<Grant> {
+        let orgs = Self::own_orgs(p);
+        let mut grants = self.store.grants_for(d.id, &orgs).await?;
+        if let Some(id) = named {
+            grants.retain(|g| g.id == id);
+        }
+        grants.retain(|g| g.mode == mode);
+        let today = today_cst();
+        if let Some(i) = grants.iter().position(|g| g.scope().usable(today).is_ok()) {
+            return Ok(grants.swap_remove(i));
+        }
+        let err = match grants.first() {
+            Some(g) => {
+                let r = g.scope().usable(today).expect_err("not usable");
+                ServiceError::Refused {
+                    code: r.code(),
+                    detail: format!("grant {}: {r}", g.id),
+                }
+            }
+            None => ServiceError::Refused {
+                code: "grant_required",
+                detail: format!(
+                    "your organisation holds no {} grant on this dataset: file a share request",
+                    mode.as_str()
+                ),
+            },
+        };
+        Err(self
+            .refuse(p, d, grants.first().map(|g| g.id), err, asked.clone())
+            .await)
+    }
+
+    /// Rows of a dataset through the caller's grant (数据服务接口 and file
+    /// exports): the grant's fields (or those asked, all granted), its row
+    /// filter and the caller's filters on granted fields, masked as granted,
+    /// in key order after `after`. The access record is committed before
+    /// the rows are returned; refusals are recorded too.
+    pub async fn read_shared(&self, p: &Principal, id: i64, q: SharedQuery) -> Result<SharedRows> {
+        let d = self.load_dataset(id).await?;
+        let asked = json!({"fields": q.fields, "filters": q.filters, "after": q.after,
+                           "limit": q.limit, "mode": q.mode.as_str()});
+        let g = self.resolve_grant(p, &d, q.grant, q.mode, &asked).await?;
+        if let Err(secs) = self.take_rate(&g, 1.0) {
+            let err = ServiceError::RateLimited {
+                retry_after_secs: secs,
+            };
+            return Err(self.refuse(p, &d, Some(g.id), err, asked).await);
+        }
+        let columns: Vec<String> = d.columns.iter().map(|c| c.name.clone()).collect();
+        let ask = Ask {
+            fields: q.fields.as_deref(),
+            filters: &q.filters,
+            mode: q.mode,
+        };
+        let plan = match g.scope().plan(&columns, &d.key, &ask, today_cst()) {
+            Ok(plan) => plan,
+            Err(r) => {
+                let err = ServiceError::Refused {
+                    code: r.code(),
+                    detail: r.to_string(),
+                };
+                return Err(self.refuse(p, &d, Some(g.id), err, asked).await);
+            }
+        };
+        let limit = q.limit.clamp(1, MAX_PAGE);
+        let stored = self
+            .store
+            .select_rows(&d, &plan.filters, q.after.as_deref(), limit)
+            .await?;
+        // The store applied the filters; checking again costs little and
+        // keeps a wrong query from leaking a row.
+        let rows: Vec<(String, Vec<Option<String>>)> = stored
+            .into_iter()
+            .filter(|(_, v)| plan.admits(v))
+            .map(|(k, v)| (k, plan.project(&v)))
+            .collect();
+        let names: Vec<String> = plan
+            .columns
+            .iter()
+            .map(|(i, _)| columns[*i].clone())
+            .collect();
+        let event = p.event(
+            "dataset.read",
+            format!("dataset:{}", d.id),
+            Outcome::Success,
+            json!({"basis": Basis::Grant.as_str(), "grant": g.id, "fields": names,
+                   "asked": asked, "rows": rows.len(), "purpose": g.purpose}),
+        );
+        self.journal
+            .commit(Entry {
+                event,
+                usage: Some((g.id, today_cst(), rows.len() as i64)),
+            })
+            .await?;
+        Ok(SharedRows {
+            grant_id: g.id,
+            columns: names,
+            rows,
+        })
+    }
+
+    /// Verification (核实比对, VER-1): for each item, whether a record with
+    /// its key exists and whether each claimed value matches the stored one.
+    /// No stored value leaves. Up to [`MAX_VERIFY`] items per call; audited
+    /// like any read, and repeated probing of one key with varied claims is
+    /// recorded as such.
+    pub async fn verify(
+        &self,
+        p: &Principal,
+        id: i64,
+        grant: Option<i64>,
+        items: Vec<VerifyItem>,
+    ) -> Result<Vec<VerifyResult>> {
+        let d = self.load_dataset(id).await?;
+        if items.is_empty() || items.len() > MAX_VERIFY {
+            return Err(ServiceError::invalid(
+                "items",
+                format!("1 to {MAX_VERIFY} records per call"),
+            ));
+        }
+        let claimed: BTreeSet<&str> = items
+            .iter()
+            .flat_map(|i| i.claims.keys().map(String::as_str))
+            .collect();
+        let asked = json!({"mode": "verify", "records": items.len(), "claims": claimed});
+        let g = self
+            .resolve_grant(p, &d, grant, DeliveryMode::Verify, &asked)
+            .await?;
+        let cost = 1.0 + (items.len() / 100) as f64;
+        if let Err(secs) = self.take_rate(&g, cost) {
+            let err = ServiceError::RateLimited {
+                retry_after_secs: secs,
+            };
+            return Err(self.refuse(p, &d, Some(g.id), err, asked).await);
+        }
+        let columns: Vec<String> = d.columns.iter().map(|c| c.name.clone()).collect();
+        let plan =
+            match g
+                .scope()
+                .verify_plan(&columns, &d.key, claimed.iter().copied(), today_cst())
+            {
+                Ok(plan) => plan,
+                Err(r) => {
+                    let err = ServiceError::Refused {
+                        code: r.code(),
+                        detail: r.to_string(),
+                    };
+                    return Err(self.refuse(p, &d, Some(g.id), err, asked).await);
+                }
+            };
+        // Each item names the whole key, nothing else.
+        let mut keys = Vec::with_capacity(items.len());
+        for (n, item) in items.iter().enumerate() {
+            if item.key.len() != d.key.len() || d.key.iter().any(|k| !item.key.contains_key(k)) {
+                return Err(ServiceError::invalid(
+                    &format!("items[{n}].key"),
+                    format!("give exactly the key: {}", d.key.join(", ")),
+                ));
+            }
+            let values: Vec<Option<String>> = d
+                .key
+                .iter()
+                .map(|k| Some(item.key[k].trim().to_string()))
+                .collect();
+            let idx: Vec<usize> = (0..values.len()).collect();
+            keys.push(crate::ingest::key_of(&values, &idx));
+        }
+        let mut found: HashMap<String, Vec<Option<String>>> = HashMap::new();
+        if let [key_col] = plan.key[..] {
+            for chunk in keys.chunks(500) {
+                let filter = [(key_col, Cond::In(chunk.to_vec()))];
+                for (k, v) in self
+                    .store
+                    .select_rows(&d, &filter, None, chunk.len() as u32)
+                    .await?
+                {
+                    found.insert(k, v);
+                }
+            }
+        } else {
+            for k in &keys {
+                if let Some(v) = self.store.dataset_row(&d, k).await? {
+                    found.insert(k.clone(), v);
+                }
+            }
+        }
+        let positions: HashMap<&str, usize> =
+            plan.claims.iter().map(|(f, i)| (f.as_str(), *i)).collect();
+        let mut probed = Vec::new();
+        let results: Vec<VerifyResult> = items
+            .iter()
+            .zip(&keys)
+            .map(|(item, k)| {
+                if self.probing(g.id, k, &item.claims) {
+                    probed.push(k.clone());
+                }
+                let row = found.get(k);
+                VerifyResult {
+                    found: row.is_some(),
+                    matches: item
+                        .claims
+                        .iter()
+                        .map(|(f, claim)| {
+                            let stored = row.and_then(|r| r[positions[f.as_str()]].as_deref());
+                            (f.clone(), stored == Some(claim.trim()))
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let hits = results.iter().filter(|r| r.found).count();
+        let event = p.event(
+            "dataset.verify",
+            format!("dataset:{}", d.id),
+            Outcome::Success,
+            json!({"basis": Basis::Grant.as_str(), "grant": g.id, "claims": claimed,
+                   "keys": keys, "records": items.len(), "found": hits, "purpose": g.purpose}),
+        );
+        if !probed.is_empty() {
+            let alert = p.event(
+                "dataset.verify_probing",
+                format!("dataset:{}", d.id),
+                Outcome::Failure,
+                json!({"grant": g.id, "keys": probed,
+                       "reason": format!("more than {PROBE_LIMIT} different claim sets on one key within an hour")}),
+            );
+            self.journal
+                .commit(Entry {
+                    event: alert,
+                    usage: None,
+                })
+                .await?;
+        }
+        self.journal
+            .commit(Entry {
+                event,
+                usage: Some((g.id, today_cst(), items.len() as i64)),
+            })
+            .await?;
+        Ok(results)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// The door stays the only one: no other module of this crate calls a
     /// `ContentStore` query.
     #[test]
     fn no_other_module_reads_dataset_contents() {
-        const QUERIES: [&str; 6] = [
+        const QUERIES: [&str; 7] = [
+            "select_rows",
             "dataset_rows",
             "row_history",
             "dataset_row",

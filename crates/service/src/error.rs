@@ -45,6 +45,13 @@ pub enum ServiceError {
         source_org: i64,
         source_org_name: String,
     },
+    /// A read refused by its grant (`grant_required`, `field_not_granted`,
+    /// `grant_expired`, `grant_revoked`): 403.
+    #[error("{detail}")]
+    Refused { code: &'static str, detail: String },
+    /// A grant's rate limit was reached.
+    #[error("the grant's rate limit is reached; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
     /// The database is unreachable for now; nothing of the request was kept.
     #[error("the database is unavailable; nothing was changed, try again shortly")]
     Unavailable,
@@ -65,6 +72,8 @@ impl ServiceError {
             ServiceError::Invalid { code, .. } => code,
             ServiceError::CalendarUnknownYear(_) => "calendar_unknown_year",
             ServiceError::DataItemHasSource { .. } => "data_item_has_source",
+            ServiceError::Refused { code, .. } => code,
+            ServiceError::RateLimited { .. } => "rate_limited",
             ServiceError::Unavailable => "database_unavailable",
             ServiceError::Internal(_) => "internal",
         }

@@ -26,11 +26,13 @@ pub mod demo;
 pub mod error;
 pub mod ingest;
 pub mod jobs;
+mod journal;
 pub mod json;
 pub mod org_tree;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
+pub mod sharing;
 
 pub use error::{FieldError, Result, ServiceError};
 
@@ -56,13 +58,17 @@ pub struct App {
     principals: Mutex<HashMap<String, (Principal, Instant)>>,
     token_uses: Mutex<HashMap<i64, DateTime<Utc>>>,
     dummy_hash: String,
+    /// Group commit of access records (reads through grants).
+    journal: journal::Journal,
+    /// Rate limits and probing watch of grants.
+    limits: Mutex<access::Limits>,
 }
 
 impl App {
     /// Builds the app on an opened store and loads the calendar.
     pub async fn new(store: Arc<dyn Store>) -> Result<Arc<App>> {
         let mut app = App {
-            store,
+            store: store.clone(),
             calendar: RwLock::new(Arc::new(Calendar::default())),
             tree: RwLock::new(None),
             instance: jobs::instance_name(),
@@ -70,6 +76,8 @@ impl App {
             principals: Mutex::new(HashMap::new()),
             token_uses: Mutex::new(HashMap::new()),
             dummy_hash: String::new(),
+            journal: journal::Journal::start(store.clone()),
+            limits: Mutex::new(access::Limits::default()),
         };
         app.dummy_hash = app.hash_password("pubdata-no-such-user").await?;
         app.load_calendar().await?;

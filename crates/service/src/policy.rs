@@ -47,6 +47,20 @@ pub enum Action {
     Supervise,
     /// See the platform's servers and background jobs (系统状态).
     ViewSystem,
+    /// Ask for shared data on behalf of an organisation (its data
+    /// administrator; an enterprise's or institute's applicant).
+    RequestShare(i64),
+    /// Answer the share requests made of a source department, and implement,
+    /// suspend or revoke its grants.
+    DecideShare(i64),
+    /// See a share request or grant between a requester and a source.
+    ViewShare {
+        requester: i64,
+        source: i64,
+    },
+    /// Grant a source department's data straight to another body without a
+    /// request: backflow (回流) by the data authority over the source.
+    GrantBackflow(i64),
 }
 
 /// Whether `p` holds `role` over organisation `org` (directly, or through an
@@ -123,6 +137,30 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
         Action::Supervise => {
             admin || has_role(p, Role::Auditor) || has_role(p, Role::AuthorityReviewer)
         }
+        Action::RequestShare(org) => {
+            p.is_person()
+                && (holds(p, Role::AgencyDataAdmin, org, tree)
+                    || p.roles
+                        .iter()
+                        .any(|g| g.role == Role::ExternalApplicant && g.org_id == org))
+        }
+        Action::DecideShare(org) => {
+            p.is_person()
+                && (holds(p, Role::AgencyDataAdmin, org, tree)
+                    || holds(p, Role::AgencyReviewer, org, tree)
+                    || holds(p, Role::ChiefDataOfficer, org, tree))
+        }
+        Action::ViewShare { requester, source } => {
+            admin
+                || has_role(p, Role::Auditor)
+                || p.roles
+                    .iter()
+                    .any(|g| g.org_id == requester || g.org_id == source)
+                || p.org_id() == Some(requester)
+                || holds(p, Role::AuthorityReviewer, requester, tree)
+                || holds(p, Role::AuthorityReviewer, source, tree)
+        }
+        Action::GrantBackflow(org) => p.is_person() && holds(p, Role::AuthorityReviewer, org, tree),
         Action::DelistCatalog(org) => {
             holds(p, Role::AgencyDataAdmin, org, tree)
                 || holds(p, Role::AuthorityReviewer, org, tree)

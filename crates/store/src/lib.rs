@@ -220,6 +220,69 @@ pub trait ContentStore: Send + Sync {
     ) -> Result<(i64, i64)>;
     /// Filled cells and all cells of the current rows (completeness).
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)>;
+    /// Current rows passing every condition (column position, condition),
+    /// in key order after `after_key`: (key, all values).
+    async fn select_rows(
+        &self,
+        dataset: &Dataset,
+        filters: &[(usize, pubdata_domain::share::Cond)],
+        after_key: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>>;
+}
+
+/// Sharing (SHR-1 … SHR-9): share requests with their cases, grants, usage.
+/// A request's opening (a grant at once, or a case for the source), a
+/// decision (closing the answer case, opening the implementation case) and
+/// an implementation are each one transaction with their audit record.
+#[async_trait]
+pub trait ShareStore: Send + Sync {
+    async fn create_share_request(
+        &self,
+        r: NewShareRequest,
+        opening: RequestOpening,
+        audit: AuditEvent,
+    ) -> Result<(ShareRequest, Option<Grant>)>;
+    async fn get_share_request(&self, id: i64) -> Result<ShareRequest>;
+    async fn list_share_requests(&self, f: &ShareRequestFilter) -> Result<Vec<ShareRequest>>;
+    /// `Conflict` when the request is no longer pending.
+    async fn decide_share_request(
+        &self,
+        d: ShareDecision,
+        audit: AuditEvent,
+    ) -> Result<ShareRequest>;
+    /// Activates a pending grant; `Conflict` when it is not pending.
+    async fn implement_grant(&self, grant_id: i64, actor: &str, audit: AuditEvent)
+    -> Result<Grant>;
+    async fn create_grant(&self, g: NewGrant, audit: AuditEvent) -> Result<Grant>;
+    async fn get_grant(&self, id: i64) -> Result<Grant>;
+    async fn list_grants(&self, f: &GrantFilter) -> Result<Vec<Grant>>;
+    /// Every grant of a dataset to one of `grantee_orgs`, newest first.
+    async fn grants_for(&self, dataset_id: i64, grantee_orgs: &[i64]) -> Result<Vec<Grant>>;
+    /// Moves a grant from one of `from` to `to`; `Conflict` otherwise.
+    async fn set_grant_state(
+        &self,
+        id: i64,
+        from: &[pubdata_domain::share::GrantState],
+        to: pubdata_domain::share::GrantState,
+        reason: &str,
+        audit: AuditEvent,
+    ) -> Result<Grant>;
+    /// Appends the access records of a group of reads and adds their usage
+    /// counts, in one transaction (group commit).
+    async fn record_access(&self, events: &[AuditEvent], usage: &[GrantUsage]) -> Result<()>;
+    /// Reads per day through a grant, newest day first.
+    async fn grant_usage(&self, grant_id: i64, limit: u32) -> Result<Vec<GrantUsage>>;
+    async fn file_usage_report(
+        &self,
+        grant_id: i64,
+        period: &str,
+        summary: &str,
+        uses: i64,
+        filed_by: &str,
+        audit: AuditEvent,
+    ) -> Result<UsageReport>;
+    async fn usage_reports(&self, grant_id: i64) -> Result<Vec<UsageReport>>;
 }
 
 /// Datasets, loads, quality, pulls, exemptions and base databases
@@ -246,6 +309,8 @@ pub trait DatasetStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Dataset>>;
     async fn dataset_versions(&self, id: i64) -> Result<Vec<DatasetVersion>>;
+    /// The dataset behind a catalogue entry (the newest, if several).
+    async fn dataset_of_entry(&self, entry_id: i64) -> Result<Option<Dataset>>;
     /// Starts a load: takes the write lock until finished or dropped.
     async fn begin_load(&self, dataset: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>>;
     async fn quality_issues(
@@ -286,7 +351,7 @@ pub trait DatasetStore: Send + Sync {
 /// traits. Each is implemented once for both backends (`queries/`).
 #[async_trait]
 pub trait Store:
-    CatalogStore + CaseStore + ContentStore + DatasetStore + Send + Sync + 'static
+    CatalogStore + CaseStore + ContentStore + DatasetStore + ShareStore + Send + Sync + 'static
 {
     /// Which backend this is, e.g. `sqlite`.
     fn backend(&self) -> &'static str;

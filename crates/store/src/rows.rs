@@ -426,3 +426,86 @@ pub(crate) fn job_lease<R: Cols>(r: &R) -> Result<JobLease> {
         last_run: r.opt_time("last_run")?,
     })
 }
+
+pub(crate) fn share_request<R: Cols>(r: &R) -> Result<ShareRequest> {
+    Ok(ShareRequest {
+        id: r.int("id")?,
+        entry_id: r.int("entry_id")?,
+        dataset_id: r.int("dataset_id")?,
+        requester_org: r.int("requester_org")?,
+        source_org: r.int("source_org")?,
+        requested_by: r.text("requested_by")?,
+        requested_by_name: r.text("requested_by_name")?,
+        scenario: r.text("scenario")?,
+        using_unit: r.text("using_unit")?,
+        fields: r.json("fields")?,
+        mode: r.parsed("mode")?,
+        until: r.date("until")?,
+        purpose: r.text("purpose")?,
+        research_only: r.flag("research_only")?,
+        state: r.parsed("state")?,
+        answer_due: r.opt_date("answer_due")?,
+        implement_due: r.opt_date("implement_due")?,
+        decided_by: r.opt_text("decided_by")?,
+        decided_at: r.opt_time("decided_at")?,
+        basis: r.text("basis")?,
+        grant_id: r.opt_int("grant_id")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn share_grant<R: Cols>(r: &R) -> Result<Grant> {
+    let row_filter: Option<serde_json::Value> = match r.json_value("row_filter")? {
+        serde_json::Value::Null => None,
+        v => Some(v),
+    };
+    Ok(Grant {
+        id: r.int("id")?,
+        request_id: r.opt_int("request_id")?,
+        dataset_id: r.int("dataset_id")?,
+        entry_id: r.int("entry_id")?,
+        source_org: r.int("source_org")?,
+        grantee_org: r.int("grantee_org")?,
+        using_unit: r.text("using_unit")?,
+        scenario: r.text("scenario")?,
+        purpose: r.text("purpose")?,
+        data_user: r.text("data_user")?,
+        fields: r.json("fields")?,
+        masks: r.json("masks")?,
+        row_filter: row_filter
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("row_filter: {e}")))?,
+        mode: r.parsed("mode")?,
+        valid_from: r.date("valid_from")?,
+        valid_until: r.date("valid_until")?,
+        rate_limit: r.int("rate_limit")?,
+        research_only: r.flag("research_only")?,
+        state: r.parsed("state")?,
+        state_reason: r.text("state_reason")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+        implemented_at: r.opt_time("implemented_at")?,
+    })
+}
+
+pub(crate) fn grant_usage<R: Cols>(r: &R) -> Result<GrantUsage> {
+    Ok(GrantUsage {
+        grant_id: r.int("grant_id")?,
+        day: r.date("day")?,
+        reads: r.int("reads")?,
+        rows_out: r.int("rows_out")?,
+    })
+}
+
+pub(crate) fn usage_report<R: Cols>(r: &R) -> Result<UsageReport> {
+    Ok(UsageReport {
+        id: r.int("id")?,
+        grant_id: r.int("grant_id")?,
+        period: r.text("period")?,
+        summary: r.text("summary")?,
+        uses: r.int("uses")?,
+        filed_by: r.text("filed_by")?,
+        filed_at: r.time("filed_at")?,
+    })
+}

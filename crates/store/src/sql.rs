@@ -289,6 +289,11 @@ macro_rules! migrations {
                     "/0006_base_order_case_index.sql"
                 )),
             ),
+            (
+                7,
+                "sharing",
+                include_str!(concat!("../migrations/", $dir, "/0007_sharing.sql")),
+            ),
         ]
     };
 }

@@ -77,8 +77,10 @@ impl ApiError {
 pub fn status_of(e: &ServiceError) -> StatusCode {
     match e {
         ServiceError::Unauthenticated | ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,
-        ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::TooManyAttempts { .. } | ServiceError::RateLimited { .. } => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        ServiceError::Forbidden(_) | ServiceError::Refused { .. } => StatusCode::FORBIDDEN,
         ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
         ServiceError::Conflict { .. } | ServiceError::DataItemHasSource { .. } => {
             StatusCode::CONFLICT
@@ -94,7 +96,8 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
 /// Seconds a client should wait before retrying, when the error says.
 pub fn retry_after_of(e: &ServiceError) -> Option<u64> {
     match e {
-        ServiceError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+        ServiceError::TooManyAttempts { retry_after_secs }
+        | ServiceError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
         ServiceError::Unavailable => Some(5),
         _ => None,
     }

@@ -333,6 +333,29 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 }
 
 /// An opaque keyset cursor: the last id seen, tagged with what it pages.
+/// A cursor after a row key (rows in key order).
+pub fn encode_key_cursor(key: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+/// The row key a [`encode_key_cursor`] cursor holds.
+pub fn decode_key_cursor(c: &str) -> Result<String, ApiError> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_cursor",
+                "cursor",
+                "not a cursor this endpoint issued",
+            )
+        })
+}
+
 pub fn encode_cursor(kind: &str, id: i64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))

@@ -18,7 +18,7 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::api::{audit, auth, base, calendar, catalog, datasets, orgs, tokens, users};
+use crate::api::{audit, auth, base, calendar, catalog, datasets, orgs, sharing, tokens, users};
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
 
@@ -139,6 +139,21 @@ api_routes! {
     POST   "/api/v1/base/{code}/fields"                        => base::contribute;
     GET    "/api/v1/base/{code}/records/{key}"                 => base::record;
     GET    "/api/v1/base/{code}/conflicts"                     => base::conflicts;
+
+    POST   "/api/v1/share-requests"                            => sharing::create_request;
+    GET    "/api/v1/share-requests"                            => sharing::list_requests;
+    GET    "/api/v1/share-requests/{id}"                       => sharing::get_request;
+    POST   "/api/v1/share-requests/{id}/decision"              => sharing::decide;
+    GET    "/api/v1/grants"                                    => sharing::list_grants;
+    POST   "/api/v1/grants"                                    => sharing::create_backflow;
+    GET    "/api/v1/grants/{id}"                               => sharing::get_grant;
+    POST   "/api/v1/grants/{id}/implement"                     => sharing::implement;
+    POST   "/api/v1/grants/{id}/revoke"                        => sharing::revoke;
+    POST   "/api/v1/grants/{id}/suspend"                       => sharing::suspend;
+    POST   "/api/v1/grants/{id}/resume"                        => sharing::resume;
+    POST   "/api/v1/grants/{id}/usage-reports"                 => sharing::usage_report;
+    GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
+    POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }
 
 page_routes! {

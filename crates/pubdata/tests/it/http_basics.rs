@@ -110,6 +110,20 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/base/{code}/records/{key}", "get"),
         ("/api/v1/base/{code}/conflicts", "get"),
         ("/api/v1/system", "get"),
+        ("/api/v1/share-requests", "post"),
+        ("/api/v1/share-requests", "get"),
+        ("/api/v1/share-requests/{id}", "get"),
+        ("/api/v1/share-requests/{id}/decision", "post"),
+        ("/api/v1/grants", "get"),
+        ("/api/v1/grants", "post"),
+        ("/api/v1/grants/{id}", "get"),
+        ("/api/v1/grants/{id}/implement", "post"),
+        ("/api/v1/grants/{id}/revoke", "post"),
+        ("/api/v1/grants/{id}/suspend", "post"),
+        ("/api/v1/grants/{id}/resume", "post"),
+        ("/api/v1/grants/{id}/usage-reports", "post"),
+        ("/api/v1/data/{dataset_id}", "get"),
+        ("/api/v1/verify/{dataset_id}", "post"),
     ];
     for (path, method) in expected {
         assert!(

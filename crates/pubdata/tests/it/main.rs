@@ -18,4 +18,5 @@ mod http_basics;
 mod orgs;
 mod pages;
 mod scale;
+mod sharing;
 mod tokens;

@@ -9,6 +9,7 @@ mod catalog;
 mod dataset;
 mod jobs;
 mod org;
+mod share;
 
 pub use audit::*;
 pub use auth::*;
@@ -18,3 +19,4 @@ pub use catalog::*;
 pub use dataset::*;
 pub use jobs::*;
 pub use org::*;
+pub use share::*;

@@ -7,9 +7,10 @@ use chrono::NaiveDate;
 use pubdata_domain::audit::{AuditEvent, Outcome};
 
 use super::audit;
-use crate::rows;
+use crate::rows::{self, Cols};
 use crate::sql::{Dialect, Exec, Tx, now, sql};
 use crate::*;
+use pubdata_domain::case::CaseKind;
 
 /// One change of a case.
 pub(crate) enum CaseStep<'a> {
@@ -78,6 +79,33 @@ pub(crate) async fn step_case<D: Dialect>(
         audit::<D>(tx, e).await?;
     }
     Ok(Some(case))
+}
+
+/// Closes the open cases of `kind` on `subject` with `outcome` inside `tx`
+/// (the caller's step appends the audit record for them).
+pub(crate) async fn close_open_cases<D: Dialect>(
+    tx: &mut D::Tx,
+    subject: &str,
+    kind: CaseKind,
+    outcome: &str,
+    actor: &str,
+    reason: &str,
+) -> Result<()> {
+    let open = tx
+        .all(
+            sql("SELECT id FROM cases WHERE subject = ? AND kind = ? AND state = 'open'")
+                .bind(subject)
+                .bind(kind.as_str()),
+        )
+        .await?;
+    for r in &open {
+        let step = CaseStep::Close {
+            id: r.int("id")?,
+            outcome,
+        };
+        step_case::<D>(tx, step, actor, reason, None).await?;
+    }
+    Ok(())
 }
 
 #[async_trait]

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use pubdata_domain::audit::{AuditEvent, Outcome};
 use pubdata_domain::catalog::{EntryContent, EntryState, Grade};
 
+use super::cases::close_open_cases;
 use super::{CaseStep, audit, contains_pattern, step_case};
 use crate::rows::{self, Cols};
 use crate::sql::{Arg, Dialect, Exec, Lock, Tx, now, sql};
@@ -345,20 +346,7 @@ impl<D: Dialect> CatalogStore for D {
         // The entry's cases change with it; the step's audit record covers them.
         let subject = format!("catalog_entry:{}", c.entry_id);
         for (kind, outcome) in &c.close_cases {
-            let open = tx
-                .all(
-                    sql("SELECT id FROM cases WHERE subject = ? AND kind = ? AND state = 'open'")
-                        .bind(&subject)
-                        .bind(kind.as_str()),
-                )
-                .await?;
-            for r in &open {
-                let step = CaseStep::Close {
-                    id: r.int("id")?,
-                    outcome,
-                };
-                step_case::<D>(&mut tx, step, &c.actor, &c.note, None).await?;
-            }
+            close_open_cases::<D>(&mut tx, &subject, *kind, outcome, &c.actor, &c.note).await?;
         }
         if let Some(nc) = &c.open_case {
             step_case::<D>(&mut tx, CaseStep::Open(nc), &c.actor, "", None).await?;

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use crate::rows::{self, Cols};
 use crate::sql::{Dialect, Exec, sql};
 use crate::*;
+use pubdata_domain::share::Cond;
 
 /// `_to` of a current row: "valid until further notice".
 const OPEN: i64 = i64::MAX;
@@ -93,6 +94,75 @@ impl<D: Dialect> ContentStore for D {
             )))
             .await?;
         Ok((row.int("filled")?, row.int("n")? * n as i64))
+    }
+
+    async fn select_rows(
+        &self,
+        d: &Dataset,
+        filters: &[(usize, Cond)],
+        after_key: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
+        let mut q = sql(format!("SELECT * FROM {} WHERE _to = {OPEN}", table(d.id)));
+        // Equality on every key column names the keys: the key index answers.
+        let key_pos: Vec<Option<usize>> = d
+            .key
+            .iter()
+            .map(|k| d.columns.iter().position(|c| &c.name == k))
+            .collect();
+        let key_values: Option<Vec<&Vec<String>>> = key_pos
+            .iter()
+            .map(|p| {
+                filters.iter().find_map(|(i, c)| match c {
+                    Cond::In(v) if Some(*i) == *p => Some(v),
+                    _ => None,
+                })
+            })
+            .collect();
+        if let Some([values]) = key_values.as_deref() {
+            q.push(" AND _key IN (");
+            for (n, v) in values.iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.push_bind(v.as_str());
+            }
+            q.push(")");
+        }
+        for (i, cond) in filters {
+            if *i >= d.columns.len() {
+                return Err(StoreError::Corrupt(format!("no column {i}")));
+            }
+            match cond {
+                Cond::In(values) => {
+                    if values.is_empty() {
+                        return Ok(vec![]);
+                    }
+                    q.push(&format!(" AND c{i} IN ("));
+                    for (n, v) in values.iter().enumerate() {
+                        if n > 0 {
+                            q.push(", ");
+                        }
+                        q.push_bind(v.as_str());
+                    }
+                    q.push(")");
+                }
+                Cond::Gte(v) => {
+                    q.push(&format!(" AND c{i} >= ")).push_bind(v.as_str());
+                }
+                Cond::Lte(v) => {
+                    q.push(&format!(" AND c{i} <= ")).push_bind(v.as_str());
+                }
+            }
+        }
+        if let Some(k) = after_key {
+            q.push(" AND _key > ").push_bind(k);
+        }
+        q.push(" ORDER BY _key LIMIT ").push_bind(limit as i64);
+        let rows = self.reader().all(q).await?;
+        rows.iter()
+            .map(|r| Ok((r.text("_key")?, rows::values(r, d.columns.len())?)))
+            .collect()
     }
 
     async fn dataset_row(&self, d: &Dataset, key: &str) -> Result<Option<Vec<Option<String>>>> {

@@ -48,6 +48,17 @@ impl<D: Dialect> DatasetStore for D {
         rows::dataset(&row)
     }
 
+    async fn dataset_of_entry(&self, entry_id: i64) -> Result<Option<Dataset>> {
+        let row = self
+            .reader()
+            .opt(
+                sql("SELECT * FROM datasets WHERE entry_id = ? ORDER BY id DESC LIMIT 1")
+                    .bind(entry_id),
+            )
+            .await?;
+        row.as_ref().map(rows::dataset).transpose()
+    }
+
     async fn list_datasets(
         &self,
         org: Option<i64>,

@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, decode_cursor, keyset_page};
+use crate::extract::{
+    ApiJson, ApiPath, ApiQuery, Caller, decode_cursor, decode_key_cursor, encode_key_cursor,
+    keyset_page,
+};
 
 /// Largest file a load accepts.
 pub const MAX_UPLOAD: usize = 1024 * 1024 * 1024;
@@ -350,7 +353,6 @@ pub async fn rows(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<RowQuery>,
 ) -> ApiResult<Json<RowPage>> {
-    use base64::Engine;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::field(
@@ -360,23 +362,7 @@ pub async fn rows(
             "1 to 1000",
         ));
     }
-    let after = match q.cursor.as_deref() {
-        Some(c) => Some(
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    ApiError::field(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_cursor",
-                        "cursor",
-                        "not a cursor this endpoint issued",
-                    )
-                })?,
-        ),
-        None => None,
-    };
+    let after = q.cursor.as_deref().map(decode_key_cursor).transpose()?;
     let (columns, rows) = s
         .app
         .dataset_rows(&p, id, q.version, after.as_deref(), limit + 1)
@@ -386,7 +372,7 @@ pub async fn rows(
     let next_cursor = rows
         .last()
         .filter(|_| more)
-        .map(|(k, _)| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k));
+        .map(|(k, _)| encode_key_cursor(k));
     let items = rows
         .iter()
         .map(|(_, values)| {

@@ -1,0 +1,682 @@
+//! Sharing (Art. 23–29): requests on statutory deadlines, minimum
+//! authorisation, the guarded data path, verification and backflow.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const ROWS: &str = "公民身份号码,姓名,出生日期,行政区划\n\
+11010519491231002X,张三丰,1949-12-31,英德市\n\
+440524188001010014,李四,1880-01-01,清城区\n\
+441802199001010017,王小五,1990-01-01,英德市\n";
+
+/// The published conditional population entry of 清远市公安局 and its
+/// loaded dataset: (entry id, dataset id, qy-gaj token).
+pub async fn shared_population(t: &TestApp) -> (i64, i64, String) {
+    let (entry, gaj) = crate::catalog::published_population_entry(t).await;
+    let (status, d) = t
+        .post("/api/v1/datasets", &gaj, json!({
+            "entry_id": entry,
+            "name": "户籍人口",
+            "columns": [
+                {"name": "公民身份号码", "type": "string", "nullable": false, "checks": ["id_card"]},
+                {"name": "姓名", "type": "string", "nullable": false},
+                {"name": "出生日期", "type": "date"},
+                {"name": "行政区划", "type": "string"}
+            ],
+            "key": ["公民身份号码"]
+        }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    let id = d["id"].as_i64().unwrap();
+    let (status, v) = crate::datasets::upload(t, &gaj, id, "p.csv", ROWS.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    (entry, id, gaj)
+}
+
+fn request(entry: i64, fields: &[&str], mode: &str) -> Value {
+    json!({
+        "entry_id": entry,
+        "scenario": "最低生活保障资格审核",
+        "using_unit": "清远市民政局社会救助科",
+        "fields": fields,
+        "mode": mode,
+        "until": "2027-12-31",
+        "purpose": "核对低保申请人身份信息"
+    })
+}
+
+/// Access records of `action` on `target`, oldest first.
+async fn records(t: &TestApp, action: &str, target: &str) -> Vec<Value> {
+    t.store
+        .audit_batch(0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event.action == action && r.event.target == target)
+        .map(|r| r.event.detail)
+        .collect()
+}
+
+/// Files, approves (with `decision`) and implements a request; the grant id.
+pub async fn granted(t: &TestApp, who: &str, req: Value, decision: Value) -> i64 {
+    let token = t.login(who).await;
+    let gaj = t.login("qy-gaj").await;
+    let (status, r) = t.post("/api/v1/share-requests", &token, req).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    let id = r["id"].as_i64().unwrap();
+    let (status, r) = t
+        .post(
+            &format!("/api/v1/share-requests/{id}/decision"),
+            &gaj,
+            decision,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let grant = r["grant_id"].as_i64().unwrap();
+    let (status, g) = t
+        .post(
+            &format!("/api/v1/grants/{grant}/implement"),
+            &gaj,
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    grant
+}
+
+#[tokio::test]
+async fn a_conditional_request_is_answered_narrowed_implemented_and_read_exactly_as_granted() {
+    let t = TestApp::demo().await;
+    let (entry, ds, gaj) = shared_population(&t).await;
+    let mzj = t.login("qy-mzj").await;
+
+    // No grant yet: refused with the contract's code, and the refusal recorded.
+    let r = t
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/data/{ds}"),
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "grant_required").await;
+    let target = format!("dataset:{ds}");
+    let refused = records(&t, "dataset.read", &target).await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["refused"], "grant_required");
+
+    // Fields outside the entry, a past end date, a mode the entry lacks.
+    for (body, field) in [
+        (
+            request(entry, &["公民身份号码", "婚姻状况"], "api"),
+            "fields",
+        ),
+        (
+            {
+                let mut b = request(entry, &["姓名"], "api");
+                b["until"] = json!("2020-01-01");
+                b
+            },
+            "until",
+        ),
+        (request(entry, &["姓名"], "file"), "mode"),
+    ] {
+        let r = t
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/share-requests",
+                Some(&mzj),
+                Some(body),
+            )
+            .await;
+        let p = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+    }
+
+    // A conditional entry: pending, the source answers within 2 working days.
+    let (status, r) = t
+        .post(
+            "/api/v1/share-requests",
+            &mzj,
+            request(entry, &["公民身份号码", "姓名", "出生日期"], "api"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    assert_eq!(r["state"], "pending");
+    let id = r["id"].as_i64().unwrap();
+    let today = pubdata_domain::calendar::today_cst();
+    let cal = pubdata_domain::calendar::Calendar::shipped();
+    let due = cal
+        .add_working_days(today, pubdata_domain::calendar::WorkingDays::of(2))
+        .unwrap();
+    assert_eq!(r["answer_due"], due.to_string());
+    assert_eq!(r["answer_deadline"]["overdue"], false);
+
+    // The source department's dashboard shows the case with its deadline.
+    let (_, pending) = t.get("/api/v1/cases/pending", &gaj).await;
+    let case = pending["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "share_answer")
+        .unwrap_or_else(|| panic!("{pending}"));
+    assert_eq!(case["due_on"], due.to_string());
+    assert_eq!(case["subject_link"], format!("/sharing/requests/{id}"));
+
+    // The requester cannot answer its own request; a refusal needs a basis.
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/share-requests/{id}/decision"),
+            Some(&mzj),
+            Some(json!({"approve": true})),
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/share-requests/{id}/decision"),
+            Some(&gaj),
+            Some(json!({"approve": false, "basis": "  "})),
+        )
+        .await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "basis_required").await;
+    // Approval can only narrow.
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/share-requests/{id}/decision"),
+            Some(&gaj),
+            Some(json!({"approve": true, "fields": ["公民身份号码", "行政区划"]})),
+        )
+        .await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+
+    // Approved with narrowed fields: a grant awaiting implementation (3 working days).
+    let (status, r) = t
+        .post(
+            &format!("/api/v1/share-requests/{id}/decision"),
+            &gaj,
+            json!({"approve": true, "fields": ["公民身份号码", "姓名"], "until": "2027-06-30"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["state"], "approved");
+    let implement_due = cal
+        .add_working_days(today, pubdata_domain::calendar::WorkingDays::of(3))
+        .unwrap();
+    assert_eq!(r["implement_due"], implement_due.to_string());
+    let grant = r["grant_id"].as_i64().unwrap();
+    // Answered once only.
+    let r2 = t
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/share-requests/{id}/decision"),
+            Some(&gaj),
+            Some(json!({"approve": false, "basis": "《中华人民共和国居民身份证法》"})),
+        )
+        .await;
+    assert_problem(r2, StatusCode::CONFLICT, "request_not_pending").await;
+
+    // Not usable until implemented.
+    let r = t
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/data/{ds}"),
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "grant_required").await;
+    let (status, g) = t
+        .post(
+            &format!("/api/v1/grants/{grant}/implement"),
+            &gaj,
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    assert_eq!(g["state"], "active");
+    assert_eq!(g["fields"], json!(["公民身份号码", "姓名"]));
+    assert_eq!(g["data_user"], "市民政局数据管理员 刘洋 (qy-mzj)");
+    let (_, r) = t.get(&format!("/api/v1/share-requests/{id}"), &mzj).await;
+    assert_eq!(r["state"], "granted");
+
+    // The grantee reads exactly the granted fields, masked (personal items).
+    let (status, page) = t.get(&format!("/api/v1/data/{ds}"), &mzj).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["columns"], json!(["公民身份号码", "姓名"]));
+    assert_eq!(
+        page["items"],
+        json!([
+            {"公民身份号码": "110105********002X", "姓名": "张**"},
+            {"公民身份号码": "440524********0014", "姓名": "李*"},
+            {"公民身份号码": "441802********0017", "姓名": "王**"}
+        ])
+    );
+    // By key (the whole key it already holds), paged, and as CSV.
+    let (status, one) = t
+        .get(
+            &format!("/api/v1/data/{ds}?公民身份号码=440524188001010014"),
+            &mzj,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(
+        one["items"],
+        json!([{"公民身份号码": "440524********0014", "姓名": "李*"}])
+    );
+    let (_, p1) = t
+        .get(&format!("/api/v1/data/{ds}?limit=2&fields=姓名"), &mzj)
+        .await;
+    assert_eq!(p1["items"], json!([{"姓名": "张**"}, {"姓名": "李*"}]));
+    let cursor = p1["next_cursor"].as_str().unwrap();
+    let (_, p2) = t
+        .get(
+            &format!("/api/v1/data/{ds}?limit=2&fields=姓名&cursor={cursor}"),
+            &mzj,
+        )
+        .await;
+    assert_eq!(p2["items"], json!([{"姓名": "王**"}]));
+    assert!(p2["next_cursor"].is_null());
+    let csv = t
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/data/{ds}?format=csv"),
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert_eq!(
+        csv.text().await.unwrap(),
+        "公民身份号码,姓名\n110105********002X,张**\n440524********0014,李*\n441802********0017,王**\n"
+    );
+
+    // Nothing outside the grant: a field, a filter on a hidden field, a
+    // range on the masked key, injection in filters and cursors.
+    for (q, code, status) in [
+        (
+            "fields=出生日期",
+            "field_not_granted",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "出生日期=1949-12-31",
+            "field_not_granted",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "行政区划=英德市",
+            "field_not_granted",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "公民身份号码.gte=4",
+            "field_not_granted",
+            StatusCode::FORBIDDEN,
+        ),
+        ("姓名=张三丰", "field_not_granted", StatusCode::FORBIDDEN),
+        (
+            "cursor=%27%20OR%201%3D1",
+            "invalid_cursor",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("limit=5000", "invalid_query", StatusCode::BAD_REQUEST),
+    ] {
+        let r = t
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/data/{ds}?{q}"),
+                Some(&mzj),
+                None,
+            )
+            .await;
+        assert_problem(r, status, code).await;
+    }
+    let (status, inj) = t
+        .get(
+            &format!("/api/v1/data/{ds}?公民身份号码=%27%20OR%20%271%27%3D%271"),
+            &mzj,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        inj["items"],
+        json!([]),
+        "a filter value is a value, never SQL"
+    );
+
+    // Every answered read is in the audit chain, with grant, fields and rows.
+    let reads: Vec<Value> = records(&t, "dataset.read", &target)
+        .await
+        .into_iter()
+        .filter(|r| r["refused"].is_null())
+        .collect();
+    assert_eq!(reads.len(), 6, "{reads:?}");
+    assert!(
+        reads
+            .iter()
+            .all(|r| r["basis"] == "grant" && r["grant"] == grant)
+    );
+    assert_eq!(reads[0]["rows"], 3);
+    assert_eq!(reads[0]["fields"], json!(["公民身份号码", "姓名"]));
+    assert_eq!(reads[0]["purpose"], "核对低保申请人身份信息");
+    // …and counted on the grant's page.
+    let (_, g) = t.get(&format!("/api/v1/grants/{grant}"), &gaj).await;
+    assert_eq!(g["usage"][0]["reads"], 6, "{g}");
+
+    // The grantee's application token reads the same; another
+    // organisation's token holds no grant.
+    let (_, tok) = t
+        .post("/api/v1/tokens", &mzj, json!({"name": "低保系统"}))
+        .await;
+    let app_token = tok["token"].as_str().unwrap();
+    let (status, page) = t
+        .get(&format!("/api/v1/data/{ds}?limit=1"), app_token)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"][0]["姓名"], "张**");
+    let scj = t.login("qy-scjgj").await;
+    let r = t
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/data/{ds}"),
+            Some(&scj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "grant_required").await;
+
+    // A usage report; then revocation ends every read.
+    let (status, rep) = t
+        .post(
+            &format!("/api/v1/grants/{grant}/usage-reports"),
+            &mzj,
+            json!({"period": "2026-Q4", "summary": "核验低保申请 120 件", "uses": 120}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{rep}");
+    let (status, g) = t
+        .post(
+            &format!("/api/v1/grants/{grant}/revoke"),
+            &gaj,
+            json!({"reason": "业务已结束"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    assert_eq!(g["state"], "revoked");
+    let r = t
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/data/{ds}"),
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "grant_revoked").await;
+    let (_, g) = t.get(&format!("/api/v1/grants/{grant}"), &mzj).await;
+    assert_eq!(g["usage_reports"][0]["uses"], 120);
+}
+
+#[tokio::test]
+async fn a_grant_expires_by_itself_and_its_rate_limit_answers_429() {
+    let t = TestApp::demo().await;
+    let (entry, ds, _) = shared_population(&t).await;
+    let grant = granted(
+        &t,
+        "qy-mzj",
+        request(entry, &["姓名"], "api"),
+        json!({"approve": true}),
+    )
+    .await;
+    let mzj = t.login("qy-mzj").await;
+    let (status, _) = t.get(&format!("/api/v1/data/{ds}"), &mzj).await;
+    assert_eq!(status, StatusCode::OK);
+
+    t.sql(&format!(
+        "UPDATE grants SET rate_limit = 2 WHERE id = {grant}"
+    ))
+    .await;
+    // The bucket was filled at the old rate; forget it by suspending and resuming.
+    let gaj = t.login("qy-gaj").await;
+    for action in ["suspend", "resume"] {
+        let (status, g) = t
+            .post(
+                &format!("/api/v1/grants/{grant}/{action}"),
+                &gaj,
+                json!({"reason": "调整频率"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{g}");
+    }
+    let mut limited = None;
+    for _ in 0..4 {
+        let r = t
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/data/{ds}"),
+                Some(&mzj),
+                None,
+            )
+            .await;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(r);
+            break;
+        }
+    }
+    let r = limited.expect("the third read within a minute is limited");
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+
+    // Expired yesterday: refused with grant_expired, nothing changed by hand
+    // but the date.
+    t.sql(&format!(
+        "UPDATE grants SET valid_until = '2026-01-01', valid_from = '2025-01-01' WHERE id = {grant}"
+    ))
+    .await;
+    let r = t
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/data/{ds}"),
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "grant_expired").await;
+    let (_, g) = t.get(&format!("/api/v1/grants/{grant}"), &mzj).await;
+    assert_eq!(g["usable"], false);
+    assert_eq!(g["refusal"], "grant_expired");
+}
+
+#[tokio::test]
+async fn verification_answers_match_or_not_and_never_a_value() {
+    let t = TestApp::demo().await;
+    let (entry, ds, _) = shared_population(&t).await;
+    let mzj = t.login("qy-mzj").await;
+    // An api grant does not allow verification, nor a verify grant reading.
+    let grant = granted(
+        &t,
+        "qy-mzj",
+        request(entry, &["姓名", "出生日期"], "verify"),
+        json!({"approve": true}),
+    )
+    .await;
+    let r = t
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/data/{ds}"),
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "grant_required").await;
+
+    let (status, v) = t
+        .post(
+            &format!("/api/v1/verify/{ds}"),
+            &mzj,
+            json!({"key": {"公民身份号码": "11010519491231002X"},
+                   "claims": {"姓名": "张三丰", "出生日期": "1949-12-30"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(
+        v,
+        json!({"found": true, "matches": {"姓名": true, "出生日期": false}})
+    );
+    let (status, v) = t
+        .post(
+            &format!("/api/v1/verify/{ds}"),
+            &mzj,
+            json!({"items": [
+                {"key": {"公民身份号码": "440524188001010014"}, "claims": {"姓名": "李四"}},
+                {"key": {"公民身份号码": "440524188001010022"}, "claims": {"姓名": "李四"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(
+        v,
+        json!({"results": [
+            {"found": true, "matches": {"姓名": true}},
+            {"found": false, "matches": {"姓名": false}}
+        ]})
+    );
+    // A claim on a field outside the grant; a key that is not the key.
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/verify/{ds}"),
+            Some(&mzj),
+            Some(json!({"key": {"公民身份号码": "11010519491231002X"}, "claims": {"行政区划": "英德市"}})),
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "field_not_granted").await;
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/verify/{ds}"),
+            Some(&mzj),
+            Some(json!({"key": {"姓名": "张三丰"}, "claims": {"出生日期": "1949-12-31"}})),
+        )
+        .await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+
+    // Probing one key with varied claims is recorded as such.
+    for day in 1..=7 {
+        let (status, _) = t
+            .post(
+                &format!("/api/v1/verify/{ds}"),
+                &mzj,
+                json!({"key": {"公民身份号码": "11010519491231002X"},
+                       "claims": {"出生日期": format!("1949-12-{day:02}")}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let target = format!("dataset:{ds}");
+    let probes = records(&t, "dataset.verify_probing", &target).await;
+    assert!(!probes.is_empty());
+    assert_eq!(probes[0]["grant"], grant);
+    let checks = records(&t, "dataset.verify", &target).await;
+    assert_eq!(checks.len(), 9);
+    assert_eq!(checks[1]["records"], 2);
+    assert_eq!(checks[1]["found"], 1);
+}
+
+#[tokio::test]
+async fn backflow_to_a_county_returns_only_its_rows() {
+    let t = TestApp::demo().await;
+    let (_, ds, _) = shared_population(&t).await;
+    let sjj = t.login("qy-sjj").await;
+    let yd_org = t.org_id("yd-mzj").await;
+    let body = json!({
+        "dataset_id": ds, "grantee_org": yd_org,
+        "fields": ["公民身份号码", "姓名", "出生日期"],
+        "row_filter": {"field": "行政区划", "values": ["英德市"]},
+        "mode": "api", "until": "2027-12-31",
+        "scenario": "英德市低保资格复核", "purpose": "回流英德市户籍人口",
+        "using_unit": "英德市民政局"
+    });
+    // Only the data authority over the source returns data.
+    let yd = t.login("yd-sjj").await;
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/grants",
+            Some(&yd),
+            Some(body.clone()),
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let (status, g) = t.post("/api/v1/grants", &sjj, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{g}");
+    assert_eq!(g["row_filter"]["values"], json!(["英德市"]));
+
+    let ydmzj = t.login("yd-mzj").await;
+    let (status, page) = t
+        .get(&format!("/api/v1/data/{ds}?fields=出生日期"), &ydmzj)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        page["items"],
+        json!([{"出生日期": "1949-12-31"}, {"出生日期": "1990-01-01"}]),
+        "英德市 rows only"
+    );
+    // Even asked by key, a row of another region does not leave.
+    let (_, none) = t
+        .get(
+            &format!("/api/v1/data/{ds}?公民身份号码=440524188001010014"),
+            &ydmzj,
+        )
+        .await;
+    assert_eq!(none["items"], json!([]));
+}
+
+#[tokio::test]
+async fn unshared_entries_and_own_data_are_refused_with_clear_codes() {
+    let t = TestApp::demo().await;
+    let (entry, _, gaj) = shared_population(&t).await;
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/share-requests",
+            Some(&gaj),
+            Some(request(entry, &["姓名"], "api")),
+        )
+        .await;
+    assert_problem(r, StatusCode::CONFLICT, "own_data").await;
+    let mzj = t.login("qy-mzj").await;
+    let mut body = request(entry, &["姓名"], "api");
+    body["entry_id"] = json!(999_999);
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/share-requests",
+            Some(&mzj),
+            Some(body),
+        )
+        .await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    // A citizen has no organisation to request for.
+    let citizen = t.login("citizen-demo").await;
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/share-requests",
+            Some(&citizen),
+            Some(request(entry, &["姓名"], "api")),
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+}

@@ -1,0 +1,191 @@
+//! Sharing (数据共享, SHR-1 … SHR-9): share requests, grants, usage.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pubdata_domain::share::{DeliveryMode, GrantScope, GrantState, RequestState, RowFilter};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use super::NewCase;
+
+/// A share request (共享申请): what an agency asked of a source department.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ShareRequest {
+    pub id: i64,
+    pub entry_id: i64,
+    pub dataset_id: i64,
+    pub requester_org: i64,
+    pub source_org: i64,
+    /// The data user (数据使用人) who asked: username.
+    pub requested_by: String,
+    pub requested_by_name: String,
+    /// 应用业务场景
+    pub scenario: String,
+    /// 使用单位
+    pub using_unit: String,
+    pub fields: Vec<String>,
+    pub mode: DeliveryMode,
+    pub until: NaiveDate,
+    pub purpose: String,
+    /// Research and education use only (Art. 27), accepted by the requester.
+    pub research_only: bool,
+    pub state: RequestState,
+    /// Conditional entries: the source answers by this day (2 working days).
+    pub answer_due: Option<NaiveDate>,
+    /// Approved requests: implemented by this day (3 working days of the answer).
+    pub implement_due: Option<NaiveDate>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The law, regulation or rule a refusal cites; the approval's note.
+    pub basis: String,
+    pub grant_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewShareRequest {
+    pub entry_id: i64,
+    pub dataset_id: i64,
+    pub requester_org: i64,
+    pub source_org: i64,
+    pub requested_by: String,
+    pub requested_by_name: String,
+    pub scenario: String,
+    pub using_unit: String,
+    pub fields: Vec<String>,
+    pub mode: DeliveryMode,
+    pub until: NaiveDate,
+    pub purpose: String,
+    pub research_only: bool,
+}
+
+/// How a new request proceeds, written with it in one transaction.
+#[derive(Debug, Clone)]
+pub enum RequestOpening {
+    /// Unconditional: granted at once (the grant's `request_id` is filled in).
+    Grant(Box<NewGrant>),
+    /// Conditional: a case for the source department (its subject is filled in).
+    Case(NewCase),
+}
+
+/// A grant (授权): minimum authorisation (最小授权, Art. 25).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Grant {
+    pub id: i64,
+    pub request_id: Option<i64>,
+    pub dataset_id: i64,
+    pub entry_id: i64,
+    pub source_org: i64,
+    pub grantee_org: i64,
+    pub using_unit: String,
+    pub scenario: String,
+    pub purpose: String,
+    /// Responsible for the use of the data (RESP-1).
+    pub data_user: String,
+    /// The granted fields, in the dataset's order.
+    pub fields: Vec<String>,
+    /// Masking rule per field (`keep:6,4`, `name`, …).
+    pub masks: BTreeMap<String, String>,
+    pub row_filter: Option<RowFilter>,
+    pub mode: DeliveryMode,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    /// Requests per minute.
+    pub rate_limit: i64,
+    pub research_only: bool,
+    pub state: GrantState,
+    pub state_reason: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub implemented_at: Option<DateTime<Utc>>,
+}
+
+impl Grant {
+    /// What the grant allows, for the one door's decision.
+    pub fn scope(&self) -> GrantScope {
+        GrantScope {
+            fields: self.fields.clone(),
+            masks: self.masks.clone(),
+            row_filter: self.row_filter.clone(),
+            mode: self.mode,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            state: self.state,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    pub request_id: Option<i64>,
+    pub dataset_id: i64,
+    pub entry_id: i64,
+    pub source_org: i64,
+    pub grantee_org: i64,
+    pub using_unit: String,
+    pub scenario: String,
+    pub purpose: String,
+    pub data_user: String,
+    pub fields: Vec<String>,
+    pub masks: BTreeMap<String, String>,
+    pub row_filter: Option<RowFilter>,
+    pub mode: DeliveryMode,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub rate_limit: i64,
+    pub research_only: bool,
+    pub state: GrantState,
+    pub created_by: String,
+}
+
+/// The source department's answer to a pending request.
+#[derive(Debug, Clone)]
+pub struct ShareDecision {
+    pub request_id: i64,
+    pub approve: bool,
+    pub basis: String,
+    pub actor: String,
+    /// Approval: the grant (pending implementation) and its implementation case.
+    pub grant: Option<NewGrant>,
+    pub implement_case: Option<NewCase>,
+}
+
+/// Filters for share requests; newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ShareRequestFilter {
+    pub requester_orgs: Option<Vec<i64>>,
+    pub source_orgs: Option<Vec<i64>>,
+    pub state: Option<RequestState>,
+    pub limit: u32,
+}
+
+/// Filters for grants; newest first.
+#[derive(Debug, Clone, Default)]
+pub struct GrantFilter {
+    pub grantee_orgs: Option<Vec<i64>>,
+    pub source_orgs: Option<Vec<i64>>,
+    pub dataset_id: Option<i64>,
+    pub limit: u32,
+}
+
+/// Reads through one grant on one China day.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct GrantUsage {
+    pub grant_id: i64,
+    pub day: NaiveDate,
+    pub reads: i64,
+    pub rows_out: i64,
+}
+
+/// A grantee's periodic usage report (SHR-1).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct UsageReport {
+    pub id: i64,
+    pub grant_id: i64,
+    /// e.g. `2026-Q4`.
+    pub period: String,
+    pub summary: String,
+    /// Business cases served with the data in the period.
+    pub uses: i64,
+    pub filed_by: String,
+    pub filed_at: DateTime<Utc>,
+}

@@ -1,0 +1,423 @@
+//! Sharing (数据共享): share requests and their cases, grants, usage
+//! counters and reports, and the group-committed access records of reads
+//! through grants. Written once for both backends.
+
+use async_trait::async_trait;
+use pubdata_domain::audit::AuditEvent;
+use pubdata_domain::case::{CaseKind, CaseSubject};
+use pubdata_domain::share::{GrantState, RequestState};
+
+use super::cases::close_open_cases;
+use super::{CaseStep, audit, step_case};
+use crate::rows;
+use crate::sql::{Arg, Dialect, Exec, Sql, Tx, now, sql};
+use crate::*;
+
+/// Inserts a grant inside `tx`.
+async fn insert_grant<D: Dialect>(tx: &mut D::Tx, g: &NewGrant) -> Result<Grant> {
+    let row = tx
+        .one(
+            sql("INSERT INTO grants (request_id, dataset_id, entry_id, source_org, grantee_org,
+                    using_unit, scenario, purpose, data_user, fields, masks, row_filter, mode,
+                    valid_from, valid_until, rate_limit, research_only, state, created_by,
+                    created_at, implemented_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
+            .bind(g.request_id)
+            .bind(g.dataset_id)
+            .bind(g.entry_id)
+            .bind(g.source_org)
+            .bind(g.grantee_org)
+            .bind(&g.using_unit)
+            .bind(&g.scenario)
+            .bind(&g.purpose)
+            .bind(&g.data_user)
+            .bind(Arg::json(&g.fields))
+            .bind(Arg::json(&g.masks))
+            .bind(Arg::json(&g.row_filter))
+            .bind(g.mode.as_str())
+            .bind(g.valid_from)
+            .bind(g.valid_until)
+            .bind(g.rate_limit)
+            .bind(g.research_only)
+            .bind(g.state.as_str())
+            .bind(&g.created_by)
+            .bind(now())
+            .bind(Arg::Time((g.state == GrantState::Active).then(now))),
+        )
+        .await?;
+    rows::share_grant(&row)
+}
+
+fn in_orgs(q: &mut Sql, column: &str, orgs: &Option<Vec<i64>>) -> bool {
+    if let Some(orgs) = orgs {
+        if orgs.is_empty() {
+            return false;
+        }
+        q.push(&format!(" AND {column} IN ")).push_list(orgs);
+    }
+    true
+}
+
+#[async_trait]
+impl<D: Dialect> ShareStore for D {
+    async fn create_share_request(
+        &self,
+        r: NewShareRequest,
+        opening: RequestOpening,
+        audit_event: AuditEvent,
+    ) -> Result<(ShareRequest, Option<Grant>)> {
+        let mut tx = self.begin().await?;
+        let (state, answer_due) = match &opening {
+            RequestOpening::Grant(_) => (RequestState::Granted, None),
+            RequestOpening::Case(c) => (RequestState::Pending, Some(c.due_on)),
+        };
+        let row = tx
+            .one(
+                sql(
+                    "INSERT INTO share_requests (entry_id, dataset_id, requester_org, source_org,
+                        requested_by, requested_by_name, scenario, using_unit, fields, mode, until,
+                        purpose, research_only, state, answer_due, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                )
+                .bind(r.entry_id)
+                .bind(r.dataset_id)
+                .bind(r.requester_org)
+                .bind(r.source_org)
+                .bind(&r.requested_by)
+                .bind(&r.requested_by_name)
+                .bind(&r.scenario)
+                .bind(&r.using_unit)
+                .bind(Arg::json(&r.fields))
+                .bind(r.mode.as_str())
+                .bind(r.until)
+                .bind(&r.purpose)
+                .bind(r.research_only)
+                .bind(state.as_str())
+                .bind(Arg::Date(answer_due))
+                .bind(now()),
+            )
+            .await?;
+        let mut req = rows::share_request(&row)?;
+        let mut granted = None;
+        match opening {
+            RequestOpening::Grant(mut g) => {
+                g.request_id = Some(req.id);
+                let g = insert_grant::<D>(&mut tx, &g).await?;
+                tx.run(
+                    sql("UPDATE share_requests SET grant_id = ? WHERE id = ?")
+                        .bind(g.id)
+                        .bind(req.id),
+                )
+                .await?;
+                req.grant_id = Some(g.id);
+                granted = Some(g);
+            }
+            RequestOpening::Case(mut c) => {
+                c.subject = CaseSubject::ShareRequest(req.id).to_string();
+                step_case::<D>(&mut tx, CaseStep::Open(&c), &r.requested_by, "", None).await?;
+            }
+        }
+        let mut audit_event = audit_event;
+        audit_event.target = format!("share_request:{}", req.id);
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        Ok((req, granted))
+    }
+
+    async fn get_share_request(&self, id: i64) -> Result<ShareRequest> {
+        let row = self
+            .reader()
+            .one(sql("SELECT * FROM share_requests WHERE id = ?").bind(id))
+            .await?;
+        rows::share_request(&row)
+    }
+
+    async fn list_share_requests(&self, f: &ShareRequestFilter) -> Result<Vec<ShareRequest>> {
+        let mut q = sql("SELECT * FROM share_requests WHERE 1 = 1");
+        if !in_orgs(&mut q, "requester_org", &f.requester_orgs)
+            || !in_orgs(&mut q, "source_org", &f.source_orgs)
+        {
+            return Ok(vec![]);
+        }
+        if let Some(s) = f.state {
+            q.push(" AND state = ").push_bind(s.as_str());
+        }
+        q.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(f.limit.max(1) as i64);
+        let rows = self.reader().all(q).await?;
+        rows.iter().map(rows::share_request).collect()
+    }
+
+    async fn decide_share_request(
+        &self,
+        d: ShareDecision,
+        audit_event: AuditEvent,
+    ) -> Result<ShareRequest> {
+        let mut tx = self.begin().await?;
+        let state = if d.approve {
+            RequestState::Approved
+        } else {
+            RequestState::Refused
+        };
+        let row = tx
+            .opt(
+                sql("UPDATE share_requests SET state = ?, decided_by = ?, decided_at = ?, basis = ?,
+                        implement_due = ?
+                     WHERE id = ? AND state = 'pending' RETURNING *")
+                .bind(state.as_str())
+                .bind(&d.actor)
+                .bind(now())
+                .bind(&d.basis)
+                .bind(Arg::Date(d.implement_case.as_ref().map(|c| c.due_on)))
+                .bind(d.request_id),
+            )
+            .await?
+            .ok_or_else(|| StoreError::Conflict {
+                what: "state".into(),
+            })?;
+        let mut req = rows::share_request(&row)?;
+        let subject = CaseSubject::ShareRequest(req.id).to_string();
+        let outcome = if d.approve { "approved" } else { "refused" };
+        close_open_cases::<D>(
+            &mut tx,
+            &subject,
+            CaseKind::ShareAnswer,
+            outcome,
+            &d.actor,
+            &d.basis,
+        )
+        .await?;
+        if let Some(g) = &d.grant {
+            let g = insert_grant::<D>(&mut tx, g).await?;
+            tx.run(
+                sql("UPDATE share_requests SET grant_id = ? WHERE id = ?")
+                    .bind(g.id)
+                    .bind(req.id),
+            )
+            .await?;
+            req.grant_id = Some(g.id);
+        }
+        if let Some(c) = &d.implement_case {
+            let mut c = c.clone();
+            c.subject = subject;
+            step_case::<D>(&mut tx, CaseStep::Open(&c), &d.actor, "", None).await?;
+        }
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        Ok(req)
+    }
+
+    async fn implement_grant(
+        &self,
+        grant_id: i64,
+        actor: &str,
+        audit_event: AuditEvent,
+    ) -> Result<Grant> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .opt(
+                sql("UPDATE grants SET state = 'active', implemented_at = ?
+                     WHERE id = ? AND state = 'pending' RETURNING *")
+                .bind(now())
+                .bind(grant_id),
+            )
+            .await?
+            .ok_or_else(|| StoreError::Conflict {
+                what: "state".into(),
+            })?;
+        let g = rows::share_grant(&row)?;
+        if let Some(req) = g.request_id {
+            tx.run(
+                sql("UPDATE share_requests SET state = 'granted' WHERE id = ? AND state = 'approved'")
+                    .bind(req),
+            )
+            .await?;
+            let subject = CaseSubject::ShareRequest(req).to_string();
+            close_open_cases::<D>(
+                &mut tx,
+                &subject,
+                CaseKind::ShareImplement,
+                "implemented",
+                actor,
+                "",
+            )
+            .await?;
+        }
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
+    async fn create_grant(&self, g: NewGrant, audit_event: AuditEvent) -> Result<Grant> {
+        let mut tx = self.begin().await?;
+        let g = insert_grant::<D>(&mut tx, &g).await?;
+        let mut audit_event = audit_event;
+        audit_event.target = format!("grant:{}", g.id);
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
+    async fn get_grant(&self, id: i64) -> Result<Grant> {
+        let row = self
+            .reader()
+            .one(sql("SELECT * FROM grants WHERE id = ?").bind(id))
+            .await?;
+        rows::share_grant(&row)
+    }
+
+    async fn list_grants(&self, f: &GrantFilter) -> Result<Vec<Grant>> {
+        let mut q = sql("SELECT * FROM grants WHERE 1 = 1");
+        if !in_orgs(&mut q, "grantee_org", &f.grantee_orgs)
+            || !in_orgs(&mut q, "source_org", &f.source_orgs)
+        {
+            return Ok(vec![]);
+        }
+        if let Some(d) = f.dataset_id {
+            q.push(" AND dataset_id = ").push_bind(d);
+        }
+        q.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(f.limit.max(1) as i64);
+        let rows = self.reader().all(q).await?;
+        rows.iter().map(rows::share_grant).collect()
+    }
+
+    async fn grants_for(&self, dataset_id: i64, grantee_orgs: &[i64]) -> Result<Vec<Grant>> {
+        if grantee_orgs.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut q = sql("SELECT * FROM grants WHERE dataset_id = ");
+        q.push_bind(dataset_id)
+            .push(" AND grantee_org IN ")
+            .push_list(grantee_orgs)
+            .push(" ORDER BY id DESC");
+        let rows = self.reader().all(q).await?;
+        rows.iter().map(rows::share_grant).collect()
+    }
+
+    async fn set_grant_state(
+        &self,
+        id: i64,
+        from: &[GrantState],
+        to: GrantState,
+        reason: &str,
+        audit_event: AuditEvent,
+    ) -> Result<Grant> {
+        let mut tx = self.begin().await?;
+        let mut q = sql("UPDATE grants SET state = ");
+        q.push_bind(to.as_str())
+            .push(", state_reason = ")
+            .push_bind(reason)
+            .push(" WHERE id = ")
+            .push_bind(id)
+            .push(" AND state IN (");
+        for (i, s) in from.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push_bind(s.as_str());
+        }
+        q.push(") RETURNING *");
+        let Some(row) = tx.opt(q).await? else {
+            // Absent, or not in a state the change applies to.
+            tx.one(sql("SELECT id FROM grants WHERE id = ?").bind(id))
+                .await?;
+            return Err(StoreError::Conflict {
+                what: "state".into(),
+            });
+        };
+        let g = rows::share_grant(&row)?;
+        if to == GrantState::Revoked
+            && let Some(req) = g.request_id
+        {
+            // A grant revoked before it was implemented ends its implementation case.
+            let subject = CaseSubject::ShareRequest(req).to_string();
+            close_open_cases::<D>(
+                &mut tx,
+                &subject,
+                CaseKind::ShareImplement,
+                "revoked",
+                &audit_event.actor,
+                reason,
+            )
+            .await?;
+        }
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
+    async fn record_access(&self, events: &[AuditEvent], usage: &[GrantUsage]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for e in events {
+            audit::<D>(&mut tx, e).await?;
+        }
+        for u in usage {
+            tx.run(
+                sql(
+                    "INSERT INTO grant_usage (grant_id, day, reads, rows_out) VALUES (?, ?, ?, ?)
+                     ON CONFLICT (grant_id, day) DO UPDATE
+                     SET reads = grant_usage.reads + excluded.reads,
+                         rows_out = grant_usage.rows_out + excluded.rows_out",
+                )
+                .bind(u.grant_id)
+                .bind(u.day)
+                .bind(u.reads)
+                .bind(u.rows_out),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn grant_usage(&self, grant_id: i64, limit: u32) -> Result<Vec<GrantUsage>> {
+        let rows = self
+            .reader()
+            .all(
+                sql("SELECT * FROM grant_usage WHERE grant_id = ? ORDER BY day DESC LIMIT ?")
+                    .bind(grant_id)
+                    .bind(limit as i64),
+            )
+            .await?;
+        rows.iter().map(rows::grant_usage).collect()
+    }
+
+    async fn file_usage_report(
+        &self,
+        grant_id: i64,
+        period: &str,
+        summary: &str,
+        uses: i64,
+        filed_by: &str,
+        audit_event: AuditEvent,
+    ) -> Result<UsageReport> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .one(
+                sql("INSERT INTO usage_reports (grant_id, period, summary, uses, filed_by, filed_at)
+                     VALUES (?, ?, ?, ?, ?, ?) RETURNING *")
+                .bind(grant_id)
+                .bind(period)
+                .bind(summary)
+                .bind(uses)
+                .bind(filed_by)
+                .bind(now()),
+            )
+            .await?;
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        rows::usage_report(&row)
+    }
+
+    async fn usage_reports(&self, grant_id: i64) -> Result<Vec<UsageReport>> {
+        let rows = self
+            .reader()
+            .all(
+                sql("SELECT * FROM usage_reports WHERE grant_id = ? ORDER BY id DESC")
+                    .bind(grant_id),
+            )
+            .await?;
+        rows.iter().map(rows::usage_report).collect()
+    }
+}

@@ -68,7 +68,8 @@ test('an agency data admin logs in and sees the dashboard, in Chinese then Engli
   await signIn(page, 'qy-gaj');
   assert.equal(await page.textContent('#dashboard-title'), '工作台');
   assert.match(await page.textContent('#home-org'), /清远市公安局/);
-  assert.match(await page.textContent('#pending-empty'), /暂无待办/);
+  // The demo's share requests wait for 公安局's answer, with their due dates.
+  assert.match(await page.textContent('#pending-list'), /共享申请答复/);
   assert.match(await page.textContent('#today'), /^\d{4}-\d{2}-\d{2}$/);
   await page.screenshot({ path: path.join(shots, 'dashboard-zh.png'), fullPage: true });
 
@@ -185,5 +186,78 @@ test('datasets: the source department sees its population dataset with versions 
   assert.match(await page.textContent('#dataset-versions'), /户籍人口\.csv/);
   assert.match(await page.textContent('#quality-issues'), /联系电话/);
   await page.screenshot({ path: path.join(shots, 'dataset.png'), fullPage: false });
+  await ctx.close();
+});
+
+test('sharing: the source answers an overdue request, implements the grant, the requester previews masked rows', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, 'qy-gaj');
+  await page.click('#nav-sharing');
+  await page.waitForSelector('#incoming-requests');
+  const overdue = page.locator('#incoming-requests tr.bad a').first();
+  assert.match(await page.textContent('#incoming-requests tr.bad'), /已超期/);
+  await overdue.click();
+  await page.waitForSelector('#answer-due');
+  assert.match(await page.textContent('#answer-due'), /已超期/);
+  await page.screenshot({ path: path.join(shots, 'share-request-overdue.png'), fullPage: true });
+  // Refusing without a basis is refused; approving narrows to the ID number.
+  await page.click('#refuse-button');
+  await page.waitForSelector('#form-error');
+  await page.uncheck('#approve-form input[value="姓名"]');
+  await page.click('#approve-button');
+  await page.waitForSelector('#implement-due');
+  assert.match(await page.textContent('#request-state'), /已同意/);
+  await page.click('#grant-link');
+  await page.waitForSelector('#implement-button');
+  await page.click('#implement-button');
+  await page.waitForSelector('#grant-state');
+  assert.match(await page.textContent('#grant-state'), /有效/);
+  assert.equal((await page.textContent('#grant-fields')).includes('姓名'), false);
+  const grantUrl = page.url();
+  await ctx.close();
+
+  const ctx2 = await browser.newContext();
+  const p2 = await ctx2.newPage();
+  await signIn(p2, 'qy-scjgj');
+  await p2.goto(grantUrl);
+  await p2.waitForSelector('#preview');
+  const preview = await p2.textContent('#preview');
+  assert.match(preview, /公民身份号码/);
+  assert.match(preview, /\d{6}\*{8}[0-9X]{4}/);
+  assert.equal(preview.includes('姓名'), false);
+  await p2.screenshot({ path: path.join(shots, 'grant-preview.png'), fullPage: true });
+  await ctx2.close();
+});
+
+test('verification console: 人社局 checks claims and sees match or no match, never a value', async () => {
+  // A real ID number, read by the source department itself.
+  const src = await browser.newContext();
+  const sp = await src.newPage();
+  await signIn(sp, 'qy-gaj');
+  const list = await (await sp.request.get(`${base}/api/v1/datasets?limit=50`)).json();
+  const ds = list.items.find((d) => d.name === '户籍人口');
+  const rows = await (await sp.request.get(`${base}/api/v1/datasets/${ds.id}/rows?limit=1`)).json();
+  const person = rows.items[0];
+  await src.close();
+
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, 'qy-rsj');
+  await page.click('#nav-sharing');
+  await page.waitForSelector('#grants-received');
+  await page.locator('#grants-received tr', { hasText: '核实比对' }).locator('a').first().click();
+  await page.waitForSelector('#verify-form');
+  await page.fill('#key-1', person['公民身份号码']);
+  await page.fill('#claim-1', person['姓名']);
+  await page.fill('#claim-2', '1900-01-01');
+  await page.click('#verify-button');
+  await page.waitForSelector('#verify-result');
+  const result = await page.textContent('#verify-result');
+  assert.match(result, /查有此记录/);
+  assert.match(result, /姓名：一致/);
+  assert.match(result, /出生日期：不一致/);
+  assert.equal(result.includes(person['出生日期']), false, 'the stored birth date never shows');
+  await page.screenshot({ path: path.join(shots, 'verification.png'), fullPage: true });
   await ctx.close();
 });

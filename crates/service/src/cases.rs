@@ -101,7 +101,17 @@ impl App {
 
     /// A case with its deadline status (while open) and its subject's title.
     pub(crate) async fn case_view(&self, case: Case) -> Result<CaseView> {
-        let entry = match case.subject.parse().ok().and_then(CaseSubject::entry_id) {
+        let subject = case.subject.parse().ok();
+        let entry_id = match subject {
+            Some(CaseSubject::CatalogEntry(id)) => Some(id),
+            Some(CaseSubject::ShareRequest(id)) => match self.store.get_share_request(id).await {
+                Ok(r) => Some(r.entry_id),
+                Err(pubdata_store::StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
+        };
+        let entry = match entry_id {
             Some(id) => match self.store.get_entry(id).await {
                 Ok(e) => Some(e),
                 Err(pubdata_store::StoreError::NotFound) => None,

@@ -283,6 +283,14 @@ pub trait ShareStore: Send + Sync {
         audit: AuditEvent,
     ) -> Result<UsageReport>;
     async fn usage_reports(&self, grant_id: i64) -> Result<Vec<UsageReport>>;
+    /// Moves a request and its open cases back in time: opened on
+    /// `opened_on`, answer due `answer_due` (demo seeding of history only).
+    async fn backdate_share_request(
+        &self,
+        id: i64,
+        opened_on: chrono::NaiveDate,
+        answer_due: chrono::NaiveDate,
+    ) -> Result<()>;
 }
 
 /// Datasets, loads, quality, pulls, exemptions and base databases

@@ -205,6 +205,17 @@ page_routes! {
     GET    "/collection"                              => pages::catalog::collection_page;
     POST   "/collection"                              => pages::catalog::declare;
 
+    GET    "/sharing"                                 => pages::sharing::overview;
+    GET    "/sharing/new"                             => pages::sharing::new_page;
+    POST   "/sharing/new"                             => pages::sharing::create;
+    GET    "/sharing/requests/{id}"                   => pages::sharing::request_page;
+    POST   "/sharing/requests/{id}/decision"          => pages::sharing::decide;
+    GET    "/sharing/grants/{id}"                     => pages::sharing::grant_page;
+    GET    "/sharing/grants/{id}/export.csv"          => pages::sharing::export_csv;
+    POST   "/sharing/grants/{id}/verify"              => pages::sharing::verify;
+    POST   "/sharing/grants/{id}/usage-reports"       => pages::sharing::usage_report;
+    POST   "/sharing/grants/{id}/{action}"            => pages::sharing::grant_action;
+
     GET    "/datasets"                                => pages::datasets::list;
     POST   "/datasets"                                => pages::datasets::create;
     POST   "/datasets/exemptions"                     => pages::datasets::file_exemption;

@@ -654,6 +654,12 @@ async fn every_page_form_refuses_a_post_without_the_sessions_csrf_token() {
         "/datasets/1/pull-source",
         "/datasets/1/pull",
         "/base/population/fields",
+        "/sharing/new",
+        "/sharing/requests/1/decision",
+        "/sharing/grants/1/implement",
+        "/sharing/grants/1/revoke",
+        "/sharing/grants/1/verify",
+        "/sharing/grants/1/usage-reports",
     ];
     for path in forms {
         for token in [None, Some(""), Some("forged")] {

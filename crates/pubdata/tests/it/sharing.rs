@@ -680,3 +680,204 @@ async fn unshared_entries_and_own_data_are_refused_with_clear_codes() {
         .await;
     assert_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
 }
+
+#[tokio::test]
+async fn the_demo_has_requests_in_every_state_grants_of_each_kind_and_backflow_to_yingde() {
+    let t = TestApp::full_demo().await;
+    let admin = t.login("admin").await;
+    let (status, all) = t.get("/api/v1/share-requests?limit=200", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let all = all.as_array().unwrap();
+    for state in ["pending", "approved", "refused", "granted"] {
+        assert!(
+            all.iter().any(|r| r["state"] == state),
+            "no {state} request"
+        );
+    }
+    assert!(
+        all.iter().any(|r| r["answer_deadline"]["overdue"] == true),
+        "an overdue request"
+    );
+    assert!(all.iter().any(
+        |r| r["state"] == "refused" && r["basis"].as_str().unwrap().contains("个人信息保护法")
+    ));
+    let (_, grants) = t.get("/api/v1/grants", &admin).await;
+    let grants = grants.as_array().unwrap();
+    for mode in ["api", "verify"] {
+        assert!(
+            grants
+                .iter()
+                .any(|g| g["mode"] == mode && g["state"] == "active"),
+            "{mode}"
+        );
+    }
+    assert!(grants.iter().any(|g| g["state"] == "pending"));
+    assert!(
+        grants
+            .iter()
+            .any(|g| g["grantee_name"] == "清远市示范数据科技有限公司")
+    );
+    let backflow = grants
+        .iter()
+        .find(|g| !g["row_filter"].is_null())
+        .expect("a backflow grant");
+    // 英德市民政局 reads only 英德市 rows of 户籍人口.
+    let yd = t.login("yd-mzj").await;
+    let ds = backflow["dataset_id"].as_i64().unwrap();
+    let (status, page) = t.get(&format!("/api/v1/data/{ds}?limit=50"), &yd).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 50);
+    let (_, mine) = t.get("/api/v1/grants?side=received", &yd).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    // The source department sees its open cases with their deadlines.
+    let gaj = t.login("qy-gaj").await;
+    let (_, pending) = t.get("/api/v1/cases/pending", &gaj).await;
+    let kinds: Vec<&str> = pending["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"share_answer"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn on_the_pages_a_request_is_filed_narrowed_approved_implemented_previewed_and_exported() {
+    use crate::pages::{hidden, sign_in};
+    let t = TestApp::demo().await;
+    let (entry, _, _) = shared_population(&t).await;
+    let mzj = sign_in(&t, "qy-mzj").await;
+    let form = mzj
+        .get(t.url(&format!("/sharing/new?entry={entry}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("id=\"request-form\""), "{form}");
+    assert!(form.contains("有条件共享"));
+    let csrf = hidden(&form, "csrf");
+    let entry_s = entry.to_string();
+    let r = mzj
+        .post(t.url("/sharing/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("entry_id", entry_s.as_str()),
+            ("fields", "公民身份号码"),
+            ("fields", "姓名"),
+            ("fields", "出生日期"),
+            ("mode", "api"),
+            ("scenario", "最低生活保障资格审核"),
+            ("using_unit", "清远市民政局社会救助科"),
+            ("purpose", "核对低保申请人身份信息"),
+            ("until", "2027-12-31"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let link = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(link.starts_with("/sharing/requests/"), "{link}");
+
+    // The source department sees it in its queue with the due date, and
+    // narrows it on the decision form; a refusal without basis is shown.
+    let gaj = sign_in(&t, "qy-gaj").await;
+    let queue = gaj
+        .get(t.url("/sharing"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        queue.contains("id=\"incoming-requests\"") && queue.contains("人口基础信息"),
+        "{queue}"
+    );
+    let page = gaj
+        .get(t.url(&link))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"answer-due\""), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let refused = gaj
+        .post(t.url(&format!("{link}/decision")))
+        .form(&[("csrf", csrf.as_str()), ("approve", "false"), ("basis", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::OK);
+    assert!(refused.text().await.unwrap().contains("id=\"form-error\""));
+    let r = gaj
+        .post(t.url(&format!("{link}/decision")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("approve", "true"),
+            ("fields", "公民身份号码"),
+            ("fields", "姓名"),
+            ("mode", "api"),
+            ("until", "2027-06-30"),
+            ("basis", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = gaj
+        .get(t.url(&link))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"implement-due\""), "{page}");
+    let grant_link = {
+        let at = page.find("href=\"/sharing/grants/").unwrap() + 6;
+        page[at..at + page[at..].find('"').unwrap()].to_string()
+    };
+    let gpage = gaj
+        .get(t.url(&grant_link))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&gpage, "csrf");
+    let r = gaj
+        .post(t.url(&format!("{grant_link}/implement")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // The grantee's grant page previews exactly the granted fields, masked.
+    let gpage = mzj
+        .get(t.url(&grant_link))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(gpage.contains("id=\"preview\""), "{gpage}");
+    assert!(gpage.contains("110105********002X") && gpage.contains("张**"));
+    assert!(!gpage.contains("张三丰") && !gpage.contains("1949-12-31"));
+    let csv = mzj
+        .get(t.url(&format!("{grant_link}/export.csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().next(), Some("公民身份号码,姓名"));
+    assert_eq!(csv.lines().count(), 4);
+}

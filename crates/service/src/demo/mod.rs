@@ -13,6 +13,7 @@ use crate::principal::Principal;
 mod catalog;
 mod collection;
 mod datasets;
+mod sharing;
 pub mod synth;
 
 pub use datasets::DemoSize;
@@ -186,6 +187,7 @@ pub struct Seeded {
     /// Data items declared with their source department.
     pub data_items: usize,
     pub datasets: usize,
+    pub share_requests: usize,
 }
 
 impl App {
@@ -208,6 +210,7 @@ impl App {
         s.entries = self.seed_demo_catalog().await?;
         s.data_items = self.seed_demo_collection().await?;
         s.datasets = self.seed_demo_datasets(size).await?;
+        s.share_requests = self.seed_demo_sharing().await?;
         Ok(s)
     }
 

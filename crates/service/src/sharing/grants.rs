@@ -22,6 +22,8 @@ pub struct GrantView {
     #[serde(flatten)]
     pub grant: Grant,
     pub dataset_name: String,
+    /// The dataset's key columns (a verification names the whole key).
+    pub dataset_key: Vec<String>,
     pub source_name: String,
     pub grantee_name: String,
     /// Usable today: active and within its validity window.
@@ -104,6 +106,7 @@ impl App {
         };
         Ok(GrantView {
             dataset_name: dataset.name,
+            dataset_key: dataset.key,
             source_name: self.org_name(g.source_org).await?,
             grantee_name: self.org_name(g.grantee_org).await?,
             usable: refusal.is_none(),

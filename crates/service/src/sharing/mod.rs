@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::principal::Principal;
 
 pub use grants::{BackflowGrant, GrantView, UsageReportInput};
-pub use requests::{Decision, NewRequest, ShareRequestView, Side};
+pub use requests::{Decision, NewRequest, RequestForm, ShareRequestView, Side};
 
 impl App {
     /// The organisations a caller acts for: where it holds a role, and its
@@ -35,6 +35,12 @@ impl App {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect()
+    }
+
+    /// Whether the caller acts for organisation `org` (holds a role there or
+    /// is its application).
+    pub fn acts_for(p: &Principal, org: i64) -> bool {
+        Self::own_orgs(p).contains(&org)
     }
 
     /// The organisations whose sharing the caller may list: `None` for all

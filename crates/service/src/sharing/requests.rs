@@ -549,3 +549,89 @@ impl App {
         })
     }
 }
+
+/// What the request form offers for one entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestForm {
+    pub entry_id: i64,
+    pub code: String,
+    pub name: String,
+    pub share_type: ShareType,
+    /// The entry's items held in its dataset: (name, personal).
+    pub items: Vec<(String, bool)>,
+    /// The modes a request may ask for.
+    pub modes: Vec<DeliveryMode>,
+    /// Whether the source department has aggregated data for the entry.
+    pub has_dataset: bool,
+    pub source_name: String,
+}
+
+impl App {
+    /// Published entries another organisation may request data of, newest first.
+    pub async fn requestable_entries(&self, p: &Principal) -> Result<Vec<CatalogEntry>> {
+        let own = Self::own_orgs(p);
+        let found = self
+            .list_entries(
+                p,
+                pubdata_store::EntryFilter {
+                    published_only: true,
+                    limit: 200,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut out = Vec::new();
+        for e in found {
+            if own.contains(&e.org_id) || e.state == EntryState::Delisted {
+                continue;
+            }
+            if self.store.dataset_of_entry(e.id).await?.is_some() {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The request form of one published entry.
+    pub async fn request_form(&self, p: &Principal, entry_id: i64) -> Result<RequestForm> {
+        self.authorize(p, Action::ViewCatalog).await?;
+        let e = self
+            .store
+            .get_entry(entry_id)
+            .await
+            .map_err(ServiceError::not_found("catalogue entry"))?;
+        let content = self.published_content(&e).await?;
+        let d = self.store.dataset_of_entry(e.id).await?;
+        let items = content
+            .items
+            .iter()
+            .filter(|i| {
+                d.as_ref()
+                    .is_some_and(|d| d.columns.iter().any(|c| c.name == i.name))
+            })
+            .map(|i| (i.name.clone(), i.personal))
+            .collect();
+        let modes = [
+            DeliveryMode::Api,
+            DeliveryMode::Table,
+            DeliveryMode::File,
+            DeliveryMode::Verify,
+        ]
+        .into_iter()
+        .filter(|m| {
+            mode_offered(&content, *m)
+                && (content.share_type != ShareType::None || *m == DeliveryMode::Verify)
+        })
+        .collect();
+        Ok(RequestForm {
+            entry_id: e.id,
+            code: e.code.clone(),
+            name: content.name.clone(),
+            share_type: content.share_type,
+            items,
+            modes,
+            has_dataset: d.is_some(),
+            source_name: self.org_name(e.org_id).await?,
+        })
+    }
+}

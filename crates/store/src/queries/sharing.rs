@@ -420,4 +420,28 @@ impl<D: Dialect> ShareStore for D {
             .await?;
         rows.iter().map(rows::usage_report).collect()
     }
+
+    async fn backdate_share_request(
+        &self,
+        id: i64,
+        opened_on: chrono::NaiveDate,
+        answer_due: chrono::NaiveDate,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.run(
+            sql("UPDATE share_requests SET answer_due = ? WHERE id = ?")
+                .bind(answer_due)
+                .bind(id),
+        )
+        .await?;
+        tx.run(
+            sql("UPDATE cases SET opened_on = ?, due_on = ? WHERE subject = ? AND state = 'open'")
+                .bind(opened_on)
+                .bind(answer_due)
+                .bind(CaseSubject::ShareRequest(id).to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }

@@ -266,6 +266,7 @@ pub async fn usage_report(
 #[allow(dead_code)]
 pub struct DataQueryDoc {
     /// Comma-separated granted fields; every granted field when absent.
+    #[param(min_length = 1, pattern = "[^,\\s]")]
     pub fields: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -276,6 +277,7 @@ pub struct DataQueryDoc {
     #[param(inline)]
     pub format: Option<DataFormat>,
     /// The grant to read under; the caller's usable grant when absent.
+    #[param(minimum = 1)]
     pub grant: Option<i64>,
 }
 

@@ -28,6 +28,7 @@ pub(crate) mod errors;
 pub(crate) mod home;
 pub mod i18n;
 pub(crate) mod login;
+pub(crate) mod sharing;
 
 pub use errors::{PageError, PageProblem, PageResult, render_errors};
 
@@ -92,6 +93,16 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("dataset.html", include_str!("../../templates/dataset.html")),
     ("bases.html", include_str!("../../templates/bases.html")),
+    ("sharing.html", include_str!("../../templates/sharing.html")),
+    (
+        "share_new.html",
+        include_str!("../../templates/share_new.html"),
+    ),
+    (
+        "share_request.html",
+        include_str!("../../templates/share_request.html"),
+    ),
+    ("grant.html", include_str!("../../templates/grant.html")),
 ];
 
 impl Templates {

@@ -19,4 +19,5 @@ mod orgs;
 mod pages;
 mod scale;
 mod sharing;
+mod sharing_props;
 mod tokens;

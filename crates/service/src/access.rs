@@ -325,6 +325,13 @@ pub struct SharedRows {
     pub rows: Vec<(String, Vec<Option<String>>)>,
 }
 
+/// Changes of a granted view between two versions (table push).
+#[derive(Debug, Clone)]
+pub struct SharedChanges {
+    pub columns: Vec<String>,
+    pub rows: Vec<(String, Option<Vec<Option<String>>>)>,
+}
+
 /// One record to verify (核实比对): its whole key, and the values claimed.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -536,6 +543,76 @@ impl App {
         })
     }
 
+    /// The changes of a table-push grant's view between dataset versions
+    /// `since` and `upto` (库表推送), in key order after `after`: each key
+    /// with its row as the grantee sees it at `upto`, or `None` when the row
+    /// is gone or left the grant's rows. Recorded like any read.
+    pub async fn read_shared_changes(
+        &self,
+        p: &Principal,
+        d: &Dataset,
+        grant: i64,
+        (since, upto): (i64, i64),
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SharedChanges> {
+        let asked = json!({"mode": "table", "since": since, "upto": upto, "after": after});
+        let g = self
+            .resolve_grant(p, d, Some(grant), DeliveryMode::Table, &asked)
+            .await?;
+        let columns: Vec<String> = d.columns.iter().map(|c| c.name.clone()).collect();
+        let ask = Ask {
+            fields: None,
+            filters: &[],
+            mode: DeliveryMode::Table,
+        };
+        let plan = match g.scope().plan(&columns, &d.key, &ask, today_cst()) {
+            Ok(plan) => plan,
+            Err(r) => {
+                let err = ServiceError::Refused {
+                    code: r.code(),
+                    detail: r.to_string(),
+                };
+                return Err(self.refuse(p, d, Some(g.id), err, asked).await);
+            }
+        };
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows: Vec<(String, Option<Vec<Option<String>>>)> = self
+            .store
+            .changed_rows(d, since, upto, after, limit)
+            .await?
+            .into_iter()
+            .map(|(k, v)| {
+                let seen = v.filter(|v| plan.admits(v)).map(|v| plan.project(&v));
+                (k, seen)
+            })
+            .collect();
+        let names: Vec<String> = plan
+            .columns
+            .iter()
+            .map(|(i, _)| columns[*i].clone())
+            .collect();
+        let present = rows.iter().filter(|(_, v)| v.is_some()).count();
+        let event = p.event(
+            "dataset.read",
+            format!("dataset:{}", d.id),
+            Outcome::Success,
+            json!({"basis": Basis::Grant.as_str(), "grant": g.id, "fields": names,
+                   "asked": asked, "rows": present, "deleted": rows.len() - present,
+                   "purpose": g.purpose}),
+        );
+        self.journal
+            .commit(Entry {
+                event,
+                usage: Some((g.id, today_cst(), present as i64)),
+            })
+            .await?;
+        Ok(SharedChanges {
+            columns: names,
+            rows,
+        })
+    }
+
     /// Verification (核实比对, VER-1): for each item, whether a record with
     /// its key exists and whether each claimed value matches the stored one.
     /// No stored value leaves. Up to [`MAX_VERIFY`] items per call; audited
@@ -684,8 +761,9 @@ mod tests {
     /// `ContentStore` query.
     #[test]
     fn no_other_module_reads_dataset_contents() {
-        const QUERIES: [&str; 7] = [
+        const QUERIES: [&str; 8] = [
             "select_rows",
+            "changed_rows",
             "dataset_rows",
             "row_history",
             "dataset_row",

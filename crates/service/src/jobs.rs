@@ -57,6 +57,8 @@ pub enum Job {
     DeadlineSweep,
     /// Runs table pulls that are due (leased).
     Pulls,
+    /// Runs table pushes to grantees that are due (leased).
+    Pushes,
     /// Copies the embedded database to the backup directory, keeping the
     /// newest [`BACKUPS_KEPT`] (leased; SQLite with a backup directory only).
     Backup,
@@ -66,11 +68,12 @@ pub enum Job {
 pub const BACKUPS_KEPT: usize = 7;
 
 impl Job {
-    pub const ALL: [Job; 5] = [
+    pub const ALL: [Job; 6] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
         Job::Pulls,
+        Job::Pushes,
         Job::Backup,
     ];
 
@@ -80,6 +83,7 @@ impl Job {
             Job::CalendarReload => "calendar_reload",
             Job::DeadlineSweep => "deadline_sweep",
             Job::Pulls => "pulls",
+            Job::Pushes => "pushes",
             Job::Backup => "backup",
         }
     }
@@ -91,13 +95,17 @@ impl Job {
             Job::CalendarReload => Duration::from_secs(60),
             Job::DeadlineSweep => Duration::from_secs(600),
             Job::Pulls => Duration::from_secs(60),
+            Job::Pushes => Duration::from_secs(60),
             Job::Backup => Duration::from_secs(24 * 3600),
         }
     }
 
     /// Whether one server at a time runs it.
     pub fn leased(self) -> bool {
-        matches!(self, Job::DeadlineSweep | Job::Pulls | Job::Backup)
+        matches!(
+            self,
+            Job::DeadlineSweep | Job::Pulls | Job::Pushes | Job::Backup
+        )
     }
 }
 
@@ -178,6 +186,12 @@ impl App {
                 let n = self.run_due_pulls().await?;
                 if n > 0 {
                     tracing::info!(count = n, "scheduled pulls ran");
+                }
+            }
+            Job::Pushes => {
+                let n = self.run_due_pushes().await?;
+                if n > 0 {
+                    tracing::info!(count = n, "table pushes ran");
                 }
             }
             Job::Backup => return self.backup_now().await.map(|b| b.is_some()),

@@ -26,6 +26,7 @@ mod rows;
 pub mod source;
 mod sql;
 pub mod sqlite;
+pub mod target;
 
 pub use model::*;
 
@@ -220,6 +221,17 @@ pub trait ContentStore: Send + Sync {
     ) -> Result<(i64, i64)>;
     /// Filled cells and all cells of the current rows (completeness).
     async fn dataset_fill(&self, dataset: &Dataset) -> Result<(i64, i64)>;
+    /// Keys changed between versions `since` (exclusive) and `upto`
+    /// (inclusive), in key order after `after_key`: each with its row as of
+    /// `upto`, or `None` when it no longer exists then.
+    async fn changed_rows(
+        &self,
+        dataset: &Dataset,
+        since: i64,
+        upto: i64,
+        after_key: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, Option<Vec<Option<String>>>)>>;
     /// Current rows passing every condition (column position, condition),
     /// in key order after `after_key`: (key, all values).
     async fn select_rows(
@@ -283,6 +295,18 @@ pub trait ShareStore: Send + Sync {
         audit: AuditEvent,
     ) -> Result<UsageReport>;
     async fn usage_reports(&self, grant_id: i64) -> Result<Vec<UsageReport>>;
+    /// Registers (or replaces) the push target of a grant; due at once.
+    async fn put_push_target(&self, t: &PushTarget, audit: AuditEvent) -> Result<()>;
+    async fn push_target(&self, grant_id: i64) -> Result<Option<PushTarget>>;
+    /// Push targets due at `now`.
+    async fn due_push_targets(&self, now: DateTime<Utc>) -> Result<Vec<PushTarget>>;
+    /// Records a push: `Ok(version)` pushed, or `Err(message)`; next attempt at `next_at`.
+    async fn record_push(
+        &self,
+        grant_id: i64,
+        outcome: std::result::Result<i64, String>,
+        next_at: DateTime<Utc>,
+    ) -> Result<()>;
     /// Moves a request and its open cases back in time: opened on
     /// `opened_on`, answer due `answer_due` (demo seeding of history only).
     async fn backdate_share_request(

@@ -509,3 +509,19 @@ pub(crate) fn usage_report<R: Cols>(r: &R) -> Result<UsageReport> {
         filed_at: r.time("filed_at")?,
     })
 }
+
+pub(crate) fn push_target<R: Cols>(r: &R) -> Result<PushTarget> {
+    Ok(PushTarget {
+        grant_id: r.int("grant_id")?,
+        url: pubdata_domain::secret::SecretUrl::new(r.text("url")?),
+        table_name: r.text("table_name")?,
+        every_minutes: r.int("every_minutes")?,
+        pushed_version: r.int("pushed_version")?,
+        last_push_at: r.opt_time("last_push_at")?,
+        last_error: r.opt_text("last_error")?,
+        failures: r.int("failures")?,
+        next_at: r.time("next_at")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}

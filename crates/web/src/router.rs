@@ -152,6 +152,9 @@ api_routes! {
     POST   "/api/v1/grants/{id}/suspend"                       => sharing::suspend;
     POST   "/api/v1/grants/{id}/resume"                        => sharing::resume;
     POST   "/api/v1/grants/{id}/usage-reports"                 => sharing::usage_report;
+    GET    "/api/v1/grants/{id}/push-target"                   => sharing::get_push_target;
+    PUT    "/api/v1/grants/{id}/push-target"                   => sharing::put_push_target;
+    POST   "/api/v1/grants/{id}/push"                          => sharing::push;
     GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
     POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }
@@ -214,6 +217,7 @@ page_routes! {
     GET    "/sharing/grants/{id}/export.csv"          => pages::sharing::export_csv;
     POST   "/sharing/grants/{id}/verify"              => pages::sharing::verify;
     POST   "/sharing/grants/{id}/usage-reports"       => pages::sharing::usage_report;
+    POST   "/sharing/grants/{id}/push-target"         => pages::sharing::put_push_target;
     POST   "/sharing/grants/{id}/{action}"            => pages::sharing::grant_action;
 
     GET    "/datasets"                                => pages::datasets::list;

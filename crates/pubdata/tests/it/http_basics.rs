@@ -122,6 +122,9 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/grants/{id}/suspend", "post"),
         ("/api/v1/grants/{id}/resume", "post"),
         ("/api/v1/grants/{id}/usage-reports", "post"),
+        ("/api/v1/grants/{id}/push-target", "get"),
+        ("/api/v1/grants/{id}/push-target", "put"),
+        ("/api/v1/grants/{id}/push", "post"),
         ("/api/v1/data/{dataset_id}", "get"),
         ("/api/v1/verify/{dataset_id}", "post"),
     ];

@@ -660,6 +660,8 @@ async fn every_page_form_refuses_a_post_without_the_sessions_csrf_token() {
         "/sharing/grants/1/revoke",
         "/sharing/grants/1/verify",
         "/sharing/grants/1/usage-reports",
+        "/sharing/grants/1/push-target",
+        "/sharing/grants/1/push",
     ];
     for path in forms {
         for token in [None, Some(""), Some("forged")] {

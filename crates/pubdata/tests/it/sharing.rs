@@ -881,3 +881,265 @@ async fn on_the_pages_a_request_is_filed_narrowed_approved_implemented_previewed
     assert_eq!(csv.lines().next(), Some("公民身份号码,姓名"));
     assert_eq!(csv.lines().count(), 4);
 }
+
+/// The rows of `table` in a push target, in key order.
+async fn target_rows(url: &str, table: &str) -> Vec<Vec<Option<String>>> {
+    use sqlx::{Connection, Row};
+    let q = format!("SELECT * FROM \"{table}\" ORDER BY \"_key\"");
+    let to_vec =
+        |n: usize, get: &dyn Fn(usize) -> Option<String>| (0..n).map(get).collect::<Vec<_>>();
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        let rows = sqlx::query(&q).fetch_all(&mut c).await.unwrap();
+        rows.iter()
+            .map(|r| to_vec(r.len(), &|i| r.get::<Option<String>, _>(i)))
+            .collect()
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        let rows = sqlx::query(&q).fetch_all(&mut c).await.unwrap();
+        rows.iter()
+            .map(|r| to_vec(r.len(), &|i| r.get::<Option<String>, _>(i)))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_table_push_lands_the_granted_view_in_the_grantees_sqlite_and_postgresql_databases() {
+    let t = TestApp::demo().await;
+    let (entry, ds, gaj) = shared_population(&t).await;
+    let grant = granted(
+        &t,
+        "qy-mzj",
+        request(entry, &["公民身份号码", "姓名"], "table"),
+        json!({"approve": true}),
+    )
+    .await;
+    let mzj = t.login("qy-mzj").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut targets = vec![format!("sqlite://{}/mzj.db", dir.path().display())];
+    if let Ok(server) = std::env::var("PUBDATA_TEST_POSTGRES") {
+        use sqlx::Connection;
+        let name = format!("push_{}", std::process::id());
+        let mut c = sqlx::PgConnection::connect(&server).await.unwrap();
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        targets.push(format!("{}/{name}", server.rsplit_once('/').unwrap().0));
+    }
+    let rows_v2 = "公民身份号码,姓名,出生日期,行政区划\n\
+11010519491231002X,张三丰,1949-12-31,英德市\n\
+440524188001010014,李四光,1880-01-01,清城区\n\
+441802200001010012,赵六,2000-01-01,连州市\n";
+    for (n, url) in targets.iter().enumerate() {
+        // Only the grantee registers its target; an api grant has none.
+        let body = json!({"url": url, "table": "户籍人口_共享", "every_minutes": 60});
+        let r = t
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/grants/{grant}/push-target"),
+                Some(&gaj),
+                Some(body.clone()),
+            )
+            .await;
+        assert_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+        let r = t
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/grants/{grant}/push-target"),
+                Some(&mzj),
+                Some(body),
+            )
+            .await;
+        let (status, target) = json_of(r).await;
+        assert_eq!(status, StatusCode::OK, "{target}");
+        assert_eq!(target["pushed_version"], 0);
+        assert!(!target["url"].as_str().unwrap().contains("s3cret"));
+
+        let (status, out) = t
+            .post(&format!("/api/v1/grants/{grant}/push"), &mzj, json!(null))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        let v = if n == 0 { 1 } else { 2 };
+        assert_eq!(out["version"], v);
+        let got = target_rows(url, "户籍人口_共享").await;
+        if n == 0 {
+            assert_eq!(out["upserted"], 3);
+            assert_eq!(
+                got,
+                vec![
+                    vec![
+                        Some("11010519491231002X".into()),
+                        Some("110105********002X".into()),
+                        Some("张**".into())
+                    ],
+                    vec![
+                        Some("440524188001010014".into()),
+                        Some("440524********0014".into()),
+                        Some("李*".into())
+                    ],
+                    vec![
+                        Some("441802199001010017".into()),
+                        Some("441802********0017".into()),
+                        Some("王**".into())
+                    ],
+                ]
+            );
+            // A new version: one changed, one gone, one new — only those travel.
+            let (status, v2) =
+                crate::datasets::upload(&t, &gaj, ds, "p2.csv", rows_v2.as_bytes().to_vec()).await;
+            assert_eq!(status, StatusCode::CREATED, "{v2}");
+            let (_, out) = t
+                .post(&format!("/api/v1/grants/{grant}/push"), &mzj, json!(null))
+                .await;
+            assert_eq!(
+                (out["upserted"].as_u64(), out["deleted"].as_u64()),
+                (Some(2), Some(1)),
+                "{out}"
+            );
+            let got = target_rows(url, "户籍人口_共享").await;
+            let names: Vec<_> = got.iter().map(|r| r[2].clone().unwrap()).collect();
+            assert_eq!(names, ["张**", "李**", "赵*"]);
+            // Nothing new: nothing travels.
+            let (_, out) = t
+                .post(&format!("/api/v1/grants/{grant}/push"), &mzj, json!(null))
+                .await;
+            assert_eq!(
+                (out["upserted"].as_u64(), out["deleted"].as_u64()),
+                (Some(0), Some(0))
+            );
+        } else {
+            // A fresh target gets the whole current view.
+            assert_eq!(out["upserted"], 3);
+            let names: Vec<_> = got.iter().map(|r| r[2].clone().unwrap()).collect();
+            assert_eq!(names, ["张**", "李**", "赵*"]);
+        }
+        let (_, target) = t
+            .get(&format!("/api/v1/grants/{grant}/push-target"), &gaj)
+            .await;
+        assert_eq!(target["pushed_version"], 2);
+        assert!(target["last_error"].is_null());
+    }
+
+    // An unreachable target: refused, recorded, the version unchanged.
+    let bad = json!({"url": "sqlite:///nonexistent-dir/x/y.db", "table": "t1"});
+    let r = t
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/grants/{grant}/push-target"),
+            Some(&mzj),
+            Some(bad),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/grants/{grant}/push"),
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::CONFLICT, "push_target_failed").await;
+    let (_, target) = t
+        .get(&format!("/api/v1/grants/{grant}/push-target"), &mzj)
+        .await;
+    assert_eq!(target["failures"], 1);
+    assert_eq!(target["pushed_version"], 0);
+    assert!(
+        target["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("push target")
+    );
+    // The leased background job pushes due targets by itself.
+    let fresh = json!({"url": format!("sqlite://{}/job.db", dir.path().display()), "table": "t2"});
+    let r = t
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/grants/{grant}/push-target"),
+            Some(&mzj),
+            Some(fresh),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        t.app
+            .run_job(pubdata_service::jobs::Job::Pushes)
+            .await
+            .unwrap()
+    );
+    let (_, target) = t
+        .get(&format!("/api/v1/grants/{grant}/push-target"), &mzj)
+        .await;
+    assert_eq!(target["pushed_version"], 2, "{target}");
+    let job_db = format!("sqlite://{}/job.db", dir.path().display());
+    assert_eq!(target_rows(&job_db, "t2").await.len(), 3);
+    // Each push's reads are in the audit chain.
+    let reads = records(&t, "dataset.read", &format!("dataset:{ds}")).await;
+    assert!(
+        reads
+            .iter()
+            .any(|r| r["asked"]["mode"] == "table" && r["grant"] == grant)
+    );
+}
+
+#[tokio::test]
+async fn on_the_grant_page_the_grantee_registers_a_push_target_and_pushes() {
+    use crate::pages::{hidden, sign_in};
+    let t = TestApp::demo().await;
+    let (entry, _, _) = shared_population(&t).await;
+    let grant = granted(
+        &t,
+        "qy-mzj",
+        request(entry, &["姓名"], "table"),
+        json!({"approve": true}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/page.db", dir.path().display());
+    let c = sign_in(&t, "qy-mzj").await;
+    let page = c
+        .get(t.url(&format!("/sharing/grants/{grant}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"push-target-form\""), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let r = c
+        .post(t.url(&format!("/sharing/grants/{grant}/push-target")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("url", url.as_str()),
+            ("table", "低保_人口"),
+            ("every_minutes", "60"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = c
+        .post(t.url(&format!("/sharing/grants/{grant}/push")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = c
+        .get(t.url(&format!("/sharing/grants/{grant}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"push-version\">1<"), "{page}");
+    assert_eq!(target_rows(&url, "低保_人口").await.len(), 3);
+}

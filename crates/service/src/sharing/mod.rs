@@ -11,6 +11,7 @@
 //!   resume, revoke, expire by date), backflow grants (BACK-1), usage.
 
 pub mod grants;
+pub mod push;
 pub mod requests;
 
 use std::collections::BTreeSet;
@@ -22,6 +23,7 @@ use crate::error::Result;
 use crate::principal::Principal;
 
 pub use grants::{BackflowGrant, GrantView, UsageReportInput};
+pub use push::{PushOutcome, PushTargetInput};
 pub use requests::{Decision, NewRequest, RequestForm, ShareRequestView, Side};
 
 impl App {

@@ -83,3 +83,19 @@ CREATE TABLE grant_usage (
 
 -- The dataset behind an entry (share requests name the entry).
 CREATE INDEX datasets_entry ON datasets(entry_id, id);
+
+-- Table push (库表推送): where a grantee receives the granted view, and how
+-- far it got (the dataset version last pushed, all or nothing).
+CREATE TABLE push_targets (
+    grant_id        BIGINT PRIMARY KEY REFERENCES grants(id),
+    url             TEXT NOT NULL,          -- sqlite://… or postgres://… (password never shown)
+    table_name      TEXT NOT NULL,
+    every_minutes   BIGINT NOT NULL,
+    pushed_version  BIGINT NOT NULL DEFAULT 0,
+    last_push_at    TIMESTAMPTZ,
+    last_error      TEXT,
+    failures        BIGINT NOT NULL DEFAULT 0,
+    next_at         TIMESTAMPTZ NOT NULL,
+    created_by      TEXT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL
+);

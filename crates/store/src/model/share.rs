@@ -189,3 +189,23 @@ pub struct UsageReport {
     pub filed_by: String,
     pub filed_at: DateTime<Utc>,
 }
+
+/// Where a table-push grant's view goes (库表推送), and how far it got.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PushTarget {
+    pub grant_id: i64,
+    /// `sqlite://PATH` or `postgres://…`; the password never shows.
+    #[schema(value_type = String)]
+    pub url: pubdata_domain::secret::SecretUrl,
+    pub table_name: String,
+    pub every_minutes: i64,
+    /// The dataset version the target holds (0: nothing pushed yet).
+    pub pushed_version: i64,
+    pub last_push_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Failed attempts since the last success (retries back off).
+    pub failures: i64,
+    pub next_at: DateTime<Utc>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}

@@ -96,6 +96,49 @@ impl<D: Dialect> ContentStore for D {
         Ok((row.int("filled")?, row.int("n")? * n as i64))
     }
 
+    async fn changed_rows(
+        &self,
+        d: &Dataset,
+        since: i64,
+        upto: i64,
+        after_key: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, Option<Vec<Option<String>>>)>> {
+        let t = table(d.id);
+        let mut q = sql(format!(
+            "SELECT k._k AS _k, c.* FROM (SELECT DISTINCT _key AS _k FROM {t}
+               WHERE ((_from > ? AND _from <= ?) OR (_to > ? AND _to <= ?))"
+        ))
+        .bind(since)
+        .bind(upto)
+        .bind(since)
+        .bind(upto);
+        if let Some(k) = after_key {
+            q.push(" AND _key > ").push_bind(k);
+        }
+        q.push(" ORDER BY _k LIMIT ")
+            .push_bind(limit as i64)
+            .push(&format!(
+                ") k LEFT JOIN {t} c ON c._key = k._k AND c._from <= "
+            ))
+            .push_bind(upto)
+            .push(" AND c._to > ")
+            .push_bind(upto)
+            .push(" ORDER BY k._k");
+        let rows = self.reader().all(q).await?;
+        rows.iter()
+            .map(|r| {
+                let present = r.opt_text("_key")?.is_some();
+                Ok((
+                    r.text("_k")?,
+                    present
+                        .then(|| rows::values(r, d.columns.len()))
+                        .transpose()?,
+                ))
+            })
+            .collect()
+    }
+
     async fn select_rows(
         &self,
         d: &Dataset,

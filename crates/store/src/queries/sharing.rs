@@ -444,4 +444,69 @@ impl<D: Dialect> ShareStore for D {
         tx.commit().await?;
         Ok(())
     }
+
+    async fn put_push_target(&self, t: &PushTarget, audit_event: AuditEvent) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.run(sql("DELETE FROM push_targets WHERE grant_id = ?").bind(t.grant_id))
+            .await?;
+        tx.run(
+            sql("INSERT INTO push_targets (grant_id, url, table_name, every_minutes, pushed_version,
+                    failures, next_at, created_by, created_at)
+                 VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?)")
+            .bind(t.grant_id)
+            .bind(t.url.expose())
+            .bind(&t.table_name)
+            .bind(t.every_minutes)
+            .bind(t.next_at)
+            .bind(&t.created_by)
+            .bind(now()),
+        )
+        .await?;
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn push_target(&self, grant_id: i64) -> Result<Option<PushTarget>> {
+        let row = self
+            .reader()
+            .opt(sql("SELECT * FROM push_targets WHERE grant_id = ?").bind(grant_id))
+            .await?;
+        row.as_ref().map(rows::push_target).transpose()
+    }
+
+    async fn due_push_targets(&self, at: chrono::DateTime<chrono::Utc>) -> Result<Vec<PushTarget>> {
+        let rows = self
+            .reader()
+            .all(sql("SELECT * FROM push_targets WHERE next_at <= ? ORDER BY next_at").bind(at))
+            .await?;
+        rows.iter().map(rows::push_target).collect()
+    }
+
+    async fn record_push(
+        &self,
+        grant_id: i64,
+        outcome: std::result::Result<i64, String>,
+        next_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let q = match outcome {
+            Ok(version) => sql(
+                "UPDATE push_targets SET pushed_version = ?, last_push_at = ?,
+                                   last_error = NULL, failures = 0, next_at = ? WHERE grant_id = ?",
+            )
+            .bind(version)
+            .bind(now())
+            .bind(next_at)
+            .bind(grant_id),
+            Err(msg) => sql(
+                "UPDATE push_targets SET last_error = ?, failures = failures + 1,
+                                 next_at = ? WHERE grant_id = ?",
+            )
+            .bind(msg)
+            .bind(next_at)
+            .bind(grant_id),
+        };
+        self.writer().run(q).await?;
+        Ok(())
+    }
 }

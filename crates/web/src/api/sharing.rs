@@ -9,9 +9,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pubdata_domain::share::{DeliveryMode, Filter, GrantState, RequestState};
 use pubdata_service::access::{MAX_PAGE, SharedQuery, VerifyItem, VerifyResult};
-use pubdata_service::model::UsageReport;
+use pubdata_service::model::{PushTarget, UsageReport};
 use pubdata_service::sharing::{
-    BackflowGrant, Decision, GrantView, NewRequest, ShareRequestView, Side, UsageReportInput,
+    BackflowGrant, Decision, GrantView, NewRequest, PushOutcome, PushTargetInput, ShareRequestView,
+    Side, UsageReportInput,
 };
 use serde::{Deserialize, Serialize};
 
@@ -474,4 +475,42 @@ pub async fn verify(
             VerifyResponse::One(r.remove(0))
         }
     }))
+}
+
+/// The grantee registers where its table-push grant writes (库表推送): a
+/// SQLite file or a PostgreSQL database; pushed at once, then on schedule.
+#[utoipa::path(put, path = "/api/v1/grants/{id}/push-target", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)), request_body = PushTargetInput,
+    responses((status = 200, body = PushTarget), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_push_target(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(t): ApiJson<PushTargetInput>,
+) -> ApiResult<Json<PushTarget>> {
+    Ok(Json(s.app.set_push_target(&p, id, t).await?))
+}
+
+/// A table-push grant's target: where, how often, the version it holds, the last error.
+#[utoipa::path(get, path = "/api/v1/grants/{id}/push-target", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = PushTarget), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn get_push_target(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<PushTarget>> {
+    Ok(Json(s.app.push_target(&p, id).await?))
+}
+
+/// Pushes the changes since the version the target holds, now, all or nothing.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/push", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = PushOutcome), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn push(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<PushOutcome>> {
+    Ok(Json(s.app.push_now(&p, id).await?))
 }

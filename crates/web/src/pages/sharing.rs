@@ -12,7 +12,7 @@ use pubdata_domain::share::{DeliveryMode, GrantState, RequestState};
 use pubdata_service::access::{SharedQuery, VerifyItem};
 use pubdata_service::policy::Action;
 use pubdata_service::sharing::{
-    Decision, GrantView, NewRequest, ShareRequestView, Side, UsageReportInput,
+    Decision, GrantView, NewRequest, PushTargetInput, ShareRequestView, Side, UsageReportInput,
 };
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
@@ -323,8 +323,23 @@ async fn render_grant(
     } else {
         None
     };
+    let push = if g.grant.mode == DeliveryMode::Table {
+        match s.app.push_target(p, id).await {
+            Ok(t) => Some(context! {
+                url => t.url.redacted(), table => t.table_name, every => t.every_minutes,
+                version => t.pushed_version, last => t.last_push_at.as_ref().map(local_time),
+                error => t.last_error, failures => t.failures, next => local_time(&t.next_at),
+            }),
+            Err(ServiceError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
     let ctx = context! {
         g => grant_row(lang, &g),
+        push => push,
+        table_mode => g.grant.mode == DeliveryMode::Table,
         manage => manage,
         grantee => grantee,
         can_implement => manage && g.grant.state == GrantState::Pending,
@@ -365,22 +380,27 @@ pub async fn grant_action(
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> PageResult {
     let done = match action.as_str() {
-        "implement" => s.app.implement_grant(&p, id).await,
-        "suspend" => {
-            s.app
-                .change_grant(&p, id, GrantState::Suspended, &f.reason)
-                .await
-        }
-        "resume" => {
-            s.app
-                .change_grant(&p, id, GrantState::Active, &f.reason)
-                .await
-        }
-        "revoke" => {
-            s.app
-                .change_grant(&p, id, GrantState::Revoked, &f.reason)
-                .await
-        }
+        "implement" => s.app.implement_grant(&p, id).await.map(drop),
+        "suspend" => s
+            .app
+            .change_grant(&p, id, GrantState::Suspended, &f.reason)
+            .await
+            .map(drop),
+        "resume" => s
+            .app
+            .change_grant(&p, id, GrantState::Active, &f.reason)
+            .await
+            .map(drop),
+        "revoke" => s
+            .app
+            .change_grant(&p, id, GrantState::Revoked, &f.reason)
+            .await
+            .map(drop),
+        // The outcome (or the error) shows on the push target.
+        "push" => match s.app.push_now(&p, id).await {
+            Err(e) if not_the_forms(&e) => Err(e),
+            _ => Ok(()),
+        },
         _ => return Err(ServiceError::NotFound { what: "action" }.into()),
     };
     match done {
@@ -543,4 +563,37 @@ pub async fn export_csv(
         body,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PushTargetForm {
+    url: String,
+    table: String,
+    every_minutes: i64,
+}
+
+/// The grantee registers its push target (库表推送).
+pub async fn put_push_target(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<PushTargetForm>,
+) -> PageResult {
+    let t = PushTargetInput {
+        url: f.url,
+        table: f.table,
+        every_minutes: Some(f.every_minutes),
+    };
+    match s.app.set_push_target(&p, id, t).await {
+        Ok(_) => Ok(Redirect::to(&format!("/sharing/grants/{id}")).into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
+        Err(e) => {
+            let extras = GrantExtras {
+                error: Some(e.to_string()),
+                ..Default::default()
+            };
+            render_grant(&s, &p, lang, id, extras).await
+        }
+    }
 }

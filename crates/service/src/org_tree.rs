@@ -43,6 +43,29 @@ impl OrgTree {
         }
         false
     }
+    /// The region (行政区划) an organisation belongs to: itself when it is
+    /// one, else its nearest region above.
+    pub fn region_of(&self, org: i64) -> Option<i64> {
+        let mut cur = Some(org);
+        for _ in 0..64 {
+            let id = cur?;
+            if self.kind(id) == Some(OrgKind::Region) {
+                return Some(id);
+            }
+            cur = self.parent(id);
+        }
+        None
+    }
+
+    /// The data authority (公共数据主管部门) of a region.
+    pub fn authority_of(&self, region: i64) -> Option<i64> {
+        self.orgs
+            .values()
+            .filter(|o| o.kind == OrgKind::Authority && o.parent_id == Some(region))
+            .map(|o| o.id)
+            .min()
+    }
+
     /// All organisations, parents before children, each with its depth.
     pub fn walk(&self) -> Vec<(usize, &Org)> {
         let mut children: HashMap<Option<i64>, Vec<&Org>> = HashMap::new();

@@ -450,6 +450,7 @@ pub(crate) fn share_request<R: Cols>(r: &R) -> Result<ShareRequest> {
         decided_at: r.opt_time("decided_at")?,
         basis: r.text("basis")?,
         grant_id: r.opt_int("grant_id")?,
+        filed_with: r.json("filed_with")?,
         created_at: r.time("created_at")?,
     })
 }

@@ -111,6 +111,30 @@ pub(crate) fn sql(text: impl Into<String>) -> Sql {
 }
 
 impl Sql {
+    /// In debug builds, panics when the number of `?` placeholders (outside
+    /// quoted literals) differs from the arguments bound: SQLite would
+    /// silently shift or ignore values.
+    pub(crate) fn debug_check(&self) {
+        #[cfg(debug_assertions)]
+        {
+            let mut quoted = false;
+            let mut n = 0;
+            for ch in self.text.chars() {
+                match ch {
+                    '\'' => quoted = !quoted,
+                    '?' if !quoted => n += 1,
+                    _ => {}
+                }
+            }
+            assert_eq!(
+                n,
+                self.args.len(),
+                "placeholders and arguments differ: {}",
+                self.text
+            );
+        }
+    }
+
     /// Binds the next `?`.
     pub(crate) fn bind(mut self, v: impl Into<Arg>) -> Self {
         self.args.push(v.into());
@@ -211,6 +235,7 @@ macro_rules! impl_exec {
                 &mut self,
                 q: $crate::sql::Sql,
             ) -> $crate::Result<Vec<$crate::sql::DbRow>> {
+                q.debug_check();
                 let text = $text(&q.text);
                 let $s = self;
                 let rows = $bind(sqlx::query(&text), q.args)
@@ -223,6 +248,7 @@ macro_rules! impl_exec {
                 &mut self,
                 q: $crate::sql::Sql,
             ) -> $crate::Result<Option<$crate::sql::DbRow>> {
+                q.debug_check();
                 let text = $text(&q.text);
                 let $s = self;
                 let row = $bind(sqlx::query(&text), q.args)
@@ -232,6 +258,7 @@ macro_rules! impl_exec {
                 Ok(row.map($row))
             }
             async fn run(&mut self, q: $crate::sql::Sql) -> $crate::Result<u64> {
+                q.debug_check();
                 let text = $text(&q.text);
                 let $s = self;
                 let done = $bind(sqlx::query(&text), q.args)

@@ -1143,3 +1143,35 @@ async fn on_the_grant_page_the_grantee_registers_a_push_target_and_pushes() {
     assert!(page.contains("id=\"push-version\">1<"), "{page}");
     assert_eq!(target_rows(&url, "低保_人口").await.len(), 3);
 }
+
+#[tokio::test]
+async fn a_cross_level_request_is_filed_with_the_level_above_and_the_requesters_authority() {
+    let t = TestApp::demo().await;
+    let (entry, _, _) = shared_population(&t).await;
+    let yd = t.login("yd-mzj").await;
+    let mut body = request(entry, &["姓名"], "api");
+    body["using_unit"] = json!("英德市民政局");
+    let (status, r) = t.post("/api/v1/share-requests", &yd, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    let (yd_sjj, qy_sjj) = (t.org_id("yd-sjj").await, t.org_id("qy-sjj").await);
+    assert_eq!(r["filed_with"], json!([yd_sjj, qy_sjj]));
+    assert_eq!(
+        r["filed_with_names"],
+        json!(["英德市政务服务和数据管理局", "清远市政务服务和数据管理局"])
+    );
+    for who in ["yd-sjj", "qy-sjj"] {
+        let token = t.login(who).await;
+        let (_, filed) = t.get("/api/v1/share-requests?side=filed", &token).await;
+        assert_eq!(filed.as_array().unwrap().len(), 1, "{who}: {filed}");
+    }
+    // A request within one level is not filed.
+    let mzj = t.login("qy-mzj").await;
+    let (_, r) = t
+        .post(
+            "/api/v1/share-requests",
+            &mzj,
+            request(entry, &["姓名"], "api"),
+        )
+        .await;
+    assert_eq!(r["filed_with"], json!([]));
+}

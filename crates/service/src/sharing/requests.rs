@@ -78,6 +78,9 @@ pub enum Side {
     Outgoing,
     /// Both, and for supervisors every request of their level.
     All,
+    /// Cross-level and cross-region requests filed (备案) with the data
+    /// authorities where the caller is a reviewer.
+    Filed,
 }
 
 /// A request as people see it: names and where it stands against its deadlines.
@@ -96,6 +99,8 @@ pub struct ShareRequestView {
     pub implement_deadline: Option<DeadlineStatus>,
     /// Answered after its due date (allowed, and recorded overdue).
     pub answered_late: bool,
+    /// Names of the authorities the request is filed with (备案).
+    pub filed_with_names: Vec<String>,
 }
 
 fn text(field: &str, v: &str, max: usize) -> Result<String> {
@@ -255,6 +260,22 @@ impl App {
         let scenario = text("scenario", &req.scenario, 500)?;
         let using_unit = text("using_unit", &req.using_unit, 200)?;
         let purpose = text("purpose", &req.purpose, 1000)?;
+        // A request across levels or regions is filed (备案) with the
+        // authority of the level above and the requester's own (Art. 26).
+        let mut filed_with = Vec::new();
+        let (mine, theirs) = (tree.region_of(org), tree.region_of(d.org_id));
+        if mine != theirs {
+            let above = mine
+                .and_then(|r| tree.parent(r))
+                .and_then(|r| tree.region_of(r));
+            for region in [mine, above.or(theirs)].into_iter().flatten() {
+                if let Some(a) = tree.authority_of(region)
+                    && !filed_with.contains(&a)
+                {
+                    filed_with.push(a);
+                }
+            }
+        }
         let new = NewShareRequest {
             entry_id: entry.id,
             dataset_id: d.id,
@@ -269,6 +290,7 @@ impl App {
             until: req.until,
             purpose: purpose.clone(),
             research_only: req.research_only || institute,
+            filed_with: filed_with.clone(),
         };
         let unconditional = content.share_type == ShareType::Unconditional;
         let opening = if unconditional {
@@ -310,7 +332,8 @@ impl App {
             "share_request:new",
             Outcome::Success,
             json!({"entry": entry.id, "dataset": d.id, "fields": fields, "mode": req.mode.as_str(),
-                   "until": req.until.to_string(), "granted_at_once": unconditional}),
+                   "until": req.until.to_string(), "granted_at_once": unconditional,
+                   "filed_with": filed_with}),
         );
         Ok(self.store.create_share_request(new, opening, event).await?)
     }
@@ -494,7 +517,7 @@ impl App {
         limit: u32,
     ) -> Result<Vec<ShareRequestView>> {
         let orgs = match side {
-            Side::All => self.sharing_orgs(p).await?,
+            Side::All | Side::Filed => self.sharing_orgs(p).await?,
             _ => Some(Self::own_orgs(p)),
         };
         let filter = |requester: bool| ShareRequestFilter {
@@ -506,7 +529,7 @@ impl App {
         let mut found = match side {
             Side::Incoming => self.store.list_share_requests(&filter(false)).await?,
             Side::Outgoing => self.store.list_share_requests(&filter(true)).await?,
-            Side::All => {
+            Side::All | Side::Filed => {
                 let mut v = self.store.list_share_requests(&filter(true)).await?;
                 if orgs.is_some() {
                     v.extend(self.store.list_share_requests(&filter(false)).await?);
@@ -514,6 +537,15 @@ impl App {
                 v
             }
         };
+        if side == Side::Filed {
+            let mine: Vec<i64> = p
+                .roles
+                .iter()
+                .filter(|g| g.role == pubdata_domain::org::Role::AuthorityReviewer)
+                .map(|g| g.org_id)
+                .collect();
+            found.retain(|r| r.filed_with.iter().any(|a| mine.contains(a)));
+        }
         found.sort_by_key(|r| std::cmp::Reverse(r.id));
         found.dedup_by_key(|r| r.id);
         found.truncate(limit as usize);
@@ -536,7 +568,12 @@ impl App {
             (Some(due), Some(at)) => date_cst(at) > due,
             _ => false,
         };
+        let mut filed_with_names = Vec::new();
+        for a in &r.filed_with {
+            filed_with_names.push(self.org_name(*a).await?);
+        }
         Ok(ShareRequestView {
+            filed_with_names,
             entry_code: entry.code.clone(),
             entry_name: entry.content.name.clone(),
             dataset_name: dataset.name,

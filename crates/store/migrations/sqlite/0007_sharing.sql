@@ -25,6 +25,7 @@ CREATE TABLE share_requests (
     decided_at      TEXT,
     basis           TEXT NOT NULL DEFAULT '', -- the law, regulation or rule a refusal cites
     grant_id        INTEGER,
+    filed_with      TEXT NOT NULL DEFAULT '[]',  -- JSON array authorities a cross-level or cross-region request is filed with (备案)
     created_at      TEXT NOT NULL
 );
 CREATE INDEX share_requests_requester ON share_requests(requester_org, id);

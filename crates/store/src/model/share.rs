@@ -38,6 +38,9 @@ pub struct ShareRequest {
     /// The law, regulation or rule a refusal cites; the approval's note.
     pub basis: String,
     pub grant_id: Option<i64>,
+    /// Data authorities a cross-level or cross-region request is filed
+    /// with (备案, Art. 26): the level above and the requester's own.
+    pub filed_with: Vec<i64>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -56,6 +59,7 @@ pub struct NewShareRequest {
     pub until: NaiveDate,
     pub purpose: String,
     pub research_only: bool,
+    pub filed_with: Vec<i64>,
 }
 
 /// How a new request proceeds, written with it in one transaction.

@@ -76,8 +76,8 @@ impl<D: Dialect> ShareStore for D {
                 sql(
                     "INSERT INTO share_requests (entry_id, dataset_id, requester_org, source_org,
                         requested_by, requested_by_name, scenario, using_unit, fields, mode, until,
-                        purpose, research_only, state, answer_due, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                        purpose, research_only, state, answer_due, filed_with, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 )
                 .bind(r.entry_id)
                 .bind(r.dataset_id)
@@ -94,6 +94,7 @@ impl<D: Dialect> ShareStore for D {
                 .bind(r.research_only)
                 .bind(state.as_str())
                 .bind(Arg::Date(answer_due))
+                .bind(Arg::json(&r.filed_with))
                 .bind(now()),
             )
             .await?;

@@ -24,7 +24,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, decode_key_cursor, enco
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RequestListQuery {
-    /// `incoming` (to answer), `outgoing` (made), `all` (both; supervisors: their level). Default `all`.
+    /// `incoming` (to answer), `outgoing` (made), `all` (both; supervisors: their level), `filed` (备案 with the caller's authority). Default `all`.
     #[param(inline)]
     pub side: Option<Side>,
     #[param(inline)]

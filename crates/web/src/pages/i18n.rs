@@ -163,6 +163,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("shr.push_next", "下次推送", "Next push"),
     ("shr.push_error", "最近错误", "Last error"),
     ("shr.push_now", "立即推送", "Push now"),
+    (
+        "shr.filed",
+        "向本级备案的跨层级、跨区域申请",
+        "Cross-level and cross-region requests filed with us",
+    ),
+    ("shr.filed_with", "已备案", "Filed with"),
     ("nav.logout", "退出", "Sign out"),
     ("nav.lang", "English", "中文"),
     ("login.title", "登录", "Sign in"),

@@ -43,6 +43,7 @@ fn request_row(lang: Lang, r: &ShareRequestView) -> Value {
         answer => deadline(r.answer_deadline.as_ref()),
         implement => deadline(r.implement_deadline.as_ref()),
         late => r.answered_late,
+        filed_with => r.filed_with_names.clone(),
         created => local_time(&r.request.created_at),
     }
 }
@@ -87,11 +88,13 @@ pub async fn overview(
 ) -> PageResult {
     let incoming = s.app.share_requests(&p, Side::Incoming, None, 100).await?;
     let outgoing = s.app.share_requests(&p, Side::Outgoing, None, 100).await?;
+    let filed = s.app.share_requests(&p, Side::Filed, None, 100).await?;
     let received = s.app.share_grants(&p, Some(true), 100).await?;
     let given = s.app.share_grants(&p, Some(false), 100).await?;
     let ctx = context! {
         incoming => incoming.iter().map(|r| request_row(lang, r)).collect::<Vec<_>>(),
         outgoing => outgoing.iter().map(|r| request_row(lang, r)).collect::<Vec<_>>(),
+        filed => filed.iter().map(|r| request_row(lang, r)).collect::<Vec<_>>(),
         received => received.iter().map(|g| grant_row(lang, g)).collect::<Vec<_>>(),
         given => given.iter().map(|g| grant_row(lang, g)).collect::<Vec<_>>(),
         can_request => match p.org_id() { Some(o) => s.app.can(&p, Action::RequestShare(o)).await, None => false },

@@ -16,6 +16,7 @@ string_enum! {
         CatalogUpdate = "catalog_update" / "目录更新" / "Catalogue update obligation",
         ShareAnswer = "share_answer" / "共享申请答复" / "Answer a share request",
         ShareImplement = "share_implement" / "共享实施" / "Implement a share grant",
+        DataDemand = "data_demand" / "目录外数据需求确认" / "Confirm a demand for uncatalogued data",
     }
 }
 
@@ -34,6 +35,8 @@ pub enum CaseSubject {
     CatalogEntry(i64),
     /// A share request (共享申请).
     ShareRequest(i64),
+    /// A demand for data not in the catalogue (目录外数据需求).
+    DataDemand(i64),
 }
 
 impl CaseSubject {
@@ -41,7 +44,7 @@ impl CaseSubject {
     pub fn entry_id(self) -> Option<i64> {
         match self {
             CaseSubject::CatalogEntry(id) => Some(id),
-            CaseSubject::ShareRequest(_) => None,
+            CaseSubject::ShareRequest(_) | CaseSubject::DataDemand(_) => None,
         }
     }
 
@@ -50,6 +53,7 @@ impl CaseSubject {
         match self {
             CaseSubject::CatalogEntry(id) => format!("/catalog/entries/{id}"),
             CaseSubject::ShareRequest(id) => format!("/sharing/requests/{id}"),
+            CaseSubject::DataDemand(id) => format!("/sharing/demands/{id}"),
         }
     }
 }
@@ -59,6 +63,7 @@ impl std::fmt::Display for CaseSubject {
         match self {
             CaseSubject::CatalogEntry(id) => write!(f, "catalog_entry:{id}"),
             CaseSubject::ShareRequest(id) => write!(f, "share_request:{id}"),
+            CaseSubject::DataDemand(id) => write!(f, "data_demand:{id}"),
         }
     }
 }
@@ -75,6 +80,7 @@ impl std::str::FromStr for CaseSubject {
         match kind {
             "catalog_entry" => Ok(CaseSubject::CatalogEntry(id)),
             "share_request" => Ok(CaseSubject::ShareRequest(id)),
+            "data_demand" => Ok(CaseSubject::DataDemand(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -94,6 +100,8 @@ impl CaseKind {
             CaseKind::ShareImplement => {
                 (WorkingDays::of(3), "《清远市公共数据管理办法》第二十四条")
             }
+            // Art. 24: the source confirms a demand for uncatalogued data within 5 working days.
+            CaseKind::DataDemand => (WorkingDays::of(5), "《清远市公共数据管理办法》第二十四条"),
         }
     }
 

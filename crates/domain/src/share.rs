@@ -47,6 +47,16 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Where a demand for uncatalogued data (目录外数据需求) stands.
+    DemandState {
+        Pending = "pending" / "待确认" / "Awaiting confirmation",
+        Confirmed = "confirmed" / "可共享，待编目" / "Shareable, being catalogued",
+        Catalogued = "catalogued" / "已编目" / "Catalogued",
+        Refused = "refused" / "不予共享" / "Not shareable",
+    }
+}
+
 /// Rows a grant is limited to: those whose `field` holds one of `values`
 /// (backflow: 行政区划 = 英德市).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -109,7 +109,7 @@ impl App {
                 Err(pubdata_store::StoreError::NotFound) => None,
                 Err(e) => return Err(e.into()),
             },
-            None => None,
+            Some(CaseSubject::DataDemand(_)) | None => None,
         };
         let entry = match entry_id {
             Some(id) => match self.store.get_entry(id).await {
@@ -119,12 +119,13 @@ impl App {
             },
             None => None,
         };
-        Ok(CaseView::new(
-            case,
-            entry.as_ref(),
-            &self.calendar(),
-            today_cst(),
-        ))
+        let mut view = CaseView::new(case, entry.as_ref(), &self.calendar(), today_cst());
+        if let Some(CaseSubject::DataDemand(id)) = subject
+            && let Ok(d) = self.store.get_data_demand(id).await
+        {
+            view.subject_title = Some(d.description.chars().take(40).collect());
+        }
+        Ok(view)
     }
 
     /// The deadline sweep: records every open case that passed its due date

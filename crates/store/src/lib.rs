@@ -307,6 +307,24 @@ pub trait ShareStore: Send + Sync {
         outcome: std::result::Result<i64, String>,
         next_at: DateTime<Utc>,
     ) -> Result<()>;
+    /// Files a demand and opens its case (subject filled in) in one transaction.
+    async fn create_data_demand(
+        &self,
+        d: NewDataDemand,
+        case: NewCase,
+        audit: AuditEvent,
+    ) -> Result<DataDemand>;
+    async fn get_data_demand(&self, id: i64) -> Result<DataDemand>;
+    /// Demands made by (`requester`) or of (`!requester`) these organisations, newest first.
+    async fn list_data_demands(
+        &self,
+        orgs: &[i64],
+        requester: bool,
+        limit: u32,
+    ) -> Result<Vec<DataDemand>>;
+    /// A step of the source department; closes the open case when the
+    /// demand leaves `pending`. `Conflict` when not in a `from` state.
+    async fn step_data_demand(&self, s: DemandStep, audit: AuditEvent) -> Result<DataDemand>;
     /// Moves a request and its open cases back in time: opened on
     /// `opened_on`, answer due `answer_due` (demo seeding of history only).
     async fn backdate_share_request(

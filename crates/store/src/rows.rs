@@ -526,3 +526,24 @@ pub(crate) fn push_target<R: Cols>(r: &R) -> Result<PushTarget> {
         created_at: r.time("created_at")?,
     })
 }
+
+pub(crate) fn data_demand<R: Cols>(r: &R) -> Result<DataDemand> {
+    Ok(DataDemand {
+        id: r.int("id")?,
+        requester_org: r.int("requester_org")?,
+        source_org: r.int("source_org")?,
+        requested_by: r.text("requested_by")?,
+        description: r.text("description")?,
+        items: r.json("items")?,
+        scenario: r.text("scenario")?,
+        purpose: r.text("purpose")?,
+        state: r.parsed("state")?,
+        answer_due: r.date("answer_due")?,
+        answer: r.text("answer")?,
+        basis: r.text("basis")?,
+        entry_id: r.opt_int("entry_id")?,
+        decided_by: r.opt_text("decided_by")?,
+        decided_at: r.opt_time("decided_at")?,
+        created_at: r.time("created_at")?,
+    })
+}

@@ -155,6 +155,11 @@ api_routes! {
     GET    "/api/v1/grants/{id}/push-target"                   => sharing::get_push_target;
     PUT    "/api/v1/grants/{id}/push-target"                   => sharing::put_push_target;
     POST   "/api/v1/grants/{id}/push"                          => sharing::push;
+    POST   "/api/v1/data-demands"                              => sharing::create_demand;
+    GET    "/api/v1/data-demands"                              => sharing::list_demands;
+    GET    "/api/v1/data-demands/{id}"                         => sharing::get_demand;
+    POST   "/api/v1/data-demands/{id}/answer"                  => sharing::answer_demand;
+    POST   "/api/v1/data-demands/{id}/entry"                   => sharing::link_demand;
     GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
     POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }
@@ -212,6 +217,10 @@ page_routes! {
     GET    "/sharing/new"                             => pages::sharing::new_page;
     POST   "/sharing/new"                             => pages::sharing::create;
     GET    "/sharing/requests/{id}"                   => pages::sharing::request_page;
+    GET    "/sharing/demands"                         => pages::sharing::demands_page;
+    POST   "/sharing/demands"                         => pages::sharing::file_demand;
+    GET    "/sharing/demands/{id}"                    => pages::sharing::demand_page;
+    POST   "/sharing/demands/{id}/answer"             => pages::sharing::answer_demand;
     POST   "/sharing/requests/{id}/decision"          => pages::sharing::decide;
     GET    "/sharing/grants/{id}"                     => pages::sharing::grant_page;
     GET    "/sharing/grants/{id}/export.csv"          => pages::sharing::export_csv;

@@ -126,6 +126,11 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/grants/{id}/push-target", "put"),
         ("/api/v1/grants/{id}/push", "post"),
         ("/api/v1/data/{dataset_id}", "get"),
+        ("/api/v1/data-demands", "post"),
+        ("/api/v1/data-demands", "get"),
+        ("/api/v1/data-demands/{id}", "get"),
+        ("/api/v1/data-demands/{id}/answer", "post"),
+        ("/api/v1/data-demands/{id}/entry", "post"),
         ("/api/v1/verify/{dataset_id}", "post"),
     ];
     for (path, method) in expected {

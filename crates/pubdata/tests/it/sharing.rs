@@ -1175,3 +1175,118 @@ async fn a_cross_level_request_is_filed_with_the_level_above_and_the_requesters_
         .await;
     assert_eq!(r["filed_with"], json!([]));
 }
+
+#[tokio::test]
+async fn a_demand_for_uncatalogued_data_is_confirmed_within_5_working_days_and_linked_when_catalogued()
+ {
+    let t = TestApp::demo().await;
+    let (entry, _, _) = shared_population(&t).await;
+    let mzj = t.login("qy-mzj").await;
+    let gaj_org = t.org_id("qy-gaj").await;
+    let body = json!({"source_org": gaj_org, "description": "户籍人口的监护关系信息",
+                      "items": ["公民身份号码", "监护人姓名"], "scenario": "未成年人救助保护",
+                      "purpose": "核实困境儿童监护情况"});
+    let (status, d) = t.post("/api/v1/data-demands", &mzj, body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    assert_eq!(d["state"], "pending");
+    let due = pubdata_domain::calendar::Calendar::shipped()
+        .add_working_days(
+            pubdata_domain::calendar::today_cst(),
+            pubdata_domain::calendar::WorkingDays::of(5),
+        )
+        .unwrap();
+    assert_eq!(d["answer_due"], due.to_string());
+    assert_eq!(d["deadline"]["overdue"], false);
+    let id = d["id"].as_i64().unwrap();
+
+    // The source department has the case on its dashboard.
+    let gaj = t.login("qy-gaj").await;
+    let (_, pending) = t.get("/api/v1/cases/pending", &gaj).await;
+    assert!(
+        pending["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "data_demand"
+                && c["subject_link"] == format!("/sharing/demands/{id}")),
+        "{pending}"
+    );
+    // The requester cannot answer; not shareable needs a basis.
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/data-demands/{id}/answer"),
+            Some(&mzj),
+            Some(json!({"shareable": true})),
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/data-demands/{id}/answer"),
+            Some(&gaj),
+            Some(json!({"shareable": false})),
+        )
+        .await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "basis_required").await;
+    // Shareable: confirmed, then linked to the published entry it was catalogued as.
+    let (status, d) = t
+        .post(
+            &format!("/api/v1/data-demands/{id}/answer"),
+            &gaj,
+            json!({"shareable": true, "answer": "将编入户籍登记信息目录"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(d["state"], "confirmed");
+    let (_, pending) = t.get("/api/v1/cases/pending", &gaj).await;
+    assert!(
+        !pending["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "data_demand")
+    );
+    let (status, d) = t
+        .post(
+            &format!("/api/v1/data-demands/{id}/entry"),
+            &gaj,
+            json!({"entry_id": entry}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(d["state"], "catalogued");
+    assert_eq!(d["entry_name"], "人口基础信息");
+    let (_, mine) = t.get("/api/v1/data-demands?side=made", &mzj).await;
+    assert_eq!(mine[0]["entry_id"], entry);
+
+    // A second demand, refused with its basis, on the page.
+    let (_, d2) = t.post("/api/v1/data-demands", &mzj, body).await;
+    let id2 = d2["id"].as_i64().unwrap();
+    let c = crate::pages::sign_in(&t, "qy-gaj").await;
+    let page = c
+        .get(t.url(&format!("/sharing/demands/{id2}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"demand-due\""), "{page}");
+    let csrf = crate::pages::hidden(&page, "csrf");
+    let r = c
+        .post(t.url(&format!("/sharing/demands/{id2}/answer")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("shareable", "false"),
+            ("basis", "《中华人民共和国未成年人保护法》第四条"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, d2) = t.get(&format!("/api/v1/data-demands/{id2}"), &mzj).await;
+    assert_eq!(d2["state"], "refused");
+    assert!(d2["basis"].as_str().unwrap().contains("未成年人保护法"));
+}

@@ -272,7 +272,28 @@ impl App {
         self.decide_share(&rsj_src, r.id, approve(None)).await?;
         n += 1;
 
-        // 9. Backflow: the city authority returns 英德市's rows to 英德市民政局.
+        // 9. A demand for data not in the catalogue, awaiting confirmation (5 working days).
+        let gaj_org = gaj.org_id().ok_or(ServiceError::NotFound {
+            what: "demo organisation",
+        })?;
+        self.file_demand(
+            &mzj,
+            crate::sharing::DemandInput {
+                source_org: gaj_org,
+                description: "户籍人口的监护关系信息（未成年人及其监护人）".into(),
+                items: vec![
+                    "公民身份号码".into(),
+                    "监护人姓名".into(),
+                    "监护关系".into(),
+                ],
+                scenario: "困境儿童、留守儿童关爱保护".into(),
+                purpose: "核实困境儿童的监护情况".into(),
+            },
+        )
+        .await?;
+        n += 1;
+
+        // 10. Backflow: the city authority returns 英德市's rows to 英德市民政局.
         let yd = self
             .store
             .get_org_by_code("yd-mzj")

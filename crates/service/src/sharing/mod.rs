@@ -10,6 +10,7 @@
 //! - [`grants`]: what each grant allows, its life (implement, suspend,
 //!   resume, revoke, expire by date), backflow grants (BACK-1), usage.
 
+pub mod demands;
 pub mod grants;
 pub mod push;
 pub mod requests;
@@ -22,6 +23,7 @@ use crate::App;
 use crate::error::Result;
 use crate::principal::Principal;
 
+pub use demands::{DemandAnswer, DemandInput, DemandView};
 pub use grants::{BackflowGrant, GrantView, UsageReportInput};
 pub use push::{PushOutcome, PushTargetInput};
 pub use requests::{Decision, NewRequest, RequestForm, ShareRequestView, Side};

@@ -100,3 +100,27 @@ CREATE TABLE push_targets (
     created_by      TEXT NOT NULL,
     created_at      TEXT NOT NULL
 );
+
+-- Demands for data not in the catalogue (目录外数据需求, Art. 24): the chosen
+-- source department confirms within 5 working days (a case, subject
+-- `data_demand:<id>`); shareable data is catalogued and linked here.
+CREATE TABLE data_demands (
+    id              INTEGER PRIMARY KEY,
+    requester_org   INTEGER NOT NULL REFERENCES orgs(id),
+    source_org      INTEGER NOT NULL REFERENCES orgs(id),
+    requested_by    TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    items           TEXT NOT NULL DEFAULT '[]',
+    scenario        TEXT NOT NULL,
+    purpose         TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending','confirmed','catalogued','refused')),
+    answer_due      TEXT NOT NULL,
+    answer          TEXT NOT NULL DEFAULT '',
+    basis           TEXT NOT NULL DEFAULT '',
+    entry_id        INTEGER REFERENCES catalog_entries(id),
+    decided_by      TEXT,
+    decided_at      TEXT,
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX data_demands_requester ON data_demands(requester_org, id);
+CREATE INDEX data_demands_source ON data_demands(source_org, id);

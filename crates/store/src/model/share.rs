@@ -1,7 +1,9 @@
 //! Sharing (数据共享, SHR-1 … SHR-9): share requests, grants, usage.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use pubdata_domain::share::{DeliveryMode, GrantScope, GrantState, RequestState, RowFilter};
+use pubdata_domain::share::{
+    DeliveryMode, DemandState, GrantScope, GrantState, RequestState, RowFilter,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -212,4 +214,54 @@ pub struct PushTarget {
     pub next_at: DateTime<Utc>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// A demand for data not in the catalogue (目录外数据需求, SHR-5).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DataDemand {
+    pub id: i64,
+    pub requester_org: i64,
+    /// The source department chosen to confirm.
+    pub source_org: i64,
+    pub requested_by: String,
+    pub description: String,
+    /// The data items wanted.
+    pub items: Vec<String>,
+    pub scenario: String,
+    pub purpose: String,
+    pub state: DemandState,
+    /// Confirmed within 5 working days.
+    pub answer_due: NaiveDate,
+    pub answer: String,
+    /// The law, regulation or rule a refusal cites.
+    pub basis: String,
+    /// The catalogue entry the data was catalogued as.
+    pub entry_id: Option<i64>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDataDemand {
+    pub requester_org: i64,
+    pub source_org: i64,
+    pub requested_by: String,
+    pub description: String,
+    pub items: Vec<String>,
+    pub scenario: String,
+    pub purpose: String,
+}
+
+/// The source department's step on a demand.
+#[derive(Debug, Clone)]
+pub struct DemandStep {
+    pub id: i64,
+    /// Only from these states (else `Conflict`).
+    pub from: Vec<DemandState>,
+    pub to: DemandState,
+    pub answer: String,
+    pub basis: String,
+    pub entry_id: Option<i64>,
+    pub actor: String,
 }

@@ -510,4 +510,115 @@ impl<D: Dialect> ShareStore for D {
         self.writer().run(q).await?;
         Ok(())
     }
+
+    async fn create_data_demand(
+        &self,
+        d: NewDataDemand,
+        case: NewCase,
+        audit_event: AuditEvent,
+    ) -> Result<DataDemand> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .one(
+                sql("INSERT INTO data_demands (requester_org, source_org, requested_by, description,
+                        items, scenario, purpose, state, answer_due, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING *")
+                .bind(d.requester_org)
+                .bind(d.source_org)
+                .bind(&d.requested_by)
+                .bind(&d.description)
+                .bind(Arg::json(&d.items))
+                .bind(&d.scenario)
+                .bind(&d.purpose)
+                .bind(case.due_on)
+                .bind(now()),
+            )
+            .await?;
+        let demand = rows::data_demand(&row)?;
+        let mut case = case;
+        case.subject = CaseSubject::DataDemand(demand.id).to_string();
+        step_case::<D>(&mut tx, CaseStep::Open(&case), &d.requested_by, "", None).await?;
+        let mut audit_event = audit_event;
+        audit_event.target = format!("data_demand:{}", demand.id);
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        Ok(demand)
+    }
+
+    async fn get_data_demand(&self, id: i64) -> Result<DataDemand> {
+        let row = self
+            .reader()
+            .one(sql("SELECT * FROM data_demands WHERE id = ?").bind(id))
+            .await?;
+        rows::data_demand(&row)
+    }
+
+    async fn list_data_demands(
+        &self,
+        orgs: &[i64],
+        requester: bool,
+        limit: u32,
+    ) -> Result<Vec<DataDemand>> {
+        if orgs.is_empty() {
+            return Ok(vec![]);
+        }
+        let column = if requester {
+            "requester_org"
+        } else {
+            "source_org"
+        };
+        let mut q = sql(format!("SELECT * FROM data_demands WHERE {column} IN "));
+        q.push_list(orgs)
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(limit.max(1) as i64);
+        let rows = self.reader().all(q).await?;
+        rows.iter().map(rows::data_demand).collect()
+    }
+
+    async fn step_data_demand(
+        &self,
+        st: DemandStep,
+        audit_event: AuditEvent,
+    ) -> Result<DataDemand> {
+        let mut tx = self.begin().await?;
+        let mut q = sql("UPDATE data_demands SET state = ");
+        q.push_bind(st.to.as_str())
+            .push(", answer = ")
+            .push_bind(st.answer.as_str())
+            .push(", basis = ")
+            .push_bind(st.basis.as_str())
+            .push(", entry_id = ")
+            .push_bind(st.entry_id)
+            .push(", decided_by = ")
+            .push_bind(st.actor.as_str())
+            .push(", decided_at = ")
+            .push_bind(now())
+            .push(" WHERE id = ")
+            .push_bind(st.id)
+            .push(" AND state IN (");
+        for (i, s) in st.from.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push_bind(s.as_str());
+        }
+        q.push(") RETURNING *");
+        let row = tx.opt(q).await?.ok_or_else(|| StoreError::Conflict {
+            what: "state".into(),
+        })?;
+        let demand = rows::data_demand(&row)?;
+        let subject = CaseSubject::DataDemand(st.id).to_string();
+        close_open_cases::<D>(
+            &mut tx,
+            &subject,
+            CaseKind::DataDemand,
+            st.to.as_str(),
+            &st.actor,
+            &st.basis,
+        )
+        .await?;
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        Ok(demand)
+    }
 }

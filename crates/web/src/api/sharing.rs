@@ -11,8 +11,8 @@ use pubdata_domain::share::{DeliveryMode, Filter, GrantState, RequestState};
 use pubdata_service::access::{MAX_PAGE, SharedQuery, VerifyItem, VerifyResult};
 use pubdata_service::model::{PushTarget, UsageReport};
 use pubdata_service::sharing::{
-    BackflowGrant, Decision, GrantView, NewRequest, PushOutcome, PushTargetInput, ShareRequestView,
-    Side, UsageReportInput,
+    BackflowGrant, Decision, DemandAnswer, DemandInput, DemandView, GrantView, NewRequest,
+    PushOutcome, PushTargetInput, ShareRequestView, Side, UsageReportInput,
 };
 use serde::{Deserialize, Serialize};
 
@@ -513,4 +513,95 @@ pub async fn push(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<PushOutcome>> {
     Ok(Json(s.app.push_now(&p, id).await?))
+}
+
+/// Files a demand for data not in the catalogue with a chosen source
+/// department, which confirms within 5 working days.
+#[utoipa::path(post, path = "/api/v1/data-demands", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), request_body = DemandInput,
+    responses((status = 201, body = DemandView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_demand(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(d): ApiJson<DemandInput>,
+) -> ApiResult<(StatusCode, Json<DemandView>)> {
+    Ok((StatusCode::CREATED, Json(s.app.file_demand(&p, d).await?)))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DemandListQuery {
+    /// `received` (to confirm, default) or `made`.
+    #[param(inline)]
+    pub side: Option<DemandSide>,
+    /// 1–200, default 100.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DemandSide {
+    Received,
+    Made,
+}
+
+/// Demands made of (or by) the caller's organisations, newest first.
+#[utoipa::path(get, path = "/api/v1/data-demands", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), params(DemandListQuery),
+    responses((status = 200, body = Vec<DemandView>)))]
+pub async fn list_demands(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiQuery(q): ApiQuery<DemandListQuery>,
+) -> ApiResult<Json<Vec<DemandView>>> {
+    let limit = limit_of(q.limit, 100, 200)?;
+    let made = matches!(q.side, Some(DemandSide::Made));
+    Ok(Json(s.app.data_demands(&p, made, limit).await?))
+}
+
+/// One demand with its deadline.
+#[utoipa::path(get, path = "/api/v1/data-demands/{id}", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = DemandView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_demand(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<DemandView>> {
+    Ok(Json(s.app.data_demand(&p, id).await?))
+}
+
+/// The source department confirms: shareable (with the published entry,
+/// if already catalogued) or not, citing the basis (`basis_required`).
+#[utoipa::path(post, path = "/api/v1/data-demands/{id}/answer", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)), request_body = DemandAnswer,
+    responses((status = 200, body = DemandView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn answer_demand(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(a): ApiJson<DemandAnswer>,
+) -> ApiResult<Json<DemandView>> {
+    Ok(Json(s.app.answer_demand(&p, id, a).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DemandEntry {
+    pub entry_id: i64,
+}
+
+/// Links a confirmed demand to the published entry its data was catalogued as.
+#[utoipa::path(post, path = "/api/v1/data-demands/{id}/entry", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)), request_body = DemandEntry,
+    responses((status = 200, body = DemandView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn link_demand(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(e): ApiJson<DemandEntry>,
+) -> ApiResult<Json<DemandView>> {
+    Ok(Json(s.app.link_demand(&p, id, e.entry_id).await?))
 }

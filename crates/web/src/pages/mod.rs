@@ -103,6 +103,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/share_request.html"),
     ),
     ("grant.html", include_str!("../../templates/grant.html")),
+    ("demands.html", include_str!("../../templates/demands.html")),
+    ("demand.html", include_str!("../../templates/demand.html")),
 ];
 
 impl Templates {

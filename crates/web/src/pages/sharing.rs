@@ -12,7 +12,8 @@ use pubdata_domain::share::{DeliveryMode, GrantState, RequestState};
 use pubdata_service::access::{SharedQuery, VerifyItem};
 use pubdata_service::policy::Action;
 use pubdata_service::sharing::{
-    Decision, GrantView, NewRequest, PushTargetInput, ShareRequestView, Side, UsageReportInput,
+    Decision, DemandAnswer, DemandInput, DemandView, GrantView, NewRequest, PushTargetInput,
+    ShareRequestView, Side, UsageReportInput,
 };
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
@@ -598,5 +599,181 @@ pub async fn put_push_target(
             };
             render_grant(&s, &p, lang, id, extras).await
         }
+    }
+}
+
+fn demand_row(lang: Lang, d: &DemandView) -> Value {
+    context! {
+        id => d.demand.id,
+        description => d.demand.description.clone(),
+        items => d.demand.items.join("、"),
+        requester => d.requester_name.clone(),
+        source => d.source_name.clone(),
+        state => d.demand.state.as_str(),
+        state_name => lang.pick(d.demand.state.zh(), d.demand.state.en()),
+        deadline => deadline(d.deadline.as_ref()),
+        due => d.demand.answer_due.to_string(),
+        scenario => d.demand.scenario.clone(),
+        purpose => d.demand.purpose.clone(),
+        answer => d.demand.answer.clone(),
+        basis => d.demand.basis.clone(),
+        entry_id => d.demand.entry_id,
+        entry_name => d.entry_name.clone(),
+        decided_by => d.demand.decided_by.clone(),
+    }
+}
+
+async fn render_demands(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    error: Option<String>,
+) -> PageResult {
+    let received = s.app.data_demands(p, false, 100).await?;
+    let made = s.app.data_demands(p, true, 100).await?;
+    let tree = s.app.list_orgs(p).await?;
+    let agencies: Vec<Value> = tree
+        .walk()
+        .into_iter()
+        .filter(|(_, o)| o.kind == pubdata_domain::org::OrgKind::Agency && Some(o.id) != p.org_id())
+        .map(|(_, o)| context! { id => o.id, name => o.name.clone() })
+        .collect();
+    let ctx = context! {
+        received => received.iter().map(|d| demand_row(lang, d)).collect::<Vec<_>>(),
+        made => made.iter().map(|d| demand_row(lang, d)).collect::<Vec<_>>(),
+        agencies => agencies,
+        can_file => match p.org_id() { Some(o) => s.app.can(p, Action::RequestShare(o)).await, None => false },
+        error => error,
+        ..base(s, p, lang, "/sharing").await
+    };
+    Ok(s.templates.render("demands.html", ctx))
+}
+
+/// Demands for uncatalogued data: both sides, and the form to file one.
+pub async fn demands_page(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+) -> PageResult {
+    render_demands(&s, &p, lang, None).await
+}
+
+#[derive(Deserialize)]
+pub struct DemandForm {
+    source_org: i64,
+    description: String,
+    items: String,
+    scenario: String,
+    purpose: String,
+}
+
+pub async fn file_demand(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    CsrfForm(f): CsrfForm<DemandForm>,
+) -> PageResult {
+    let d = DemandInput {
+        source_org: f.source_org,
+        description: f.description,
+        items: f
+            .items
+            .split(['，', ',', '、', '\n'])
+            .map(|i| i.trim().to_string())
+            .filter(|i| !i.is_empty())
+            .collect(),
+        scenario: f.scenario,
+        purpose: f.purpose,
+    };
+    match s.app.file_demand(&p, d).await {
+        Ok(d) => Ok(Redirect::to(&format!("/sharing/demands/{}", d.demand.id)).into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
+        Err(e) => render_demands(&s, &p, lang, Some(e.to_string())).await,
+    }
+}
+
+async fn render_demand(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    id: i64,
+    error: Option<String>,
+) -> PageResult {
+    let d = s.app.data_demand(p, id).await?;
+    let can_answer = s.app.can(p, Action::DecideShare(d.demand.source_org)).await;
+    let ctx = context! {
+        d => demand_row(lang, &d),
+        can_answer => can_answer && d.demand.state == pubdata_domain::share::DemandState::Pending,
+        can_link => can_answer && d.demand.state == pubdata_domain::share::DemandState::Confirmed,
+        error => error,
+        ..base(s, p, lang, "/sharing").await
+    };
+    Ok(s.templates.render("demand.html", ctx))
+}
+
+pub async fn demand_page(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+) -> PageResult {
+    render_demand(&s, &p, lang, id, None).await
+}
+
+#[derive(Deserialize)]
+pub struct DemandAnswerForm {
+    shareable: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    basis: String,
+    #[serde(default)]
+    entry_id: Option<String>,
+}
+
+/// The source department answers, or (`shareable=link`) links the entry.
+pub async fn answer_demand(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<DemandAnswerForm>,
+) -> PageResult {
+    let entry_id = match f
+        .entry_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(e) => match e.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let msg = lang.pick("目录编号应为数字", "the entry id is a number");
+                return render_demand(&s, &p, lang, id, Some(msg.into())).await;
+            }
+        },
+        None => None,
+    };
+    let done = if f.shareable == "link" {
+        match entry_id {
+            Some(e) => s.app.link_demand(&p, id, e).await,
+            None => Err(ServiceError::invalid(
+                "entry_id",
+                "choose the published entry",
+            )),
+        }
+    } else {
+        let a = DemandAnswer {
+            shareable: f.shareable == "true",
+            answer: f.answer,
+            basis: f.basis,
+            entry_id,
+        };
+        s.app.answer_demand(&p, id, a).await
+    };
+    match done {
+        Ok(_) => Ok(Redirect::to(&format!("/sharing/demands/{id}")).into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
+        Err(e) => render_demand(&s, &p, lang, id, Some(e.to_string())).await,
     }
 }

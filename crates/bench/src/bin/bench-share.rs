@@ -39,7 +39,8 @@
 //! Defaults: 10 s per target, 64 connections, 1,000,000 rows. The demo's
 //! grants allow 600 calls a minute; the bench raises both grants' rate limit
 //! in the database before it starts (the check still runs on every call).
-//! `BENCH_VERBOSE=1` keeps the servers' logs and prints where they are.
+//! `BENCH_VERBOSE=1` keeps the servers' logs and prints where they are;
+//! `BENCH_SQLITE=skip` runs PostgreSQL only.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -725,8 +726,12 @@ fn main() -> anyhow::Result<()> {
     println!(
         "bench-share: {rows} people, {conns} connections, {WARMUP} s warm-up + {secs} s per target, keys from a sample of {SAMPLE}"
     );
-    println!("== sqlite");
-    rt.block_on(run_sqlite(&dir_path, rows, secs, conns))?;
+    if std::env::var("BENCH_SQLITE").is_ok_and(|v| v == "skip") {
+        println!("== sqlite: skipped (BENCH_SQLITE=skip)");
+    } else {
+        println!("== sqlite");
+        rt.block_on(run_sqlite(&dir_path, rows, secs, conns))?;
+    }
     if let Some(pg) = pubdata_bench::PgServer::start() {
         println!("== postgres");
         let url = pg.database("share")?;

@@ -1,0 +1,1304 @@
+//! Benchmark: random keyed reads of a 1,000,000-row population dataset
+//! through the data service, `GET /api/v1/data/{id}?公民身份号码=…` (an
+//! application token, the grant, projection, masking, the audit record
+//! committed before the answer), and verifications through
+//! `POST /api/v1/verify/{id}`, against — in the same run, one after another,
+//! with the same load generator (64 keep-alive connections on loopback,
+//! random keys from a sample of real ones, a warm-up, then a fixed time per
+//! target):
+//!
+//! - **bare**: an axum handler (a process of its own, like the others) doing
+//!   the same point lookup `WHERE _key = ? AND _to = OPEN` on the same file
+//!   with read-only rusqlite connections (one per worker thread) and no
+//!   checks: the machine's limit;
+//! - **datasette** (PyPI) serving a copy of the same file (`-i`, immutable)
+//!   through its JSON table endpoint filtered on `_key` and `_to` (the
+//!   `(_key, _to)` index answers), the same four columns.
+//!
+//! Then the same on PostgreSQL (a throwaway cluster, see pubdata_bench, or
+//! `BENCH_POSTGRES=URL`; `=skip` skips it): the guarded read and the
+//! verification against a bare handler doing the lookup through sqlx on the
+//! same database. Prints req/s, p50, p99 and errors (any non-200 answer or
+//! unexpected body) per target, and the ratios guarded/bare and verify/bare
+//! (targets ≥ 0.5; the guarded p99 < 10 ms). Beside each: the serving
+//! process's CPU time and context switches per answer (from /proc; on
+//! PostgreSQL the database server's own CPU is not in it), and the latency
+//! on one connection (an idle server).
+//!
+//! Lines marked `(context)` are not targets; they say where the guarded
+//! read's time goes: `GET /api/v1/me` on the same token and stack (HTTP,
+//! authentication, logging, no data), and the bare lookup through sqlx's
+//! SQLite driver with a pool configured as pubdata's read pool — one query,
+//! then with the guarded read's two other reads before it (the dataset, the
+//! grants), then the same without sqlx's ping on each pool acquire.
+//!
+//!     cargo build --release -j 1 --bin pubdata
+//!     pip install datasette
+//!     cargo run --release -j 1 -p pubdata-bench --bin bench-share [-- SECONDS CONNECTIONS ROWS]
+//!
+//! Defaults: 10 s per target, 64 connections, 1,000,000 rows. The demo's
+//! grants allow 600 calls a minute; the bench raises both grants' rate limit
+//! in the database before it starts (the check still runs on every call).
+//! `BENCH_VERBOSE=1` keeps the servers' logs and prints where they are;
+//! `BENCH_SQLITE=skip` runs PostgreSQL only.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+
+/// `_to` of current rows.
+const OPEN: i64 = i64::MAX;
+/// Seconds of load before each measured run.
+const WARMUP: f64 = 2.0;
+/// Random real keys drawn from the dataset for the load.
+const SAMPLE: usize = 100_000;
+/// A rate limit (calls a minute) that the load does not reach.
+const UNLIMITED: i64 = 1_000_000_000;
+
+fn pubdata_bin() -> PathBuf {
+    let here = std::env::current_exe().expect("exe");
+    here.parent().expect("dir").join("pubdata")
+}
+
+/// A child process, killed when dropped.
+struct Proc {
+    child: Child,
+    name: &'static str,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `cmd` (stdout piped, stderr to `log`) and waits for a stdout line
+/// starting with `prefix`; returns the process and the rest of the line.
+fn spawn_waiting(
+    mut cmd: Command,
+    name: &'static str,
+    log: &Path,
+    prefix: &str,
+    timeout: Duration,
+) -> anyhow::Result<(Proc, String)> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log)?)
+        .spawn()
+        .with_context(|| format!("spawn {name}"))?;
+    let stdout = child.stdout.take().expect("piped");
+    let proc = Proc { child, name };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let wanted = prefix.to_string();
+    // Drains stdout for the process's whole life (a closed pipe would fail
+    // its later prints).
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.strip_prefix(&wanted)
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(rest.trim().to_string());
+            }
+        }
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(rest) => Ok((proc, rest)),
+        Err(_) => {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(15).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            bail!(
+                "{} did not start (no `{prefix}` line):\n{}",
+                proc.name,
+                tail.join("\n")
+            )
+        }
+    }
+}
+
+fn addr_of(url: &str) -> anyhow::Result<SocketAddr> {
+    url.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .with_context(|| format!("address in {url}"))
+}
+
+async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// One request for setting up: (status, JSON body or Null).
+async fn call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> anyhow::Result<(u16, serde_json::Value)> {
+    let mut sender = connect(addr).await?;
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string());
+    if let Some(a) = auth {
+        req = req.header("authorization", format!("Bearer {a}"));
+    }
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let res = sender
+        .send_request(req.body(Full::new(Bytes::from(body)))?)
+        .await?;
+    let status = res.status().as_u16();
+    let bytes = res.into_body().collect().await?.to_bytes();
+    Ok((
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+/// `%XX` for every byte outside the unreserved set.
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// One prepared request of a target.
+struct Req {
+    path: String,
+    body: Bytes,
+}
+
+/// A target of the load: where, how, and what a good answer contains.
+struct Target {
+    label: String,
+    addr: SocketAddr,
+    method: hyper::Method,
+    auth: Option<String>,
+    reqs: Arc<Vec<Req>>,
+    expect: &'static [u8],
+    /// The serving process, for its CPU time and context switches.
+    pid: u32,
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    ok: u64,
+    errors: u64,
+    first_error: Option<String>,
+    /// The server's CPU time (user + system) per good answer, µs.
+    cpu_us: f64,
+    /// The server's context switches (all threads) per good answer.
+    switches: f64,
+}
+
+/// A process's (CPU seconds, context switches) so far, from /proc.
+fn usage(pid: u32) -> (f64, u64) {
+    // utime and stime: fields 14 and 15, after the parenthesised name.
+    let cpu = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            Some(rest.get(11)?.parse::<f64>().ok()? + rest.get(12)?.parse::<f64>().ok()?)
+        })
+        .unwrap_or(0.0)
+        / 100.0;
+    let mut switches = 0;
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+            switches += status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum::<u64>();
+        }
+    }
+    (cpu, switches)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Stats {
+    fn line(&self) -> String {
+        let mut s = format!(
+            "{:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  server {:>4.0} µs CPU, {:>4.1} switches /req",
+            self.rps, self.p50_ms, self.p99_ms, self.errors, self.cpu_us, self.switches
+        );
+        if let Some(e) = &self.first_error {
+            s.push_str(&format!(" (first: {e})"));
+        }
+        s
+    }
+}
+
+/// xorshift64*: the load's key choice; no need for more.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Drives `conns` keep-alive connections at `t` for `secs` seconds.
+/// Latencies are those of good answers; any other answer is an error.
+async fn load(t: &Target, secs: f64, conns: usize) -> anyhow::Result<Stats> {
+    let before = usage(t.pid);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(secs);
+    let host = hyper::header::HeaderValue::from_str(&t.addr.to_string())?;
+    let auth = t
+        .auth
+        .as_ref()
+        .map(|a| hyper::header::HeaderValue::from_str(&format!("Bearer {a}")))
+        .transpose()?;
+    let mut tasks = Vec::new();
+    for i in 0..conns {
+        let (addr, method, reqs, expect) = (t.addr, t.method.clone(), t.reqs.clone(), t.expect);
+        let (host, auth) = (host.clone(), auth.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1).wrapping_mul(0xBF58_476D));
+            let mut lat: Vec<u32> = Vec::with_capacity(1 << 14);
+            let (mut errors, mut first_error) = (0u64, None::<String>);
+            let mut sender = None;
+            while Instant::now() < deadline {
+                let s = match &mut sender {
+                    Some(s) => s,
+                    None => match connect(addr).await {
+                        Ok(s) => sender.insert(s),
+                        Err(e) => {
+                            errors += 1;
+                            first_error.get_or_insert_with(|| format!("connect: {e}"));
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            continue;
+                        }
+                    },
+                };
+                let r = &reqs[(rng.next() % reqs.len() as u64) as usize];
+                let mut req = hyper::Request::builder()
+                    .method(method.clone())
+                    .uri(r.path.as_str())
+                    .header(hyper::header::HOST, host.clone());
+                if let Some(a) = &auth {
+                    req = req.header(hyper::header::AUTHORIZATION, a.clone());
+                }
+                if !r.body.is_empty() {
+                    req = req.header(hyper::header::CONTENT_TYPE, "application/json");
+                }
+                let req = req.body(Full::new(r.body.clone()))?;
+                let sent = Instant::now();
+                let answer = match s.send_request(req).await {
+                    Ok(res) => {
+                        let status = res.status();
+                        res.into_body()
+                            .collect()
+                            .await
+                            .map(|b| (status, b.to_bytes()))
+                            .map_err(|e| e.to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                match answer {
+                    Ok((status, body)) if status == 200 && contains(&body, expect) => {
+                        lat.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    }
+                    Ok((status, body)) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| {
+                            let text = String::from_utf8_lossy(&body);
+                            format!("{status}: {}", text.chars().take(160).collect::<String>())
+                        });
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert(e);
+                        sender = None;
+                    }
+                }
+            }
+            anyhow::Ok((lat, errors, first_error))
+        }));
+    }
+    let mut all: Vec<u32> = Vec::new();
+    let mut stats = Stats::default();
+    for task in tasks {
+        let (lat, errors, first) = task.await??;
+        all.extend(lat);
+        stats.errors += errors;
+        if stats.first_error.is_none() {
+            stats.first_error = first;
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let after = usage(t.pid);
+    let n = all.len().max(1) as f64;
+    stats.cpu_us = (after.0 - before.0) * 1e6 / n;
+    stats.switches = after.1.saturating_sub(before.1) as f64 / n;
+    all.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if all.is_empty() {
+            return f64::NAN;
+        }
+        all[((all.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0
+    };
+    stats.ok = all.len() as u64;
+    stats.rps = all.len() as f64 / elapsed;
+    stats.p50_ms = pct(0.50);
+    stats.p99_ms = pct(0.99);
+    Ok(stats)
+}
+
+/// Warm-up, then the measured run; prints and returns the figures. Then,
+/// for the latency of one request on an idle server, a short run on one
+/// connection.
+async fn measure(backend: &str, t: &Target, secs: f64, conns: usize) -> anyhow::Result<Stats> {
+    load(t, WARMUP, conns).await?;
+    let s = load(t, secs, conns).await?;
+    println!("{backend}: {:<58} {}", t.label, s.line());
+    let one = load(t, WARMUP, 1).await?;
+    println!(
+        "{backend}:   one connection: {:>6.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
+        one.rps, one.p50_ms, one.p99_ms, one.errors
+    );
+    Ok(s)
+}
+
+/// A sampled row: its stored key, the key column's value, the claimed values.
+struct Row {
+    key: String,
+    key_value: String,
+    claims: Vec<String>,
+}
+
+/// What the demo gives the bench: the population dataset, its columns and
+/// the two grants (API for 民政局, verify for 人社局) with their tokens.
+struct Setup {
+    dataset: i64,
+    columns: Vec<String>,
+    key_column: String,
+    api_grant: i64,
+    api_fields: Vec<String>,
+    api_token: String,
+    /// The API grantee's organisation.
+    api_org: i64,
+    verify_grant: i64,
+    verify_fields: Vec<String>,
+    verify_token: String,
+}
+
+impl Setup {
+    fn positions(&self, fields: &[String]) -> anyhow::Result<Vec<usize>> {
+        fields
+            .iter()
+            .map(|f| {
+                self.columns
+                    .iter()
+                    .position(|c| c == f)
+                    .with_context(|| format!("no column {f}"))
+            })
+            .collect()
+    }
+}
+
+/// Signs in as `user`, takes an application token and finds its usable
+/// grant of `mode` on 户籍人口: (token, grant id, dataset id, fields).
+async fn grantee(
+    addr: SocketAddr,
+    user: &str,
+    mode: &str,
+) -> anyhow::Result<(String, i64, i64, Vec<String>, i64)> {
+    let (st, v) = call(
+        addr,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(serde_json::json!({"username": user, "password": "demo-password"})),
+    )
+    .await?;
+    anyhow::ensure!(st == 200, "login {user}: {st} {v}");
+    let session = v["token"].as_str().context("token")?.to_string();
+    let (st, v) = call(
+        addr,
+        "POST",
+        "/api/v1/tokens",
+        Some(&session),
+        Some(serde_json::json!({"name": "bench-share"})),
+    )
+    .await?;
+    anyhow::ensure!(st == 200 || st == 201, "token for {user}: {st} {v}");
+    let token = v["token"].as_str().context("pat")?.to_string();
+    let (st, v) = call(
+        addr,
+        "GET",
+        "/api/v1/grants?side=received",
+        Some(&session),
+        None,
+    )
+    .await?;
+    anyhow::ensure!(st == 200, "grants of {user}: {st} {v}");
+    let list = v
+        .as_array()
+        .or_else(|| v["items"].as_array())
+        .context("grant list")?;
+    let g = list
+        .iter()
+        .find(|g| g["mode"] == mode && g["dataset_name"] == "户籍人口" && g["usable"] == true)
+        .with_context(|| format!("{user} holds no usable {mode} grant on 户籍人口"))?;
+    let fields = g["fields"]
+        .as_array()
+        .context("fields")?
+        .iter()
+        .filter_map(|f| f.as_str().map(String::from))
+        .collect();
+    Ok((
+        token,
+        g["id"].as_i64().context("id")?,
+        g["dataset_id"].as_i64().context("dataset_id")?,
+        fields,
+        g["grantee_org"].as_i64().context("grantee_org")?,
+    ))
+}
+
+/// Everything over HTTP except the dataset's columns (read by the caller).
+async fn setup(addr: SocketAddr) -> anyhow::Result<Setup> {
+    let (api_token, api_grant, dataset, api_fields, api_org) =
+        grantee(addr, "qy-mzj", "api").await?;
+    let (verify_token, verify_grant, d2, verify_fields, _) =
+        grantee(addr, "qy-rsj", "verify").await?;
+    anyhow::ensure!(dataset == d2, "the two grants name different datasets");
+    Ok(Setup {
+        dataset,
+        columns: vec![],
+        key_column: String::new(),
+        api_grant,
+        api_fields,
+        api_token,
+        api_org,
+        verify_grant,
+        verify_fields,
+        verify_token,
+    })
+}
+
+/// (column names, the key column) from a dataset's `columns`/`key_columns` JSON.
+fn parse_columns(columns: &str, key: &str) -> anyhow::Result<(Vec<String>, String)> {
+    let cols: serde_json::Value = serde_json::from_str(columns)?;
+    let names = cols
+        .as_array()
+        .context("columns")?
+        .iter()
+        .map(|c| c["name"].as_str().map(String::from).context("name"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let key: Vec<String> = serde_json::from_str(key)?;
+    let [key] = &key[..] else {
+        bail!("the bench reads a dataset with a one-column key")
+    };
+    Ok((names, key.clone()))
+}
+
+/// The targets through pubdata: the guarded read and the verification.
+fn pubdata_targets(addr: SocketAddr, pid: u32, s: &Setup, rows: &[Row]) -> [Target; 3] {
+    let param = pct(&s.key_column);
+    let reads = rows
+        .iter()
+        .map(|r| Req {
+            path: format!("/api/v1/data/{}?{param}={}", s.dataset, pct(&r.key_value)),
+            body: Bytes::new(),
+        })
+        .collect();
+    let verifies = rows
+        .iter()
+        .map(|r| {
+            let claims: serde_json::Map<String, serde_json::Value> = s
+                .verify_fields
+                .iter()
+                .cloned()
+                .zip(r.claims.iter().cloned().map(serde_json::Value::String))
+                .collect();
+            let body = serde_json::json!({"key": {&s.key_column: r.key_value}, "claims": claims});
+            Req {
+                path: format!("/api/v1/verify/{}", s.dataset),
+                body: Bytes::from(body.to_string()),
+            }
+        })
+        .collect();
+    [
+        Target {
+            label: format!(
+                "pubdata GET /api/v1/data ({} fields, masked, audited)",
+                s.api_fields.len()
+            ),
+            addr,
+            method: hyper::Method::GET,
+            auth: Some(s.api_token.clone()),
+            reqs: Arc::new(reads),
+            expect: b"\"items\":[{",
+            pid,
+        },
+        Target {
+            label: format!(
+                "pubdata POST /api/v1/verify ({} claims, audited)",
+                s.verify_fields.len()
+            ),
+            addr,
+            method: hyper::Method::POST,
+            auth: Some(s.verify_token.clone()),
+            reqs: Arc::new(verifies),
+            expect: b"\"found\":true",
+            pid,
+        },
+        // Context, not a target: the same token and stack, no data access.
+        Target {
+            label: "(context) pubdata GET /api/v1/me, same token, no data".into(),
+            addr,
+            method: hyper::Method::GET,
+            auth: Some(s.api_token.clone()),
+            reqs: Arc::new(vec![Req {
+                path: "/api/v1/me".into(),
+                body: Bytes::new(),
+            }]),
+            expect: b"\"user\"",
+            pid,
+        },
+    ]
+}
+
+fn bare_target(addr: SocketAddr, pid: u32, label: String, rows: &[Row]) -> Target {
+    Target {
+        label,
+        addr,
+        method: hyper::Method::GET,
+        auth: None,
+        reqs: Arc::new(
+            rows.iter()
+                .map(|r| Req {
+                    path: format!("/k/{}", pct(&r.key)),
+                    body: Bytes::new(),
+                })
+                .collect(),
+        ),
+        expect: b"\"items\":[{",
+        pid,
+    }
+}
+
+fn ratio_line(backend: &str, what: &str, a: &Stats, b: &Stats, target: f64) -> String {
+    let r = a.rps / b.rps;
+    format!(
+        "{backend}: {what} = {r:.2} (target >= {target:.2}) {}",
+        if r >= target && a.errors == 0 {
+            "PASS"
+        } else {
+            "BELOW TARGET"
+        }
+    )
+}
+
+fn p99_line(backend: &str, s: &Stats) -> String {
+    format!(
+        "{backend}: guarded p99 = {:.2} ms (target < 10 ms) {}",
+        s.p99_ms,
+        if s.p99_ms < 10.0 {
+            "PASS"
+        } else {
+            "OVER TARGET"
+        }
+    )
+}
+
+/// The bench's own process serving the bare baseline.
+fn spawn_bare(args: &[String], log: &Path) -> anyhow::Result<(Proc, SocketAddr, u32)> {
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.arg("serve-bare").args(args);
+    let (p, url) = spawn_waiting(
+        cmd,
+        "the bare server",
+        log,
+        "bare listening on ",
+        Duration::from_secs(30),
+    )?;
+    let pid = p.child.id();
+    Ok((p, addr_of(&url)?, pid))
+}
+
+fn start_demo(dir: &Path, url: &str, rows: u64) -> anyhow::Result<(Proc, SocketAddr, u32)> {
+    let mut cmd = Command::new(pubdata_bin());
+    cmd.args([
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        url,
+        "--population",
+        &rows.to_string(),
+        "--enterprises",
+        "2000",
+    ]);
+    let log = dir.join("pubdata.log");
+    if std::env::var_os("BENCH_VERBOSE").is_some() {
+        eprintln!("pubdata's log: {}", log.display());
+    }
+    let t = Instant::now();
+    let (p, url) = spawn_waiting(
+        cmd,
+        "pubdata demo",
+        &log,
+        "pubdata listening on ",
+        Duration::from_secs(1200),
+    )?;
+    println!(
+        "  pubdata demo seeded ({rows} people) in {:.0} s; load average {}",
+        t.elapsed().as_secs_f64(),
+        loadavg()
+    );
+    let pid = p.child.id();
+    Ok((p, addr_of(&url)?, pid))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("serve-bare") {
+        return serve_bare(&args[2..]);
+    }
+    let secs: f64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(10.0);
+    let conns: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(64);
+    let rows: u64 = args
+        .get(3)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
+    if !pubdata_bin().exists() {
+        bail!("build the binary first: cargo build --release --bin pubdata");
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    let keep = std::env::var_os("BENCH_VERBOSE").is_some();
+    let dir_path = if keep {
+        dir.keep()
+    } else {
+        dir.path().to_path_buf()
+    };
+    println!(
+        "bench-share: {rows} people, {conns} connections, {WARMUP} s warm-up + {secs} s per target, keys from a sample of {SAMPLE}"
+    );
+    if std::env::var("BENCH_SQLITE").is_ok_and(|v| v == "skip") {
+        println!("== sqlite: skipped (BENCH_SQLITE=skip)");
+    } else {
+        println!("== sqlite");
+        rt.block_on(run_sqlite(&dir_path, rows, secs, conns))?;
+    }
+    if let Some(pg) = pubdata_bench::PgServer::start() {
+        println!("== postgres");
+        let url = pg.database("share")?;
+        rt.block_on(run_postgres(&dir_path, &url, rows, secs, conns))?;
+    }
+    Ok(())
+}
+
+async fn run_sqlite(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::Result<()> {
+    let db = dir.join("demo.db");
+    let (server, addr, pid) = start_demo(dir, &format!("sqlite://{}", db.display()), rows)?;
+    let mut s = setup(addr).await?;
+    let table = format!("ds_{}", s.dataset);
+    let sample = {
+        let c = rusqlite::Connection::open(&db)?;
+        c.busy_timeout(Duration::from_secs(30))?;
+        let (cols, key): (String, String) = c.query_row(
+            "SELECT columns, key_columns FROM datasets WHERE id = ?1",
+            [s.dataset],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        (s.columns, s.key_column) = parse_columns(&cols, &key)?;
+        // The demo's grants allow 600 calls a minute; the load makes more.
+        c.execute(
+            "UPDATE grants SET rate_limit = ?1 WHERE id IN (?2, ?3)",
+            rusqlite::params![UNLIMITED, s.api_grant, s.verify_grant],
+        )?;
+        let kc = s.positions(std::slice::from_ref(&s.key_column))?[0];
+        let claims = s.positions(&s.verify_fields)?;
+        let select: Vec<String> = claims.iter().map(|i| format!(", c{i}")).collect();
+        let mut st = c.prepare(&format!(
+            "SELECT _key, c{kc}{} FROM {table} WHERE _to = {OPEN} ORDER BY random() LIMIT {SAMPLE}",
+            select.concat()
+        ))?;
+        let sample = st
+            .query_map([], |r| {
+                Ok(Row {
+                    key: r.get(0)?,
+                    key_value: r.get(1)?,
+                    claims: (0..claims.len())
+                        .map(|i| {
+                            r.get::<_, Option<String>>(2 + i)
+                                .map(Option::unwrap_or_default)
+                        })
+                        .collect::<rusqlite::Result<_>>()?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        anyhow::ensure!(!sample.is_empty(), "no rows in {table}");
+        sample
+    };
+    let [guarded_t, verify_t, me_t] = pubdata_targets(addr, pid, &s, &sample);
+    let guarded = measure("sqlite", &guarded_t, secs, conns).await?;
+    let verify = measure("sqlite", &verify_t, secs, conns).await?;
+    measure("sqlite", &me_t, secs, conns).await?;
+    drop(server);
+
+    let fields = s.positions(&s.api_fields)?;
+    let mut bare_args = vec![
+        "sqlite".to_string(),
+        db.display().to_string(),
+        table.clone(),
+    ];
+    bare_args.extend(
+        fields
+            .iter()
+            .map(|i| format!("c{i}={}", s.columns[*i]))
+            .collect::<Vec<_>>(),
+    );
+    let (bare_p, bare_addr, bare_pid) = spawn_bare(&bare_args, &dir.join("bare-sqlite.log"))?;
+    let bare = measure(
+        "sqlite",
+        &bare_target(
+            bare_addr,
+            bare_pid,
+            "bare axum + rusqlite, same lookup, no checks".into(),
+            &sample,
+        ),
+        secs,
+        conns,
+    )
+    .await?;
+    drop(bare_p);
+
+    // Context: where the guarded read's time goes. The lookup through
+    // sqlx's SQLite driver with a pool as pubdata's read pool; then with the
+    // guarded read's other two reads (the dataset, the grants) before it;
+    // then the same without the pool's ping before each acquire.
+    let url = format!("sqlite://{}", db.display());
+    let meta = format!("{}:{}", s.dataset, s.api_org);
+    let cols: Vec<String> = fields
+        .iter()
+        .map(|i| format!("c{i}={}", s.columns[*i]))
+        .collect();
+    for (flags, label) in [
+        (
+            vec![],
+            "(context) bare + sqlx SQLite pool as pubdata's, 1 query",
+        ),
+        (
+            vec!["--meta", &meta],
+            "(context) the same, 3 queries: dataset, grants, row",
+        ),
+        (
+            vec!["--meta", &meta, "--no-test"],
+            "(context) the same, 3 queries, no ping on acquire",
+        ),
+    ] {
+        let mut args = vec!["sqlx-sqlite".to_string(), url.clone(), table.clone()];
+        args.extend(flags.iter().map(|f| f.to_string()));
+        args.extend(cols.iter().cloned());
+        let (p, a, pid) = spawn_bare(&args, &dir.join("bare-sqlx.log"))?;
+        measure(
+            "sqlite",
+            &bare_target(a, pid, label.into(), &sample),
+            secs,
+            conns,
+        )
+        .await?;
+        drop(p);
+    }
+
+    let datasette = run_datasette(dir, &db, &table, &fields, &sample, secs, conns).await?;
+
+    println!("sqlite: load average {}", loadavg());
+    println!(
+        "{}",
+        ratio_line("sqlite", "guarded/bare", &guarded, &bare, 0.5)
+    );
+    println!("{}", p99_line("sqlite", &guarded));
+    println!(
+        "{}",
+        ratio_line("sqlite", "verify/bare", &verify, &bare, 0.5)
+    );
+    if let Some(d) = datasette {
+        println!(
+            "sqlite: guarded/datasette = {:.1}   verify/datasette = {:.1}   datasette/bare = {:.3}",
+            guarded.rps / d.rps,
+            verify.rps / d.rps,
+            d.rps / bare.rps
+        );
+    }
+    Ok(())
+}
+
+/// datasette on an immutable copy of the file (the live file's WAL is not
+/// checkpointed: `-i` on it would miss rows). `None` when not installed.
+async fn run_datasette(
+    dir: &Path,
+    db: &Path,
+    table: &str,
+    fields: &[usize],
+    sample: &[Row],
+    secs: f64,
+    conns: usize,
+) -> anyhow::Result<Option<Stats>> {
+    if Command::new("datasette")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| !s.success())
+        .unwrap_or(true)
+    {
+        println!("sqlite: datasette not found (pip install datasette): skipped");
+        return Ok(None);
+    }
+    let copy = dir.join("population.db");
+    let _ = std::fs::remove_file(&copy);
+    rusqlite::Connection::open(db)?.execute("VACUUM INTO ?1", [copy.display().to_string()])?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let log = dir.join("datasette.log");
+    let child = Command::new("datasette")
+        .args(["serve", "-i"])
+        .arg(&copy)
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log)?)
+        .spawn()
+        .context("spawn datasette")?;
+    let pid = child.id();
+    let _p = Proc {
+        child,
+        name: "datasette",
+    };
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let t = Instant::now();
+    loop {
+        if let Ok((200, _)) = call(addr, "GET", "/-/versions.json", None, None).await {
+            break;
+        }
+        if t.elapsed() > Duration::from_secs(60) {
+            bail!(
+                "datasette did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let cols: String = fields.iter().map(|i| format!("&_col=c{i}")).collect();
+    let target = Target {
+        label: "datasette JSON, filtered on _key and _to (index)".into(),
+        addr,
+        method: hyper::Method::GET,
+        auth: None,
+        reqs: Arc::new(
+            sample
+                .iter()
+                .map(|r| Req {
+                    path: format!(
+                        "/population/{table}.json?_key__exact={}&_to__exact={OPEN}{cols}&_shape=array&_nocount=1",
+                        pct(&r.key)
+                    ),
+                    body: Bytes::new(),
+                })
+                .collect(),
+        ),
+        expect: b"[{",
+        pid,
+    };
+    Ok(Some(measure("sqlite", &target, secs, conns).await?))
+}
+
+async fn run_postgres(
+    dir: &Path,
+    url: &str,
+    rows: u64,
+    secs: f64,
+    conns: usize,
+) -> anyhow::Result<()> {
+    use sqlx::Row as _;
+    let (server, addr, pid) = start_demo(dir, url, rows)?;
+    let mut s = setup(addr).await?;
+    let table = format!("ds_{}", s.dataset);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(url)
+        .await?;
+    let r = sqlx::query("SELECT columns::text, key_columns::text FROM datasets WHERE id = $1")
+        .bind(s.dataset)
+        .fetch_one(&pool)
+        .await?;
+    (s.columns, s.key_column) =
+        parse_columns(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?)?;
+    sqlx::query("UPDATE grants SET rate_limit = $1 WHERE id IN ($2, $3)")
+        .bind(UNLIMITED)
+        .bind(s.api_grant)
+        .bind(s.verify_grant)
+        .execute(&pool)
+        .await?;
+    let kc = s.positions(std::slice::from_ref(&s.key_column))?[0];
+    let claims = s.positions(&s.verify_fields)?;
+    let select: Vec<String> = claims.iter().map(|i| format!(", c{i}")).collect();
+    let sample = sqlx::query(&format!(
+        "SELECT _key, c{kc}{} FROM {table} WHERE _to = {OPEN} ORDER BY random() LIMIT {SAMPLE}",
+        select.concat()
+    ))
+    .fetch_all(&pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Row {
+            key: r.try_get(0)?,
+            key_value: r.try_get(1)?,
+            claims: (0..claims.len())
+                .map(|i| {
+                    r.try_get::<Option<String>, _>(2 + i)
+                        .map(Option::unwrap_or_default)
+                })
+                .collect::<Result<_, sqlx::Error>>()?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    pool.close().await;
+    anyhow::ensure!(!sample.is_empty(), "no rows in {table}");
+
+    let [guarded_t, verify_t, me_t] = pubdata_targets(addr, pid, &s, &sample);
+    let guarded = measure("postgres", &guarded_t, secs, conns).await?;
+    let verify = measure("postgres", &verify_t, secs, conns).await?;
+    measure("postgres", &me_t, secs, conns).await?;
+    drop(server);
+
+    let fields = s.positions(&s.api_fields)?;
+    let mut bare_args = vec!["postgres".to_string(), url.to_string(), table.clone()];
+    bare_args.extend(fields.iter().map(|i| format!("c{i}={}", s.columns[*i])));
+    let (bare_p, bare_addr, bare_pid) = spawn_bare(&bare_args, &dir.join("bare-postgres.log"))?;
+    let bare = measure(
+        "postgres",
+        &bare_target(
+            bare_addr,
+            bare_pid,
+            "bare axum + sqlx (pool of 16), same lookup, no checks".into(),
+            &sample,
+        ),
+        secs,
+        conns,
+    )
+    .await?;
+    drop(bare_p);
+
+    println!("postgres: load average {}", loadavg());
+    println!(
+        "{}",
+        ratio_line("postgres", "guarded/bare", &guarded, &bare, 0.5)
+    );
+    println!("{}", p99_line("postgres", &guarded));
+    println!(
+        "{}",
+        ratio_line("postgres", "verify/bare", &verify, &bare, 0.5)
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The bare baseline: `bench-share serve-bare sqlite|postgres DB TABLE cN=NAME…`
+// answers `GET /k/{key}` with the current row's columns as JSON, no checks.
+
+fn serve_bare(args: &[String]) -> anyhow::Result<()> {
+    let [backend, db, table, rest @ ..] = args else {
+        bail!(
+            "serve-bare sqlite|postgres|sqlx-sqlite DB TABLE [--meta D:ORG] [--no-test] cN=NAME…"
+        );
+    };
+    let mut variant = SqlxVariant::default();
+    let mut cols = Vec::new();
+    let mut it = rest.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--meta" => {
+                let (d, o) = it.next().and_then(|v| v.split_once(':')).context("D:ORG")?;
+                variant.meta = Some((d.parse()?, o.parse()?));
+            }
+            "--no-test" => variant.test_before_acquire = false,
+            _ => cols.push(a),
+        }
+    }
+    let cols: Vec<(String, String)> = cols
+        .iter()
+        .map(|c| {
+            c.split_once('=')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .context("cN=NAME")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let select = format!(
+        "SELECT {} FROM {table} WHERE _key = $1 AND _to = {OPEN}",
+        cols.iter()
+            .map(|(c, _)| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let names: Arc<Vec<String>> = Arc::new(cols.into_iter().map(|(_, n)| n).collect());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let router = match backend.as_str() {
+            "sqlite" => bare_sqlite(PathBuf::from(db), select, names),
+            "postgres" => bare_postgres(db, select, names).await?,
+            "sqlx-sqlite" => bare_sqlx_sqlite(db, select, names, variant).await?,
+            other => bail!("backend {other}"),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        println!("bare listening on http://{}", listener.local_addr()?);
+        axum::serve(listener, router).await?;
+        anyhow::Ok(())
+    })
+}
+
+fn row_json(names: &[String], values: Vec<Option<String>>) -> Bytes {
+    let item: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .cloned()
+        .zip(
+            values
+                .into_iter()
+                .map(|v| v.map_or(serde_json::Value::Null, serde_json::Value::String)),
+        )
+        .collect();
+    Bytes::from(serde_json::json!({"items": [item]}).to_string())
+}
+
+fn json_answer(body: Option<Bytes>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match body {
+        Some(b) => ([("content-type", "application/json")], b).into_response(),
+        None => (hyper::StatusCode::NOT_FOUND, "{\"items\":[]}").into_response(),
+    }
+}
+
+thread_local! {
+    /// The worker thread's read-only connection.
+    static CONN: std::cell::RefCell<Option<rusqlite::Connection>> = const { std::cell::RefCell::new(None) };
+}
+
+/// One read-only rusqlite connection per runtime worker thread; the lookup
+/// runs on the worker (a point read through the index takes microseconds).
+fn bare_sqlite(db: PathBuf, select: String, names: Arc<Vec<String>>) -> axum::Router {
+    let select = Arc::new(select.replace("$1", "?1"));
+    axum::Router::new().route(
+        "/k/{key}",
+        axum::routing::get(
+            move |axum::extract::Path(key): axum::extract::Path<String>| {
+                let (db, select, names) = (db.clone(), select.clone(), names.clone());
+                async move {
+                    let found =
+                        CONN.with(|cell| -> rusqlite::Result<Option<Vec<Option<String>>>> {
+                            let mut slot = cell.borrow_mut();
+                            if slot.is_none() {
+                                *slot = Some(rusqlite::Connection::open_with_flags(
+                                    &db,
+                                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                                )?);
+                            }
+                            let conn = slot.as_ref().expect("opened");
+                            let mut st = conn.prepare_cached(&select)?;
+                            let mut rows = st.query([&key])?;
+                            match rows.next()? {
+                                Some(r) => Ok(Some(
+                                    (0..names.len())
+                                        .map(|i| r.get::<_, Option<String>>(i))
+                                        .collect::<rusqlite::Result<_>>()?,
+                                )),
+                                None => Ok(None),
+                            }
+                        });
+                    match found {
+                        Ok(v) => json_answer(v.map(|v| row_json(&names, v))),
+                        Err(e) => {
+                            use axum::response::IntoResponse;
+                            (hyper::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+                                .into_response()
+                        }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+/// A variant of the SQLite baseline for explaining the guarded path's cost
+/// (context lines, not targets).
+struct SqlxVariant {
+    /// Also read the dataset's row and the grants on it for this
+    /// organisation first, as the guarded read does: (dataset id, org id).
+    meta: Option<(i64, i64)>,
+    /// sqlx's default: every pool acquire first pings the connection.
+    test_before_acquire: bool,
+}
+
+impl Default for SqlxVariant {
+    fn default() -> Self {
+        SqlxVariant {
+            meta: None,
+            test_before_acquire: true,
+        }
+    }
+}
+
+/// The lookup through sqlx's SQLite driver with a pool configured as
+/// pubdata's read pool (8 read-only connections, WAL): each statement runs
+/// on the connection's worker thread.
+async fn bare_sqlx_sqlite(
+    url: &str,
+    select: String,
+    names: Arc<Vec<String>>,
+    v: SqlxVariant,
+) -> anyhow::Result<axum::Router> {
+    use sqlx::Row as _;
+    use std::str::FromStr;
+    let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .read_only(true);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(8)
+        .test_before_acquire(v.test_before_acquire)
+        .connect_with(opts)
+        .await?;
+    let select: &'static str = Box::leak(select.replace("$1", "?1").into_boxed_str());
+    let meta = v.meta;
+    Ok(axum::Router::new().route(
+        "/k/{key}",
+        axum::routing::get(move |axum::extract::Path(key): axum::extract::Path<String>| {
+            let (pool, names) = (pool.clone(), names.clone());
+            async move {
+                let found = async {
+                    if let Some((d, org)) = meta {
+                        sqlx::query("SELECT * FROM datasets WHERE id = ?1")
+                            .bind(d)
+                            .fetch_one(&pool)
+                            .await?;
+                        sqlx::query(
+                            "SELECT * FROM grants WHERE dataset_id = ?1 AND grantee_org IN (?2) ORDER BY id DESC",
+                        )
+                        .bind(d)
+                        .bind(org)
+                        .fetch_all(&pool)
+                        .await?;
+                    }
+                    sqlx::query(select)
+                        .bind(key)
+                        .fetch_optional(&pool)
+                        .await?
+                        .map(|r| {
+                            (0..names.len())
+                                .map(|i| r.try_get::<Option<String>, _>(i))
+                                .collect::<Result<Vec<_>, _>>()
+                        })
+                        .transpose()
+                }
+                .await;
+                match found {
+                    Ok(v) => json_answer(v.map(|v| row_json(&names, v))),
+                    Err(e) => {
+                        use axum::response::IntoResponse;
+                        (hyper::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+                    }
+                }
+            }
+        }),
+    ))
+}
+
+/// The same lookup through sqlx on PostgreSQL (a pool of 16, as pubdata's).
+async fn bare_postgres(
+    url: &str,
+    select: String,
+    names: Arc<Vec<String>>,
+) -> anyhow::Result<axum::Router> {
+    use sqlx::Row as _;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .connect(url)
+        .await?;
+    let select: &'static str = Box::leak(select.into_boxed_str());
+    Ok(axum::Router::new().route(
+        "/k/{key}",
+        axum::routing::get(
+            move |axum::extract::Path(key): axum::extract::Path<String>| {
+                let (pool, names) = (pool.clone(), names.clone());
+                async move {
+                    let found = sqlx::query(select)
+                        .bind(key)
+                        .fetch_optional(&pool)
+                        .await
+                        .and_then(|r| {
+                            r.map(|r| {
+                                (0..names.len())
+                                    .map(|i| r.try_get::<Option<String>, _>(i))
+                                    .collect::<Result<Vec<_>, _>>()
+                            })
+                            .transpose()
+                        });
+                    match found {
+                        Ok(v) => json_answer(v.map(|v| row_json(&names, v))),
+                        Err(e) => {
+                            use axum::response::IntoResponse;
+                            (hyper::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+                                .into_response()
+                        }
+                    }
+                }
+            },
+        ),
+    ))
+}

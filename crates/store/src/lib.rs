@@ -307,6 +307,19 @@ pub trait ShareStore: Send + Sync {
         outcome: std::result::Result<i64, String>,
         next_at: DateTime<Utc>,
     ) -> Result<()>;
+    /// Records a file delivery of a grant (with its audit record).
+    #[allow(clippy::too_many_arguments)]
+    async fn record_delivery(
+        &self,
+        grant_id: i64,
+        kind: &str,
+        description: &str,
+        rows_out: i64,
+        received_by: &str,
+        delivered_by: &str,
+        audit: AuditEvent,
+    ) -> Result<Delivery>;
+    async fn deliveries(&self, grant_id: i64) -> Result<Vec<Delivery>>;
     /// Files a demand and opens its case (subject filled in) in one transaction.
     async fn create_data_demand(
         &self,

@@ -547,3 +547,16 @@ pub(crate) fn data_demand<R: Cols>(r: &R) -> Result<DataDemand> {
         created_at: r.time("created_at")?,
     })
 }
+
+pub(crate) fn delivery<R: Cols>(r: &R) -> Result<Delivery> {
+    Ok(Delivery {
+        id: r.int("id")?,
+        grant_id: r.int("grant_id")?,
+        kind: r.text("kind")?,
+        description: r.text("description")?,
+        rows_out: r.int("rows_out")?,
+        received_by: r.text("received_by")?,
+        delivered_by: r.text("delivered_by")?,
+        delivered_at: r.time("delivered_at")?,
+    })
+}

@@ -155,6 +155,8 @@ api_routes! {
     GET    "/api/v1/grants/{id}/push-target"                   => sharing::get_push_target;
     PUT    "/api/v1/grants/{id}/push-target"                   => sharing::put_push_target;
     POST   "/api/v1/grants/{id}/push"                          => sharing::push;
+    POST   "/api/v1/grants/{id}/deliveries"                    => sharing::record_delivery;
+    GET    "/api/v1/grants/{id}/export"                        => sharing::export;
     POST   "/api/v1/data-demands"                              => sharing::create_demand;
     GET    "/api/v1/data-demands"                              => sharing::list_demands;
     GET    "/api/v1/data-demands/{id}"                         => sharing::get_demand;
@@ -223,7 +225,9 @@ page_routes! {
     POST   "/sharing/demands/{id}/answer"             => pages::sharing::answer_demand;
     POST   "/sharing/requests/{id}/decision"          => pages::sharing::decide;
     GET    "/sharing/grants/{id}"                     => pages::sharing::grant_page;
-    GET    "/sharing/grants/{id}/export.csv"          => pages::sharing::export_csv;
+    // export.csv or export.xlsx
+    GET    "/sharing/grants/{id}/{action}"            => pages::sharing::export;
+    POST   "/sharing/grants/{id}/deliveries"          => pages::sharing::record_delivery;
     POST   "/sharing/grants/{id}/verify"              => pages::sharing::verify;
     POST   "/sharing/grants/{id}/usage-reports"       => pages::sharing::usage_report;
     POST   "/sharing/grants/{id}/push-target"         => pages::sharing::put_push_target;

@@ -125,6 +125,8 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/grants/{id}/push-target", "get"),
         ("/api/v1/grants/{id}/push-target", "put"),
         ("/api/v1/grants/{id}/push", "post"),
+        ("/api/v1/grants/{id}/deliveries", "post"),
+        ("/api/v1/grants/{id}/export", "get"),
         ("/api/v1/data/{dataset_id}", "get"),
         ("/api/v1/data-demands", "post"),
         ("/api/v1/data-demands", "get"),

@@ -1290,3 +1290,133 @@ async fn a_demand_for_uncatalogued_data_is_confirmed_within_5_working_days_and_l
     assert_eq!(d2["state"], "refused");
     assert!(d2["basis"].as_str().unwrap().contains("未成年人保护法"));
 }
+
+#[tokio::test]
+async fn a_file_grant_exports_csv_and_xlsx_and_records_offline_deliveries() {
+    let t = TestApp::demo().await;
+    let (entry, ds, gaj) = shared_population(&t).await;
+    let (mzj_org, gaj_org) = (t.org_id("qy-mzj").await, t.org_id("qy-gaj").await);
+    let g = t
+        .store
+        .create_grant(
+            pubdata_store::NewGrant {
+                request_id: None,
+                dataset_id: ds,
+                entry_id: entry,
+                source_org: gaj_org,
+                grantee_org: mzj_org,
+                using_unit: "清远市民政局".into(),
+                scenario: "年度低保复核".into(),
+                purpose: "年度低保复核".into(),
+                data_user: "qy-mzj".into(),
+                fields: vec!["公民身份号码".into(), "姓名".into()],
+                masks: [("姓名".to_string(), "name".to_string())].into(),
+                row_filter: None,
+                mode: pubdata_domain::share::DeliveryMode::File,
+                valid_from: pubdata_domain::calendar::today_cst(),
+                valid_until: pubdata_domain::calendar::today_cst() + chrono::Duration::days(30),
+                rate_limit: 600,
+                research_only: false,
+                state: pubdata_domain::share::GrantState::Active,
+                created_by: "test".into(),
+            },
+            pubdata_domain::audit::AuditEvent {
+                actor: "test".into(),
+                actor_user_id: None,
+                org_id: None,
+                action: "grant.test".into(),
+                target: String::new(),
+                outcome: pubdata_domain::audit::Outcome::Success,
+                detail: json!({}),
+                client_ip: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mzj = t.login("qy-mzj").await;
+    let csv = t
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/grants/{}/export", g.id),
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert_eq!(
+        csv.text().await.unwrap(),
+        "公民身份号码,姓名\n11010519491231002X,张**\n440524188001010014,李*\n441802199001010017,王**\n"
+    );
+    let xlsx = t
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/grants/{}/export?format=xlsx", g.id),
+            Some(&mzj),
+            None,
+        )
+        .await;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = wb.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.get_value((2, 1)).unwrap().to_string(), "李*");
+    // The source department cannot export; the grantee cannot record deliveries.
+    let r = t
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/grants/{}/export", g.id),
+            Some(&gaj),
+            None,
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let offline = json!({"kind": "copy", "description": "光盘拷贝：2026年12月低保复核名单", "rows": 3, "received_by": "刘洋（市民政局）"});
+    let r = t
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/grants/{}/deliveries", g.id),
+            Some(&mzj),
+            Some(offline.clone()),
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let (status, d) = t
+        .post(
+            &format!("/api/v1/grants/{}/deliveries", g.id),
+            &gaj,
+            offline,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    let (_, view) = t.get(&format!("/api/v1/grants/{}", g.id), &gaj).await;
+    let kinds: Vec<&str> = view["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["copy", "export_xlsx", "export_csv"]);
+    assert_eq!(view["deliveries"][0]["received_by"], "刘洋（市民政局）");
+    // On the page: the export links and the delivery table.
+    let c = crate::pages::sign_in(&t, "qy-mzj").await;
+    let page = c
+        .get(t.url(&format!("/sharing/grants/{}", g.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"export-xlsx\"") && page.contains("光盘拷贝"),
+        "{page}"
+    );
+    let r = c
+        .get(t.url(&format!("/sharing/grants/{}/export.csv", g.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().starts_with("公民身份号码,姓名\n"));
+}

@@ -33,6 +33,8 @@ pub struct GrantView {
     /// Reads per day through the grant, newest first (last 30 days with reads).
     pub usage: Vec<GrantUsage>,
     pub usage_reports: Vec<UsageReport>,
+    /// File deliveries: exports and recorded offline deliveries.
+    pub deliveries: Vec<pubdata_store::Delivery>,
 }
 
 /// A backflow grant: the data authority returns a source department's data
@@ -96,13 +98,14 @@ impl App {
     pub(crate) async fn grant_view(&self, g: Grant, details: bool) -> Result<GrantView> {
         let dataset = self.load_dataset(g.dataset_id).await?;
         let refusal = g.scope().usable(today_cst()).err().map(|r| r.code().into());
-        let (usage, usage_reports) = if details {
+        let (usage, usage_reports, deliveries) = if details {
             (
                 self.store.grant_usage(g.id, 30).await?,
                 self.store.usage_reports(g.id).await?,
+                self.store.deliveries(g.id).await?,
             )
         } else {
-            (vec![], vec![])
+            (vec![], vec![], vec![])
         };
         Ok(GrantView {
             dataset_name: dataset.name,
@@ -113,6 +116,7 @@ impl App {
             refusal,
             usage,
             usage_reports,
+            deliveries,
             grant: g,
         })
     }

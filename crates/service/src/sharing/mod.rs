@@ -11,6 +11,7 @@
 //!   resume, revoke, expire by date), backflow grants (BACK-1), usage.
 
 pub mod demands;
+pub mod files;
 pub mod grants;
 pub mod push;
 pub mod requests;
@@ -24,6 +25,7 @@ use crate::error::Result;
 use crate::principal::Principal;
 
 pub use demands::{DemandAnswer, DemandInput, DemandView};
+pub use files::{ExportFormat, OfflineDelivery};
 pub use grants::{BackflowGrant, GrantView, UsageReportInput};
 pub use push::{PushOutcome, PushTargetInput};
 pub use requests::{Decision, NewRequest, RequestForm, ShareRequestView, Side};

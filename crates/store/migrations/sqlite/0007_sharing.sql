@@ -124,3 +124,17 @@ CREATE TABLE data_demands (
 );
 CREATE INDEX data_demands_requester ON data_demands(requester_org, id);
 CREATE INDEX data_demands_source ON data_demands(source_org, id);
+
+-- File deliveries of file-mode grants (文件): exports of the granted view and
+-- offline deliveries (表格, 文档, 拷贝), each with who received what.
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    grant_id        INTEGER NOT NULL REFERENCES grants(id),
+    kind            TEXT NOT NULL CHECK (kind IN ('export_csv','export_xlsx','spreadsheet','document','copy')),
+    description     TEXT NOT NULL,
+    rows_out        INTEGER NOT NULL,
+    received_by     TEXT NOT NULL,
+    delivered_by    TEXT NOT NULL,
+    delivered_at    TEXT NOT NULL
+);
+CREATE INDEX deliveries_grant ON deliveries(grant_id, id);

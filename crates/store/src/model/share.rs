@@ -265,3 +265,19 @@ pub struct DemandStep {
     pub entry_id: Option<i64>,
     pub actor: String,
 }
+
+/// A file delivery of a grant: an export of the granted view, or an offline
+/// delivery (表格, 文档, 拷贝) recorded by the source department.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: i64,
+    pub grant_id: i64,
+    /// `export_csv`, `export_xlsx`, `spreadsheet`, `document` or `copy`.
+    pub kind: String,
+    pub description: String,
+    pub rows_out: i64,
+    /// Who received it (a person of the grantee).
+    pub received_by: String,
+    pub delivered_by: String,
+    pub delivered_at: DateTime<Utc>,
+}

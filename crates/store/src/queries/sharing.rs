@@ -621,4 +621,44 @@ impl<D: Dialect> ShareStore for D {
         tx.commit().await?;
         Ok(demand)
     }
+
+    async fn record_delivery(
+        &self,
+        grant_id: i64,
+        kind: &str,
+        description: &str,
+        rows_out: i64,
+        received_by: &str,
+        delivered_by: &str,
+        audit_event: AuditEvent,
+    ) -> Result<Delivery> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .one(
+                sql(
+                    "INSERT INTO deliveries (grant_id, kind, description, rows_out, received_by,
+                        delivered_by, delivered_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                )
+                .bind(grant_id)
+                .bind(kind)
+                .bind(description)
+                .bind(rows_out)
+                .bind(received_by)
+                .bind(delivered_by)
+                .bind(now()),
+            )
+            .await?;
+        audit::<D>(&mut tx, &audit_event).await?;
+        tx.commit().await?;
+        rows::delivery(&row)
+    }
+
+    async fn deliveries(&self, grant_id: i64) -> Result<Vec<Delivery>> {
+        let rows = self
+            .reader()
+            .all(sql("SELECT * FROM deliveries WHERE grant_id = ? ORDER BY id DESC").bind(grant_id))
+            .await?;
+        rows.iter().map(rows::delivery).collect()
+    }
 }

@@ -9,10 +9,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pubdata_domain::share::{DeliveryMode, Filter, GrantState, RequestState};
 use pubdata_service::access::{MAX_PAGE, SharedQuery, VerifyItem, VerifyResult};
-use pubdata_service::model::{PushTarget, UsageReport};
+use pubdata_service::model::{Delivery, PushTarget, UsageReport};
 use pubdata_service::sharing::{
     BackflowGrant, Decision, DemandAnswer, DemandInput, DemandView, GrantView, NewRequest,
-    PushOutcome, PushTargetInput, ShareRequestView, Side, UsageReportInput,
+    OfflineDelivery, PushOutcome, PushTargetInput, ShareRequestView, Side, UsageReportInput,
 };
 use serde::{Deserialize, Serialize};
 
@@ -604,4 +604,61 @@ pub async fn link_demand(
     ApiJson(e): ApiJson<DemandEntry>,
 ) -> ApiResult<Json<DemandView>> {
     Ok(Json(s.app.link_demand(&p, id, e.entry_id).await?))
+}
+
+/// The source department records an offline delivery (表格, 文档, 拷贝) of a
+/// file grant, with who received what.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/deliveries", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)), request_body = OfflineDelivery,
+    responses((status = 201, body = Delivery), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn record_delivery(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(d): ApiJson<OfflineDelivery>,
+) -> ApiResult<(StatusCode, Json<Delivery>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.record_offline_delivery(&p, id, d).await?),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `csv` (default) or `xlsx`.
+    #[param(inline)]
+    pub format: Option<ExportKind>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    Csv,
+    Xlsx,
+}
+
+/// The grantee exports its granted view as a file (CSV or XLSX), every row
+/// through the one door, the export recorded as a delivery.
+#[utoipa::path(get, path = "/api/v1/grants/{id}/export", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path), ExportQuery),
+    responses((status = 200, description = "the file", content_type = "text/csv"),
+              (status = 403, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+pub async fn export(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    use pubdata_service::sharing::ExportFormat;
+    let (format, mime) = match q.format.unwrap_or(ExportKind::Csv) {
+        ExportKind::Csv => (ExportFormat::Csv, "text/csv; charset=utf-8"),
+        ExportKind::Xlsx => (
+            ExportFormat::Xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    };
+    let (body, _) = s.app.export_grant(&p, id, format).await?;
+    Ok(([(header::CONTENT_TYPE, mime)], body).into_response())
 }

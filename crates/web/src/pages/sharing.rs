@@ -12,8 +12,8 @@ use pubdata_domain::share::{DeliveryMode, GrantState, RequestState};
 use pubdata_service::access::{SharedQuery, VerifyItem};
 use pubdata_service::policy::Action;
 use pubdata_service::sharing::{
-    Decision, DemandAnswer, DemandInput, DemandView, GrantView, NewRequest, PushTargetInput,
-    ShareRequestView, Side, UsageReportInput,
+    Decision, DemandAnswer, DemandInput, DemandView, ExportFormat, GrantView, NewRequest,
+    OfflineDelivery, PushTargetInput, ShareRequestView, Side, UsageReportInput,
 };
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
@@ -78,6 +78,7 @@ fn grant_row(lang: Lang, g: &GrantView) -> Value {
         usage => g.usage.iter().map(|u| context! { day => u.day.to_string(), reads => u.reads, rows => u.rows_out }).collect::<Vec<_>>(),
         reports => g.usage_reports.iter().map(|r| context! { period => r.period.clone(), summary => r.summary.clone(), uses => r.uses, by => r.filed_by.clone(), at => local_time(&r.filed_at) }).collect::<Vec<_>>(),
         key => g.dataset_key.clone(),
+        deliveries => g.deliveries.iter().map(|d| context! { kind => d.kind.clone(), description => d.description.clone(), rows => d.rows_out, received_by => d.received_by.clone(), by => d.delivered_by.clone(), at => local_time(&d.delivered_at) }).collect::<Vec<_>>(),
     }
 }
 
@@ -520,53 +521,66 @@ pub async fn verify(
     render_grant(&s, &p, lang, id, extras).await
 }
 
-/// The granted view as a CSV file (文件 mode), every page read through the
-/// one door and recorded.
-pub async fn export_csv(
+/// The granted view as a file (`csv` or `xlsx` in the path), every page
+/// read through the one door and the export recorded as a delivery.
+pub async fn export(
     State(s): State<AppState>,
     PageCaller(p): PageCaller,
-    Path(id): Path<i64>,
+    Path((id, ext)): Path<(i64, String)>,
 ) -> Result<Response, super::errors::PageError> {
-    let g = s.app.share_grant(&p, id).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut after: Option<String> = None;
-    let mut header_written = false;
-    loop {
-        let q = SharedQuery {
-            grant: Some(id),
-            fields: None,
-            filters: vec![],
-            after: after.clone(),
-            limit: pubdata_service::access::MAX_PAGE,
-            mode: g.grant.mode,
-        };
-        let page = s.app.read_shared(&p, g.grant.dataset_id, q).await?;
-        if !header_written {
-            w.write_record(&page.columns)
-                .map_err(|e| ServiceError::Internal(e.into()))?;
-            header_written = true;
-        }
-        for (_, values) in &page.rows {
-            w.write_record(values.iter().map(|v| v.as_deref().unwrap_or("")))
-                .map_err(|e| ServiceError::Internal(e.into()))?;
-        }
-        if page.rows.len() < pubdata_service::access::MAX_PAGE as usize {
-            break;
-        }
-        after = page.rows.last().map(|(k, _)| k.clone());
-    }
-    let body = w
-        .into_inner()
-        .map_err(|e| ServiceError::Internal(e.into_error().into()))?;
-    let name = format!("attachment; filename=\"grant-{id}.csv\"");
+    let (format, mime) = match ext.as_str() {
+        "export.csv" => (ExportFormat::Csv, "text/csv; charset=utf-8"),
+        "export.xlsx" => (
+            ExportFormat::Xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return Err(ServiceError::NotFound { what: "export" }.into()),
+    };
+    let (body, _) = s.app.export_grant(&p, id, format).await?;
+    let name = format!("attachment; filename=\"grant-{id}.{}\"", &ext[7..]);
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_TYPE, mime.to_string()),
             (header::CONTENT_DISPOSITION, name),
         ],
         body,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DeliveryForm {
+    kind: String,
+    description: String,
+    rows: i64,
+    received_by: String,
+}
+
+/// The source department records an offline delivery (表格, 文档, 拷贝).
+pub async fn record_delivery(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<DeliveryForm>,
+) -> PageResult {
+    let d = OfflineDelivery {
+        kind: f.kind,
+        description: f.description,
+        rows: f.rows,
+        received_by: f.received_by,
+    };
+    match s.app.record_offline_delivery(&p, id, d).await {
+        Ok(_) => Ok(Redirect::to(&format!("/sharing/grants/{id}")).into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
+        Err(e) => {
+            let extras = GrantExtras {
+                error: Some(e.to_string()),
+                ..Default::default()
+            };
+            render_grant(&s, &p, lang, id, extras).await
+        }
+    }
 }
 
 #[derive(Deserialize)]

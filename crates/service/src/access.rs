@@ -354,10 +354,25 @@ pub const MAX_VERIFY: usize = 1000;
 /// More distinct claim sets than this on one key within an hour is probing.
 const PROBE_LIMIT: u32 = 5;
 
-/// Per grant: a token bucket of requests (tokens, last refill).
+/// How long the door trusts its copy of a caller's grants on a dataset. A
+/// change made through this server clears it at once; one made on another
+/// server of the platform (or behind its back) is seen within this time.
+const GRANT_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long a dataset's definition is kept (its columns and key never change).
+const DATASET_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A caller's grants on a dataset, and when they were read.
+type CachedGrants = (std::sync::Arc<Vec<Grant>>, Instant);
+
+/// The door's per-process state: rate buckets, the probing watch, and
+/// short-lived copies of dataset definitions and grants (keyed reads would
+/// otherwise read both on every call).
 #[derive(Debug, Default)]
 pub(crate) struct Limits {
     buckets: HashMap<i64, (f64, Instant)>,
+    datasets: HashMap<i64, (std::sync::Arc<Dataset>, Instant)>,
+    grants: HashMap<(i64, Vec<i64>), CachedGrants>,
     /// (grant, key) → (distinct claim sets seen, first seen).
     probes: HashMap<(i64, String), (BTreeSet<u64>, Instant)>,
 }
@@ -385,6 +400,51 @@ impl App {
     pub(crate) fn forget_rate(&self, grant: i64) {
         let mut l = self.limits.lock().expect("limits lock");
         l.buckets.remove(&grant);
+    }
+
+    /// Forgets every copy of grants: a grant was created or changed here.
+    pub(crate) fn forget_grants(&self) {
+        self.limits.lock().expect("limits lock").grants.clear();
+    }
+
+    /// A dataset's definition for a read through a grant (kept briefly).
+    async fn door_dataset(&self, id: i64) -> Result<std::sync::Arc<Dataset>> {
+        if let Some((d, at)) = self.limits.lock().expect("limits lock").datasets.get(&id)
+            && at.elapsed() < DATASET_TTL
+        {
+            return Ok(d.clone());
+        }
+        let d = std::sync::Arc::new(self.load_dataset(id).await?);
+        let mut l = self.limits.lock().expect("limits lock");
+        if l.datasets.len() > 10_000 {
+            l.datasets.clear();
+        }
+        l.datasets.insert(id, (d.clone(), Instant::now()));
+        Ok(d)
+    }
+
+    /// The grants of `orgs` on dataset `id` (kept for [`GRANT_TTL`]); read
+    /// again when `named` is not among them.
+    async fn door_grants(
+        &self,
+        id: i64,
+        orgs: Vec<i64>,
+        named: Option<i64>,
+    ) -> Result<std::sync::Arc<Vec<Grant>>> {
+        let key = (id, orgs);
+        if let Some((g, at)) = self.limits.lock().expect("limits lock").grants.get(&key)
+            && at.elapsed() < GRANT_TTL
+            && named.is_none_or(|n| g.iter().any(|x| x.id == n))
+        {
+            return Ok(g.clone());
+        }
+        let g = std::sync::Arc::new(self.store.grants_for(id, &key.1).await?);
+        let mut l = self.limits.lock().expect("limits lock");
+        if l.grants.len() > 10_000 {
+            l.grants.clear();
+        }
+        l.grants.insert(key, (g.clone(), Instant::now()));
+        Ok(g)
     }
 
     /// Records how many distinct claim sets were tried on `key` under
@@ -443,12 +503,12 @@ impl App {
         mode: DeliveryMode,
         asked: &serde_json::Value,
     ) -> Result<Grant> {
-        let orgs = Self::own_orgs(p);
-        let mut grants = self.store.grants_for(d.id, &orgs).await?;
-        if let Some(id) = named {
-            grants.retain(|g| g.id == id);
-        }
-        grants.retain(|g| g.mode == mode);
+        let cached = self.door_grants(d.id, Self::own_orgs(p), named).await?;
+        let mut grants: Vec<Grant> = cached
+            .iter()
+            .filter(|g| named.is_none_or(|id| g.id == id) && g.mode == mode)
+            .cloned()
+            .collect();
         let today = today_cst();
         if let Some(i) = grants.iter().position(|g| g.scope().usable(today).is_ok()) {
             return Ok(grants.swap_remove(i));
@@ -480,7 +540,7 @@ impl App {
     /// in key order after `after`. The access record is committed before
     /// the rows are returned; refusals are recorded too.
     pub async fn read_shared(&self, p: &Principal, id: i64, q: SharedQuery) -> Result<SharedRows> {
-        let d = self.load_dataset(id).await?;
+        let d = self.door_dataset(id).await?;
         let asked = json!({"fields": q.fields, "filters": q.filters, "after": q.after,
                            "limit": q.limit, "mode": q.mode.as_str()});
         let g = self.resolve_grant(p, &d, q.grant, q.mode, &asked).await?;
@@ -625,7 +685,7 @@ impl App {
         grant: Option<i64>,
         items: Vec<VerifyItem>,
     ) -> Result<Vec<VerifyResult>> {
-        let d = self.load_dataset(id).await?;
+        let d = self.door_dataset(id).await?;
         if items.is_empty() || items.len() > MAX_VERIFY {
             return Err(ServiceError::invalid(
                 "items",

@@ -47,8 +47,12 @@ impl PgStore {
             .await?;
         probe.close().await?;
         check_server_version(url, &version)?;
+        // No ping before each use (a round trip per query); a connection
+        // that went away fails its query, is dropped, and the caller gets
+        // 503 `database_unavailable` to retry.
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;

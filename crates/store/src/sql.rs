@@ -392,6 +392,21 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// Writes a consistent copy to `path`; false when the backend is backed
     /// up by its own tools.
     async fn backup_to(&self, path: &std::path::Path) -> Result<bool>;
+
+    /// Runs a `SELECT * FROM ds_<id> …` and returns each row's `_key` and
+    /// its `ncols` values — the hot path of keyed reads (SQLite answers it
+    /// on the calling thread's own read-only connection).
+    async fn content_rows(
+        &self,
+        q: Sql,
+        ncols: usize,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
+        use crate::rows::Cols;
+        let rows = self.reader().all(q).await?;
+        rows.iter()
+            .map(|r| Ok((r.text("_key")?, crate::rows::values(r, ncols)?)))
+            .collect()
+    }
 }
 
 /// Applies the migrations `schema_migrations` does not list yet, in order,
@@ -446,36 +461,71 @@ pub(crate) async fn append<E: Exec + ?Sized>(
     for_update: &str,
     e: &AuditEvent,
 ) -> Result<i64> {
+    append_many(conn, for_update, std::slice::from_ref(e)).await
+}
+
+/// Appends `events` to the audit chain in order inside the caller's
+/// transaction: the head read once, the records inserted many to a
+/// statement, the head updated once (a group of reads' access records).
+/// Returns the id of the last record.
+pub(crate) async fn append_many<E: Exec + ?Sized>(
+    conn: &mut E,
+    for_update: &str,
+    events: &[AuditEvent],
+) -> Result<i64> {
     use crate::rows::Cols;
     let head = conn
         .one(sql(format!(
             "SELECT last_id, last_hash FROM audit_head WHERE one = 1{for_update}"
         )))
         .await?;
-    let (last_id, last_hash) = (head.int("last_id")?, head.text("last_hash")?);
-    let id = last_id + 1;
+    let (mut id, mut hash) = (head.int("last_id")?, head.text("last_hash")?);
+    if events.is_empty() {
+        return Ok(id);
+    }
     let at = now();
-    let hash = record_hash(&last_hash, id, &fmt_time(at), e);
-    conn.run(
-        sql(
+    let at_text = fmt_time(at);
+    // 12 values a record; 200 records stay far below both backends' limits.
+    for chunk in events.chunks(200) {
+        let mut q = sql(
             "INSERT INTO audit_log (id, at, actor, actor_user_id, org_id, action, target, outcome,
-                                detail, client_ip, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(at)
-        .bind(&e.actor)
-        .bind(e.actor_user_id)
-        .bind(e.org_id)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(e.outcome.as_str())
-        .bind(e.detail.to_string())
-        .bind(&e.client_ip)
-        .bind(&last_hash)
-        .bind(&hash),
-    )
-    .await?;
+                                    detail, client_ip, prev_hash, hash) VALUES ",
+        );
+        for (n, e) in chunk.iter().enumerate() {
+            id += 1;
+            let prev = std::mem::take(&mut hash);
+            hash = record_hash(&prev, id, &at_text, e);
+            if n > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .push_bind(id)
+                .push(", ")
+                .push_bind(at)
+                .push(", ")
+                .push_bind(e.actor.as_str())
+                .push(", ")
+                .push_bind(e.actor_user_id)
+                .push(", ")
+                .push_bind(e.org_id)
+                .push(", ")
+                .push_bind(e.action.as_str())
+                .push(", ")
+                .push_bind(e.target.as_str())
+                .push(", ")
+                .push_bind(e.outcome.as_str())
+                .push(", ")
+                .push_bind(e.detail.to_string())
+                .push(", ")
+                .push_bind(e.client_ip.clone())
+                .push(", ")
+                .push_bind(prev)
+                .push(", ")
+                .push_bind(hash.as_str())
+                .push(")");
+        }
+        conn.run(q).await?;
+    }
     conn.run(
         sql("UPDATE audit_head SET last_id = ?, last_hash = ? WHERE one = 1")
             .bind(id)

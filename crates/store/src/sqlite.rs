@@ -48,8 +48,11 @@ impl SqliteStore {
             )
             .await?;
         migrate(&write).await?;
+        // No ping before each use: a local file does not go away, and the
+        // round trip to the pool's worker was a large part of a keyed read.
         let read = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await?;
         Ok(SqliteStore { write, read })
@@ -130,6 +133,66 @@ impl_backend!(
     db_err
 );
 
+thread_local! {
+    /// Each thread's own read-only connection per database file, for keyed
+    /// reads of dataset contents without a hop to the pool's worker thread.
+    static READERS: std::cell::RefCell<std::collections::HashMap<std::path::PathBuf, rusqlite::Connection>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn rusqlite_value(a: Arg) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match a {
+        Arg::Int(v) => v.map_or(Value::Null, Value::Integer),
+        Arg::Text(v) => v.map_or(Value::Null, Value::Text),
+        Arg::Bool(v) => Value::Integer(v as i64),
+        Arg::Time(v) => v.map_or(Value::Null, |t| Value::Text(fmt_time(t))),
+        Arg::Date(v) => v.map_or(Value::Null, |d| Value::Text(d.to_string())),
+        Arg::Json(v) => Value::Text(v.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// A `SELECT * FROM ds_<id> …` on this thread's read-only connection.
+    fn content_rows_here(
+        &self,
+        q: crate::sql::Sql,
+        ncols: usize,
+    ) -> rusqlite::Result<Vec<(String, Vec<Option<String>>)>> {
+        let path = self.read.connect_options().get_filename().to_path_buf();
+        READERS.with(|readers| {
+            let mut readers = readers.borrow_mut();
+            if !readers.contains_key(&path) {
+                let db = rusqlite::Connection::open_with_flags(
+                    &path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                db.busy_timeout(Duration::from_secs(10))?;
+                readers.insert(path.clone(), db);
+            }
+            let db = &readers[&path];
+            let mut st = db.prepare_cached(&q.text)?;
+            let key_at = st.column_index("_key")?;
+            let at: Vec<usize> = (0..ncols)
+                .map(|i| st.column_index(&format!("c{i}")))
+                .collect::<rusqlite::Result<_>>()?;
+            let params = rusqlite::params_from_iter(q.args.into_iter().map(rusqlite_value));
+            let mut rows = st.query(params)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let key: String = r.get(key_at)?;
+                let values = at
+                    .iter()
+                    .map(|i| r.get::<_, Option<String>>(*i))
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                out.push((key, values));
+            }
+            Ok(out)
+        })
+    }
+}
+
 #[async_trait]
 impl Dialect for SqliteStore {
     const NAME: &'static str = "sqlite";
@@ -139,6 +202,16 @@ impl Dialect for SqliteStore {
 
     fn reader(&self) -> SqlitePool {
         self.read.clone()
+    }
+
+    async fn content_rows(
+        &self,
+        q: crate::sql::Sql,
+        ncols: usize,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
+        q.debug_check();
+        self.content_rows_here(q, ncols)
+            .map_err(|e| StoreError::Corrupt(format!("reading dataset contents: {e}")))
     }
     fn writer(&self) -> SqlitePool {
         self.write.clone()

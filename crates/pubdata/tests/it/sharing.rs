@@ -484,6 +484,9 @@ async fn a_grant_expires_by_itself_and_its_rate_limit_answers_429() {
         "UPDATE grants SET valid_until = '2026-01-01', valid_from = '2025-01-01' WHERE id = {grant}"
     ))
     .await;
+    // Changed behind the server's back: seen once its copy of the grants
+    // expires (as a change made on another server would be).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let r = t
         .call(
             reqwest::Method::GET,

@@ -185,6 +185,7 @@ impl App {
             .map_err(|e| {
                 store_conflict(e, "only a grant awaiting implementation can be implemented")
             })?;
+        self.forget_grants();
         self.grant_view(g, false).await
     }
 
@@ -249,6 +250,7 @@ impl App {
                 )
             })?;
         self.forget_rate(id);
+        self.forget_grants();
         self.grant_view(g, false).await
     }
 
@@ -335,6 +337,7 @@ impl App {
                    "fields": b.fields, "until": b.until.to_string()}),
         );
         let g = self.store.create_grant(new, event).await?;
+        self.forget_grants();
         self.grant_view(g, false).await
     }
 

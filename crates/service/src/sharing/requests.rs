@@ -335,7 +335,9 @@ impl App {
                    "until": req.until.to_string(), "granted_at_once": unconditional,
                    "filed_with": filed_with}),
         );
-        Ok(self.store.create_share_request(new, opening, event).await?)
+        let created = self.store.create_share_request(new, opening, event).await?;
+        self.forget_grants();
+        Ok(created)
     }
 
     /// The source department answers a pending request. An approval
@@ -475,16 +477,15 @@ impl App {
             Outcome::Success,
             detail,
         );
-        self.store
-            .decide_share_request(decision, event)
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => ServiceError::Conflict {
-                    code: "request_not_pending",
-                    detail: "the request was answered meanwhile".into(),
-                },
-                e => e.into(),
-            })
+        let decided = self.store.decide_share_request(decision, event).await;
+        self.forget_grants();
+        decided.map_err(|e| match e {
+            StoreError::Conflict { .. } => ServiceError::Conflict {
+                code: "request_not_pending",
+                detail: "the request was answered meanwhile".into(),
+            },
+            e => e.into(),
+        })
     }
 
     pub(crate) async fn share_request_of(&self, id: i64) -> Result<ShareRequest> {

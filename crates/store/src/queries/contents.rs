@@ -202,10 +202,7 @@ impl<D: Dialect> ContentStore for D {
             q.push(" AND _key > ").push_bind(k);
         }
         q.push(" ORDER BY _key LIMIT ").push_bind(limit as i64);
-        let rows = self.reader().all(q).await?;
-        rows.iter()
-            .map(|r| Ok((r.text("_key")?, rows::values(r, d.columns.len())?)))
-            .collect()
+        self.content_rows(q, d.columns.len()).await
     }
 
     async fn dataset_row(&self, d: &Dataset, key: &str) -> Result<Option<Vec<Option<String>>>> {

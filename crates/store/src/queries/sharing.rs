@@ -350,9 +350,7 @@ impl<D: Dialect> ShareStore for D {
 
     async fn record_access(&self, events: &[AuditEvent], usage: &[GrantUsage]) -> Result<()> {
         let mut tx = self.begin().await?;
-        for e in events {
-            audit::<D>(&mut tx, e).await?;
-        }
+        crate::sql::append_many(&mut tx, D::FOR_UPDATE, events).await?;
         for u in usage {
             tx.run(
                 sql(

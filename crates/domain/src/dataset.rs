@@ -243,6 +243,21 @@ impl RowChecker {
     ) -> (Vec<Option<String>>, Vec<(RowError, Severity)>) {
         let mut out = Vec::with_capacity(self.columns.len());
         let mut errors = Vec::new();
+        self.check_into(row, cells, &mut out, &mut errors);
+        (out, errors)
+    }
+
+    /// `check` into buffers of the caller: `out` becomes the row's canonical
+    /// values (reusing the strings it holds, so that a bulk load allocates
+    /// nothing per value), the violations are appended to `errors`.
+    pub fn check_into(
+        &self,
+        row: u64,
+        cells: &[Option<&str>],
+        out: &mut Vec<Option<String>>,
+        errors: &mut Vec<(RowError, Severity)>,
+    ) {
+        out.resize(self.columns.len(), None);
         for (i, col) in self.columns.iter().enumerate() {
             let raw = cells
                 .get(i)
@@ -264,30 +279,28 @@ impl RowChecker {
                         Severity::Reject,
                     ));
                 }
-                out.push(None);
+                out[i] = None;
                 continue;
             };
-            let mut value = match normalise(col.data_type, raw) {
-                Ok(v) => v,
-                Err(m) => {
-                    errors.push((err("type", raw, m), Severity::Reject));
-                    out.push(None);
-                    continue;
-                }
-            };
+            let value = out[i].get_or_insert_with(String::new);
+            if let Err(m) = normalise_into(col.data_type, raw, value) {
+                errors.push((err("type", raw, m), Severity::Reject));
+                out[i] = None;
+                continue;
+            }
             for (k, check) in col.checks.iter().enumerate() {
                 let failed = match &check.rule {
                     // Bulk loads validate without building the newtype (no allocation per row).
-                    Rule::IdCard => validate_id_card(&value).err().map(|e| e.to_string()),
-                    Rule::CreditCode => validate_credit_code(&value).err().map(|e| e.to_string()),
+                    Rule::IdCard => validate_id_card(value).err().map(|e| e.to_string()),
+                    Rule::CreditCode => validate_credit_code(value).err().map(|e| e.to_string()),
                     Rule::Unique | Rule::Reference { .. } => None,
                     Rule::Pattern { pattern } => match &self.patterns[i][k] {
-                        Some(re) if !re.is_match(&value) => {
+                        Some(re) if !re.is_match(value) => {
                             Some(format!("does not match `{pattern}`"))
                         }
                         _ => None,
                     },
-                    Rule::Enum { values } => (!values.contains(&value))
+                    Rule::Enum { values } => (!values.contains(value))
                         .then(|| format!("not one of {}", values.join("|"))),
                     Rule::Range { min, max } => match value.parse::<f64>() {
                         Ok(n) if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) => {
@@ -298,17 +311,34 @@ impl RowChecker {
                     },
                 };
                 if let Some(m) = failed {
-                    errors.push((err(check.rule.name(), &value, m), check.severity));
+                    errors.push((err(check.rule.name(), value, m), check.severity));
                 }
             }
             // A 身份证号 is stored as `IdCardNo` writes it: a final `x` upper-case.
             if value.ends_with('x') && col.checks.iter().any(|c| c.rule == Rule::IdCard) {
                 value.make_ascii_uppercase();
             }
-            out.push(Some(value));
         }
-        (out, errors)
     }
+}
+
+/// `normalise` into `out` (its allocation reused): the common bulk-load
+/// cases — text, and dates already canonical — copy without allocating.
+fn normalise_into(t: DataType, raw: &str, out: &mut String) -> Result<(), String> {
+    let v = raw.trim();
+    match t {
+        DataType::String => {}
+        DataType::Date if canonical_date(v) => {}
+        _ => {
+            let n = normalise(t, raw)?;
+            out.clear();
+            out.push_str(&n);
+            return Ok(());
+        }
+    }
+    out.clear();
+    out.push_str(v);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -94,6 +94,11 @@ pub trait DatasetLoad: Send {
     async fn stage_owned(&mut self, rows: Vec<StagedRow>) -> Result<()> {
         self.stage(&rows).await
     }
+    /// A chunk given to `stage_owned` that the store is done with, for the
+    /// caller to fill again (saves an allocation per value).
+    fn spent(&mut self) -> Option<Vec<StagedRow>> {
+        None
+    }
     /// Keys staged more than once: (row, key) of each repeat, at most `limit`.
     async fn duplicate_keys(&mut self, limit: u32) -> Result<Vec<(u64, String)>>;
     /// Values of a `unique` column (by index) that repeat among the rows the

@@ -259,10 +259,16 @@ impl App {
         // writes the previous chunk: both cores work.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<StagedRow>, u64, u64)>(4);
         let initial_errors = errors.len() as u64;
+        // Chunks the store has written come back to be filled again: the
+        // strings of their rows are reused, not allocated anew per value.
+        let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Vec<StagedRow>>();
         let reader = tokio::task::spawn_blocking(move || {
             let mut total_errors = initial_errors;
             let mut issues: Vec<RowError> = Vec::new();
             let mut chunk: Vec<StagedRow> = Vec::with_capacity(CHUNK);
+            // Rows of `chunk` holding this load's rows; those after are spare.
+            let mut filled = 0;
+            let mut violations = Vec::new();
             let mut rows_read = 0u64;
             loop {
                 let next = source.next_row();
@@ -277,18 +283,32 @@ impl App {
                             }
                         }
                         Ok((row, cells)) => {
+                            if filled == chunk.len() {
+                                chunk.push(StagedRow {
+                                    row: 0,
+                                    key: String::new(),
+                                    values: Vec::new(),
+                                    delete: false,
+                                });
+                            }
+                            let slot = &mut chunk[filled];
                             // Columns in the declared order (no copy when the file has that order).
-                            let (values, violations) = if in_order {
-                                checker.check(row, &cells)
+                            if in_order {
+                                checker.check_into(row, &cells, &mut slot.values, &mut violations);
                             } else {
                                 let ordered: Vec<Option<&str>> = pos
                                     .iter()
                                     .map(|i| cells.get(*i).copied().flatten())
                                     .collect();
-                                checker.check(row, &ordered)
-                            };
+                                checker.check_into(
+                                    row,
+                                    &ordered,
+                                    &mut slot.values,
+                                    &mut violations,
+                                );
+                            }
                             let mut rejected = false;
-                            for (v, severity) in violations {
+                            for (v, severity) in violations.drain(..) {
                                 match severity {
                                     Severity::Reject => {
                                         rejected = true;
@@ -302,18 +322,21 @@ impl App {
                             }
                             // Once the load is refused, rows are still checked (for the report) but not staged.
                             if !rejected && total_errors == 0 {
-                                chunk.push(StagedRow {
-                                    row,
-                                    key: key_of(&values, &key_idx),
-                                    values,
-                                    delete: false,
-                                });
+                                slot.row = row;
+                                key_into(&slot.values, &key_idx, &mut slot.key);
+                                slot.delete = false;
+                                filled += 1;
                             }
                         }
                     }
                 }
-                if chunk.len() >= CHUNK || done {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                if filled >= CHUNK || done {
+                    chunk.truncate(filled);
+                    let next = spent_rx
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+                    let full = std::mem::replace(&mut chunk, next);
+                    filled = 0;
                     if tx.blocking_send((full, rows_read, total_errors)).is_err() {
                         break; // the writer gave up
                     }
@@ -327,6 +350,9 @@ impl App {
         while let Some((chunk, read, errs)) = rx.recv().await {
             if !chunk.is_empty() {
                 load.stage_owned(chunk).await?;
+            }
+            while let Some(spent) = load.spent() {
+                let _ = spent_tx.send(spent);
             }
             progress.rows(read, errs);
         }

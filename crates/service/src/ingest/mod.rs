@@ -132,6 +132,17 @@ pub fn is_stale(d: &Dataset, now: chrono::DateTime<Utc>) -> bool {
     now - since > chrono::Duration::days(days)
 }
 
+/// `key_of` into `out`, reusing its allocation.
+pub(crate) fn key_into(values: &[Option<String>], key_idx: &[usize], out: &mut String) {
+    out.clear();
+    for (n, i) in key_idx.iter().enumerate() {
+        if n > 0 {
+            out.push('\u{1f}');
+        }
+        out.push_str(values[*i].as_deref().unwrap_or(""));
+    }
+}
+
 pub(crate) fn key_of(values: &[Option<String>], key_idx: &[usize]) -> String {
     // One key column (the common case): its value, without joining.
     if let [i] = key_idx {

@@ -49,6 +49,8 @@ enum Cmd {
 struct FastLoad {
     dataset: Dataset,
     cmds: mpsc::Sender<Cmd>,
+    /// Chunks the writer has inserted, for the reader to fill again.
+    spent: std::sync::mpsc::Receiver<Vec<StagedRow>>,
     /// The writer's error when it stopped early.
     failed: Option<oneshot::Receiver<StoreError>>,
 }
@@ -75,12 +77,13 @@ pub(super) async fn begin(
     let (cmd_tx, cmd_rx) = mpsc::channel(IN_FLIGHT);
     let (ready_tx, ready_rx) = oneshot::channel();
     let (failed_tx, failed_rx) = oneshot::channel();
+    let (spent_tx, spent_rx) = std::sync::mpsc::channel();
     let d = dataset.clone();
     std::thread::Builder::new()
         .name("sqlite-load".into())
         .spawn(move || {
             let mut ready = Some(ready_tx);
-            if let Err(e) = writer(&path, &d, &mut ready, cmd_rx) {
+            if let Err(e) = writer(&path, &d, &mut ready, cmd_rx, spent_tx) {
                 match ready.take() {
                     Some(r) => {
                         let _ = r.send(Err(e));
@@ -100,6 +103,7 @@ pub(super) async fn begin(
         Ok(Ok(true)) => Ok(Some(Box::new(FastLoad {
             dataset: dataset.clone(),
             cmds: cmd_tx,
+            spent: spent_rx,
             failed: Some(failed_rx),
         }))),
         Ok(Ok(false)) => {
@@ -171,6 +175,10 @@ impl DatasetLoad for FastLoad {
             return Err(self.failure().await);
         }
         Ok(())
+    }
+
+    fn spent(&mut self) -> Option<Vec<StagedRow>> {
+        self.spent.try_recv().ok()
     }
 
     async fn duplicate_keys(&mut self, limit: u32) -> Result<Vec<(u64, String)>> {
@@ -245,6 +253,7 @@ fn writer(
     d: &Dataset,
     ready: &mut Option<oneshot::Sender<Result<bool>>>,
     mut cmds: mpsc::Receiver<Cmd>,
+    spent: std::sync::mpsc::Sender<Vec<StagedRow>>,
 ) -> Result<()> {
     let mut db = open(path).map_err(db_err)?;
     let tx = db
@@ -280,11 +289,7 @@ fn writer(
     }
     let v = current + 1;
     let n = d.columns.len();
-    let insert = format!(
-        "INSERT INTO {t} (_key, _from, _to, _row{}) VALUES (?1, {v}, {OPEN}, ?2{})",
-        (0..n).map(|i| format!(", c{i}")).collect::<String>(),
-        (0..n).map(|i| format!(", ?{}", i + 3)).collect::<String>(),
-    );
+    let ins = Insert::new(&t, d, v);
     let key_index = format!("CREATE UNIQUE INDEX IF NOT EXISTS {t}_key ON {t}(_key, _to)");
     let mut staged = 0u64;
     let mut busy = std::time::Duration::ZERO;
@@ -293,18 +298,17 @@ fn writer(
         match cmd {
             Cmd::Stage(rows) => {
                 let t0 = std::time::Instant::now();
-                let mut st = tx.prepare_cached(&insert).map_err(db_err)?;
+                let mut st = tx.prepare_cached(&ins.sql).map_err(db_err)?;
                 for r in &rows {
-                    st.raw_bind_parameter(1, r.key.as_str()).map_err(db_err)?;
-                    st.raw_bind_parameter(2, r.row as i64).map_err(db_err)?;
-                    for i in 0..n {
-                        st.raw_bind_parameter(i + 3, r.values.get(i).and_then(|v| v.as_deref()))
-                            .map_err(db_err)?;
-                    }
+                    ins.bind(&mut st, r, n)?;
                     st.raw_execute().map_err(db_err)?;
                 }
                 staged += rows.len() as u64;
                 busy += t0.elapsed();
+                // The rows go back to the reader to be filled again (freeing
+                // them here cost this thread, the load's pace, about 6% of
+                // its time).
+                let _ = spent.send(rows);
             }
             Cmd::Pairs(sql, limit, reply) => {
                 let _ = reply.send(pairs(&tx, &sql, limit));
@@ -317,6 +321,11 @@ fn writer(
                     "rows inserted"
                 );
                 let t0 = std::time::Instant::now();
+                // The index is sorted in runs of a small page cache's size,
+                // each by a helper thread, then merged: faster than one large
+                // sort (0.53 s from 0.72 s at 1M rows), and less memory.
+                tx.execute_batch("PRAGMA cache_size = -8192; PRAGMA threads = 2;")
+                    .map_err(db_err)?;
                 let r = match tx.execute_batch(&key_index) {
                     Ok(()) => Ok(vec![]),
                     Err(e)
@@ -333,6 +342,8 @@ fn writer(
                     }
                     Err(e) => Err(db_err(e)),
                 };
+                tx.execute_batch("PRAGMA cache_size = -65536; PRAGMA threads = 0;")
+                    .map_err(db_err)?;
                 tracing::info!(secs = t0.elapsed().as_secs_f64(), "key index built");
                 let _ = reply.send(r);
             }
@@ -349,6 +360,56 @@ fn writer(
         }
     }
     Ok(()) // the load was dropped: the transaction rolls back
+}
+
+/// The load's insert statement. A one-column key is bound once (its
+/// column's parameter fills `_key` too).
+struct Insert {
+    sql: String,
+    /// The key column when the key is one column.
+    key_col: Option<usize>,
+}
+
+impl Insert {
+    fn new(t: &str, d: &Dataset, v: i64) -> Insert {
+        let n = d.columns.len();
+        let key_col = match d.key.as_slice() {
+            [k] => d.columns.iter().position(|c| &c.name == k),
+            _ => None,
+        };
+        // Parameters: _row, then _key unless it is a column, then c0…cN.
+        let first = if key_col.is_some() { 2 } else { 3 };
+        let key = match key_col {
+            // A missing key value is refused by the row check; `''`, as
+            // `key_of` writes it, keeps the statement total.
+            Some(k) => format!("coalesce(?{}, '')", first + k),
+            None => "?2".into(),
+        };
+        Insert {
+            sql: format!(
+                "INSERT INTO {t} (_key, _from, _to, _row{}) VALUES ({key}, {v}, {OPEN}, ?1{})",
+                (0..n).map(|i| format!(", c{i}")).collect::<String>(),
+                (0..n)
+                    .map(|i| format!(", ?{}", first + i))
+                    .collect::<String>()
+            ),
+            key_col,
+        }
+    }
+
+    fn bind(&self, st: &mut rusqlite::CachedStatement<'_>, r: &StagedRow, n: usize) -> Result<()> {
+        st.raw_bind_parameter(1, r.row as i64).map_err(db_err)?;
+        let mut p = 2;
+        if self.key_col.is_none() {
+            st.raw_bind_parameter(2, r.key.as_str()).map_err(db_err)?;
+            p = 3;
+        }
+        for i in 0..n {
+            st.raw_bind_parameter(p + i, r.values.get(i).and_then(|v| v.as_deref()))
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
 }
 
 fn pairs(db: &Connection, sql: &str, limit: u32) -> Result<Vec<(u64, String)>> {
@@ -420,6 +481,7 @@ fn finish(
     let t0 = std::time::Instant::now();
     tx.commit().map_err(db_err)?;
     tracing::info!(secs = t0.elapsed().as_secs_f64(), "load committed");
+
     Ok(DatasetVersion {
         version: v,
         mode: record.channel.into(),

@@ -393,6 +393,35 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// up by its own tools.
     async fn backup_to(&self, path: &std::path::Path) -> Result<bool>;
 
+    /// Appends the access records of a group of reads and adds their usage
+    /// counts in one transaction (`ShareStore::record_access`); SQLite does
+    /// it on its own rusqlite connection, without a hop per statement.
+    async fn append_access(
+        &self,
+        events: &[AuditEvent],
+        usage: &[crate::GrantUsage],
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        append_many(&mut tx, Self::FOR_UPDATE, events).await?;
+        for u in usage {
+            tx.run(
+                sql(
+                    "INSERT INTO grant_usage (grant_id, day, reads, rows_out) VALUES (?, ?, ?, ?)
+                     ON CONFLICT (grant_id, day) DO UPDATE
+                     SET reads = grant_usage.reads + excluded.reads,
+                         rows_out = grant_usage.rows_out + excluded.rows_out",
+                )
+                .bind(u.grant_id)
+                .bind(u.day)
+                .bind(u.reads)
+                .bind(u.rows_out),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Runs a `SELECT * FROM ds_<id> …` and returns each row's `_key` and
     /// its `ncols` values — the hot path of keyed reads (SQLite answers it
     /// on the calling thread's own read-only connection).

@@ -28,6 +28,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = crate::sql::migrations!("sqlite");
 pub struct SqliteStore {
     pub(crate) write: SqlitePool,
     pub(crate) read: SqlitePool,
+    /// The access-record writer's own connection (opened on first use).
+    access: std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
 }
 
 impl SqliteStore {
@@ -55,7 +57,11 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await?;
-        Ok(SqliteStore { write, read })
+        Ok(SqliteStore {
+            write,
+            read,
+            access: Default::default(),
+        })
     }
 
     /// Closes both pools, flushing the WAL.
@@ -152,6 +158,67 @@ fn rusqlite_value(a: Arg) -> rusqlite::types::Value {
     }
 }
 
+/// Appends a group of access records and usage counts on `db`, in one
+/// `IMMEDIATE` transaction (serialised with the sqlx writer by SQLite's lock).
+fn append_access_on(
+    db: &mut rusqlite::Connection,
+    events: &[AuditEvent],
+    usage: &[crate::GrantUsage],
+) -> rusqlite::Result<()> {
+    let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let (mut id, mut hash): (i64, String) = tx.query_row(
+        "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let at = fmt_time(crate::sql::now());
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO audit_log (id, at, actor, actor_user_id, org_id, action, target, outcome,
+                                    detail, client_ip, prev_hash, hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )?;
+        for e in events {
+            id += 1;
+            let prev = std::mem::take(&mut hash);
+            hash = pubdata_domain::audit::record_hash(&prev, id, &at, e);
+            insert.execute(rusqlite::params![
+                id,
+                at,
+                e.actor,
+                e.actor_user_id,
+                e.org_id,
+                e.action,
+                e.target,
+                e.outcome.as_str(),
+                e.detail.to_string(),
+                e.client_ip,
+                prev,
+                hash,
+            ])?;
+        }
+        let mut counts = tx.prepare_cached(
+            "INSERT INTO grant_usage (grant_id, day, reads, rows_out) VALUES (?, ?, ?, ?)
+             ON CONFLICT (grant_id, day) DO UPDATE
+             SET reads = grant_usage.reads + excluded.reads,
+                 rows_out = grant_usage.rows_out + excluded.rows_out",
+        )?;
+        for u in usage {
+            counts.execute(rusqlite::params![
+                u.grant_id,
+                u.day.to_string(),
+                u.reads,
+                u.rows_out
+            ])?;
+        }
+    }
+    tx.execute(
+        "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE one = 1",
+        rusqlite::params![id, hash],
+    )?;
+    tx.commit()
+}
+
 impl SqliteStore {
     /// A `SELECT * FROM ds_<id> …` on this thread's read-only connection.
     fn content_rows_here(
@@ -202,6 +269,46 @@ impl Dialect for SqliteStore {
 
     fn reader(&self) -> SqlitePool {
         self.read.clone()
+    }
+
+    async fn append_access(
+        &self,
+        events: &[AuditEvent],
+        usage: &[crate::GrantUsage],
+    ) -> Result<()> {
+        let path = self.write.connect_options().get_filename().to_path_buf();
+        let conn = self.access.clone();
+        let (events, usage) = (events.to_vec(), usage.to_vec());
+        let done = tokio::task::spawn_blocking(move || -> rusqlite::Result<()> {
+            let mut guard = conn.lock().expect("access writer lock");
+            if guard.is_none() {
+                let db = rusqlite::Connection::open(&path)?;
+                db.busy_timeout(Duration::from_secs(10))?;
+                // As the sqlx writer: an acknowledged read's record survives a crash.
+                db.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+                *guard = Some(db);
+            }
+            let db = guard.as_mut().expect("opened");
+            let r = append_access_on(db, &events, &usage);
+            if r.is_err() {
+                // A fresh connection next time.
+                *guard = None;
+            }
+            r
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("access writer: {e}")))?;
+        done.map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StoreError::Database(sqlx::Error::PoolTimedOut)
+            }
+            e => StoreError::Corrupt(format!("writing access records: {e}")),
+        })
     }
 
     async fn content_rows(

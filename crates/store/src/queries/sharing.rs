@@ -349,25 +349,7 @@ impl<D: Dialect> ShareStore for D {
     }
 
     async fn record_access(&self, events: &[AuditEvent], usage: &[GrantUsage]) -> Result<()> {
-        let mut tx = self.begin().await?;
-        crate::sql::append_many(&mut tx, D::FOR_UPDATE, events).await?;
-        for u in usage {
-            tx.run(
-                sql(
-                    "INSERT INTO grant_usage (grant_id, day, reads, rows_out) VALUES (?, ?, ?, ?)
-                     ON CONFLICT (grant_id, day) DO UPDATE
-                     SET reads = grant_usage.reads + excluded.reads,
-                         rows_out = grant_usage.rows_out + excluded.rows_out",
-                )
-                .bind(u.grant_id)
-                .bind(u.day)
-                .bind(u.reads)
-                .bind(u.rows_out),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.append_access(events, usage).await
     }
 
     async fn grant_usage(&self, grant_id: i64, limit: u32) -> Result<Vec<GrantUsage>> {

@@ -216,6 +216,7 @@ page_routes! {
     POST   "/collection"                              => pages::catalog::declare;
 
     GET    "/sharing"                                 => pages::sharing::overview;
+    POST   "/sharing/backflow"                        => pages::sharing::create_backflow;
     GET    "/sharing/new"                             => pages::sharing::new_page;
     POST   "/sharing/new"                             => pages::sharing::create;
     GET    "/sharing/requests/{id}"                   => pages::sharing::request_page;

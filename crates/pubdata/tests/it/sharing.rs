@@ -636,10 +636,49 @@ async fn backflow_to_a_county_returns_only_its_rows() {
         json!([{"出生日期": "1949-12-31"}, {"出生日期": "1990-01-01"}]),
         "英德市 rows only"
     );
+    // The same from the sharing page, by the city authority's reviewer.
+    let c = crate::pages::sign_in(&t, "qy-sjj").await;
+    let page = c
+        .get(t.url("/sharing"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"backflow-form\""), "{page}");
+    let csrf = crate::pages::hidden(&page, "csrf");
+    let (ds_s, yd_s) = (ds.to_string(), yd_org.to_string());
+    let r = c
+        .post(t.url("/sharing/backflow"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("dataset_id", ds_s.as_str()),
+            ("grantee_org", yd_s.as_str()),
+            ("fields", "姓名，出生日期"),
+            ("filter_field", "行政区划"),
+            ("filter_values", "英德市"),
+            ("until", "2027-12-31"),
+            ("scenario", "英德市低保复核"),
+            ("purpose", "回流"),
+            ("using_unit", "英德市民政局"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let link = r.headers()["location"].to_str().unwrap().to_string();
+    let g2 = link.rsplit('/').next().unwrap();
+    let (_, page) = t
+        .get(&format!("/api/v1/data/{ds}?grant={g2}"), &ydmzj)
+        .await;
+    assert_eq!(page["columns"], json!(["姓名", "出生日期"]));
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
     // Even asked by key, a row of another region does not leave.
+    let first = g["id"].as_i64().unwrap();
     let (_, none) = t
         .get(
-            &format!("/api/v1/data/{ds}?公民身份号码=440524188001010014"),
+            &format!("/api/v1/data/{ds}?grant={first}&公民身份号码=440524188001010014"),
             &ydmzj,
         )
         .await;

@@ -12,8 +12,8 @@ use pubdata_domain::share::{DeliveryMode, GrantState, RequestState};
 use pubdata_service::access::{SharedQuery, VerifyItem};
 use pubdata_service::policy::Action;
 use pubdata_service::sharing::{
-    Decision, DemandAnswer, DemandInput, DemandView, ExportFormat, GrantView, NewRequest,
-    OfflineDelivery, PushTargetInput, ShareRequestView, Side, UsageReportInput,
+    BackflowGrant, Decision, DemandAnswer, DemandInput, DemandView, ExportFormat, GrantView,
+    NewRequest, OfflineDelivery, PushTargetInput, ShareRequestView, Side, UsageReportInput,
 };
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
@@ -88,21 +88,108 @@ pub async fn overview(
     PageCaller(p): PageCaller,
     lang: Lang,
 ) -> PageResult {
-    let incoming = s.app.share_requests(&p, Side::Incoming, None, 100).await?;
-    let outgoing = s.app.share_requests(&p, Side::Outgoing, None, 100).await?;
-    let filed = s.app.share_requests(&p, Side::Filed, None, 100).await?;
-    let received = s.app.share_grants(&p, Some(true), 100).await?;
-    let given = s.app.share_grants(&p, Some(false), 100).await?;
+    render_overview(&s, &p, lang, None).await
+}
+
+/// The backflow form's choices, for a data authority's reviewer: the
+/// datasets it may return and the organisations of its level.
+async fn render_backflow_form(s: &AppState, p: &Principal) -> Result<Option<Value>, ServiceError> {
+    let reviewer = p
+        .roles
+        .iter()
+        .any(|g| g.role == pubdata_domain::org::Role::AuthorityReviewer);
+    if !reviewer {
+        return Ok(None);
+    }
+    let mut datasets = Vec::new();
+    for d in s.app.list_datasets(p, None, None, None, 200).await? {
+        if s.app.can(p, Action::GrantBackflow(d.dataset.org_id)).await {
+            datasets.push(context! { id => d.dataset.id, name => format!("{} · {}", d.dataset.name, d.org_name) });
+        }
+    }
+    let tree = s.app.list_orgs(p).await?;
+    let orgs: Vec<Value> = tree
+        .walk()
+        .into_iter()
+        .filter(|(_, o)| o.kind == pubdata_domain::org::OrgKind::Agency)
+        .map(|(_, o)| context! { id => o.id, name => o.name.clone() })
+        .collect();
+    Ok(Some(context! { datasets => datasets, orgs => orgs,
+    until => (pubdata_domain::calendar::today_cst() + chrono::Duration::days(365)).to_string() }))
+}
+
+async fn render_overview(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    error: Option<String>,
+) -> PageResult {
+    let incoming = s.app.share_requests(p, Side::Incoming, None, 100).await?;
+    let outgoing = s.app.share_requests(p, Side::Outgoing, None, 100).await?;
+    let filed = s.app.share_requests(p, Side::Filed, None, 100).await?;
+    let received = s.app.share_grants(p, Some(true), 100).await?;
+    let given = s.app.share_grants(p, Some(false), 100).await?;
+    let backflow = render_backflow_form(s, p).await?;
     let ctx = context! {
+        backflow => backflow,
+        error => error,
         incoming => incoming.iter().map(|r| request_row(lang, r)).collect::<Vec<_>>(),
         outgoing => outgoing.iter().map(|r| request_row(lang, r)).collect::<Vec<_>>(),
         filed => filed.iter().map(|r| request_row(lang, r)).collect::<Vec<_>>(),
         received => received.iter().map(|g| grant_row(lang, g)).collect::<Vec<_>>(),
         given => given.iter().map(|g| grant_row(lang, g)).collect::<Vec<_>>(),
-        can_request => match p.org_id() { Some(o) => s.app.can(&p, Action::RequestShare(o)).await, None => false },
-        ..base(&s, &p, lang, "/sharing").await
+        can_request => match p.org_id() { Some(o) => s.app.can(p, Action::RequestShare(o)).await, None => false },
+        ..base(s, p, lang, "/sharing").await
     };
     Ok(s.templates.render("sharing.html", ctx))
+}
+
+#[derive(Deserialize)]
+pub struct BackflowForm {
+    dataset_id: i64,
+    grantee_org: i64,
+    fields: String,
+    filter_field: String,
+    filter_values: String,
+    until: chrono::NaiveDate,
+    scenario: String,
+    purpose: String,
+    using_unit: String,
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    v.split(['，', ',', '、'])
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// The data authority returns data to a county or department (回流).
+pub async fn create_backflow(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    CsrfForm(f): CsrfForm<BackflowForm>,
+) -> PageResult {
+    let b = BackflowGrant {
+        dataset_id: f.dataset_id,
+        grantee_org: f.grantee_org,
+        fields: split_list(&f.fields),
+        row_filter: pubdata_domain::share::RowFilter {
+            field: f.filter_field.trim().to_string(),
+            values: split_list(&f.filter_values),
+        },
+        mode: DeliveryMode::Api,
+        until: f.until,
+        scenario: f.scenario,
+        purpose: f.purpose,
+        using_unit: f.using_unit,
+    };
+    match s.app.grant_backflow(&p, b).await {
+        Ok(g) => Ok(Redirect::to(&format!("/sharing/grants/{}", g.grant.id)).into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
+        Err(e) => render_overview(&s, &p, lang, Some(e.to_string())).await,
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -38,7 +38,8 @@ use crate::error::{Result, ServiceError};
 use crate::policy::Action;
 use crate::principal::Principal;
 
-/// At most this many rows in one page of a rows read.
+/// At most this many rows in one page of a rows read (a caller may read one
+/// more to know whether more follow).
 pub const MAX_PAGE: u32 = 1000;
 
 /// Why a caller may read a dataset's contents.
@@ -161,7 +162,7 @@ impl App {
         let d = self.load_dataset(id).await?;
         let basis = self.permit(p, &d, Basis::SourceDepartment).await?;
         let fields = Self::project(&d, None)?;
-        let limit = limit.clamp(1, MAX_PAGE);
+        let limit = limit.clamp(1, MAX_PAGE + 1);
         let rows = self
             .store
             .dataset_rows(&d, version, after, limit)
@@ -566,7 +567,7 @@ impl App {
                 return Err(self.refuse(p, &d, Some(g.id), err, asked).await);
             }
         };
-        let limit = q.limit.clamp(1, MAX_PAGE);
+        let limit = q.limit.clamp(1, MAX_PAGE + 1);
         let stored = self
             .store
             .select_rows(&d, &plan.filters, q.after.as_deref(), limit)

@@ -769,6 +769,14 @@ async fn the_demo_has_requests_in_every_state_grants_of_each_kind_and_backflow_t
     let (status, page) = t.get(&format!("/api/v1/data/{ds}?limit=50"), &yd).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page["items"].as_array().unwrap().len(), 50);
+    // A full page of 1,000 rows still says more follow.
+    let mzj = t.login("qy-mzj").await;
+    let (status, full) = t
+        .get(&format!("/api/v1/data/{ds}?limit=1000&fields=姓名"), &mzj)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{full}");
+    assert_eq!(full["items"].as_array().unwrap().len(), 1000);
+    assert!(full["next_cursor"].is_string(), "3,000 people: more follow");
     let (_, mine) = t.get("/api/v1/grants?side=received", &yd).await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
     // The source department sees its open cases with their deadlines.

@@ -2,21 +2,31 @@
 //! dataset (a `Replace` into a table without rows). Rows go through a second
 //! driver, rusqlite (linking the same `libsqlite3-sys` as sqlx), on a
 //! blocking writer thread of its own: one cached prepared statement, raw
-//! typed binds, one large transaction.
+//! typed binds, into a shadow table `load_ds_<id>` (declared as the dataset
+//! table, without indexes, read by no query) committed every
+//! `COMMIT_EVERY` rows, while a checkpointer thread copies the committed
+//! pages from the WAL into the database file on the other core.
 //!
 //! The guarantees of the sqlx path are kept:
-//! - One transaction: data rows, the key index, the version record, quality
-//!   issues, the dataset's counters and the audit record commit together
-//!   (`BEGIN IMMEDIATE` … `COMMIT` on the rusqlite connection); dropping the
-//!   load, or a failure, rolls it all back; a killed process leaves an
-//!   uncommitted transaction that SQLite discards on the next open.
+//! - All or nothing: the dataset table changes only in one final
+//!   transaction, which replaces the empty dataset table with the shadow
+//!   table, builds the indexes and commits it together with the version
+//!   record, quality issues, the dataset's counters and the audit record;
+//!   it first checks that no other process loaded the dataset meanwhile.
+//!   Dropping the load, or a failure, rolls that transaction back and drops
+//!   the shadow table; a process killed mid-load leaves a shadow table that
+//!   the next successful load of the dataset drops (the dataset itself is
+//!   unchanged). Each load's shadow table has a name of its own, so a
+//!   concurrent load of the same dataset by another process never writes
+//!   into it (and fails at the swap).
 //! - One audit chain: the load holds the store's only write connection (the
-//!   sqlx pool of one) from `begin` until its transaction has ended, so no
+//!   sqlx pool of one) from `begin` until its transactions have ended, so no
 //!   other write of this process interleaves; another process is kept out by
 //!   SQLite's write lock, taken before `audit_head` is read. The record is
 //!   appended with the same hash (`record_hash`) and `audit_head` update.
 //! - Same durability: WAL (a property of the file) and `synchronous=FULL`,
-//!   set on this connection too.
+//!   set on this connection too (every commit, the shadow table's too, is
+//!   synced); the final commit checkpoints what is left, as any commit.
 //! - Same problem reports: the same queries name repeated keys, repeated
 //!   `unique` values and missing references by row.
 
@@ -265,7 +275,13 @@ fn writer(
     spent: std::sync::mpsc::Sender<Vec<StagedRow>>,
 ) -> Result<()> {
     let db = open(path).map_err(db_err)?;
-    let shadow = format!("load_{}", table(d.id));
+    // Named for this load alone: a concurrent load of the same dataset by
+    // another process has its own.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.subsec_nanos())
+        .unwrap_or(0);
+    let shadow = format!("load_{}_{}_{nanos}", table(d.id), std::process::id());
     let r = fill(&db, path, &shadow, d, ready, cmds, spent);
     if !db.is_autocommit() {
         // Not committed: nothing of the load stays.
@@ -352,10 +368,8 @@ fn fill(
         ));
     }
     let columns = &ddl[ddl.find('(').unwrap_or(ddl.len())..];
-    db.execute_batch(&format!(
-        "DROP TABLE IF EXISTS {shadow}; CREATE TABLE {shadow} {columns}; COMMIT"
-    ))
-    .map_err(db_err)?;
+    db.execute_batch(&format!("CREATE TABLE {shadow} {columns}; COMMIT"))
+        .map_err(db_err)?;
     // Frames are checkpointed by the checkpointer meanwhile, and by this
     // connection only after the final commit (as every commit does).
     db.execute_batch("PRAGMA wal_autocheckpoint = 0; BEGIN IMMEDIATE")
@@ -500,7 +514,23 @@ fn swap(
     db.execute_batch(&format!(
         "DROP TABLE {t}; ALTER TABLE {shadow} RENAME TO {t}"
     ))
-    .map_err(db_err)
+    .map_err(db_err)?;
+    // Shadow tables of this dataset left by killed processes go too (a
+    // load still running elsewhere could not swap its table in any more).
+    let stale: Vec<String> = {
+        let mut st = db
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB ?1")
+            .map_err(db_err)?;
+        st.query_map([format!("load_{t}_*")], |r| r.get(0))
+            .map_err(db_err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(db_err)?
+    };
+    for name in stale {
+        db.execute_batch(&format!("DROP TABLE {name}"))
+            .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 /// Builds the dataset table's indexes (as declared); when the unique key

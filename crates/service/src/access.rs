@@ -560,10 +560,7 @@ impl App {
         let plan = match g.scope().plan(&columns, &d.key, &ask, today_cst()) {
             Ok(plan) => plan,
             Err(r) => {
-                let err = ServiceError::Refused {
-                    code: r.code(),
-                    detail: r.to_string(),
-                };
+                let err = ServiceError::from(r);
                 return Err(self.refuse(p, &d, Some(g.id), err, asked).await);
             }
         };
@@ -630,10 +627,7 @@ impl App {
         let plan = match g.scope().plan(&columns, &d.key, &ask, today_cst()) {
             Ok(plan) => plan,
             Err(r) => {
-                let err = ServiceError::Refused {
-                    code: r.code(),
-                    detail: r.to_string(),
-                };
+                let err = ServiceError::from(r);
                 return Err(self.refuse(p, d, Some(g.id), err, asked).await);
             }
         };
@@ -716,10 +710,7 @@ impl App {
             {
                 Ok(plan) => plan,
                 Err(r) => {
-                    let err = ServiceError::Refused {
-                        code: r.code(),
-                        detail: r.to_string(),
-                    };
+                    let err = ServiceError::from(r);
                     return Err(self.refuse(p, &d, Some(g.id), err, asked).await);
                 }
             };

@@ -59,6 +59,16 @@ pub enum ServiceError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl From<pubdata_domain::share::Refusal> for ServiceError {
+    /// A grant's refusal: 403 with the refusal's stable code.
+    fn from(r: pubdata_domain::share::Refusal) -> Self {
+        ServiceError::Refused {
+            code: r.code(),
+            detail: r.to_string(),
+        }
+    }
+}
+
 impl ServiceError {
     /// The stable code clients match on.
     pub fn code(&self) -> &'static str {

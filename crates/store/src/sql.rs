@@ -156,12 +156,20 @@ impl Sql {
 
     /// Appends `(?, ?, …)` bound to `vs`.
     pub(crate) fn push_list(&mut self, vs: &[i64]) -> &mut Self {
+        self.push_binds(vs.iter().copied())
+    }
+
+    /// Appends `(?, ?, …)` binding each of `vs` (text or numbers).
+    pub(crate) fn push_binds<A: Into<Arg>>(
+        &mut self,
+        vs: impl IntoIterator<Item = A>,
+    ) -> &mut Self {
         self.text.push('(');
-        for (i, v) in vs.iter().enumerate() {
+        for (i, v) in vs.into_iter().enumerate() {
             if i > 0 {
                 self.text.push_str(", ");
             }
-            self.push_bind(*v);
+            self.push_bind(v);
         }
         self.text.push(')');
         self

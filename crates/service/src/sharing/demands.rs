@@ -18,6 +18,7 @@ use crate::App;
 use crate::error::{Result, ServiceError};
 use crate::policy::Action;
 use crate::principal::Principal;
+use crate::sharing::required_text;
 
 /// A demand as an agency files it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -58,17 +59,6 @@ pub struct DemandView {
     pub entry_name: Option<String>,
     /// While pending: the confirmation deadline (5 working days).
     pub deadline: Option<DeadlineStatus>,
-}
-
-fn text(field: &str, v: &str, max: usize) -> Result<String> {
-    let v = v.trim();
-    if v.is_empty() || v.chars().count() > max {
-        return Err(ServiceError::invalid(
-            field,
-            format!("1 to {max} characters"),
-        ));
-    }
-    Ok(v.to_string())
 }
 
 fn conflict(e: StoreError) -> ServiceError {
@@ -127,10 +117,10 @@ impl App {
             requester_org: org,
             source_org: d.source_org,
             requested_by: p.name.clone(),
-            description: text("description", &d.description, 2000)?,
+            description: required_text("description", &d.description, 2000)?,
             items,
-            scenario: text("scenario", &d.scenario, 500)?,
-            purpose: text("purpose", &d.purpose, 1000)?,
+            scenario: required_text("scenario", &d.scenario, 500)?,
+            purpose: required_text("purpose", &d.purpose, 1000)?,
         };
         let event = p.event(
             "demand.file",

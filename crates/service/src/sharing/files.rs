@@ -25,6 +25,18 @@ pub enum ExportFormat {
     Xlsx,
 }
 
+impl ExportFormat {
+    /// The file's media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        }
+    }
+}
+
 /// An offline delivery the source department records.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -147,10 +159,7 @@ impl App {
             });
         }
         if let Err(r) = g.scope().usable(pubdata_domain::calendar::today_cst()) {
-            return Err(ServiceError::Refused {
-                code: r.code(),
-                detail: r.to_string(),
-            });
+            return Err(r.into());
         }
         if !matches!(d.kind.as_str(), "spreadsheet" | "document" | "copy") {
             return Err(ServiceError::invalid(

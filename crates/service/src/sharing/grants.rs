@@ -297,13 +297,7 @@ impl App {
             .filter(|c| b.fields.contains(&c.name))
             .map(|c| c.name.clone())
             .collect();
-        let masks = fields
-            .iter()
-            .filter(|f| content.items.iter().any(|i| &i.name == *f && i.personal))
-            .filter_map(|f| {
-                pubdata_domain::masking::Mask::default_for(f).map(|m| (f.clone(), m.to_string()))
-            })
-            .collect();
+        let masks = crate::sharing::requests::default_masks(&content, &fields);
         let grantee = tree
             .get(b.grantee_org)
             .map(|o| o.name.clone())

@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use pubdata_domain::org::Role;
 
 use crate::App;
-use crate::error::Result;
+use crate::error::{Result, ServiceError};
 use crate::principal::Principal;
 
 pub use demands::{DemandAnswer, DemandInput, DemandView};
@@ -29,6 +29,18 @@ pub use files::{ExportFormat, OfflineDelivery};
 pub use grants::{BackflowGrant, GrantView, UsageReportInput};
 pub use push::{PushOutcome, PushTargetInput};
 pub use requests::{Decision, NewRequest, RequestForm, ShareRequestView, Side};
+
+/// `v` trimmed, required and at most `max` characters (else 422 naming `field`).
+pub(crate) fn required_text(field: &str, v: &str, max: usize) -> Result<String> {
+    let v = v.trim();
+    if v.is_empty() || v.chars().count() > max {
+        return Err(ServiceError::invalid(
+            field,
+            format!("1 to {max} characters"),
+        ));
+    }
+    Ok(v.to_string())
+}
 
 impl App {
     /// The organisations a caller acts for: where it holds a role, and its

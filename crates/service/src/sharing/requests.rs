@@ -22,6 +22,7 @@ use crate::App;
 use crate::error::{Result, ServiceError};
 use crate::policy::Action;
 use crate::principal::Principal;
+use crate::sharing::required_text;
 
 /// Requests per minute a new grant allows unless the source sets another.
 pub const DEFAULT_RATE_LIMIT: i64 = 600;
@@ -103,17 +104,6 @@ pub struct ShareRequestView {
     pub filed_with_names: Vec<String>,
 }
 
-fn text(field: &str, v: &str, max: usize) -> Result<String> {
-    let v = v.trim();
-    if v.is_empty() || v.chars().count() > max {
-        return Err(ServiceError::invalid(
-            field,
-            format!("1 to {max} characters"),
-        ));
-    }
-    Ok(v.to_string())
-}
-
 fn mode_offered(content: &EntryContent, mode: DeliveryMode) -> bool {
     let wanted = match mode {
         DeliveryMode::Api => ShareMode::Api,
@@ -126,7 +116,7 @@ fn mode_offered(content: &EntryContent, mode: DeliveryMode) -> bool {
 }
 
 /// Default masks of the granted fields: DOMAIN.md's rule for each personal item.
-fn default_masks(content: &EntryContent, fields: &[String]) -> BTreeMap<String, String> {
+pub(super) fn default_masks(content: &EntryContent, fields: &[String]) -> BTreeMap<String, String> {
     fields
         .iter()
         .filter(|f| content.items.iter().any(|i| &i.name == *f && i.personal))
@@ -257,9 +247,9 @@ impl App {
                 "data obtained by universities and research institutes is for research and education only (Art. 27): accept it",
             ));
         }
-        let scenario = text("scenario", &req.scenario, 500)?;
-        let using_unit = text("using_unit", &req.using_unit, 200)?;
-        let purpose = text("purpose", &req.purpose, 1000)?;
+        let scenario = required_text("scenario", &req.scenario, 500)?;
+        let using_unit = required_text("using_unit", &req.using_unit, 200)?;
+        let purpose = required_text("purpose", &req.purpose, 1000)?;
         // A request across levels or regions is filed (备案) with the
         // authority of the level above and the requester's own (Art. 26).
         let mut filed_with = Vec::new();

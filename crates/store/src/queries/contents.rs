@@ -163,14 +163,8 @@ impl<D: Dialect> ContentStore for D {
             })
             .collect();
         if let Some([values]) = key_values.as_deref() {
-            q.push(" AND _key IN (");
-            for (n, v) in values.iter().enumerate() {
-                if n > 0 {
-                    q.push(", ");
-                }
-                q.push_bind(v.as_str());
-            }
-            q.push(")");
+            q.push(" AND _key IN ")
+                .push_binds(values.iter().map(String::as_str));
         }
         for (i, cond) in filters {
             if *i >= d.columns.len() {
@@ -181,14 +175,8 @@ impl<D: Dialect> ContentStore for D {
                     if values.is_empty() {
                         return Ok(vec![]);
                     }
-                    q.push(&format!(" AND c{i} IN ("));
-                    for (n, v) in values.iter().enumerate() {
-                        if n > 0 {
-                            q.push(", ");
-                        }
-                        q.push_bind(v.as_str());
-                    }
-                    q.push(")");
+                    q.push(&format!(" AND c{i} IN "))
+                        .push_binds(values.iter().map(String::as_str));
                 }
                 Cond::Gte(v) => {
                     q.push(&format!(" AND c{i} >= ")).push_bind(v.as_str());

@@ -311,14 +311,9 @@ impl<D: Dialect> ShareStore for D {
             .push_bind(reason)
             .push(" WHERE id = ")
             .push_bind(id)
-            .push(" AND state IN (");
-        for (i, s) in from.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.push_bind(s.as_str());
-        }
-        q.push(") RETURNING *");
+            .push(" AND state IN ")
+            .push_binds(from.iter().map(|s| s.as_str()))
+            .push(" RETURNING *");
         let Some(row) = tx.opt(q).await? else {
             // Absent, or not in a state the change applies to.
             tx.one(sql("SELECT id FROM grants WHERE id = ?").bind(id))
@@ -575,14 +570,9 @@ impl<D: Dialect> ShareStore for D {
             .push_bind(now())
             .push(" WHERE id = ")
             .push_bind(st.id)
-            .push(" AND state IN (");
-        for (i, s) in st.from.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.push_bind(s.as_str());
-        }
-        q.push(") RETURNING *");
+            .push(" AND state IN ")
+            .push_binds(st.from.iter().map(|s| s.as_str()))
+            .push(" RETURNING *");
         let row = tx.opt(q).await?.ok_or_else(|| StoreError::Conflict {
             what: "state".into(),
         })?;

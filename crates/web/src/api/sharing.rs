@@ -652,13 +652,10 @@ pub async fn export(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     use pubdata_service::sharing::ExportFormat;
-    let (format, mime) = match q.format.unwrap_or(ExportKind::Csv) {
-        ExportKind::Csv => (ExportFormat::Csv, "text/csv; charset=utf-8"),
-        ExportKind::Xlsx => (
-            ExportFormat::Xlsx,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
+    let format = match q.format.unwrap_or(ExportKind::Csv) {
+        ExportKind::Csv => ExportFormat::Csv,
+        ExportKind::Xlsx => ExportFormat::Xlsx,
     };
     let (body, _) = s.app.export_grant(&p, id, format).await?;
-    Ok(([(header::CONTENT_TYPE, mime)], body).into_response())
+    Ok(([(header::CONTENT_TYPE, format.content_type())], body).into_response())
 }

@@ -615,19 +615,16 @@ pub async fn export(
     PageCaller(p): PageCaller,
     Path((id, ext)): Path<(i64, String)>,
 ) -> Result<Response, super::errors::PageError> {
-    let (format, mime) = match ext.as_str() {
-        "export.csv" => (ExportFormat::Csv, "text/csv; charset=utf-8"),
-        "export.xlsx" => (
-            ExportFormat::Xlsx,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
+    let format = match ext.as_str() {
+        "export.csv" => ExportFormat::Csv,
+        "export.xlsx" => ExportFormat::Xlsx,
         _ => return Err(ServiceError::NotFound { what: "export" }.into()),
     };
     let (body, _) = s.app.export_grant(&p, id, format).await?;
     let name = format!("attachment; filename=\"grant-{id}.{}\"", &ext[7..]);
     Ok((
         [
-            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_TYPE, format.content_type().to_string()),
             (header::CONTENT_DISPOSITION, name),
         ],
         body,

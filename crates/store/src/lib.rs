@@ -64,7 +64,14 @@ impl StoreError {
             | sqlx::Error::WorkerCrashed => true,
             sqlx::Error::Database(d) => d.code().is_some_and(|c| {
                 // 08: connection exception; 57P0x: shutdown, crash, starting up.
-                c.starts_with("08") || c.starts_with("57P")
+                // SQLite 5/6 (busy, locked, with their extended codes): another
+                // connection held the write lock past the busy timeout.
+                let sqlite = d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+                if sqlite {
+                    c.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+                } else {
+                    c.starts_with("08") || c.starts_with("57P")
+                }
             }),
             _ => false,
         }

@@ -324,7 +324,11 @@ impl Dialect for SqliteStore {
         self.write.clone()
     }
     async fn begin(&self) -> Result<Self::Tx> {
-        Ok(self.write.begin().await?)
+        // IMMEDIATE: the write lock is taken at BEGIN, where SQLite's busy
+        // handler waits for it. A deferred transaction that reads first and
+        // then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another
+        // connection — the access writer, a load — committed meanwhile.
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
     }
     async fn lock(_tx: &mut Self::Tx, _lock: Lock<'_>) -> Result<()> {
         // The one writer holds SQLite's write lock for the whole transaction.

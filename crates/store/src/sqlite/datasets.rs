@@ -454,7 +454,7 @@ impl SqliteStore {
         if let Some(load) = super::load::begin(self, dataset, mode).await? {
             return Ok(load);
         }
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         let (current, rows_before): (i64, i64) =
             sqlx::query_as("SELECT current_version, row_count FROM datasets WHERE id = ?")
                 .bind(dataset.id)

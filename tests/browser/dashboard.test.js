@@ -180,7 +180,7 @@ test('datasets: the source department sees its population dataset with versions 
   await signIn(page, 'qy-gaj');
   await page.click('a[href="/datasets"]');
   await page.waitForSelector('#dataset-list');
-  await page.click('#dataset-list >> text=户籍人口');
+  await page.click('#dataset-list >> text="户籍人口"');
   await page.waitForSelector('#dataset-schema');
   assert.equal((await page.textContent('#row-count')).trim(), '100000');
   assert.match(await page.textContent('#dataset-versions'), /户籍人口\.csv/);
@@ -259,5 +259,51 @@ test('verification console: 人社局 checks claims and sees match or no match, 
   assert.match(result, /出生日期：不一致/);
   assert.equal(result.includes(person['出生日期']), false, 'the stored birth date never shows');
   await page.screenshot({ path: path.join(shots, 'verification.png'), fullPage: true });
+  await ctx.close();
+});
+
+test('derivatives: 公安局 refreshes the demo derivative and derives a new one from a dataset page', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, 'qy-gaj');
+  await page.click('#nav-sharing');
+  await page.click('#derivations-link');
+  await page.waitForSelector('#derivations');
+  // DOMAIN.md's masking rules are listed as data.
+  assert.match(await page.textContent('#masking-rules'), /keep:6,4/);
+  await page.locator('#derivations tr', { hasText: '户籍人口年龄与区县分布' }).locator('a').first().click();
+  await page.waitForSelector('#derivation');
+  assert.match(await page.textContent('#transforms'), /假名化/);
+  assert.match(await page.textContent('#transforms'), /泛化到区县/);
+  await page.click('#refresh');
+  await page.waitForSelector('#message');
+  assert.match(await page.textContent('#message'), /已刷新/);
+  await page.screenshot({ path: path.join(shots, 'derivation.png'), fullPage: true });
+
+  // A new derivative from the 户籍人口 dataset page: the key masked is refused …
+  await page.click('a[href="/datasets"]');
+  await page.waitForSelector('#dataset-list');
+  await page.click('#dataset-list >> text="户籍人口"');
+  await page.click('#derive-link');
+  await page.waitForSelector('#derive-form');
+  await page.fill('#name', '户籍人口婚姻状况（脱敏）');
+  await page.selectOption('#share_type', 'unconditional');
+  await page.selectOption('#grade', 'L2');
+  await page.selectOption('select[data-field="公民身份号码"]', 'mask:keep:6,4');
+  await page.click('#derive');
+  await page.waitForSelector('#form-error');
+  assert.match(await page.textContent('#form-error'), /公民身份号码/);
+  // … pseudonymised, with the personal items dropped, it goes to review.
+  await page.fill('#name', '户籍人口婚姻状况（脱敏）');
+  await page.selectOption('#share_type', 'unconditional');
+  await page.selectOption('#grade', 'L2');
+  await page.selectOption('select[data-field="公民身份号码"]', 'pseudonym');
+  for (const f of ['姓名', '性别', '出生日期', '民族', '户籍地址', '联系电话']) {
+    await page.selectOption(`select[data-field="${f}"]`, 'drop');
+  }
+  await page.click('#derive');
+  await page.waitForSelector('#derivation');
+  assert.match(await page.textContent('#entry-state'), /待审核/);
+  assert.match(await page.textContent('#derived-dataset'), /尚未生成/);
   await ctx.close();
 });

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod case;
 pub mod catalog;
 pub mod dataset;
+pub mod derive;
 pub mod ids;
 pub mod masking;
 pub mod org;

@@ -83,25 +83,63 @@ impl fmt::Display for Mask {
 const DISTRICT_ENDS: [char; 3] = ['区', '县', '市'];
 const STREET_ENDS: [char; 2] = ['街', '镇'];
 
+/// DOMAIN.md's default rules by words in a data item's name, in order (the
+/// first that matches wins): the seed of the platform's masking rules,
+/// which the authority edits.
+pub const DEFAULT_RULES: [(&[&str], Mask); 6] = [
+    (&["身份证", "身份号码"], Mask::Keep { first: 6, last: 4 }),
+    (
+        &["手机", "电话", "联系方式"],
+        Mask::Keep { first: 3, last: 4 },
+    ),
+    (
+        &["银行卡", "银行账号", "账号"],
+        Mask::Keep { first: 6, last: 4 },
+    ),
+    (&["邮箱", "电子邮件"], Mask::Email),
+    (&["地址", "住址", "住所"], Mask::Address),
+    (&["姓名"], Mask::Name),
+];
+
+/// The first rule one of whose words is in `item`, if any.
+pub fn rule_for<'a, W: AsRef<str> + 'a>(
+    rules: impl IntoIterator<Item = (&'a [W], Mask)>,
+    item: &str,
+) -> Option<Mask> {
+    rules
+        .into_iter()
+        .find(|(words, _)| words.iter().any(|w| item.contains(w.as_ref())))
+        .map(|(_, m)| m)
+}
+
+/// Where an address is cut: after its district/county (清远市清城区), or
+/// with `street` after the street/town that follows it (…凤城街, …镇);
+/// 0 when no district is found.
+pub(crate) fn address_cut(chars: &[char], street: bool) -> usize {
+    let cut = |ends: &[char], from: usize| {
+        chars[from..]
+            .iter()
+            .position(|c| ends.contains(c))
+            .map(|p| from + p + 1)
+    };
+    let district = cut(&DISTRICT_ENDS, 0).map(|d| {
+        // 清远市清城区: the city's 市 first, then the district.
+        cut(&['区', '县'], d)
+            .filter(|_| chars[d - 1] == '市')
+            .unwrap_or(d)
+    });
+    let keep = match district {
+        Some(d) if street => cut(&STREET_ENDS, d).unwrap_or(d),
+        Some(d) => d,
+        None => 0,
+    };
+    keep.min(chars.len())
+}
+
 impl Mask {
     /// The default rule for a data item, by its name (DOMAIN.md), if any.
     pub fn default_for(item: &str) -> Option<Mask> {
-        let has = |words: &[&str]| words.iter().any(|w| item.contains(w));
-        if has(&["身份证", "身份号码"]) {
-            Some(Mask::Keep { first: 6, last: 4 })
-        } else if has(&["手机", "电话", "联系方式"]) {
-            Some(Mask::Keep { first: 3, last: 4 })
-        } else if has(&["银行卡", "银行账号", "账号"]) {
-            Some(Mask::Keep { first: 6, last: 4 })
-        } else if has(&["邮箱", "电子邮件"]) {
-            Some(Mask::Email)
-        } else if has(&["地址", "住址", "住所"]) {
-            Some(Mask::Address)
-        } else if has(&["姓名"]) {
-            Some(Mask::Name)
-        } else {
-            None
-        }
+        rule_for(DEFAULT_RULES.iter().map(|(w, m)| (*w, *m)), item)
     }
 
     /// The value as the grantee sees it (`None`: withheld).
@@ -138,23 +176,7 @@ impl Mask {
             },
             Mask::Address => {
                 // Up to the street/town if one follows the district, else the district.
-                let cut = |ends: &[char], from: usize| {
-                    chars[from..]
-                        .iter()
-                        .position(|c| ends.contains(c))
-                        .map(|p| from + p + 1)
-                };
-                let district = cut(&DISTRICT_ENDS, 0).map(|d| {
-                    // 清远市清城区: the city's 市 first, then the district.
-                    cut(&['区', '县'], d)
-                        .filter(|_| chars[d - 1] == '市')
-                        .unwrap_or(d)
-                });
-                let keep = match district {
-                    Some(d) => cut(&STREET_ENDS, d).unwrap_or(d),
-                    None => 0,
-                };
-                let keep = keep.min(n);
+                let keep = address_cut(&chars, true);
                 let mut out: String = chars[..keep].iter().collect();
                 if keep < n {
                     out.push_str("***");

@@ -57,6 +57,9 @@ pub enum Basis {
     QualityReport,
     /// A grantee reading or verifying through its grant (数据共享).
     Grant,
+    /// The source department's desensitised derivative (脱敏衍生) reading
+    /// its parent to transform it.
+    Derivation,
 }
 
 impl Basis {
@@ -66,6 +69,7 @@ impl Basis {
             Basis::Supervision => "supervision",
             Basis::QualityReport => "quality_report",
             Basis::Grant => "grant",
+            Basis::Derivation => "derivation",
         }
     }
 }
@@ -100,9 +104,9 @@ impl App {
             Basis::SourceDepartment => Action::WriteDataset(d.org_id),
             Basis::Supervision => Action::Supervise,
             Basis::QualityReport => Action::ViewDataset(d.org_id),
-            Basis::Grant => {
+            Basis::Grant | Basis::Derivation => {
                 return Err(ServiceError::Internal(
-                    "grant reads are decided by the grant".into(),
+                    "grant and derivation reads are decided by the grant or derivation".into(),
                 ));
             }
         };
@@ -804,6 +808,69 @@ impl App {
             })
             .await?;
         Ok(results)
+    }
+}
+
+/// Rows in one page of a derivation's read of its parent.
+pub(crate) const DERIVE_PAGE: u32 = 10_000;
+
+/// A derivation's read of its parent, opened (and audited) by the door:
+/// pages of the parent's current rows, whole, in key order.
+pub(crate) struct DerivationRead<'a> {
+    app: &'a App,
+    dataset: &'a Dataset,
+}
+
+impl DerivationRead<'_> {
+    /// The rows after `after` (at most [`DERIVE_PAGE`]).
+    pub(crate) async fn page(
+        &self,
+        after: Option<&str>,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
+        Ok(self
+            .app
+            .store
+            .dataset_rows(self.dataset, None, after, DERIVE_PAGE)
+            .await?)
+    }
+}
+
+impl App {
+    /// Opens a derivation's read of its parent's current rows, whole (the
+    /// derivation transforms them next, `sharing::derive`), acting for the
+    /// agency that holds both the parent and the derivative. The access
+    /// record (every field, the rows the parent holds) is written here,
+    /// before any row is read: the derivative's load then holds the write
+    /// lock while the pages are read.
+    pub(crate) async fn open_derivation_read<'a>(
+        &'a self,
+        p: &Principal,
+        d: &'a Dataset,
+        derivation: &pubdata_store::Derivation,
+    ) -> Result<DerivationRead<'a>> {
+        if derivation.parent_dataset_id != d.id
+            || derivation.org_id != d.org_id
+            || p.org_id() != Some(d.org_id)
+        {
+            return Err(ServiceError::Forbidden(
+                "a derivation reads only its own agency's parent dataset".into(),
+            ));
+        }
+        let fields = Self::project(d, None)?;
+        let names: Vec<&str> = fields.iter().map(|i| d.columns[*i].name.as_str()).collect();
+        self.store
+            .append_audit(p.event(
+                "dataset.read",
+                format!("dataset:{}", d.id),
+                Outcome::Success,
+                json!({"basis": Basis::Derivation.as_str(), "derivation": derivation.id,
+                       "fields": names, "version": d.current_version, "rows": d.row_count}),
+            ))
+            .await?;
+        Ok(DerivationRead {
+            app: self,
+            dataset: d,
+        })
     }
 }
 

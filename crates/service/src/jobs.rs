@@ -59,6 +59,8 @@ pub enum Job {
     Pulls,
     /// Runs table pushes to grantees that are due (leased).
     Pushes,
+    /// Makes and refreshes desensitised derivatives that are due (leased).
+    Derivations,
     /// Copies the embedded database to the backup directory, keeping the
     /// newest [`BACKUPS_KEPT`] (leased; SQLite with a backup directory only).
     Backup,
@@ -68,12 +70,13 @@ pub enum Job {
 pub const BACKUPS_KEPT: usize = 7;
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
         Job::Pulls,
         Job::Pushes,
+        Job::Derivations,
         Job::Backup,
     ];
 
@@ -84,6 +87,7 @@ impl Job {
             Job::DeadlineSweep => "deadline_sweep",
             Job::Pulls => "pulls",
             Job::Pushes => "pushes",
+            Job::Derivations => "derivations",
             Job::Backup => "backup",
         }
     }
@@ -96,6 +100,7 @@ impl Job {
             Job::DeadlineSweep => Duration::from_secs(600),
             Job::Pulls => Duration::from_secs(60),
             Job::Pushes => Duration::from_secs(60),
+            Job::Derivations => Duration::from_secs(60),
             Job::Backup => Duration::from_secs(24 * 3600),
         }
     }
@@ -104,7 +109,7 @@ impl Job {
     pub fn leased(self) -> bool {
         matches!(
             self,
-            Job::DeadlineSweep | Job::Pulls | Job::Pushes | Job::Backup
+            Job::DeadlineSweep | Job::Pulls | Job::Pushes | Job::Derivations | Job::Backup
         )
     }
 }
@@ -192,6 +197,12 @@ impl App {
                 let n = self.run_due_pushes().await?;
                 if n > 0 {
                     tracing::info!(count = n, "table pushes ran");
+                }
+            }
+            Job::Derivations => {
+                let n = self.run_due_derivations().await?;
+                if n > 0 {
+                    tracing::info!(count = n, "derivatives refreshed");
                 }
             }
             Job::Backup => return self.backup_now().await.map(|b| b.is_some()),

@@ -82,6 +82,7 @@ impl App {
         app.dummy_hash = app.hash_password("pubdata-no-such-user").await?;
         app.load_calendar().await?;
         app.seed_catalog_scheme().await?;
+        app.seed_masking_rules().await?;
         Ok(Arc::new(app))
     }
 }

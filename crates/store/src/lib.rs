@@ -360,6 +360,37 @@ pub trait ShareStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).
+#[async_trait]
+pub trait DeriveStore: Send + Sync {
+    /// Drafts the derived entry and records the derivation (with its audit
+    /// record) in one transaction.
+    async fn create_derivation(
+        &self,
+        entry: NewEntry,
+        d: NewDerivation,
+        audit: AuditEvent,
+    ) -> Result<(CatalogEntry, Derivation)>;
+    async fn get_derivation(&self, id: i64) -> Result<Derivation>;
+    /// The derivation that made this entry, if one did.
+    async fn derivation_of_entry(&self, entry_id: i64) -> Result<Option<Derivation>>;
+    /// Derivations, newest first.
+    async fn list_derivations(&self, f: &DerivationFilter) -> Result<Vec<Derivation>>;
+    /// Derivations to refresh: the derived entry is published and its
+    /// dataset is missing or holds an older parent version than the current.
+    async fn due_derivations(&self) -> Result<Vec<Derivation>>;
+    async fn record_derivation(&self, id: i64, outcome: DerivationRefresh) -> Result<()>;
+    /// The masking rules by item name, in order.
+    async fn masking_rules(&self) -> Result<Vec<MaskingRule>>;
+    /// Replaces the masking rules (with an audit record when given).
+    async fn put_masking_rules(
+        &self,
+        rules: &[MaskingRule],
+        by: &str,
+        audit: Option<AuditEvent>,
+    ) -> Result<()>;
+}
+
 /// Datasets, loads, quality, pulls, exemptions and base databases
 /// (AGG-1 … AGG-3, QLT-1, BASE-1).
 #[async_trait]
@@ -426,7 +457,15 @@ pub trait DatasetStore: Send + Sync {
 /// traits. Each is implemented once for both backends (`queries/`).
 #[async_trait]
 pub trait Store:
-    CatalogStore + CaseStore + ContentStore + DatasetStore + ShareStore + Send + Sync + 'static
+    CatalogStore
+    + CaseStore
+    + ContentStore
+    + DatasetStore
+    + DeriveStore
+    + ShareStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is, e.g. `sqlite`.
     fn backend(&self) -> &'static str;

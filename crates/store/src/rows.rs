@@ -560,3 +560,28 @@ pub(crate) fn delivery<R: Cols>(r: &R) -> Result<Delivery> {
         delivered_at: r.time("delivered_at")?,
     })
 }
+
+pub(crate) fn derivation<R: Cols>(r: &R) -> Result<Derivation> {
+    Ok(Derivation {
+        id: r.int("id")?,
+        org_id: r.int("org_id")?,
+        parent_dataset_id: r.int("parent_dataset_id")?,
+        parent_entry_id: r.int("parent_entry_id")?,
+        entry_id: r.int("entry_id")?,
+        dataset_id: r.opt_int("dataset_id")?,
+        transforms: r.json("transforms")?,
+        secret: r.text("secret")?,
+        parent_version: r.int("parent_version")?,
+        last_refresh_at: r.opt_time("last_refresh_at")?,
+        last_error: r.opt_text("last_error")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn masking_rule<R: Cols>(r: &R) -> Result<MaskingRule> {
+    Ok(MaskingRule {
+        words: r.json("words")?,
+        rule: r.text("rule")?,
+    })
+}

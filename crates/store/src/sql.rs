@@ -329,6 +329,11 @@ macro_rules! migrations {
                 "sharing",
                 include_str!(concat!("../migrations/", $dir, "/0007_sharing.sql")),
             ),
+            (
+                8,
+                "derivations",
+                include_str!(concat!("../migrations/", $dir, "/0008_derivations.sql")),
+            ),
         ]
     };
 }

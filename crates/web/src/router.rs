@@ -18,7 +18,9 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::api::{audit, auth, base, calendar, catalog, datasets, orgs, sharing, tokens, users};
+use crate::api::{
+    audit, auth, base, calendar, catalog, datasets, derive, orgs, sharing, tokens, users,
+};
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
 
@@ -162,6 +164,12 @@ api_routes! {
     GET    "/api/v1/data-demands/{id}"                         => sharing::get_demand;
     POST   "/api/v1/data-demands/{id}/answer"                  => sharing::answer_demand;
     POST   "/api/v1/data-demands/{id}/entry"                   => sharing::link_demand;
+    POST   "/api/v1/derivations"                               => derive::create;
+    GET    "/api/v1/derivations"                               => derive::list;
+    GET    "/api/v1/derivations/{id}"                          => derive::get;
+    POST   "/api/v1/derivations/{id}/refresh"                  => derive::refresh;
+    GET    "/api/v1/masking-rules"                             => derive::masking_rules;
+    PUT    "/api/v1/masking-rules"                             => derive::put_masking_rules;
     GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
     POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }
@@ -225,6 +233,12 @@ page_routes! {
     GET    "/sharing/demands/{id}"                    => pages::sharing::demand_page;
     POST   "/sharing/demands/{id}/answer"             => pages::sharing::answer_demand;
     POST   "/sharing/requests/{id}/decision"          => pages::sharing::decide;
+    GET    "/sharing/derivations"                     => pages::derive::list_page;
+    GET    "/sharing/derivations/new"                 => pages::derive::new_page;
+    POST   "/sharing/derivations/new"                 => pages::derive::create;
+    GET    "/sharing/derivations/{id}"                => pages::derive::detail;
+    POST   "/sharing/derivations/{id}/refresh"        => pages::derive::refresh;
+    POST   "/sharing/masking-rules"                   => pages::derive::put_rules;
     GET    "/sharing/grants/{id}"                     => pages::sharing::grant_page;
     // export.csv or export.xlsx
     GET    "/sharing/grants/{id}/{action}"            => pages::sharing::export;

@@ -406,9 +406,13 @@ async fn the_demo_has_population_and_enterprise_datasets_with_issues_and_a_stale
     assert_eq!(q["issues"][0]["value"], "迁出");
     let (_, stale) = t.get("/api/v1/supervision/stale", &sjj).await;
     assert_eq!(stale["items"].as_array().unwrap().len(), 1);
-    // An agency sees only its own datasets.
+    // An agency sees only its own datasets: 户籍人口 and its desensitised derivative.
     let (_, own) = t.get("/api/v1/datasets", &gaj).await;
-    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    let own = own["items"].as_array().unwrap();
+    let gaj_org = t.org_id("qy-gaj").await;
+    assert!(own.iter().all(|d| d["org"] == gaj_org), "{own:?}");
+    assert!(own.iter().any(|d| d["name"] == "户籍人口"));
+    assert!(own.iter().any(|d| d["name"] == "户籍人口年龄与区县分布（脱敏）"));
 }
 
 #[tokio::test]

@@ -133,6 +133,12 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/data-demands/{id}", "get"),
         ("/api/v1/data-demands/{id}/answer", "post"),
         ("/api/v1/data-demands/{id}/entry", "post"),
+        ("/api/v1/derivations", "post"),
+        ("/api/v1/derivations", "get"),
+        ("/api/v1/derivations/{id}", "get"),
+        ("/api/v1/derivations/{id}/refresh", "post"),
+        ("/api/v1/masking-rules", "get"),
+        ("/api/v1/masking-rules", "put"),
         ("/api/v1/verify/{dataset_id}", "post"),
     ];
     for (path, method) in expected {

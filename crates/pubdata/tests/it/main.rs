@@ -14,6 +14,7 @@ mod calendar;
 mod catalog;
 mod cli;
 mod datasets;
+mod derive;
 mod http_basics;
 mod orgs;
 mod pages;

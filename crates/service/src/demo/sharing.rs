@@ -1,7 +1,8 @@
 //! Demo sharing: requests in every state (one answered in time, one
 //! overdue, one refused with its basis, one awaiting implementation), grants
 //! of the API and verification modes, an unconditional grant made at once,
-//! an enterprise grantee, backflow of 户籍人口 to 英德市 and a usage report.
+//! an enterprise grantee, backflow of 户籍人口 to 英德市, a usage report and
+//! a desensitised derivative of 户籍人口 (published, filled).
 
 use chrono::NaiveDate;
 use pubdata_domain::calendar::{WorkingDays, today_cst};
@@ -331,6 +332,46 @@ impl App {
             },
         )
         .await?;
+
+        // 11. A desensitised derivative: 户籍人口 by age band and district,
+        // pseudonymised, unconditionally shared once reviewed.
+        let mut transforms = std::collections::BTreeMap::new();
+        for (f, t) in [
+            ("公民身份号码", "pseudonym"),
+            ("出生日期", "age_band:5"),
+            ("户籍地址", "district"),
+            ("所属区县", "keep"),
+            ("婚姻状况", "keep"),
+            ("登记日期", "year"),
+        ] {
+            transforms.insert(f.to_string(), t.to_string());
+        }
+        let d = self
+            .create_derivation(
+                &gaj,
+                crate::sharing::DerivationInput {
+                    parent_dataset_id: population_ds.id,
+                    name: "户籍人口年龄与区县分布（脱敏）".into(),
+                    summary: None,
+                    share_type: pubdata_domain::catalog::ShareType::Unconditional,
+                    share_conditions: None,
+                    share_modes: None,
+                    grade: Some("L2".into()),
+                    transforms,
+                },
+            )
+            .await?;
+        self.review_entry(
+            &sjj,
+            d.derivation.entry_id,
+            crate::catalog::ReviewInput {
+                decision: crate::catalog::Decision::Approve,
+                reason: String::new(),
+            },
+        )
+        .await?;
+        self.refresh_derivation(&gaj, d.derivation.id).await?;
+        n += 1;
         Ok(n)
     }
 }

@@ -27,6 +27,7 @@ mod pulls;
 mod quality;
 mod readers;
 
+pub(crate) use load::{Channel, LoadRequest};
 pub use load::{LoadOutcome, MAX_REPORTED, Progress};
 pub use pulls::{PullConfig, pull_interval};
 pub(crate) use readers::VecSource;

@@ -297,7 +297,7 @@ impl App {
             .filter(|c| b.fields.contains(&c.name))
             .map(|c| c.name.clone())
             .collect();
-        let masks = crate::sharing::requests::default_masks(&content, &fields);
+        let masks = self.default_masks(&content, &fields).await?;
         let grantee = tree
             .get(b.grantee_org)
             .map(|o| o.name.clone())

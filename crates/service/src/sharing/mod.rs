@@ -11,8 +11,10 @@
 //!   resume, revoke, expire by date), backflow grants (BACK-1), usage.
 
 pub mod demands;
+pub mod derive;
 pub mod files;
 pub mod grants;
+pub mod masking;
 pub mod push;
 pub mod requests;
 
@@ -25,6 +27,7 @@ use crate::error::{Result, ServiceError};
 use crate::principal::Principal;
 
 pub use demands::{DemandAnswer, DemandInput, DemandView};
+pub use derive::{DerivationInput, DerivationView};
 pub use files::{ExportFormat, OfflineDelivery};
 pub use grants::{BackflowGrant, GrantView, UsageReportInput};
 pub use push::{PushOutcome, PushTargetInput};

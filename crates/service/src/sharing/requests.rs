@@ -115,15 +115,6 @@ fn mode_offered(content: &EntryContent, mode: DeliveryMode) -> bool {
     content.share_modes.contains(&wanted)
 }
 
-/// Default masks of the granted fields: DOMAIN.md's rule for each personal item.
-pub(super) fn default_masks(content: &EntryContent, fields: &[String]) -> BTreeMap<String, String> {
-    fields
-        .iter()
-        .filter(|f| content.items.iter().any(|i| &i.name == *f && i.personal))
-        .filter_map(|f| Mask::default_for(f).map(|m| (f.clone(), m.to_string())))
-        .collect()
-}
-
 /// The fields in the dataset's column order; each must be an item of the
 /// entry and a column of the dataset.
 fn check_fields(
@@ -294,7 +285,7 @@ impl App {
                 scenario,
                 purpose,
                 data_user: format!("{} ({})", p.display_name, p.name),
-                masks: default_masks(&content, &fields),
+                masks: self.default_masks(&content, &fields).await?,
                 fields: fields.clone(),
                 row_filter: None,
                 mode: req.mode,
@@ -408,7 +399,7 @@ impl App {
                     format!("the entry is not shared by {}", mode.zh()),
                 ));
             }
-            let mut masks = default_masks(&content, &fields);
+            let mut masks = self.default_masks(&content, &fields).await?;
             for (f, rule) in d.masks.iter().flatten() {
                 if !fields.contains(f) {
                     return Err(ServiceError::invalid(

@@ -281,3 +281,78 @@ pub struct Delivery {
     pub delivered_by: String,
     pub delivered_at: DateTime<Utc>,
 }
+
+/// A desensitised derivative (脱敏衍生, SHR-6): the derived entry and
+/// dataset, the parent they come from and the transformation per field.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Derivation {
+    pub id: i64,
+    /// The agency that holds the parent and made the derivative.
+    pub org_id: i64,
+    pub parent_dataset_id: i64,
+    pub parent_entry_id: i64,
+    /// The derived catalogue entry.
+    pub entry_id: i64,
+    /// The derived dataset, made once the entry is published.
+    pub dataset_id: Option<i64>,
+    /// The kept fields in the parent's column order with their
+    /// transformation; fields not named were dropped.
+    pub transforms: Vec<FieldTransform>,
+    /// HMAC key of the pseudonyms (hex): never serialised.
+    #[serde(skip)]
+    pub secret: String,
+    /// The parent version the derived dataset holds (0: none yet).
+    pub parent_version: i64,
+    pub last_refresh_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDerivation {
+    pub org_id: i64,
+    pub parent_dataset_id: i64,
+    pub parent_entry_id: i64,
+    pub transforms: Vec<FieldTransform>,
+    pub secret: String,
+    pub created_by: String,
+}
+
+/// A derived field and what was done to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct FieldTransform {
+    pub field: String,
+    /// `keep`, `mask:RULE`, `pseudonym`, `year`, `month`, `district`, `age_band:N`.
+    pub transform: String,
+}
+
+/// What one refresh of a derivative did.
+#[derive(Debug, Clone)]
+pub enum DerivationRefresh {
+    /// The derived dataset (made now or before) holds this parent version.
+    Done {
+        dataset_id: i64,
+        parent_version: i64,
+    },
+    Failed(String),
+}
+
+/// A masking rule by data item name (脱敏规则): the first rule with a word
+/// in the item's name gives the item's default mask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct MaskingRule {
+    /// Any of these words in an item's name selects the rule.
+    pub words: Vec<String>,
+    /// The rule: `keep:N,M`, `name`, `address`, `email`, `year`, `suppress`.
+    pub rule: String,
+}
+
+/// Which derivations to list.
+#[derive(Debug, Clone, Default)]
+pub struct DerivationFilter {
+    /// Made by these organisations (`None`: any).
+    pub orgs: Option<Vec<i64>>,
+    pub parent_dataset_id: Option<i64>,
+    pub limit: u32,
+}

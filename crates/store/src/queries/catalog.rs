@@ -10,6 +10,57 @@ use crate::rows::{self, Cols};
 use crate::sql::{Arg, Dialect, Exec, Lock, Tx, now, sql};
 use crate::*;
 
+/// Drafts a new entry inside `tx`: its 信息资源代码 (the next number in its
+/// classification) and its first version. `note` is the version's note.
+pub(super) async fn insert_entry<D: Dialect>(
+    tx: &mut D::Tx,
+    e: &NewEntry,
+    note: &str,
+) -> Result<CatalogEntry> {
+    // 顺序码: the next number within the classification.
+    let prefix = format!("{}/", e.content.classification);
+    D::lock(tx, Lock::EntryCode(&prefix)).await?;
+    let mut q = sql("SELECT code FROM catalog_entries WHERE 1 = 1");
+    q.push_prefix("code", &prefix)
+        .push(" ORDER BY code DESC LIMIT 1");
+    let last = match tx.opt(q).await? {
+        Some(r) => Some(r.text("code")?),
+        None => None,
+    };
+    let next = last
+        .and_then(|c| c.rsplit('/').next().and_then(|n| n.parse::<u32>().ok()))
+        .unwrap_or(0)
+        + 1;
+    let code = format!("{prefix}{next:06}");
+    let now = now();
+    let c = &e.content;
+    let row = tx
+        .one(
+            sql("INSERT INTO catalog_entries (code, org_id, level, state, version, name, classification,
+                    grade, share_type, open_attribute, update_frequency, search_text, content, co_owners,
+                    created_at, updated_at)
+                 VALUES (?, ?, ?, 'draft', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
+            .bind(&code)
+            .bind(e.org_id)
+            .bind(e.level.map(|l| l.as_str()))
+            .bind(&c.name)
+            .bind(&c.classification)
+            .bind(&c.grade)
+            .bind(c.share_type.as_str())
+            .bind(c.open_attribute.as_str())
+            .bind(c.update_frequency.as_str())
+            .bind(c.search_text())
+            .bind(Arg::json(c))
+            .bind(Arg::json(&e.co_owners))
+            .bind(now)
+            .bind(now),
+        )
+        .await?;
+    let entry = rows::entry(&row)?;
+    insert_version::<D>(tx, entry.id, 1, EntryState::Draft, c, &e.actor, note).await?;
+    Ok(entry)
+}
+
 async fn upsert_class<D: Dialect>(tx: &mut D::Tx, c: &Classification) -> Result<()> {
     tx.run(
         sql(
@@ -140,56 +191,7 @@ impl<D: Dialect> CatalogStore for D {
 
     async fn create_entry(&self, e: NewEntry, audit_event: AuditEvent) -> Result<CatalogEntry> {
         let mut tx = self.begin().await?;
-        // 顺序码: the next number within the classification.
-        let prefix = format!("{}/", e.content.classification);
-        D::lock(&mut tx, Lock::EntryCode(&prefix)).await?;
-        let mut q = sql("SELECT code FROM catalog_entries WHERE 1 = 1");
-        q.push_prefix("code", &prefix)
-            .push(" ORDER BY code DESC LIMIT 1");
-        let last = match tx.opt(q).await? {
-            Some(r) => Some(r.text("code")?),
-            None => None,
-        };
-        let next = last
-            .and_then(|c| c.rsplit('/').next().and_then(|n| n.parse::<u32>().ok()))
-            .unwrap_or(0)
-            + 1;
-        let code = format!("{prefix}{next:06}");
-        let now = now();
-        let c = &e.content;
-        let row = tx
-            .one(
-                sql("INSERT INTO catalog_entries (code, org_id, level, state, version, name, classification,
-                        grade, share_type, open_attribute, update_frequency, search_text, content, co_owners,
-                        created_at, updated_at)
-                     VALUES (?, ?, ?, 'draft', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
-                .bind(&code)
-                .bind(e.org_id)
-                .bind(e.level.map(|l| l.as_str()))
-                .bind(&c.name)
-                .bind(&c.classification)
-                .bind(&c.grade)
-                .bind(c.share_type.as_str())
-                .bind(c.open_attribute.as_str())
-                .bind(c.update_frequency.as_str())
-                .bind(c.search_text())
-                .bind(Arg::json(c))
-                .bind(Arg::json(&e.co_owners))
-                .bind(now)
-                .bind(now),
-            )
-            .await?;
-        let entry = rows::entry(&row)?;
-        insert_version::<D>(
-            &mut tx,
-            entry.id,
-            1,
-            EntryState::Draft,
-            c,
-            &e.actor,
-            "created",
-        )
-        .await?;
+        let entry = insert_entry::<D>(&mut tx, &e, "created").await?;
         let mut ev = audit_event;
         ev.target = format!("catalog_entry:{}", entry.id);
         audit::<D>(&mut tx, &ev).await?;

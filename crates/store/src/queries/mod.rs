@@ -12,6 +12,7 @@ mod cases;
 mod catalog;
 mod contents;
 mod datasets;
+mod derive;
 mod foundation;
 mod sharing;
 

@@ -24,6 +24,7 @@ pub(crate) mod cases;
 pub(crate) mod catalog;
 pub(crate) mod collection;
 pub(crate) mod datasets;
+pub(crate) mod derive;
 pub(crate) mod errors;
 pub(crate) mod home;
 pub mod i18n;
@@ -104,6 +105,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("grant.html", include_str!("../../templates/grant.html")),
     ("demands.html", include_str!("../../templates/demands.html")),
+    (
+        "derivations.html",
+        include_str!("../../templates/derivations.html"),
+    ),
+    (
+        "derivation_new.html",
+        include_str!("../../templates/derivation_new.html"),
+    ),
+    (
+        "derivation.html",
+        include_str!("../../templates/derivation.html"),
+    ),
     ("demand.html", include_str!("../../templates/demand.html")),
 ];
 

@@ -100,6 +100,10 @@ async fn render_entry(
         versions => versions.iter().map(|x| context! { version => x.version, state => lang.pick(x.state.zh(), x.state.en()), actor => x.actor.clone(), at => local_time(&x.created_at), note => x.note.clone() }).collect::<Vec<_>>(),
         changes => changes.iter().map(|c| context! { field => c.field.clone(), before => c.before.to_string(), after => c.after.to_string() }).collect::<Vec<_>>(),
         diff_from => diff.from, diff_to => diff.to,
+        derived => s.app.derivation_of_entry(p, id).await?.map(|d| context! {
+            id => d.derivation.id, parent_entry_id => d.derivation.parent_entry_id,
+            parent_entry => d.parent_entry_name.clone(), described => d.described.clone(),
+        }),
         error => error,
         ..base(s, p, lang, &format!("/catalog/entries/{id}")).await
     };

@@ -412,7 +412,10 @@ async fn the_demo_has_population_and_enterprise_datasets_with_issues_and_a_stale
     let gaj_org = t.org_id("qy-gaj").await;
     assert!(own.iter().all(|d| d["org"] == gaj_org), "{own:?}");
     assert!(own.iter().any(|d| d["name"] == "户籍人口"));
-    assert!(own.iter().any(|d| d["name"] == "户籍人口年龄与区县分布（脱敏）"));
+    assert!(
+        own.iter()
+            .any(|d| d["name"] == "户籍人口年龄与区县分布（脱敏）")
+    );
 }
 
 #[tokio::test]

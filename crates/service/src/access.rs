@@ -60,6 +60,8 @@ pub enum Basis {
     /// The source department's desensitised derivative (脱敏衍生) reading
     /// its parent to transform it.
     Derivation,
+    /// Anyone reading unconditionally open data (无条件开放) on the portal.
+    Open,
 }
 
 impl Basis {
@@ -70,6 +72,7 @@ impl Basis {
             Basis::QualityReport => "quality_report",
             Basis::Grant => "grant",
             Basis::Derivation => "derivation",
+            Basis::Open => "open",
         }
     }
 }
@@ -104,7 +107,7 @@ impl App {
             Basis::SourceDepartment => Action::WriteDataset(d.org_id),
             Basis::Supervision => Action::Supervise,
             Basis::QualityReport => Action::ViewDataset(d.org_id),
-            Basis::Grant | Basis::Derivation => {
+            Basis::Grant | Basis::Derivation | Basis::Open => {
                 return Err(ServiceError::Internal(
                     "grant and derivation reads are decided by the grant or derivation".into(),
                 ));
@@ -814,24 +817,44 @@ impl App {
 /// Rows in one page of a derivation's read of its parent.
 pub(crate) const DERIVE_PAGE: u32 = 10_000;
 
-/// A derivation's read of its parent, opened (and audited) by the door:
-/// pages of the parent's current rows, whole, in key order.
-pub(crate) struct DerivationRead<'a> {
+/// A read of a dataset's whole current content, page by page in key order,
+/// opened (and audited, once) by the door: a derivation's read of its
+/// parent, or a download of open data. Only the door makes one.
+pub(crate) struct WholeRead<'a> {
     app: &'a App,
     dataset: &'a Dataset,
+    /// The projected columns.
+    fields: Vec<usize>,
 }
 
-impl DerivationRead<'_> {
-    /// The rows after `after` (at most [`DERIVE_PAGE`]).
+impl WholeRead<'_> {
+    /// The projected column names.
+    pub(crate) fn columns(&self) -> Vec<String> {
+        self.fields
+            .iter()
+            .map(|i| self.dataset.columns[*i].name.clone())
+            .collect()
+    }
+
+    /// The rows after `after` (at most `limit`, up to [`DERIVE_PAGE`]):
+    /// (key, projected values).
     pub(crate) async fn page(
         &self,
         after: Option<&str>,
+        limit: u32,
     ) -> Result<Vec<(String, Vec<Option<String>>)>> {
-        Ok(self
+        let rows = self
             .app
             .store
-            .dataset_rows(self.dataset, None, after, DERIVE_PAGE)
-            .await?)
+            .dataset_rows(self.dataset, None, after, limit.clamp(1, DERIVE_PAGE))
+            .await?;
+        if self.fields.len() == self.dataset.columns.len() {
+            return Ok(rows);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(k, v)| (k, self.fields.iter().map(|i| v[*i].clone()).collect()))
+            .collect())
     }
 }
 
@@ -847,7 +870,7 @@ impl App {
         p: &Principal,
         d: &'a Dataset,
         derivation: &pubdata_store::Derivation,
-    ) -> Result<DerivationRead<'a>> {
+    ) -> Result<WholeRead<'a>> {
         if derivation.parent_dataset_id != d.id
             || derivation.org_id != d.org_id
             || p.org_id() != Some(d.org_id)
@@ -867,9 +890,62 @@ impl App {
                        "fields": names, "version": d.current_version, "rows": d.row_count}),
             ))
             .await?;
-        Ok(DerivationRead {
+        Ok(WholeRead {
             app: self,
             dataset: d,
+            fields,
+        })
+    }
+
+    /// Opens the public's read of an open dataset (数据开放): its columns
+    /// that are not personal information, for anyone, as long as its entry
+    /// is published and unconditionally open. The access record — the
+    /// anonymised client, what is read (`asked`) — is written first.
+    pub(crate) async fn open_public_read<'a>(
+        &'a self,
+        p: &Principal,
+        d: &'a Dataset,
+        asked: serde_json::Value,
+    ) -> Result<WholeRead<'a>> {
+        let entry = self.load_entry(d.entry_id).await?;
+        let open = entry.content.open_attribute
+            == pubdata_domain::catalog::OpenAttribute::Unconditional
+            && entry.published_version.is_some()
+            && entry.state != pubdata_domain::catalog::EntryState::Delisted
+            && d.current_version > 0;
+        if !open {
+            self.store
+                .append_audit(p.event(
+                    "dataset.read",
+                    format!("dataset:{}", d.id),
+                    Outcome::Denied,
+                    json!({"basis": Basis::Open.as_str(), "asked": asked}),
+                ))
+                .await?;
+            return Err(ServiceError::NotFound {
+                what: "open dataset",
+            });
+        }
+        let fields: Vec<usize> = (0..d.columns.len())
+            .filter(|i| !d.columns[*i].personal)
+            .collect();
+        let names: Vec<&str> = fields.iter().map(|i| d.columns[*i].name.as_str()).collect();
+        self.journal
+            .commit(Entry {
+                event: p.event(
+                    "dataset.read",
+                    format!("dataset:{}", d.id),
+                    Outcome::Success,
+                    json!({"basis": Basis::Open.as_str(), "fields": names, "asked": asked,
+                           "version": d.current_version}),
+                ),
+                usage: None,
+            })
+            .await?;
+        Ok(WholeRead {
+            app: self,
+            dataset: d,
+            fields,
         })
     }
 }

@@ -28,6 +28,7 @@ pub mod ingest;
 pub mod jobs;
 mod journal;
 pub mod json;
+pub mod open;
 pub mod org_tree;
 pub mod orgs;
 pub mod policy;
@@ -62,6 +63,8 @@ pub struct App {
     journal: journal::Journal,
     /// Rate limits and probing watch of grants.
     limits: Mutex<access::Limits>,
+    /// The open data portal's client key and rate buckets.
+    open: open::OpenState,
 }
 
 impl App {
@@ -78,6 +81,7 @@ impl App {
             dummy_hash: String::new(),
             journal: journal::Journal::start(store.clone()),
             limits: Mutex::new(access::Limits::default()),
+            open: open::OpenState::default(),
         };
         app.dummy_hash = app.hash_password("pubdata-no-such-user").await?;
         app.load_calendar().await?;

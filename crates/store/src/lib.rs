@@ -360,6 +360,26 @@ pub trait ShareStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Which open datasets to list (数据开放, OPN-3).
+#[derive(Debug, Clone, Default)]
+pub struct OpenFilter {
+    /// Any of these in the entry's search text or the dataset's name
+    /// (case-insensitive); none: every open dataset.
+    pub terms: Vec<String>,
+    /// Only this providing organisation's.
+    pub org: Option<i64>,
+    pub limit: u32,
+    pub offset: i64,
+}
+
+/// Open data (数据开放, OPN-3).
+#[async_trait]
+pub trait OpenStore: Send + Sync {
+    /// Open datasets — loaded datasets of published, unconditionally open
+    /// entries — matching `f`, by id: (one page of ids, how many in all).
+    async fn open_datasets(&self, f: &OpenFilter) -> Result<(Vec<i64>, i64)>;
+}
+
 /// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).
 #[async_trait]
 pub trait DeriveStore: Send + Sync {
@@ -462,6 +482,7 @@ pub trait Store:
     + ContentStore
     + DatasetStore
     + DeriveStore
+    + OpenStore
     + ShareStore
     + Send
     + Sync

@@ -19,7 +19,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, datasets, derive, orgs, sharing, tokens, users,
+    audit, auth, base, calendar, catalog, datasets, derive, open, orgs, sharing, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -170,6 +170,10 @@ api_routes! {
     POST   "/api/v1/derivations/{id}/refresh"                  => derive::refresh;
     GET    "/api/v1/masking-rules"                             => derive::masking_rules;
     PUT    "/api/v1/masking-rules"                             => derive::put_masking_rules;
+    GET    "/api/v1/open/datasets"                             => open::list;
+    GET    "/api/v1/open/datasets/{id}"                        => open::get;
+    GET    "/api/v1/open/datasets/{id}/rows"                   => open::rows;
+    GET    "/api/v1/open/datasets/{id}/download"               => open::download;
     GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
     POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }
@@ -185,6 +189,8 @@ page_routes! {
     POST   "/logout"                                  => pages::login::logout;
     GET    "/lang"                                    => pages::login::switch_lang;
     GET    "/"                                        => pages::home::page;
+    GET    "/open"                                    => pages::open::portal;
+    GET    "/open/datasets/{id}"                      => pages::open::dataset;
 
     GET    "/orgs"                                    => pages::admin::orgs_page;
     POST   "/orgs"                                    => pages::admin::create_org;

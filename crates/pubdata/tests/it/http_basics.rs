@@ -139,6 +139,10 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/derivations/{id}/refresh", "post"),
         ("/api/v1/masking-rules", "get"),
         ("/api/v1/masking-rules", "put"),
+        ("/api/v1/open/datasets", "get"),
+        ("/api/v1/open/datasets/{id}", "get"),
+        ("/api/v1/open/datasets/{id}/rows", "get"),
+        ("/api/v1/open/datasets/{id}/download", "get"),
         ("/api/v1/verify/{dataset_id}", "post"),
     ];
     for (path, method) in expected {

@@ -16,6 +16,7 @@ mod cli;
 mod datasets;
 mod derive;
 mod http_basics;
+mod open;
 mod orgs;
 mod pages;
 mod scale;

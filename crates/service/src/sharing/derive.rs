@@ -526,7 +526,10 @@ impl App {
             let tx = tx;
             let mut after: Option<String> = None;
             loop {
-                let page = match reader.page(after.as_deref()).await {
+                let page = match reader
+                    .page(after.as_deref(), crate::access::DERIVE_PAGE)
+                    .await
+                {
                     Ok(page) => page,
                     Err(e) => {
                         let _ = tx.send(Err(e.to_string())).await;

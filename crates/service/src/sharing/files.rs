@@ -49,6 +49,24 @@ pub struct OfflineDelivery {
     pub received_by: String,
 }
 
+/// A worksheet of `rows` under a header of `columns`, as XLSX bytes.
+pub fn xlsx_file(columns: &[String], rows: &[Vec<Option<String>>]) -> Result<Vec<u8>> {
+    let xl = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(e.to_string().into());
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, name) in columns.iter().enumerate() {
+        ws.write_string(0, c as u16, name).map_err(xl)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if let Some(v) = v {
+                ws.write_string(r as u32 + 1, c as u16, v).map_err(xl)?;
+            }
+        }
+    }
+    wb.save_to_buffer().map_err(xl)
+}
+
 impl App {
     /// The granted view of grant `id` as a file, for the grantee: every row
     /// through the one door (each page recorded), and the export recorded
@@ -98,22 +116,7 @@ impl App {
                 }
                 w.into_inner().map_err(|e| internal(e.to_string()))?
             }
-            ExportFormat::Xlsx => {
-                let mut wb = rust_xlsxwriter::Workbook::new();
-                let ws = wb.add_worksheet();
-                let xl = |e: rust_xlsxwriter::XlsxError| internal(e.to_string());
-                for (c, name) in columns.iter().enumerate() {
-                    ws.write_string(0, c as u16, name).map_err(xl)?;
-                }
-                for (r, row) in rows.iter().enumerate() {
-                    for (c, v) in row.iter().enumerate() {
-                        if let Some(v) = v {
-                            ws.write_string(r as u32 + 1, c as u16, v).map_err(xl)?;
-                        }
-                    }
-                }
-                wb.save_to_buffer().map_err(xl)?
-            }
+            ExportFormat::Xlsx => xlsx_file(&columns, &rows)?,
         };
         let kind = match format {
             ExportFormat::Csv => "export_csv",

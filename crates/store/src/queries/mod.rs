@@ -14,6 +14,7 @@ mod contents;
 mod datasets;
 mod derive;
 mod foundation;
+mod open;
 mod sharing;
 
 pub(crate) use cases::{CaseStep, step_case};

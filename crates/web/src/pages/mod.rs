@@ -29,6 +29,7 @@ pub(crate) mod errors;
 pub(crate) mod home;
 pub mod i18n;
 pub(crate) mod login;
+pub(crate) mod open;
 pub(crate) mod sharing;
 
 pub use errors::{PageError, PageProblem, PageResult, render_errors};
@@ -118,6 +119,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/derivation.html"),
     ),
     ("demand.html", include_str!("../../templates/demand.html")),
+    ("open.html", include_str!("../../templates/open.html")),
+    (
+        "open_dataset.html",
+        include_str!("../../templates/open_dataset.html"),
+    ),
 ];
 
 impl Templates {

@@ -1,0 +1,209 @@
+//! Open data (OPN-3): the open catalogue, rows and downloads for anyone,
+//! through the one door, recorded with an anonymised client.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const STOPS: &str = "站点编号,站点名称,所在区县,线路\n\
+S001,市政府站,清城区,1路\n\
+S002,英德火车站,英德市,K3路\n\
+S003,凤城街站,清城区,2路\n";
+
+/// A published, unconditionally open entry of 交通运输局-like data held by
+/// 市场监督管理局 (an agency of the demo), with its dataset loaded; and a
+/// second, not open, dataset. (open dataset id, closed dataset id)
+async fn open_world(t: &TestApp) -> (i64, i64) {
+    let scj = t.login("qy-scjgj").await;
+    let sjj = t.login("qy-sjj").await;
+    let mut ids = vec![];
+    for (name, open) in [
+        ("社会保险经办网点信息", "unconditional"),
+        ("内部统计信息", "none"),
+    ] {
+        let (status, e) = t
+            .post(
+                "/api/v1/catalog/entries",
+                &scj,
+                json!({
+                    "name": name,
+                    "summary": "全市公交站点与社会保险经办网点位置",
+                    "classification": "101",
+                    "data_form": "database",
+                    "items": [
+                        {"name": "站点编号", "data_type": "string"},
+                        {"name": "站点名称", "data_type": "string"},
+                        {"name": "所在区县", "data_type": "string"},
+                        {"name": "线路", "data_type": "string"}
+                    ],
+                    "share_type": "unconditional",
+                    "share_scope": "全市政务部门",
+                    "share_modes": ["api"],
+                    "open_attribute": open,
+                    "open_grounds": if open == "none" { "内部管理数据" } else { "" },
+                    "update_frequency": "monthly",
+                    "keywords": ["公交", "网点"]
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{e}");
+        let entry = e["id"].as_i64().unwrap();
+        t.post(
+            &format!("/api/v1/catalog/entries/{entry}/submit"),
+            &scj,
+            json!(null),
+        )
+        .await;
+        let (status, r) = t
+            .post(
+                &format!("/api/v1/catalog/entries/{entry}/review"),
+                &sjj,
+                json!({"decision": "approve"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        let (status, d) = t
+            .post(
+                "/api/v1/datasets",
+                &scj,
+                json!({"entry_id": entry, "name": name, "key": ["站点编号"], "columns": [
+                    {"name": "站点编号", "type": "string", "nullable": false},
+                    {"name": "站点名称", "type": "string"},
+                    {"name": "所在区县", "type": "string"},
+                    {"name": "线路", "type": "string"}
+                ]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{d}");
+        let id = d["id"].as_i64().unwrap();
+        let (status, v) =
+            crate::datasets::upload(t, &scj, id, "s.csv", STOPS.as_bytes().to_vec()).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        ids.push(id);
+    }
+    (ids[0], ids[1])
+}
+
+async fn anonymous(t: &TestApp, path: &str) -> reqwest::Response {
+    t.call(Method::GET, path, None, None).await
+}
+
+#[tokio::test]
+async fn anyone_finds_reads_and_downloads_open_data_and_nothing_else() {
+    let t = TestApp::demo().await;
+    let (open, closed) = open_world(&t).await;
+
+    // The catalogue, without an account; 社保 finds 社会保险.
+    let (status, list) = json_of(anonymous(&t, "/api/v1/open/datasets?q=社保").await).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["id"], open);
+    assert_eq!(list["items"][0]["org_name"], "清远市市场监督管理局");
+    let (_, none) = json_of(anonymous(&t, "/api/v1/open/datasets?q=空气质量").await).await;
+    assert_eq!(none["total"], 0);
+    let (_, all) = json_of(anonymous(&t, "/api/v1/open/datasets").await).await;
+    assert!(
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["id"] != closed)
+    );
+
+    // Metadata and rows, page by page.
+    let (status, d) = json_of(anonymous(&t, &format!("/api/v1/open/datasets/{open}")).await).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(
+        d["columns"],
+        json!(["站点编号", "站点名称", "所在区县", "线路"])
+    );
+    let (status, page) =
+        json_of(anonymous(&t, &format!("/api/v1/open/datasets/{open}/rows?limit=2")).await).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"][0]["站点名称"], "市政府站");
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let (_, rest) = json_of(
+        anonymous(
+            &t,
+            &format!("/api/v1/open/datasets/{open}/rows?cursor={cursor}"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert!(rest["next_cursor"].is_null());
+
+    // Downloads in three formats.
+    let r = anonymous(
+        &t,
+        &format!("/api/v1/open/datasets/{open}/download?format=csv"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let csv = r.text().await.unwrap();
+    assert!(
+        csv.trim_start_matches('\u{feff}')
+            .starts_with("站点编号,站点名称,所在区县,线路\n")
+    );
+    assert_eq!(csv.lines().count(), 4);
+    let r = anonymous(
+        &t,
+        &format!("/api/v1/open/datasets/{open}/download?format=json"),
+    )
+    .await;
+    let rows: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1]["所在区县"], "英德市");
+    let r = anonymous(
+        &t,
+        &format!("/api/v1/open/datasets/{open}/download?format=xlsx"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+
+    // Not open: 404 everywhere, and the refusal is recorded.
+    for path in [
+        format!("/api/v1/open/datasets/{closed}"),
+        format!("/api/v1/open/datasets/{closed}/rows"),
+        format!("/api/v1/open/datasets/{closed}/download"),
+        "/api/v1/open/datasets/999999/rows".to_string(),
+    ] {
+        assert_problem(
+            anonymous(&t, &path).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+    let r = anonymous(
+        &t,
+        &format!("/api/v1/open/datasets/{open}/download?format=pdf"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // Every read is recorded, with an anonymised client and no address.
+    let records: Vec<_> = t
+        .store
+        .audit_batch(0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event.action == "dataset.read" && r.event.detail["basis"] == "open")
+        .collect();
+    let granted: Vec<_> = records
+        .iter()
+        .filter(|r| r.event.target == format!("dataset:{open}"))
+        .collect();
+    assert_eq!(granted.len(), 5, "two pages and three downloads");
+    assert!(granted.iter().all(|r| r.event.actor.starts_with("public:")));
+    assert!(granted.iter().all(|r| r.event.client_ip.is_none()));
+    assert!(
+        records
+            .iter()
+            .any(|r| r.event.target == format!("dataset:{closed}")),
+        "the refused read of the closed dataset is recorded"
+    );
+}

@@ -1,0 +1,357 @@
+//! Open data (数据开放, OPN-3): the public portal's catalogue of open
+//! datasets — loaded datasets of published, unconditionally open entries —
+//! searched with the abbreviations people type, previewed, read page by page
+//! and downloaded, without an account. Every read goes through the one door
+//! (`access::open_public_read`: only non-personal columns, the access record
+//! first) and is recorded with an anonymised client; anonymous use is
+//! rate-limited per client.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use pubdata_domain::calendar::today_cst;
+use pubdata_store::{Dataset, OpenFilter};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::App;
+use crate::error::{Result, ServiceError};
+use crate::principal::{Principal, Via};
+
+/// Abbreviations and the full terms they stand for (社保 → 社会保险 …):
+/// a search for either finds both.
+pub const SYNONYMS: [(&str, &str); 6] = [
+    ("社保", "社会保险"),
+    ("医保", "医疗保障"),
+    ("低保", "最低生活保障"),
+    ("公积金", "住房公积金"),
+    ("营业执照", "企业登记"),
+    ("公交", "公共交通"),
+];
+
+/// The terms a query searches for: itself, and with each abbreviation it
+/// holds spelled out (and each full term abbreviated).
+pub fn search_terms(q: &str) -> Vec<String> {
+    let q = q.trim();
+    if q.is_empty() {
+        return vec![];
+    }
+    let mut out = vec![q.to_string()];
+    for (short, full) in SYNONYMS {
+        for (from, to) in [(short, full), (full, short)] {
+            if q.contains(from) && !(from == short && q.contains(full)) {
+                let t = q.replace(from, to);
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Anonymous requests a client may make per minute (bursts up to this).
+pub const ANONYMOUS_PER_MINUTE: f64 = 600.0;
+/// Requests per minute for a signed-in person or application token.
+pub const REGISTERED_PER_MINUTE: f64 = 6000.0;
+
+/// The portal's per-process state: a key that anonymises clients, and the
+/// rate buckets by anonymised client.
+pub(crate) struct OpenState {
+    key: [u8; 32],
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl Default for OpenState {
+    fn default() -> Self {
+        OpenState {
+            key: rand::random(),
+            buckets: Mutex::default(),
+        }
+    }
+}
+
+/// A data item of an open dataset, as the portal shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OpenItem {
+    pub name: String,
+    pub data_type: String,
+    pub description: String,
+}
+
+/// An open dataset's metadata.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OpenDataset {
+    pub id: i64,
+    pub name: String,
+    pub entry_id: i64,
+    /// 信息资源代码.
+    pub entry_code: String,
+    pub title: String,
+    pub summary: String,
+    pub org_id: i64,
+    /// The providing agency (提供部门).
+    pub org_name: String,
+    pub classification: String,
+    pub keywords: Vec<String>,
+    /// `daily`, `monthly` …
+    pub update_frequency: String,
+    /// The published columns (personal items are never published).
+    pub columns: Vec<String>,
+    pub items: Vec<OpenItem>,
+    pub row_count: i64,
+    pub version: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// One page of open datasets.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OpenDatasetList {
+    pub items: Vec<OpenDataset>,
+    /// How many match in all.
+    pub total: i64,
+}
+
+/// Rows of an open dataset, in key order.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenRows {
+    pub columns: Vec<String>,
+    pub rows: Vec<(String, Vec<Option<String>>)>,
+}
+
+impl App {
+    /// The public caller of a portal request: anonymised (a keyed hash of
+    /// its address and the day, the same all day, unlinkable across days),
+    /// or a signed-in caller as itself.
+    pub fn public_principal(&self, signed_in: Option<Principal>, ip: Option<&str>) -> Principal {
+        if let Some(p) = signed_in {
+            return p;
+        }
+        let mut h = Sha256::new();
+        h.update(self.open.key);
+        h.update(today_cst().to_string());
+        h.update(ip.unwrap_or("-"));
+        let client = hex::encode(&h.finalize()[..8]);
+        Principal {
+            user_id: None,
+            name: format!("public:{client}"),
+            display_name: "公众".into(),
+            kind: "public",
+            org: None,
+            roles: vec![],
+            via: Via::Bearer,
+            client_ip: None,
+        }
+    }
+
+    /// Takes `cost` requests from the caller's bucket; 429 when empty.
+    pub fn take_open_rate(&self, p: &Principal, cost: f64) -> Result<()> {
+        let per_minute = if p.kind == "public" {
+            ANONYMOUS_PER_MINUTE
+        } else {
+            REGISTERED_PER_MINUTE
+        };
+        let per_sec = per_minute / 60.0;
+        let mut b = self.open.buckets.lock().expect("open buckets");
+        let now = Instant::now();
+        if b.len() > 100_000 {
+            // Idle clients' buckets are full again: forgetting them changes nothing.
+            b.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 60);
+        }
+        let (tokens, at) = b.entry(p.name.clone()).or_insert((per_minute, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_sec).min(per_minute);
+        *at = now;
+        if *tokens >= cost {
+            *tokens -= cost;
+            Ok(())
+        } else {
+            Err(ServiceError::RateLimited {
+                retry_after_secs: ((cost - *tokens) / per_sec).ceil().max(1.0) as u64,
+            })
+        }
+    }
+
+    async fn open_view(&self, d: &Dataset) -> Result<OpenDataset> {
+        let entry = self.load_entry(d.entry_id).await?;
+        let tree = self.org_tree().await?;
+        let c = &entry.content;
+        let columns: Vec<String> = d
+            .columns
+            .iter()
+            .filter(|c| !c.personal)
+            .map(|c| c.name.clone())
+            .collect();
+        Ok(OpenDataset {
+            id: d.id,
+            name: d.name.clone(),
+            entry_id: entry.id,
+            entry_code: entry.code.clone(),
+            title: c.name.clone(),
+            summary: c.summary.clone(),
+            org_id: d.org_id,
+            org_name: tree
+                .get(d.org_id)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+            classification: c.classification.clone(),
+            keywords: c.keywords.clone(),
+            update_frequency: c.update_frequency.as_str().to_string(),
+            items: c
+                .items
+                .iter()
+                .filter(|i| columns.contains(&i.name))
+                .map(|i| OpenItem {
+                    name: i.name.clone(),
+                    data_type: i.data_type.as_str().to_string(),
+                    description: i.description.clone(),
+                })
+                .collect(),
+            columns,
+            row_count: d.row_count,
+            version: d.current_version,
+            updated_at: d.last_load_at,
+        })
+    }
+
+    /// Open datasets matching `q` (with abbreviations spelled out), of one
+    /// agency if `org`; in id order.
+    pub async fn open_datasets(
+        &self,
+        q: Option<&str>,
+        org: Option<i64>,
+        limit: u32,
+        offset: i64,
+    ) -> Result<OpenDatasetList> {
+        let (ids, total) = self
+            .store
+            .open_datasets(&OpenFilter {
+                terms: q.map(search_terms).unwrap_or_default(),
+                org,
+                limit: limit.clamp(1, 1000),
+                offset: offset.max(0),
+            })
+            .await?;
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            let d = self.load_dataset(id).await?;
+            items.push(self.open_view(&d).await?);
+        }
+        Ok(OpenDatasetList { items, total })
+    }
+
+    /// One open dataset's metadata (404 `open dataset` if it is not open).
+    pub async fn open_dataset(&self, id: i64) -> Result<OpenDataset> {
+        let not_open = || ServiceError::NotFound {
+            what: "open dataset",
+        };
+        let d = self.load_dataset(id).await.map_err(|_| not_open())?;
+        let entry = self.load_entry(d.entry_id).await?;
+        if entry.content.open_attribute != pubdata_domain::catalog::OpenAttribute::Unconditional
+            || entry.published_version.is_none()
+            || entry.state == pubdata_domain::catalog::EntryState::Delisted
+            || d.current_version == 0
+        {
+            return Err(not_open());
+        }
+        self.open_view(&d).await
+    }
+
+    /// Rows of an open dataset after the key `after` (the portal's preview
+    /// and the open data API), through the door; recorded.
+    pub async fn open_rows(
+        &self,
+        p: &Principal,
+        id: i64,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<OpenRows> {
+        self.take_open_rate(p, 1.0)?;
+        let d = self
+            .load_dataset(id)
+            .await
+            .map_err(|_| ServiceError::NotFound {
+                what: "open dataset",
+            })?;
+        let asked = serde_json::json!({"rows": {"after": after, "limit": limit}});
+        let read = self.open_public_read(p, &d, asked).await?;
+        let rows = read.page(after, limit.clamp(1, 1000)).await?;
+        Ok(OpenRows {
+            columns: read.columns(),
+            rows,
+        })
+    }
+
+    /// Streams an open dataset's rows to `send`, a page at a time, after the
+    /// door has recorded the download; `started` gets the columns (or the
+    /// refusal) before any row is sent. Memory stays at one page.
+    pub async fn open_download(
+        &self,
+        p: &Principal,
+        id: i64,
+        format: &str,
+        started: tokio::sync::oneshot::Sender<Result<Vec<String>>>,
+        send: tokio::sync::mpsc::Sender<Vec<Vec<Option<String>>>>,
+    ) {
+        let d = match self.take_open_rate(p, 10.0).and(Ok(())) {
+            Ok(()) => self
+                .load_dataset(id)
+                .await
+                .map_err(|_| ServiceError::NotFound {
+                    what: "open dataset",
+                }),
+            Err(e) => Err(e),
+        };
+        let d = match d {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = started.send(Err(e));
+                return;
+            }
+        };
+        let asked = serde_json::json!({"download": format});
+        let read = match self.open_public_read(p, &d, asked).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = started.send(Err(e));
+                return;
+            }
+        };
+        if started.send(Ok(read.columns())).is_err() {
+            return;
+        }
+        let mut after: Option<String> = None;
+        loop {
+            let page = match read.page(after.as_deref(), 5000).await {
+                Ok(p) => p,
+                Err(e) => {
+                    // The body ends short; the client sees a broken transfer.
+                    tracing::warn!(dataset = id, error = %e, "open download failed");
+                    return;
+                }
+            };
+            let full = page.len() == 5000;
+            after = page.last().map(|(k, _)| k.clone());
+            let rows = page.into_iter().map(|(_, v)| v).collect();
+            if send.send(rows).await.is_err() || !full {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abbreviations_find_their_full_terms_and_back() {
+        assert_eq!(search_terms("社保"), ["社保", "社会保险"]);
+        assert_eq!(search_terms("社会保险参保"), ["社会保险参保", "社保参保"]);
+        assert_eq!(search_terms(" 医保 定点 "), ["医保 定点", "医疗保障 定点"]);
+        assert_eq!(search_terms("公交站点"), ["公交站点", "公共交通站点"]);
+        assert_eq!(search_terms("空气质量"), ["空气质量"]);
+        assert!(search_terms("  ").is_empty());
+    }
+}

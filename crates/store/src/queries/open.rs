@@ -1,0 +1,55 @@
+//! Open data (数据开放, OPN-3): which datasets the public portal lists.
+//! Written once for both backends.
+
+use async_trait::async_trait;
+
+use super::contains_pattern;
+use crate::rows::Cols;
+use crate::sql::{Dialect, Exec, Sql, sql};
+use crate::*;
+
+/// The open datasets' condition: a loaded dataset of a published,
+/// unconditionally open entry.
+fn open_where(q: &mut Sql, f: &OpenFilter) {
+    q.push(
+        " FROM datasets d JOIN catalog_entries e ON e.id = d.entry_id
+          WHERE e.open_attribute = 'unconditional' AND e.published_version IS NOT NULL
+            AND e.state <> 'delisted' AND d.current_version > 0",
+    );
+    if let Some(org) = f.org {
+        q.push(" AND d.org_id = ").push_bind(org);
+    }
+    if !f.terms.is_empty() {
+        q.push(" AND (");
+        for (i, t) in f.terms.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            let pattern = contains_pattern(t);
+            q.push("lower(e.search_text) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR lower(d.name) LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\'");
+        }
+        q.push(")");
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> OpenStore for D {
+    async fn open_datasets(&self, f: &OpenFilter) -> Result<(Vec<i64>, i64)> {
+        let mut count = sql("SELECT COUNT(*) AS n");
+        open_where(&mut count, f);
+        let total = self.reader().one(count).await?.int("n")?;
+        let mut q = sql("SELECT d.id");
+        open_where(&mut q, f);
+        q.push(" ORDER BY d.id LIMIT ")
+            .push_bind(i64::from(f.limit.max(1)))
+            .push(" OFFSET ")
+            .push_bind(f.offset);
+        let rows = self.reader().all(q).await?;
+        let ids = rows.iter().map(|r| r.int("id")).collect::<Result<_>>()?;
+        Ok((ids, total))
+    }
+}

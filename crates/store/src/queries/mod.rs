@@ -13,6 +13,7 @@ mod catalog;
 mod contents;
 mod datasets;
 mod foundation;
+pub(crate) mod load;
 mod sharing;
 
 pub(crate) use cases::{CaseStep, step_case};

@@ -9,7 +9,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use pubdata_domain::audit::AuditEvent;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
@@ -125,14 +124,6 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
         }
     }
     StoreError::Database(e)
-}
-
-pub(crate) use crate::sql::now;
-
-/// Appends `e` to the audit chain inside the caller's transaction; the head
-/// row stays locked until that transaction ends.
-pub(crate) async fn append(conn: &mut PgConnection, e: &AuditEvent) -> Result<i64> {
-    crate::sql::append(conn, PgStore::FOR_UPDATE, e).await
 }
 
 /// Appends one field in `COPY … (FORMAT text)` form.

@@ -101,12 +101,6 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     StoreError::Database(e)
 }
 
-/// Appends `e` to the audit chain inside the caller's transaction (SQLite
-/// has one writer: the head needs no lock).
-pub(crate) async fn append(conn: &mut SqliteConnection, e: &AuditEvent) -> Result<i64> {
-    crate::sql::append(conn, SqliteStore::FOR_UPDATE, e).await
-}
-
 /// SQLite keeps times as RFC 3339 text, dates as `YYYY-MM-DD`, JSON as text.
 fn bind<'q>(
     mut q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
@@ -146,7 +140,8 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
-fn rusqlite_value(a: Arg) -> rusqlite::types::Value {
+/// An argument of a query written once, as rusqlite binds it (as [`bind`] does).
+pub(super) fn rusqlite_value(a: Arg) -> rusqlite::types::Value {
     use rusqlite::types::Value;
     match a {
         Arg::Int(v) => v.map_or(Value::Null, Value::Integer),
@@ -166,37 +161,8 @@ fn append_access_on(
     usage: &[crate::GrantUsage],
 ) -> rusqlite::Result<()> {
     let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let (mut id, mut hash): (i64, String) = tx.query_row(
-        "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let at = fmt_time(crate::sql::now());
+    append_on(&tx, events)?;
     {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO audit_log (id, at, actor, actor_user_id, org_id, action, target, outcome,
-                                    detail, client_ip, prev_hash, hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )?;
-        for e in events {
-            id += 1;
-            let prev = std::mem::take(&mut hash);
-            hash = pubdata_domain::audit::record_hash(&prev, id, &at, e);
-            insert.execute(rusqlite::params![
-                id,
-                at,
-                e.actor,
-                e.actor_user_id,
-                e.org_id,
-                e.action,
-                e.target,
-                e.outcome.as_str(),
-                e.detail.to_string(),
-                e.client_ip,
-                prev,
-                hash,
-            ])?;
-        }
         let mut counts = tx.prepare_cached(
             "INSERT INTO grant_usage (grant_id, day, reads, rows_out) VALUES (?, ?, ?, ?)
              ON CONFLICT (grant_id, day) DO UPDATE
@@ -212,11 +178,48 @@ fn append_access_on(
             ])?;
         }
     }
-    tx.execute(
+    tx.commit()
+}
+
+/// Appends `events` to the audit chain in order inside the transaction open
+/// on `db` (a rusqlite connection), as [`crate::sql::append_many`] does on
+/// sqlx's. Returns the id of the last record.
+pub(super) fn append_on(db: &rusqlite::Connection, events: &[AuditEvent]) -> rusqlite::Result<i64> {
+    let (mut id, mut hash): (i64, String) = db.query_row(
+        "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let at = fmt_time(crate::sql::now());
+    let mut insert = db.prepare_cached(
+        "INSERT INTO audit_log (id, at, actor, actor_user_id, org_id, action, target, outcome,
+                                detail, client_ip, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?;
+    for e in events {
+        id += 1;
+        let prev = std::mem::take(&mut hash);
+        hash = pubdata_domain::audit::record_hash(&prev, id, &at, e);
+        insert.execute(rusqlite::params![
+            id,
+            at,
+            e.actor,
+            e.actor_user_id,
+            e.org_id,
+            e.action,
+            e.target,
+            e.outcome.as_str(),
+            e.detail.to_string(),
+            e.client_ip,
+            prev,
+            hash,
+        ])?;
+    }
+    db.execute(
         "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE one = 1",
         rusqlite::params![id, hash],
     )?;
-    tx.commit()
+    Ok(id)
 }
 
 impl SqliteStore {

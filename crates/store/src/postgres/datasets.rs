@@ -8,22 +8,14 @@
 
 use async_trait::async_trait;
 use pubdata_domain::audit::AuditEvent;
-use pubdata_domain::dataset::Rule;
-use sqlx::{PgConnection, Postgres, Row, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
 
-use super::{PgStore, append, copy_field, db_err, now};
+use super::{PgStore, copy_field};
+use crate::queries::load::{
+    LoadState, OPEN, POSTGRES, cols, dataset_indexes, key_index, pairs, table,
+};
+use crate::sql::Dialect;
 use crate::*;
-
-/// `_to` of a current row: "valid until further notice".
-pub const OPEN: i64 = i64::MAX;
-
-fn table(id: i64) -> String {
-    format!("ds_{id}")
-}
-
-fn cols(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("c{i}")).collect()
-}
 
 /// Creates the table `ds_<id>` of a dataset with its key and unique-column indexes.
 pub async fn create_table(conn: &mut PgConnection, ds: &Dataset) -> Result<()> {
@@ -34,17 +26,11 @@ pub async fn create_table(conn: &mut PgConnection, ds: &Dataset) -> Result<()> {
         .collect();
     // Text compares bytewise (COLLATE "C"): the same order as SQLite's, and
     // keys compare with values of other datasets' columns without a clash.
-    let mut ddl = format!(
+    let ddl = format!(
         "CREATE TABLE {t} (_key TEXT COLLATE \"C\" NOT NULL, _from BIGINT NOT NULL, _to BIGINT NOT NULL, _row BIGINT NOT NULL{defs});
-         CREATE UNIQUE INDEX {t}_key ON {t}(_key, _to);"
+         {}",
+        dataset_indexes(ds)
     );
-    for (i, c) in ds.columns.iter().enumerate() {
-        if c.checks.iter().any(|k| k.rule == Rule::Unique) {
-            ddl.push_str(&format!(
-                "CREATE INDEX {t}_c{i} ON {t}(c{i}) WHERE _to = {OPEN};"
-            ));
-        }
-    }
     exec_all(conn, &ddl).await
 }
 
@@ -87,15 +73,8 @@ struct PgLoad {
     /// The load's transaction; with the copy task while rows stream.
     tx: Option<Transaction<'static, Postgres>>,
     copier: Option<Copier>,
-    dataset: Dataset,
-    mode: LoadMode,
-    /// The version this load creates.
-    version: i64,
-    rows_before: i64,
-    /// First load into an empty dataset: rows are copied straight into the
-    /// dataset table (invisible until commit) and indexed once at the end.
-    direct: bool,
-    staged: u64,
+    /// A direct load copies its rows straight into the dataset table.
+    load: LoadState,
     prepared: bool,
     /// Text-format `COPY` data of rows not yet sent.
     buf: Vec<u8>,
@@ -116,12 +95,12 @@ impl PgLoad {
             return Ok(());
         }
         if self.copier.is_none() {
-            let n = self.dataset.columns.len();
+            let n = self.load.dataset.columns.len();
             let names: String = cols(n).iter().map(|c| format!(", {c}")).collect();
-            let sql = if self.direct {
+            let sql = if self.load.direct {
                 format!(
                     "COPY {} (_key, _from, _to, _row{names}) FROM STDIN",
-                    table(self.dataset.id)
+                    self.load.table()
                 )
             } else {
                 format!("COPY stage (_row, _key, _del{names}) FROM STDIN")
@@ -158,7 +137,7 @@ impl PgLoad {
     async fn prepare(&mut self) -> Result<()> {
         self.flush().await?;
         self.end_copy().await?;
-        if !self.prepared && !self.direct {
+        if !self.prepared && !self.load.direct {
             exec_all(
                 self.tx(),
                 "CREATE INDEX ON stage (_key, _row); ANALYZE stage;",
@@ -169,33 +148,15 @@ impl PgLoad {
         Ok(())
     }
 
-    /// `s.c0 IS DISTINCT FROM d.c0 OR …`: the staged row differs from the stored one.
-    fn differs(&self) -> String {
-        let n = self.dataset.columns.len();
-        if n == 0 {
-            return "false".into();
-        }
-        cols(n)
-            .iter()
-            .map(|c| format!("s.{c} IS DISTINCT FROM d.{c}"))
-            .collect::<Vec<_>>()
-            .join(" OR ")
-    }
-
     /// Builds the key index of a direct load; repeated keys make it fail
     /// (rolled back to a savepoint), and are then listed by row.
     async fn build_key_index(&mut self, limit: u32) -> Result<Vec<(u64, String)>> {
         self.prepare().await?;
-        let t = table(self.dataset.id);
+        let t = self.load.table();
         sqlx::query("SAVEPOINT key_index")
             .execute(&mut **self.tx())
             .await?;
-        match sqlx::query(&format!(
-            "CREATE UNIQUE INDEX IF NOT EXISTS {t}_key ON {t}(_key, _to)"
-        ))
-        .execute(&mut **self.tx())
-        .await
-        {
+        match sqlx::query(&key_index(&t)).execute(&mut **self.tx()).await {
             Ok(_) => {
                 sqlx::query("RELEASE SAVEPOINT key_index")
                     .execute(&mut **self.tx())
@@ -209,11 +170,7 @@ impl PgLoad {
                 sqlx::query("ROLLBACK TO SAVEPOINT key_index")
                     .execute(&mut **self.tx())
                     .await?;
-                let sql = format!(
-                    "SELECT _row AS r, _key AS v FROM (SELECT _row, _key, row_number() OVER (PARTITION BY _key ORDER BY _row) AS n FROM {t}) x
-                     WHERE n > 1 ORDER BY _row LIMIT $1"
-                );
-                pairs(self.tx(), sql, limit).await
+                pairs(self.tx(), POSTGRES.repeated_keys(&t, limit)).await
             }
             Err(e) => Err(e.into()),
         }
@@ -223,13 +180,15 @@ impl PgLoad {
 #[async_trait]
 impl DatasetLoad for PgLoad {
     async fn stage(&mut self, rows: &[StagedRow]) -> Result<()> {
-        self.staged += rows.len() as u64;
-        let n = self.dataset.columns.len();
+        self.load.staged += rows.len() as u64;
+        let n = self.load.dataset.columns.len();
         for r in rows {
             let buf = &mut self.buf;
-            if self.direct {
+            if self.load.direct {
                 copy_field(buf, Some(&r.key));
-                buf.extend_from_slice(format!("\t{}\t{OPEN}\t{}", self.version, r.row).as_bytes());
+                buf.extend_from_slice(
+                    format!("\t{}\t{OPEN}\t{}", self.load.version, r.row).as_bytes(),
+                );
             } else {
                 buf.extend_from_slice(r.row.to_string().as_bytes());
                 buf.push(b'\t');
@@ -249,53 +208,26 @@ impl DatasetLoad for PgLoad {
     }
 
     async fn duplicate_keys(&mut self, limit: u32) -> Result<Vec<(u64, String)>> {
-        if self.direct {
+        if self.load.direct {
             return self.build_key_index(limit).await;
         }
         self.prepare().await?;
-        pairs(
-            self.tx(),
-            "SELECT s._row AS r, s._key AS v FROM stage s
-             WHERE EXISTS (SELECT 1 FROM stage t WHERE t._key = s._key AND t._row < s._row)
-             ORDER BY s._row LIMIT $1"
-                .into(),
-            limit,
-        )
-        .await
+        pairs(self.tx(), POSTGRES.staged_repeated_keys(limit)).await
     }
 
     async fn duplicate_values(&mut self, column: usize, limit: u32) -> Result<Vec<(u64, String)>> {
         self.prepare().await?;
-        let c = format!("c{column}");
-        let t = table(self.dataset.id);
-        if self.direct {
-            let sql = format!(
-                "SELECT r, v FROM (SELECT _row AS r, {c} AS v, row_number() OVER (PARTITION BY {c} ORDER BY _row) AS n
-                   FROM {t} WHERE _to = {OPEN} AND {c} IS NOT NULL) x
-                 WHERE n > 1 ORDER BY r LIMIT $1"
-            );
-            return pairs(self.tx(), sql, limit).await;
+        let t = self.load.table();
+        if self.load.direct {
+            return pairs(self.tx(), POSTGRES.repeated_values(&t, column, limit)).await;
         }
         exec_all(
             self.tx(),
-            &format!("CREATE INDEX IF NOT EXISTS stage_{c} ON stage({c})"),
+            &format!("CREATE INDEX IF NOT EXISTS stage_c{column} ON stage(c{column})"),
         )
         .await?;
-        // Repeats within the load, and (for upserts) clashes with current rows the load keeps.
-        let kept = if self.mode == LoadMode::Upsert {
-            format!(
-                " OR EXISTS (SELECT 1 FROM {t} d WHERE d._to = {OPEN} AND d.{c} = s.{c} AND d._key <> s._key
-                   AND NOT EXISTS (SELECT 1 FROM stage u WHERE u._key = d._key))"
-            )
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "SELECT s._row AS r, s.{c} AS v FROM stage s WHERE NOT s._del AND s.{c} IS NOT NULL AND (
-               EXISTS (SELECT 1 FROM stage x WHERE NOT x._del AND x.{c} = s.{c} AND x._row < s._row){kept})
-             ORDER BY s._row LIMIT $1"
-        );
-        pairs(self.tx(), sql, limit).await
+        let q = POSTGRES.staged_repeated_values(&t, column, self.load.mode, limit);
+        pairs(self.tx(), q).await
     }
 
     async fn missing_references(
@@ -305,23 +237,9 @@ impl DatasetLoad for PgLoad {
         limit: u32,
     ) -> Result<Vec<(u64, String)>> {
         self.prepare().await?;
-        let c = format!("c{column}");
-        let tt = table(target.id);
-        let sql = if self.direct {
-            let t = table(self.dataset.id);
-            format!(
-                "SELECT d._row AS r, d.{c} AS v FROM {t} d WHERE d._to = {OPEN} AND d.{c} IS NOT NULL
-                   AND NOT EXISTS (SELECT 1 FROM {tt} x WHERE x._key = d.{c} AND x._to = {OPEN})
-                 ORDER BY d._row LIMIT $1"
-            )
-        } else {
-            format!(
-                "SELECT s._row AS r, s.{c} AS v FROM stage s WHERE NOT s._del AND s.{c} IS NOT NULL
-                   AND NOT EXISTS (SELECT 1 FROM {tt} x WHERE x._key = s.{c} AND x._to = {OPEN})
-                 ORDER BY s._row LIMIT $1"
-            )
-        };
-        pairs(self.tx(), sql, limit).await
+        let direct = self.load.direct_table();
+        let q = POSTGRES.missing_references(direct.as_deref(), column, target, limit);
+        pairs(self.tx(), q).await
     }
 
     async fn finish(
@@ -330,131 +248,12 @@ impl DatasetLoad for PgLoad {
         audit: AuditEvent,
     ) -> Result<DatasetVersion> {
         self.prepare().await?;
-        let t = table(self.dataset.id);
-        let n = self.dataset.columns.len();
-        let differs = self.differs();
-        let v = self.version;
-        let direct = self.direct;
         let tx = self.tx.as_mut().expect("the copy has ended");
-        let (inserted, updated, deleted) = if direct {
-            exec_all(
-                tx,
-                // Statistics come from autovacuum's analyse after the commit.
-                &format!("CREATE UNIQUE INDEX IF NOT EXISTS {t}_key ON {t}(_key, _to)"),
-            )
+        let version = POSTGRES
+            .finish(tx, PgStore::FOR_UPDATE, &self.load, record, audit)
             .await?;
-            (self.staged as i64, 0, 0)
-        } else {
-            let inserted = count(
-                tx,
-                &format!("SELECT count(*) FROM stage s WHERE NOT s._del AND NOT EXISTS (SELECT 1 FROM {t} d WHERE d._key = s._key AND d._to = {OPEN})"),
-            )
-            .await?;
-            let updated = count(
-                tx,
-                &format!("SELECT count(*) FROM stage s JOIN {t} d ON d._key = s._key AND d._to = {OPEN} WHERE NOT s._del AND ({differs})"),
-            )
-            .await?;
-            let gone = match self.mode {
-                LoadMode::Replace => "NOT EXISTS (SELECT 1 FROM stage s WHERE s._key = d._key)",
-                LoadMode::Upsert => {
-                    "EXISTS (SELECT 1 FROM stage s WHERE s._key = d._key AND s._del)"
-                }
-            };
-            let deleted = count(
-                tx,
-                &format!("SELECT count(*) FROM {t} d WHERE d._to = {OPEN} AND {gone}"),
-            )
-            .await?;
-            // Close changed and deleted rows, then insert new and changed ones.
-            sqlx::query(&format!(
-                "UPDATE {t} AS d SET _to = $1 WHERE d._to = {OPEN} AND ({gone}
-                   OR EXISTS (SELECT 1 FROM stage s WHERE s._key = d._key AND NOT s._del AND ({differs})))"
-            ))
-            .bind(v)
-            .execute(&mut **tx)
-            .await?;
-            let names: String = cols(n).iter().map(|c| format!(", {c}")).collect();
-            sqlx::query(&format!(
-                "INSERT INTO {t} (_key, _from, _to, _row{names}) SELECT s._key, $1, {OPEN}, s._row{names_s} FROM stage s
-                 WHERE NOT s._del AND NOT EXISTS (SELECT 1 FROM {t} d WHERE d._key = s._key AND d._to = {OPEN})",
-                names_s = cols(n).iter().map(|c| format!(", s.{c}")).collect::<String>()
-            ))
-            .bind(v)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
-            (inserted, updated, deleted)
-        };
-        let at = now();
-        let flagged = record
-            .issues
-            .iter()
-            .map(|i| i.row)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len() as i64;
-        sqlx::query(
-            "INSERT INTO dataset_versions (dataset_id, version, mode, source, rows_in, inserted, updated, deleted, flagged, actor, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(self.dataset.id)
-        .bind(v)
-        .bind(record.channel)
-        .bind(&record.source)
-        .bind(self.staged as i64)
-        .bind(inserted)
-        .bind(updated)
-        .bind(deleted)
-        .bind(flagged)
-        .bind(&record.actor)
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
-        if !record.issues.is_empty() {
-            let issues = &record.issues;
-            sqlx::query(
-                "INSERT INTO quality_issues (dataset_id, version, row_no, column_name, value, rule, message)
-                 SELECT $1, $2, * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])",
-            )
-            .bind(self.dataset.id)
-            .bind(v)
-            .bind(issues.iter().map(|i| i.row as i64).collect::<Vec<_>>())
-            .bind(issues.iter().map(|i| i.column.clone()).collect::<Vec<_>>())
-            .bind(issues.iter().map(|i| i.value.clone()).collect::<Vec<_>>())
-            .bind(issues.iter().map(|i| i.rule.clone()).collect::<Vec<_>>())
-            .bind(issues.iter().map(|i| i.message.clone()).collect::<Vec<_>>())
-            .execute(&mut **tx)
-            .await?;
-        }
-        let rows_now = self.rows_before + inserted - deleted;
-        sqlx::query(
-            "UPDATE datasets SET current_version = $1, row_count = $2, last_load_at = $3 WHERE id = $4",
-        )
-        .bind(v)
-        .bind(rows_now)
-        .bind(at)
-        .bind(self.dataset.id)
-        .execute(&mut **tx)
-        .await?;
-        let mut audit = audit;
-        audit.detail["version"] = v.into();
-        audit.detail["inserted"] = inserted.into();
-        audit.detail["updated"] = updated.into();
-        audit.detail["deleted"] = deleted.into();
-        append(tx, &audit).await?;
         self.tx.take().expect("the copy has ended").commit().await?;
-        Ok(DatasetVersion {
-            version: v,
-            mode: record.channel.into(),
-            source: record.source,
-            rows_in: self.staged as i64,
-            inserted,
-            updated,
-            deleted,
-            flagged,
-            actor: record.actor,
-            created_at: at,
-        })
+        Ok(version)
     }
 }
 
@@ -464,23 +263,6 @@ async fn exec_all(conn: &mut PgConnection, sql: &str) -> Result<()> {
         sqlx::query(stmt).execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// (row, value) pairs of a query over the staged rows.
-async fn pairs(conn: &mut PgConnection, sql: String, limit: u32) -> Result<Vec<(u64, String)>> {
-    let rows = sqlx::query(&sql)
-        .bind(limit as i64)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get::<i64, _>("r")? as u64, r.try_get("v")?)))
-        .collect()
-}
-
-async fn count(conn: &mut PgConnection, sql: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(&mut *conn)
-        .await?)
 }
 
 /// The PostgreSQL side of a load: `COPY` (the rest of the dataset store is
@@ -530,12 +312,7 @@ impl PgStore {
         Ok(Box::new(PgLoad {
             tx: Some(tx),
             copier: None,
-            dataset: dataset.clone(),
-            mode,
-            version: current + 1,
-            rows_before,
-            direct,
-            staged: 0,
+            load: LoadState::new(dataset, mode, current, rows_before, direct),
             prepared: false,
             buf: Vec::with_capacity(1 << 20),
         }))

@@ -2,22 +2,16 @@
 //! (`ds_<id>` rows) for callers — rows by key order, a row's history, one
 //! row by key, conflicts between two datasets' columns, and the counts behind
 //! quality scores. Only the service's one door (`service/src/access.rs`)
-//! calls [`ContentStore`]; loads check and write their rows in the
-//! backends' load code.
+//! calls [`ContentStore`]; loads check and write their rows with the SQL of
+//! `load.rs`, run by the backends' load code.
 
 use async_trait::async_trait;
 
+use super::load::{OPEN, table};
 use crate::rows::{self, Cols};
 use crate::sql::{Dialect, Exec, sql};
 use crate::*;
 use pubdata_domain::share::Cond;
-
-/// `_to` of a current row: "valid until further notice".
-const OPEN: i64 = i64::MAX;
-
-fn table(id: i64) -> String {
-    format!("ds_{id}")
-}
 
 #[async_trait]
 impl<D: Dialect> ContentStore for D {

@@ -14,6 +14,7 @@ mod contents;
 mod datasets;
 mod derive;
 mod foundation;
+pub(crate) mod load;
 mod open;
 mod sharing;
 

@@ -32,13 +32,15 @@
 
 use std::path::Path;
 
-use chrono::Utc;
-use pubdata_domain::audit::{AuditEvent, record_hash};
-use rusqlite::{Connection, OptionalExtension, params};
+use pubdata_domain::audit::AuditEvent;
+use rusqlite::{Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
-use super::SqliteStore;
-use super::datasets::{OPEN, table};
+use super::{SqliteStore, append_on, rusqlite_value};
+use crate::queries::load::{
+    LoadState, OPEN, SQLITE, key_index, load_audit, table, version_statements,
+};
+use crate::sql::Sql;
 use crate::*;
 
 /// Chunks in flight between the load and its writer thread.
@@ -46,8 +48,8 @@ const IN_FLIGHT: usize = 2;
 
 enum Cmd {
     Stage(Vec<StagedRow>),
-    /// (row, value) pairs of a query whose only parameter is the limit.
-    Pairs(String, u32, oneshot::Sender<Result<Vec<(u64, String)>>>),
+    /// (row, value) pairs of a check query.
+    Pairs(Sql, oneshot::Sender<Result<Vec<(u64, String)>>>),
     /// Builds the unique key index; repeated keys are listed instead.
     KeyIndex(u32, oneshot::Sender<Result<Vec<(u64, String)>>>),
     Finish(
@@ -196,13 +198,8 @@ impl DatasetLoad for FastLoad {
     }
 
     async fn duplicate_values(&mut self, column: usize, limit: u32) -> Result<Vec<(u64, String)>> {
-        let (c, t) = (format!("c{column}"), table(self.dataset.id));
-        let sql = format!(
-            "SELECT d._row AS r, d.{c} AS v FROM {t} d WHERE d._to = {OPEN} AND d.{c} IS NOT NULL
-               AND EXISTS (SELECT 1 FROM {t} x WHERE x._to = {OPEN} AND x.{c} = d.{c} AND x._row < d._row)
-             ORDER BY d._row LIMIT ?1"
-        );
-        self.ask(|tx| Cmd::Pairs(sql, limit, tx)).await
+        let q = SQLITE.repeated_values(&table(self.dataset.id), column, limit);
+        self.ask(|tx| Cmd::Pairs(q, tx)).await
     }
 
     async fn missing_references(
@@ -211,17 +208,9 @@ impl DatasetLoad for FastLoad {
         target: &Dataset,
         limit: u32,
     ) -> Result<Vec<(u64, String)>> {
-        let (c, t, tt) = (
-            format!("c{column}"),
-            table(self.dataset.id),
-            table(target.id),
-        );
-        let sql = format!(
-            "SELECT d._row AS r, d.{c} AS v FROM {t} d WHERE d._to = {OPEN} AND d.{c} IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM {tt} x WHERE x._key = d.{c} AND x._to = {OPEN})
-             ORDER BY d._row LIMIT ?1"
-        );
-        self.ask(|tx| Cmd::Pairs(sql, limit, tx)).await
+        let t = table(self.dataset.id);
+        let q = SQLITE.missing_references(Some(&t), column, target, limit);
+        self.ask(|tx| Cmd::Pairs(q, tx)).await
     }
 
     async fn finish(
@@ -362,10 +351,7 @@ fn fill(
     let mut indexes = indexes;
     let key = format!("{t}_key");
     if !indexes.iter().any(|(name, _)| *name == key) {
-        indexes.push((
-            key.clone(),
-            format!("CREATE UNIQUE INDEX {key} ON {t}(_key, _to)"),
-        ));
+        indexes.push((key.clone(), key_index(&t)));
     }
     let columns = &ddl[ddl.find('(').unwrap_or(ddl.len())..];
     db.execute_batch(&format!("CREATE TABLE {shadow} {columns}; COMMIT"))
@@ -427,8 +413,8 @@ fn fill(
                     // about 6% of its time).
                     let _ = spent.send(rows);
                 }
-                Cmd::Pairs(sql, limit, reply) => {
-                    let _ = reply.send(pairs(db, &sql, limit));
+                Cmd::Pairs(q, reply) => {
+                    let _ = reply.send(pairs(db, q));
                 }
                 Cmd::KeyIndex(limit, reply) => {
                     tracing::info!(
@@ -558,14 +544,7 @@ fn build_indexes(
                 if *name == key
                     && e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
             {
-                r = pairs(
-                    db,
-                    &format!(
-                        "SELECT _row AS r, _key AS v FROM (SELECT _row, _key, row_number() OVER (PARTITION BY _key ORDER BY _row) AS n FROM {t})
-                         WHERE n > 1 ORDER BY _row LIMIT ?1"
-                    ),
-                    limit,
-                );
+                r = pairs(db, SQLITE.repeated_keys(t, limit));
                 break;
             }
             Err(e) => {
@@ -629,12 +608,20 @@ impl Insert {
     }
 }
 
-fn pairs(db: &Connection, sql: &str, limit: u32) -> Result<Vec<(u64, String)>> {
-    let mut st = db.prepare(sql).map_err(db_err)?;
+/// Runs a statement written once.
+fn run(db: &Connection, q: Sql) -> Result<usize> {
+    q.debug_check();
+    let params = rusqlite::params_from_iter(q.args.into_iter().map(rusqlite_value));
+    db.execute(&q.text, params).map_err(db_err)
+}
+
+/// Runs a check query: its (row, value) pairs.
+fn pairs(db: &Connection, q: Sql) -> Result<Vec<(u64, String)>> {
+    q.debug_check();
+    let mut st = db.prepare(&q.text).map_err(db_err)?;
+    let params = rusqlite::params_from_iter(q.args.into_iter().map(rusqlite_value));
     let rows = st
-        .query_map([limit as i64], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
-        })
+        .query_map(params, |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
         .map_err(db_err)?;
     rows.map(|r| r.map_err(db_err)).collect()
 }
@@ -650,106 +637,18 @@ fn finish(
     record: LoadRecord,
     audit: AuditEvent,
 ) -> Result<DatasetVersion> {
-    let inserted = staged as i64;
-    let now = fmt_time(Utc::now());
-    let flagged = record
-        .issues
-        .iter()
-        .map(|i| i.row)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len() as i64;
-    tx.execute(
-        "INSERT INTO dataset_versions (dataset_id, version, mode, source, rows_in, inserted, updated, deleted, flagged, actor, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?7, ?8, ?9)",
-        params![d.id, v, record.channel, record.source, inserted, inserted, flagged, record.actor, now],
-    )
-    .map_err(db_err)?;
-    {
-        let mut st = tx
-            .prepare(
-                "INSERT INTO quality_issues (dataset_id, version, row_no, column_name, value, rule, message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(db_err)?;
-        for i in &record.issues {
-            st.execute(params![
-                d.id,
-                v,
-                i.row as i64,
-                i.column,
-                i.value,
-                i.rule,
-                i.message
-            ])
-            .map_err(db_err)?;
-        }
+    let loaded = LoadState {
+        staged,
+        ..LoadState::new(d, LoadMode::Replace, v - 1, rows_before, true)
+    };
+    let counts = (staged as i64, 0, 0);
+    let (statements, version) = version_statements(&loaded, counts, record);
+    for q in statements {
+        run(tx, q)?;
     }
-    tx.execute(
-        "UPDATE datasets SET current_version = ?1, row_count = ?2, last_load_at = ?3 WHERE id = ?4",
-        params![v, rows_before + inserted, now, d.id],
-    )
-    .map_err(db_err)?;
-    let mut audit = audit;
-    audit.detail["version"] = v.into();
-    audit.detail["inserted"] = inserted.into();
-    audit.detail["updated"] = 0.into();
-    audit.detail["deleted"] = 0.into();
-    append(tx, &audit)?;
+    append_on(tx, &[load_audit(&loaded, counts, audit)]).map_err(db_err)?;
     let t0 = std::time::Instant::now();
     tx.execute_batch("COMMIT").map_err(db_err)?;
     tracing::info!(secs = t0.elapsed().as_secs_f64(), "load committed");
-
-    Ok(DatasetVersion {
-        version: v,
-        mode: record.channel.into(),
-        source: record.source,
-        rows_in: inserted,
-        inserted,
-        updated: 0,
-        deleted: 0,
-        flagged,
-        actor: record.actor,
-        created_at: parse_time(&now)?,
-    })
-}
-
-/// Appends `e` to the audit chain inside the load's transaction, exactly as
-/// `sqlite::append` does on the sqlx connection.
-fn append(db: &Connection, e: &AuditEvent) -> Result<i64> {
-    let (last_id, last_hash): (i64, String) = db
-        .query_row(
-            "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(db_err)?;
-    let id = last_id + 1;
-    let at = fmt_time(Utc::now());
-    let hash = record_hash(&last_hash, id, &at, e);
-    db.execute(
-        "INSERT INTO audit_log (id, at, actor, actor_user_id, org_id, action, target, outcome,
-                                detail, client_ip, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            id,
-            at,
-            e.actor,
-            e.actor_user_id,
-            e.org_id,
-            e.action,
-            e.target,
-            e.outcome.as_str(),
-            e.detail.to_string(),
-            e.client_ip,
-            last_hash,
-            hash
-        ],
-    )
-    .map_err(db_err)?;
-    db.execute(
-        "UPDATE audit_head SET last_id = ?1, last_hash = ?2 WHERE one = 1",
-        params![id, hash],
-    )
-    .map_err(db_err)?;
-    Ok(id)
+    Ok(version)
 }

@@ -406,9 +406,19 @@ async fn the_demo_has_population_and_enterprise_datasets_with_issues_and_a_stale
     assert_eq!(q["issues"][0]["value"], "迁出");
     let (_, stale) = t.get("/api/v1/supervision/stale", &sjj).await;
     assert_eq!(stale["items"].as_array().unwrap().len(), 1);
-    // An agency sees only its own datasets.
+    // An agency sees only its own datasets: 公安局's four (户籍人口, and those
+    // behind 户籍登记信息, 居民身份证信息 and 机动车登记信息).
     let (_, own) = t.get("/api/v1/datasets", &gaj).await;
-    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    let own = own["items"].as_array().unwrap();
+    assert_eq!(own.len(), 4, "{own:?}");
+    assert!(own.iter().all(|d| d["org"] == pop["org"]));
+    // The other departments' datasets hold the same people and enterprises
+    // as the sources, agreeing on every base field.
+    for base in ["population", "legal_person"] {
+        let (status, c) = t.get(&format!("/api/v1/base/{base}/conflicts"), &sjj).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(c["items"], json!([]), "{base}");
+    }
 }
 
 #[tokio::test]

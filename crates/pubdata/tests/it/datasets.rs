@@ -406,16 +406,24 @@ async fn the_demo_has_population_and_enterprise_datasets_with_issues_and_a_stale
     assert_eq!(q["issues"][0]["value"], "迁出");
     let (_, stale) = t.get("/api/v1/supervision/stale", &sjj).await;
     assert_eq!(stale["items"].as_array().unwrap().len(), 1);
-    // An agency sees only its own datasets: 户籍人口 and its desensitised derivative.
+    // An agency sees only its own datasets: 公安局's four (户籍人口, and those
+    // behind 户籍登记信息, 居民身份证信息 and 机动车登记信息) and the
+    // desensitised derivative of 户籍人口.
     let (_, own) = t.get("/api/v1/datasets", &gaj).await;
     let own = own["items"].as_array().unwrap();
-    let gaj_org = t.org_id("qy-gaj").await;
-    assert!(own.iter().all(|d| d["org"] == gaj_org), "{own:?}");
-    assert!(own.iter().any(|d| d["name"] == "户籍人口"));
+    assert_eq!(own.len(), 5, "{own:?}");
+    assert!(own.iter().all(|d| d["org"] == pop["org"]));
     assert!(
         own.iter()
             .any(|d| d["name"] == "户籍人口年龄与区县分布（脱敏）")
     );
+    // The other departments' datasets hold the same people and enterprises
+    // as the sources, agreeing on every base field.
+    for base in ["population", "legal_person"] {
+        let (status, c) = t.get(&format!("/api/v1/base/{base}/conflicts"), &sjj).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(c["items"], json!([]), "{base}");
+    }
 }
 
 #[tokio::test]

@@ -561,7 +561,7 @@ async fn the_base_database_page_shows_sources_and_looks_up_a_record_for_the_auth
             && html.contains("清远市公安局")
             && html.contains("清远市市场监督管理局")
     );
-    let d = t.store.list_datasets(None, None, 10).await.unwrap();
+    let d = t.store.list_datasets(None, None, 100).await.unwrap();
     let pop = d.iter().find(|x| x.name == "户籍人口").unwrap();
     let (key, values) = t
         .store

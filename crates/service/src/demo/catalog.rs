@@ -560,7 +560,13 @@ pub(super) fn items(base: &str, extra: &str) -> Vec<DataItem> {
     v
 }
 
-fn content(name: &str, class: &str, base: &str, extra: &str, frequency: Frequency) -> EntryContent {
+pub(super) fn content(
+    name: &str,
+    class: &str,
+    base: &str,
+    extra: &str,
+    frequency: Frequency,
+) -> EntryContent {
     let personal = base == "P";
     let (share_type, open_attribute) = match (base, name) {
         (_, "出入境证件信息") => (ShareType::None, OpenAttribute::None),

@@ -1,9 +1,12 @@
 //! Demo datasets: a population dataset (100,000 people by default) with
 //! valid identity numbers, an enterprise dataset (20,000) with valid credit
-//! codes, a few quality issues on purpose, and one stale dataset.
+//! codes, a few quality issues on purpose, one stale dataset, and behind
+//! every other shareable published entry a small dataset of its information
+//! items (made up by [`synth::item_table`]).
 
-use pubdata_domain::catalog::DataType;
-use pubdata_store::EntryFilter;
+use pubdata_domain::calendar::today_cst;
+use pubdata_domain::catalog::{DataType, ShareType};
+use pubdata_store::{EntryFilter, Org};
 
 use crate::App;
 use crate::demo::synth::{self, Rng};
@@ -37,6 +40,36 @@ fn col(name: &str, data_type: DataType, checks: &[&str]) -> ColumnInput {
     }
 }
 
+/// The command line acting for `org` in the demo.
+fn demo_principal(org: Org) -> Principal {
+    let mut p = Principal::command_line(org);
+    p.name = "demo".into();
+    p
+}
+
+fn csv_bytes<R: AsRef<[u8]>>(header: &[R], rows: &[Vec<String>]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)
+        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+    for row in rows {
+        w.write_record(row)
+            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+    }
+    w.into_inner()
+        .map_err(|e| ServiceError::Internal(e.to_string().into()))
+}
+
+/// A stable seed from a name (FNV-1a): the same entry gets the same rows
+/// whatever order entries were created in.
+fn seed_of(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// How many people and enterprises of the big datasets the small ones draw on.
+const SUBJECTS: u64 = 4_000;
+
 impl App {
     async fn demo_entry(&self, org_code: &str, name: &str) -> Result<(i64, Principal)> {
         let org = self
@@ -63,9 +96,7 @@ impl App {
                 .ok_or(ServiceError::NotFound {
                     what: "demo catalogue entry",
                 })?;
-        let mut p = Principal::command_line(org);
-        p.name = "demo".into();
-        Ok((entry.id, p))
+        Ok((entry.id, demo_principal(org)))
     }
 
     async fn demo_load(&self, p: &Principal, id: i64, name: &str, csv: Vec<u8>) -> Result<()> {
@@ -176,9 +207,7 @@ impl App {
             .map_err(|e| ServiceError::Internal(Box::new(e)))?;
         let mut rng = Rng::new(2027);
         for n in 0..size.enterprises {
-            let mut row = synth::enterprise(&mut rng, n);
-            // Names are made unique by the registration number.
-            row[1] = format!("{}（{}）", row[1], &row[0][8..17]);
+            let mut row = synth::registered_enterprise(&mut rng, n);
             if n % 997 == 996 {
                 row[6] = "迁出".into();
             }
@@ -243,6 +272,182 @@ impl App {
         self.store
             .set_dataset_last_load(d.id, chrono::Utc::now() - chrono::Duration::days(21))
             .await?;
-        Ok(3)
+        Ok(3 + self.seed_demo_item_datasets(size).await?)
+    }
+
+    /// A dataset behind every published, shareable entry that has none yet:
+    /// its information items as columns, keyed by the identity number or
+    /// credit code when it has one, with 40 to 160 made-up rows about the
+    /// same people and enterprises as 户籍人口 and 企业登记, loaded by the
+    /// entry's own organisation.
+    async fn seed_demo_item_datasets(&self, size: DemoSize) -> Result<usize> {
+        let mut rng = Rng::new(2026);
+        let people: Vec<_> = (0..size.population.min(SUBJECTS))
+            .map(|n| synth::person(&mut rng, n))
+            .collect();
+        let mut rng = Rng::new(2027);
+        let enterprises: Vec<_> = (0..size.enterprises.min(SUBJECTS))
+            .map(|n| synth::registered_enterprise(&mut rng, n))
+            .collect();
+        let subjects = synth::Subjects {
+            people: &people,
+            enterprises: &enterprises,
+            registered: size.enterprises,
+        };
+        let mut entries = self
+            .store
+            .list_entries(&EntryFilter {
+                published_only: true,
+                limit: 1_000,
+                ..Default::default()
+            })
+            .await?;
+        entries.sort_by_key(|e| e.id);
+        let as_of = today_cst();
+        let mut n = 0;
+        for e in entries {
+            let c = &e.content;
+            if c.share_type == ShareType::None
+                || c.share_modes.is_empty()
+                || c.items.is_empty()
+                || self.store.dataset_of_entry(e.id).await?.is_some()
+            {
+                continue;
+            }
+            let org = self.store.get_org(e.org_id).await?;
+            let t = synth::item_table(
+                &c.name,
+                &c.items,
+                synth::county_of(&org.name),
+                &subjects,
+                as_of,
+                seed_of(&c.name),
+            );
+            if t.rows.is_empty() {
+                continue;
+            }
+            let p = demo_principal(org);
+            let name = c.name.strip_suffix("信息").unwrap_or(&c.name).to_string();
+            let d = self
+                .create_dataset(
+                    &p,
+                    CreateDataset {
+                        entry_id: e.id,
+                        name: name.clone(),
+                        columns: t
+                            .columns
+                            .iter()
+                            .map(|(name, data_type, checks)| ColumnInput {
+                                name: name.clone(),
+                                data_type: *data_type,
+                                nullable: true,
+                                personal: None,
+                                checks: checks.clone(),
+                            })
+                            .collect(),
+                        key: vec![t.key.clone()],
+                    },
+                )
+                .await?;
+            let header: Vec<&str> = t.columns.iter().map(|c| c.0.as_str()).collect();
+            self.demo_load(
+                &p,
+                d.id,
+                &format!("{name}.csv"),
+                csv_bytes(&header, &t.rows)?,
+            )
+            .await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::catalog::{ENTRIES, content};
+    use chrono::{Datelike, NaiveDate};
+    use pubdata_domain::dataset::normalise;
+    use pubdata_domain::ids::{validate_credit_code, validate_id_card};
+
+    /// Every shareable demo entry gets rows that fit its items, whatever the
+    /// demo's size.
+    #[test]
+    fn every_shareable_demo_entry_gets_rows_that_fit_its_items() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        for (population, enterprises) in [(300, 60), (100_000, 20_000)] {
+            let mut rng = Rng::new(2026);
+            let people: Vec<_> = (0..population.min(SUBJECTS))
+                .map(|n| synth::person(&mut rng, n))
+                .collect();
+            let mut rng = Rng::new(2027);
+            let firms: Vec<_> = (0..enterprises.min(SUBJECTS))
+                .map(|n| synth::registered_enterprise(&mut rng, n))
+                .collect();
+            let subjects = synth::Subjects {
+                people: &people,
+                enterprises: &firms,
+                registered: enterprises,
+            };
+            for (org, name, class, base, extra, freq) in ENTRIES {
+                let c = content(name, class, base, extra, *freq);
+                if c.share_modes.is_empty() {
+                    continue;
+                }
+                let county = org.strip_prefix("yd-").map(|_| "英德市");
+                let t = synth::item_table(name, &c.items, county, &subjects, as_of, seed_of(name));
+                assert_eq!(
+                    t,
+                    synth::item_table(name, &c.items, county, &subjects, as_of, seed_of(name)),
+                    "{name}: the same seed gives the same rows"
+                );
+                assert!(t.rows.len() >= 19, "{name}: {} rows", t.rows.len());
+                assert!(t.rows.len() <= 200, "{name}: {} rows", t.rows.len());
+                let ki = c.items.iter().position(|i| i.name == t.key).unwrap();
+                let mut keys = std::collections::HashSet::new();
+                for (item, (col, ty, _)) in c.items.iter().zip(&t.columns) {
+                    assert_eq!((&item.name, item.data_type), (col, *ty));
+                    assert_ne!(
+                        synth::generator(name, col, *ty),
+                        synth::Gen::Text,
+                        "{name}: {col} matches no generator"
+                    );
+                }
+                for row in &t.rows {
+                    assert!(
+                        keys.insert(row[ki].clone()),
+                        "{name}: key {} repeats",
+                        row[ki]
+                    );
+                    for ((col, ty, checks), v) in t.columns.iter().zip(row) {
+                        assert!(!v.is_empty(), "{name}: {col} empty");
+                        let canonical = normalise(*ty, v)
+                            .unwrap_or_else(|e| panic!("{name}: {col} = {v}: {e}"));
+                        if *ty == DataType::Date {
+                            let d: NaiveDate = canonical.parse().unwrap();
+                            assert!(d <= as_of && d.year() >= 1925, "{name}: {col} = {v}");
+                        }
+                        for check in checks {
+                            match check.as_str() {
+                                "id_card" => assert_eq!(validate_id_card(v), Ok(()), "{v}"),
+                                "credit_code" => assert_eq!(validate_credit_code(v), Ok(()), "{v}"),
+                                c => {
+                                    if let Some(values) = c.strip_prefix("flag:enum:") {
+                                        assert!(
+                                            values.split('|').any(|x| x == v),
+                                            "{name}: {col} = {v}"
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                if county.is_some() && c.items.iter().any(|i| i.name == "公民身份号码") {
+                    assert!(t.rows.iter().all(|r| r[0].starts_with("441881")), "{name}");
+                }
+            }
+        }
     }
 }

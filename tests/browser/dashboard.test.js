@@ -307,3 +307,33 @@ test('derivatives: 公安局 refreshes the demo derivative and derives a new one
   assert.match(await page.textContent('#derived-dataset'), /尚未生成/);
   await ctx.close();
 });
+
+test('open data portal: a visitor without an account searches, previews and downloads, also at a phone width', async () => {
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 375, height: 740 }]) {
+    const ctx = await browser.newContext({ viewport });
+    const page = await ctx.newPage();
+    await page.goto(`${base}/open`);
+    await page.waitForSelector('#open-list');
+    assert.match(await page.textContent('#open-total'), /共 \d+ 个数据集/);
+    // Search, then open a dataset from the results.
+    await page.fill('#q', '空气');
+    await page.click('#search');
+    await page.waitForSelector('#open-list');
+    await page.locator('#open-list a', { hasText: '环境空气质量监测信息' }).click();
+    await page.waitForSelector('#open-preview');
+    assert.match(await page.textContent('#open-title'), /环境空气质量监测信息/);
+    const rows = await page.locator('#open-preview tr').count();
+    assert.ok(rows > 1 && rows <= 11, `preview rows ${rows}`);
+    // The example is the full address (the script filled it in).
+    assert.match(await page.textContent('#api-example'), /curl 'http:\/\/127\.0\.0\.1:\d+\/api\/v1\/open\/datasets\/\d+\/rows/);
+    // The CSV download works without an account.
+    const href = await page.getAttribute('#download-csv', 'href');
+    const csv = await (await page.request.get(`${base}${href}`)).text();
+    assert.match(csv, /监测点位/);
+    // Nothing wider than the screen.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page wider than the viewport by ${overflow}px at ${viewport.width}`);
+    await page.screenshot({ path: path.join(shots, `open-${viewport.width}.png`), fullPage: true });
+    await ctx.close();
+  }
+});

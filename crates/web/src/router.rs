@@ -183,6 +183,7 @@ page_routes! {
     GET    "/readyz"                                  => health::readyz;
     GET    "/metrics"                                 => health::metrics;
     GET    "/static/app.css"                          => pages::stylesheet;
+    GET    "/static/open.js"                          => pages::open::script;
 
     GET    "/login"                                   => pages::login::page;
     POST   "/login"                                   => pages::login::submit;

@@ -131,3 +131,17 @@ pub async fn dataset(
     };
     Ok(s.templates.render("open_dataset.html", ctx))
 }
+
+/// The portal's small script (the API example's address and copy button).
+pub(crate) async fn script() -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/open.js"),
+    )
+        .into_response()
+}

@@ -198,9 +198,11 @@ fn csv_line(cells: &[Option<String>]) -> Vec<u8> {
 /// one page), XLSX is built in memory.
 #[utoipa::path(get, path = "/api/v1/open/datasets/{id}/download", tag = "open",
     security((), ("bearer" = [])), params(("id" = i64, Path), DownloadQuery),
-    responses((status = 200, description = "`format=csv` (default): UTF-8 with BOM, header row", content_type = "text/csv", body = String),
-              (status = 200, description = "`format=json`: an array of row objects", content_type = "application/json", body = Vec<std::collections::HashMap<String, Option<String>>>),
-              (status = 200, description = "`format=xlsx`: one worksheet", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+    responses((status = 200, description = "the file: `format=csv` (default) UTF-8 with BOM and a header row; `json` an array of row objects; `xlsx` one worksheet",
+                content(
+                    (String = "text/csv"),
+                    (Vec<std::collections::HashMap<String, Option<String>>> = "application/json"),
+                    (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
 pub async fn download(
     State(s): State<AppState>,

@@ -181,6 +181,39 @@ pub struct EntryContent {
     pub related_codes: Vec<String>,
 }
 
+/// Abbreviations people type and the full terms they stand for (社保 →
+/// 社会保险 …): a search for either finds both, in the catalogue and on the
+/// open data portal.
+pub const SYNONYMS: [(&str, &str); 6] = [
+    ("社保", "社会保险"),
+    ("医保", "医疗保障"),
+    ("低保", "最低生活保障"),
+    ("公积金", "住房公积金"),
+    ("营业执照", "企业登记"),
+    ("公交", "公共交通"),
+];
+
+/// The forms a search term is looked for in: itself, and with each
+/// abbreviation it holds spelled out (and each full term abbreviated).
+pub fn term_variants(term: &str) -> Vec<String> {
+    let term = term.trim();
+    if term.is_empty() {
+        return vec![];
+    }
+    let mut out = vec![term.to_string()];
+    for (short, full) in SYNONYMS {
+        for (from, to) in [(short, full), (full, short)] {
+            if term.contains(from) && !(from == short && term.contains(full)) {
+                let t = term.replace(from, to);
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A rule an entry breaks: the field and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleViolation {

@@ -909,3 +909,45 @@ async fn the_city_authority_manages_classification_and_grading_as_data() {
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user}");
     }
 }
+
+#[tokio::test]
+async fn the_catalogue_search_understands_abbreviations() {
+    let t = TestApp::demo().await;
+    let gaj = t.login("qy-gaj").await;
+    let mut e = population_entry();
+    e["name"] = json!("社会保险缴费信息");
+    e["keywords"] = json!([]);
+    let (s, e) = t.post("/api/v1/catalog/entries", &gaj, e).await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let id = e["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/catalog/entries/{id}/submit"),
+        &gaj,
+        json!(null),
+    )
+    .await;
+    let sjj = t.login("qy-sjj").await;
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{id}/review"),
+            &sjj,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // 社保 is how people write 社会保险: today it finds the entry.
+    for q in ["社保", "社会保险", "社保 缴费"] {
+        let (_, r) = t.get(&format!("/api/v1/catalog/entries?q={q}"), &gaj).await;
+        assert_eq!(names(&r), ["社会保险缴费信息"], "{q}");
+    }
+    let (_, r) = t.get("/api/v1/catalog/entries?q=社保 婚姻", &gaj).await;
+    assert!(names(&r).is_empty());
+}

@@ -20,36 +20,11 @@ use crate::App;
 use crate::error::{Result, ServiceError};
 use crate::principal::{Principal, Via};
 
-/// Abbreviations and the full terms they stand for (社保 → 社会保险 …):
-/// a search for either finds both.
-pub const SYNONYMS: [(&str, &str); 6] = [
-    ("社保", "社会保险"),
-    ("医保", "医疗保障"),
-    ("低保", "最低生活保障"),
-    ("公积金", "住房公积金"),
-    ("营业执照", "企业登记"),
-    ("公交", "公共交通"),
-];
-
 /// The terms a query searches for: itself, and with each abbreviation it
-/// holds spelled out (and each full term abbreviated).
+/// holds spelled out (and each full term abbreviated; see
+/// `domain::catalog::SYNONYMS`).
 pub fn search_terms(q: &str) -> Vec<String> {
-    let q = q.trim();
-    if q.is_empty() {
-        return vec![];
-    }
-    let mut out = vec![q.to_string()];
-    for (short, full) in SYNONYMS {
-        for (from, to) in [(short, full), (full, short)] {
-            if q.contains(from) && !(from == short && q.contains(full)) {
-                let t = q.replace(from, to);
-                if !out.contains(&t) {
-                    out.push(t);
-                }
-            }
-        }
-    }
-    out
+    pubdata_domain::catalog::term_variants(q)
 }
 
 /// Anonymous requests a client may make per minute (bursts up to this).

@@ -209,10 +209,22 @@ impl<D: Dialect> CatalogStore for D {
 
     async fn list_entries(&self, f: &EntryFilter) -> Result<Vec<CatalogEntry>> {
         let mut q = sql("SELECT * FROM catalog_entries WHERE 1 = 1");
+        // Each term must occur, in one of its forms (社保 or 社会保险 …).
         for t in &f.terms {
-            q.push(" AND search_text LIKE ")
-                .push_bind(contains_pattern(t))
-                .push(" ESCAPE '\\'");
+            let variants = pubdata_domain::catalog::term_variants(t);
+            if variants.is_empty() {
+                continue;
+            }
+            q.push(" AND (");
+            for (i, v) in variants.iter().enumerate() {
+                if i > 0 {
+                    q.push(" OR ");
+                }
+                q.push("search_text LIKE ")
+                    .push_bind(contains_pattern(v))
+                    .push(" ESCAPE '\\'");
+            }
+            q.push(")");
         }
         if let Some(orgs) = &f.org_ids {
             if orgs.is_empty() {

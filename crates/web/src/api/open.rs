@@ -188,9 +188,12 @@ pub struct DownloadQuery {
 /// Rows in one XLSX download (a worksheet's limit).
 const XLSX_ROWS: usize = 1_048_575;
 
-fn csv_line(cells: &[Option<String>]) -> Vec<u8> {
+/// CSV lines of `rows` (one writer per page, not per row).
+fn csv_lines(rows: &[Vec<Option<String>>]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(cells.iter().map(|c| c.as_deref().unwrap_or("")));
+    for cells in rows {
+        let _ = w.write_record(cells.iter().map(|c| c.as_deref().unwrap_or("")));
+    }
     w.into_inner().unwrap_or_default()
 }
 
@@ -251,9 +254,7 @@ pub async fn download(
         b"[".to_vec()
     } else {
         let mut h = b"\xEF\xBB\xBF".to_vec();
-        h.extend(csv_line(
-            &columns.iter().cloned().map(Some).collect::<Vec<_>>(),
-        ));
+        h.extend(csv_lines(&[columns.iter().cloned().map(Some).collect()]));
         h
     };
     let stream = futures_util::stream::unfold(
@@ -266,27 +267,26 @@ pub async fn download(
                 return None;
             }
             match rx.recv().await {
+                Some(rows) if !json => {
+                    Some((Ok(csv_lines(&rows)), (None, rx, columns, first, false)))
+                }
                 Some(rows) => {
                     let mut out = Vec::new();
                     let mut first = first;
                     for r in rows {
-                        if json {
-                            if !first {
-                                out.push(b',');
-                            }
-                            first = false;
-                            let obj: serde_json::Map<String, serde_json::Value> = columns
-                                .iter()
-                                .cloned()
-                                .zip(
-                                    r.into_iter()
-                                        .map(|x| x.map_or(serde_json::Value::Null, Into::into)),
-                                )
-                                .collect();
-                            out.extend(serde_json::to_vec(&obj).unwrap_or_default());
-                        } else {
-                            out.extend(csv_line(&r));
+                        if !first {
+                            out.push(b',');
                         }
+                        first = false;
+                        let obj: serde_json::Map<String, serde_json::Value> = columns
+                            .iter()
+                            .cloned()
+                            .zip(
+                                r.into_iter()
+                                    .map(|x| x.map_or(serde_json::Value::Null, Into::into)),
+                            )
+                            .collect();
+                        let _ = serde_json::to_writer(&mut out, &obj);
                     }
                     Some((Ok(out), (None, rx, columns, first, false)))
                 }

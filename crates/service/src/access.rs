@@ -908,12 +908,7 @@ impl App {
         asked: serde_json::Value,
     ) -> Result<WholeRead<'a>> {
         let entry = self.load_entry(d.entry_id).await?;
-        let open = entry.content.open_attribute
-            == pubdata_domain::catalog::OpenAttribute::Unconditional
-            && entry.published_version.is_some()
-            && entry.state != pubdata_domain::catalog::EntryState::Delisted
-            && d.current_version > 0;
-        if !open {
+        if !crate::open::is_open(&entry, d) {
             self.store
                 .append_audit(p.event(
                     "dataset.read",

@@ -96,6 +96,15 @@ pub struct OpenRows {
     pub rows: Vec<(String, Vec<Option<String>>)>,
 }
 
+/// Whether the public may read `d`: loaded, and its entry published and
+/// unconditionally open (无条件开放).
+pub(crate) fn is_open(entry: &pubdata_store::CatalogEntry, d: &Dataset) -> bool {
+    entry.content.open_attribute == pubdata_domain::catalog::OpenAttribute::Unconditional
+        && entry.published_version.is_some()
+        && entry.state != pubdata_domain::catalog::EntryState::Delisted
+        && d.current_version > 0
+}
+
 impl App {
     /// The public caller of a portal request: anonymised (a keyed hash of
     /// its address and the day, the same all day, unlinkable across days),
@@ -223,11 +232,7 @@ impl App {
         };
         let d = self.load_dataset(id).await.map_err(|_| not_open())?;
         let entry = self.load_entry(d.entry_id).await?;
-        if entry.content.open_attribute != pubdata_domain::catalog::OpenAttribute::Unconditional
-            || entry.published_version.is_none()
-            || entry.state == pubdata_domain::catalog::EntryState::Delisted
-            || d.current_version == 0
-        {
+        if !is_open(&entry, &d) {
             return Err(not_open());
         }
         self.open_view(&d).await
@@ -269,7 +274,7 @@ impl App {
         started: tokio::sync::oneshot::Sender<Result<Vec<String>>>,
         send: tokio::sync::mpsc::Sender<Vec<Vec<Option<String>>>>,
     ) {
-        let d = match self.take_open_rate(p, 10.0).and(Ok(())) {
+        let d = match self.take_open_rate(p, 10.0) {
             Ok(()) => self
                 .load_dataset(id)
                 .await

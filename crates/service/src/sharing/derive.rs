@@ -364,11 +364,7 @@ impl App {
         let orgs = if self.can(p, Action::Supervise).await {
             None
         } else {
-            let mut orgs: Vec<i64> = p.roles.iter().map(|g| g.org_id).collect();
-            orgs.extend(p.org_id());
-            orgs.sort();
-            orgs.dedup();
-            Some(orgs)
+            Some(Self::own_orgs(p))
         };
         let found = self
             .store

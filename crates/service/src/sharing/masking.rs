@@ -94,13 +94,9 @@ impl App {
         Ok(clean)
     }
 
-    /// Default masks of the granted fields: the first matching rule for each
-    /// personal item.
-    pub(crate) async fn default_masks(
-        &self,
-        content: &EntryContent,
-        fields: &[String],
-    ) -> Result<BTreeMap<String, String>> {
+    /// The default mask of each named item by the rules (items no rule
+    /// matches are left out): `{item: rule}`.
+    pub async fn default_masks_for(&self, items: &[String]) -> Result<BTreeMap<String, String>> {
         let rules: Vec<(Vec<String>, Mask)> = self
             .store
             .masking_rules()
@@ -108,13 +104,27 @@ impl App {
             .into_iter()
             .filter_map(|r| Some((r.words, r.rule.parse().ok()?)))
             .collect();
-        Ok(fields
+        Ok(items
             .iter()
-            .filter(|f| content.items.iter().any(|i| &i.name == *f && i.personal))
             .filter_map(|f| {
                 rule_for(rules.iter().map(|(w, m)| (w.as_slice(), *m)), f)
                     .map(|m| (f.clone(), m.to_string()))
             })
             .collect())
+    }
+
+    /// Default masks of the granted fields: the first matching rule for each
+    /// personal item.
+    pub(crate) async fn default_masks(
+        &self,
+        content: &EntryContent,
+        fields: &[String],
+    ) -> Result<BTreeMap<String, String>> {
+        let personal: Vec<String> = fields
+            .iter()
+            .filter(|f| content.items.iter().any(|i| &i.name == *f && i.personal))
+            .cloned()
+            .collect();
+        self.default_masks_for(&personal).await
     }
 }

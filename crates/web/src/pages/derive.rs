@@ -176,18 +176,28 @@ async fn render_new(
     let entry = s.app.get_entry(p, d.dataset.entry_id).await?;
     let grades = s.app.grades(p).await?;
     let content = &entry.entry.content;
+    let personal: Vec<String> = d
+        .dataset
+        .columns
+        .iter()
+        .filter(|c| c.personal)
+        .map(|c| c.name.clone())
+        .collect();
+    let masks = s.app.default_masks_for(&personal).await?;
     let fields: Vec<Value> = d
         .dataset
         .columns
         .iter()
         .map(|c| {
             let key = d.dataset.key.contains(&c.name);
-            // A sensible default: the key pseudonymised, the default mask
-            // for a personal item, else the value kept.
+            // A sensible default: the key pseudonymised, a personal item
+            // masked by the masking rules (dropped if none applies), else the
+            // value kept.
             let default = if key && c.personal {
                 "pseudonym".to_string()
             } else if c.personal {
-                pubdata_domain::masking::Mask::default_for(&c.name)
+                masks
+                    .get(&c.name)
                     .map(|m| format!("mask:{m}"))
                     .unwrap_or_else(|| "drop".into())
             } else {

@@ -337,3 +337,44 @@ test('open data portal: a visitor without an account searches, previews and down
     await ctx.close();
   }
 });
+
+test('re-identification: an open derivative whose people stand out is refused; the demo one shows its passed checks', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, 'qy-gaj');
+  await page.click('a[href="/datasets"]');
+  await page.waitForSelector('#dataset-list');
+  await page.click('#dataset-list >> text="户籍人口"');
+  await page.click('#derive-link');
+  await page.waitForSelector('#derive-form');
+  // Birth date and district as quasi-identifiers: nearly everyone stands alone.
+  await page.fill('#name', '户籍人口出生月份分布（开放）');
+  await page.selectOption('#share_type', 'conditional');
+  await page.selectOption('#open_attribute', 'conditional');
+  await page.selectOption('select[data-field="公民身份号码"]', 'pseudonym');
+  for (const f of ['姓名', '性别', '民族', '户籍地址', '联系电话', '婚姻状况']) {
+    const sel = page.locator(`select[data-field="${f}"]`);
+    if (await sel.count()) await sel.selectOption('drop');
+  }
+  await page.selectOption('select[data-field="出生日期"]', 'keep');
+  assert.equal(await page.isChecked('input[data-qi="出生日期"]'), true);
+  await page.click('#derive');
+  await page.waitForSelector('#form-error');
+  assert.match(await page.textContent('#form-error'), /重识别风险/);
+  assert.match(await page.textContent('#form-error'), /等价类/);
+
+  // The demo's conditionally open derivative passed on creation and refresh.
+  await page.click('#nav-sharing');
+  await page.click('#derivations-link');
+  await page.locator('#derivations tr', { hasText: '有条件开放' }).locator('a').first().click();
+  await page.waitForSelector('#reid-checks');
+  assert.match(await page.textContent('#open-attribute'), /有条件开放/);
+  assert.match(await page.textContent('#quasi-identifiers'), /出生日期/);
+  assert.match(await page.textContent('#reid-checks'), /通过/);
+  await page.click('#reid-check');
+  await page.waitForSelector('#message');
+  assert.match(await page.textContent('#message'), /满足 k 匿名/);
+  assert.match(await page.textContent('#reid-checks'), /定期复评/);
+  await page.screenshot({ path: path.join(shots, 'reidentification.png'), fullPage: true });
+  await ctx.close();
+});

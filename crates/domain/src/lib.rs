@@ -12,6 +12,7 @@ pub mod derive;
 pub mod ids;
 pub mod masking;
 pub mod org;
+pub mod reident;
 pub mod secret;
 pub mod share;
 

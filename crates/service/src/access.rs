@@ -859,24 +859,26 @@ impl WholeRead<'_> {
 }
 
 impl App {
-    /// Opens a derivation's read of its parent's current rows, whole (the
-    /// derivation transforms them next, `sharing::derive`), acting for the
-    /// agency that holds both the parent and the derivative. The access
-    /// record (every field, the rows the parent holds) is written here,
-    /// before any row is read: the derivative's load then holds the write
-    /// lock while the pages are read.
+    /// Opens a read of a dataset's current rows, whole, for a desensitised
+    /// derivative (脱敏衍生) of the agency that holds it: the derivation
+    /// reading its parent to transform it (`sharing::derive`), the
+    /// re-identification check of a derivation being asked for (no
+    /// derivation yet) or the risk review reading the derived dataset
+    /// (`open::reident`). The access record (every field, the rows the
+    /// dataset holds) is written here, before any row is read: the
+    /// derivative's load then holds the write lock while the pages are read.
     pub(crate) async fn open_derivation_read<'a>(
         &'a self,
         p: &Principal,
         d: &'a Dataset,
-        derivation: &pubdata_store::Derivation,
+        derivation: Option<&pubdata_store::Derivation>,
     ) -> Result<WholeRead<'a>> {
-        if derivation.parent_dataset_id != d.id
-            || derivation.org_id != d.org_id
-            || p.org_id() != Some(d.org_id)
-        {
+        let own = derivation.is_none_or(|dv| {
+            dv.org_id == d.org_id && (dv.parent_dataset_id == d.id || dv.dataset_id == Some(d.id))
+        });
+        if !own || p.org_id() != Some(d.org_id) {
             return Err(ServiceError::Forbidden(
-                "a derivation reads only its own agency's parent dataset".into(),
+                "a derivation reads only its own agency's datasets".into(),
             ));
         }
         let fields = Self::project(d, None)?;
@@ -886,7 +888,7 @@ impl App {
                 "dataset.read",
                 format!("dataset:{}", d.id),
                 Outcome::Success,
-                json!({"basis": Basis::Derivation.as_str(), "derivation": derivation.id,
+                json!({"basis": Basis::Derivation.as_str(), "derivation": derivation.map(|dv| dv.id),
                        "fields": names, "version": d.current_version, "rows": d.row_count}),
             ))
             .await?;
@@ -907,8 +909,7 @@ impl App {
         d: &'a Dataset,
         asked: serde_json::Value,
     ) -> Result<WholeRead<'a>> {
-        let entry = self.load_entry(d.entry_id).await?;
-        if !crate::open::is_open(&entry, d) {
+        if !self.public_may_read(d).await? {
             self.store
                 .append_audit(p.event(
                     "dataset.read",

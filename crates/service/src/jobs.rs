@@ -61,6 +61,9 @@ pub enum Job {
     Pushes,
     /// Makes and refreshes desensitised derivatives that are due (leased).
     Derivations,
+    /// The periodic re-identification risk review of open derivatives
+    /// (Art. 37, OPN-5; leased).
+    ReidReview,
     /// Copies the embedded database to the backup directory, keeping the
     /// newest [`BACKUPS_KEPT`] (leased; SQLite with a backup directory only).
     Backup,
@@ -70,13 +73,14 @@ pub enum Job {
 pub const BACKUPS_KEPT: usize = 7;
 
 impl Job {
-    pub const ALL: [Job; 7] = [
+    pub const ALL: [Job; 8] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
         Job::Pulls,
         Job::Pushes,
         Job::Derivations,
+        Job::ReidReview,
         Job::Backup,
     ];
 
@@ -88,6 +92,7 @@ impl Job {
             Job::Pulls => "pulls",
             Job::Pushes => "pushes",
             Job::Derivations => "derivations",
+            Job::ReidReview => "reid_review",
             Job::Backup => "backup",
         }
     }
@@ -101,6 +106,7 @@ impl Job {
             Job::Pulls => Duration::from_secs(60),
             Job::Pushes => Duration::from_secs(60),
             Job::Derivations => Duration::from_secs(60),
+            Job::ReidReview => Duration::from_secs(3600),
             Job::Backup => Duration::from_secs(24 * 3600),
         }
     }
@@ -109,7 +115,12 @@ impl Job {
     pub fn leased(self) -> bool {
         matches!(
             self,
-            Job::DeadlineSweep | Job::Pulls | Job::Pushes | Job::Derivations | Job::Backup
+            Job::DeadlineSweep
+                | Job::Pulls
+                | Job::Pushes
+                | Job::Derivations
+                | Job::ReidReview
+                | Job::Backup
         )
     }
 }
@@ -203,6 +214,15 @@ impl App {
                 let n = self.run_due_derivations().await?;
                 if n > 0 {
                     tracing::info!(count = n, "derivatives refreshed");
+                }
+            }
+            Job::ReidReview => {
+                let n = self.run_reid_review().await?;
+                if n > 0 {
+                    tracing::info!(
+                        count = n,
+                        "open derivatives reviewed for re-identification risk"
+                    );
                 }
             }
             Job::Backup => return self.backup_now().await.map(|b| b.is_some()),

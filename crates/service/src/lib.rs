@@ -33,6 +33,7 @@ pub mod org_tree;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
+pub use pubdata_domain::reident;
 pub mod sharing;
 
 pub use error::{FieldError, Result, ServiceError};

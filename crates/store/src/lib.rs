@@ -400,6 +400,13 @@ pub trait DeriveStore: Send + Sync {
     /// dataset is missing or holds an older parent version than the current.
     async fn due_derivations(&self) -> Result<Vec<Derivation>>;
     async fn record_derivation(&self, id: i64, outcome: DerivationRefresh) -> Result<()>;
+    /// Records a re-identification check (with its audit record).
+    async fn record_reid_check(&self, c: NewReidCheck, audit: AuditEvent) -> Result<ReidCheck>;
+    /// A derivation's checks, newest first.
+    async fn reid_checks(&self, derivation_id: i64, limit: u32) -> Result<Vec<ReidCheck>>;
+    /// Whether the dataset is a derivative withheld from the public: its
+    /// check is required and its current version has not passed one.
+    async fn reid_withheld(&self, dataset_id: i64) -> Result<bool>;
     /// The masking rules by item name, in order.
     async fn masking_rules(&self) -> Result<Vec<MaskingRule>>;
     /// Replaces the masking rules (with an audit record when given).

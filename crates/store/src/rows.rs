@@ -574,8 +574,25 @@ pub(crate) fn derivation<R: Cols>(r: &R) -> Result<Derivation> {
         parent_version: r.int("parent_version")?,
         last_refresh_at: r.opt_time("last_refresh_at")?,
         last_error: r.opt_text("last_error")?,
+        quasi_identifiers: r.json("quasi_identifiers")?,
+        k: u32::try_from(r.int("k_threshold")?)
+            .map_err(|_| StoreError::Corrupt("k_threshold out of range".into()))?,
+        reid_required: r.flag("reid_required")?,
         created_by: r.text("created_by")?,
         created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn reid_check<R: Cols>(r: &R) -> Result<ReidCheck> {
+    Ok(ReidCheck {
+        id: r.int("id")?,
+        derivation_id: r.int("derivation_id")?,
+        dataset_id: r.opt_int("dataset_id")?,
+        version: r.int("version")?,
+        purpose: r.text("purpose")?,
+        report: r.json("report")?,
+        checked_by: r.text("checked_by")?,
+        checked_at: r.time("checked_at")?,
     })
 }
 

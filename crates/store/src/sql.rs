@@ -334,6 +334,15 @@ macro_rules! migrations {
                 "derivations",
                 include_str!(concat!("../migrations/", $dir, "/0008_derivations.sql")),
             ),
+            (
+                11,
+                "reidentification",
+                include_str!(concat!(
+                    "../migrations/",
+                    $dir,
+                    "/0011_reidentification.sql"
+                )),
+            ),
         ]
     };
 }

@@ -168,6 +168,8 @@ api_routes! {
     GET    "/api/v1/derivations"                               => derive::list;
     GET    "/api/v1/derivations/{id}"                          => derive::get;
     POST   "/api/v1/derivations/{id}/refresh"                  => derive::refresh;
+    POST   "/api/v1/derivations/check"                         => derive::check;
+    POST   "/api/v1/derivations/{id}/reid-check"               => derive::reid_check;
     GET    "/api/v1/masking-rules"                             => derive::masking_rules;
     PUT    "/api/v1/masking-rules"                             => derive::put_masking_rules;
     GET    "/api/v1/open/datasets"                             => open::list;
@@ -245,6 +247,7 @@ page_routes! {
     POST   "/sharing/derivations/new"                 => pages::derive::create;
     GET    "/sharing/derivations/{id}"                => pages::derive::detail;
     POST   "/sharing/derivations/{id}/refresh"        => pages::derive::refresh;
+    POST   "/sharing/derivations/{id}/reid-check"     => pages::derive::reid_check;
     POST   "/sharing/masking-rules"                   => pages::derive::put_rules;
     GET    "/sharing/grants/{id}"                     => pages::sharing::grant_page;
     // export.csv or export.xlsx

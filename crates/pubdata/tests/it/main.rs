@@ -19,6 +19,7 @@ mod http_basics;
 mod open;
 mod orgs;
 mod pages;
+mod reident;
 mod scale;
 mod sharing;
 mod sharing_props;

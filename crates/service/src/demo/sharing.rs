@@ -358,6 +358,50 @@ impl App {
                     share_modes: None,
                     grade: Some("L2".into()),
                     transforms,
+                    open_attribute: None,
+                    quasi_identifiers: None,
+                    k: None,
+                },
+            )
+            .await?;
+        self.review_entry(
+            &sjj,
+            d.derivation.entry_id,
+            crate::catalog::ReviewInput {
+                decision: crate::catalog::Decision::Approve,
+                reason: String::new(),
+            },
+        )
+        .await?;
+        self.refresh_derivation(&gaj, d.derivation.id).await?;
+        n += 1;
+
+        // 12. Opened on application (有条件开放): the same people by 20-year
+        // age band and district, after the re-identification check (k = 5
+        // over the two).
+        let mut transforms = std::collections::BTreeMap::new();
+        for (f, t) in [
+            ("公民身份号码", "pseudonym"),
+            ("出生日期", "age_band:20"),
+            ("所属区县", "keep"),
+        ] {
+            transforms.insert(f.to_string(), t.to_string());
+        }
+        let d = self
+            .create_derivation(
+                &gaj,
+                crate::sharing::DerivationInput {
+                    parent_dataset_id: population_ds.id,
+                    name: "户籍人口年龄段与区县分布（有条件开放）".into(),
+                    summary: None,
+                    share_type: pubdata_domain::catalog::ShareType::Unconditional,
+                    share_conditions: None,
+                    share_modes: None,
+                    grade: Some("L2".into()),
+                    transforms,
+                    open_attribute: Some(pubdata_domain::catalog::OpenAttribute::Conditional),
+                    quasi_identifiers: None,
+                    k: None,
                 },
             )
             .await?;

@@ -96,9 +96,14 @@ pub struct OpenRows {
     pub rows: Vec<(String, Vec<Option<String>>)>,
 }
 
-/// Whether the public may read `d`: loaded, and its entry published and
-/// unconditionally open (无条件开放).
-pub(crate) fn is_open(entry: &pubdata_store::CatalogEntry, d: &Dataset) -> bool {
+mod reident;
+
+pub use reident::REVIEW_DAYS;
+pub(crate) use reident::{ReidSpec, risk_refusal};
+
+/// Whether `d` is loaded and its entry published and unconditionally open
+/// (无条件开放).
+fn is_open(entry: &pubdata_store::CatalogEntry, d: &Dataset) -> bool {
     entry.content.open_attribute == pubdata_domain::catalog::OpenAttribute::Unconditional
         && entry.published_version.is_some()
         && entry.state != pubdata_domain::catalog::EntryState::Delisted
@@ -106,6 +111,14 @@ pub(crate) fn is_open(entry: &pubdata_store::CatalogEntry, d: &Dataset) -> bool 
 }
 
 impl App {
+    /// Whether the public may read `d` — the one openness check of the door
+    /// and the portal: loaded, its entry published and unconditionally
+    /// open, and not a derivative withheld for re-identification risk.
+    pub(crate) async fn public_may_read(&self, d: &Dataset) -> Result<bool> {
+        let entry = self.load_entry(d.entry_id).await?;
+        Ok(is_open(&entry, d) && !self.store.reid_withheld(d.id).await?)
+    }
+
     /// The public caller of a portal request: anonymised (a keyed hash of
     /// its address and the day, the same all day, unlinkable across days),
     /// or a signed-in caller as itself.
@@ -231,8 +244,7 @@ impl App {
             what: "open dataset",
         };
         let d = self.load_dataset(id).await.map_err(|_| not_open())?;
-        let entry = self.load_entry(d.entry_id).await?;
-        if !is_open(&entry, &d) {
+        if !self.public_may_read(&d).await? {
             return Err(not_open());
         }
         self.open_view(&d).await

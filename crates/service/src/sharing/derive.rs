@@ -20,12 +20,13 @@ use std::collections::BTreeMap;
 
 use pubdata_domain::audit::Outcome;
 use pubdata_domain::calendar::today_cst;
-use pubdata_domain::catalog::{DataItem, EntryState, ShareMode, ShareType};
+use pubdata_domain::catalog::{DataItem, EntryState, OpenAttribute, ShareMode, ShareType};
 use pubdata_domain::dataset::{Column, RowError};
 use pubdata_domain::derive::{ParentField, PlanError, Pseudonymiser, Transform, plan};
+use pubdata_domain::reident::{KAnonymity, ReidReport};
 use pubdata_store::{
-    Dataset, DatasetVersion, Derivation, DerivationFilter, DerivationRefresh, FieldTransform,
-    NewDataset, NewDerivation, NewEntry,
+    CatalogEntry, Dataset, DatasetVersion, Derivation, DerivationFilter, DerivationRefresh,
+    FieldTransform, NewDataset, NewDerivation, NewEntry, ReidCheck,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -33,6 +34,7 @@ use serde_json::json;
 use crate::App;
 use crate::error::{Result, ServiceError};
 use crate::ingest::{RawRow, RowSource};
+use crate::open::ReidSpec;
 use crate::policy::Action;
 use crate::principal::{Principal, Via};
 
@@ -67,6 +69,22 @@ pub struct DerivationInput {
     /// `age_band` or `age_band:N`. Fields not named are dropped; the key
     /// must be kept or pseudonymised.
     pub transforms: BTreeMap<String, String>,
+    /// The derived entry's open attribute (defaults to the parent's). An
+    /// open derivative of personal data must pass the re-identification
+    /// check (OPN-5).
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
+    pub open_attribute: Option<OpenAttribute>,
+    /// Quasi-identifiers (准标识符) among the derived fields; by default
+    /// those describing a person observably (birth date, sex, address …)
+    /// or generalised.
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
+    pub quasi_identifiers: Option<Vec<String>>,
+    /// The k-anonymity threshold (2 … 1000, default 5).
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable, minimum = 2, maximum = 1000)]
+    pub k: Option<u32>,
 }
 
 /// A derivation with the names around it.
@@ -81,6 +99,12 @@ pub struct DerivationView {
     pub parent_entry_name: String,
     pub parent_share_type: ShareType,
     pub share_type: ShareType,
+    pub open_attribute: OpenAttribute,
+    /// Withheld from the public: its check is required and its current
+    /// version has not passed one.
+    pub withheld: bool,
+    /// The latest re-identification checks, newest first.
+    pub reid_checks: Vec<ReidCheck>,
     /// The parent's current version.
     pub parent_current_version: i64,
     /// The derived dataset holds the parent's current version.
@@ -169,13 +193,14 @@ impl App {
             .map_err(ServiceError::not_found("derivation"))
     }
 
-    /// Derives a new entry (and, once published, dataset) from a dataset the
-    /// caller's agency holds; the entry goes to review at once.
-    pub async fn create_derivation(
+    /// The parent, its entry, the transformation per kept field and the
+    /// re-identification check a derivation asks for; refused when it
+    /// breaks a rule of `domain::derive::plan`.
+    async fn plan_derivation(
         &self,
         p: &Principal,
-        input: DerivationInput,
-    ) -> Result<DerivationView> {
+        input: &DerivationInput,
+    ) -> Result<(Dataset, CatalogEntry, Vec<(usize, Transform)>, ReidSpec)> {
         let parent = self
             .load_dataset(input.parent_dataset_id)
             .await
@@ -207,6 +232,63 @@ impl App {
             input.share_type,
         )
         .map_err(plan_invalid)?;
+        let open = input
+            .open_attribute
+            .unwrap_or(parent_entry.content.open_attribute);
+        let reid = ReidSpec::plan(
+            &parent,
+            &steps,
+            open,
+            input.quasi_identifiers.as_deref(),
+            input.k,
+        )?;
+        Ok((parent, parent_entry, steps, reid))
+    }
+
+    /// The re-identification check a derivation would face, on the
+    /// parent's current rows, without making it (the form's "check").
+    pub async fn check_derivation(
+        &self,
+        p: &Principal,
+        input: DerivationInput,
+    ) -> Result<ReidReport> {
+        let (parent, _, steps, reid) = self.plan_derivation(p, &input).await?;
+        if parent.current_version == 0 {
+            return Err(ServiceError::Conflict {
+                code: "parent_empty",
+                detail: "the parent dataset holds no data yet".into(),
+            });
+        }
+        self.reid_check_parent(p, &parent, &steps, &reid).await
+    }
+
+    /// Derives a new entry (and, once published, dataset) from a dataset the
+    /// caller's agency holds; the entry goes to review at once.
+    pub async fn create_derivation(
+        &self,
+        p: &Principal,
+        input: DerivationInput,
+    ) -> Result<DerivationView> {
+        let (parent, parent_entry, steps, reid) = self.plan_derivation(p, &input).await?;
+        let report = if reid.required {
+            let report = self.reid_check_parent(p, &parent, &steps, &reid).await?;
+            if !report.passed {
+                self.store
+                    .append_audit(p.event(
+                        "derivation.create",
+                        format!("dataset:{}", parent.id),
+                        Outcome::Denied,
+                        json!({"code": "reidentification_risk", "k": report.k,
+                               "quasi_identifiers": report.quasi_identifiers,
+                               "classes_at_risk": report.classes_at_risk}),
+                    ))
+                    .await?;
+                return Err(crate::open::risk_refusal(&report));
+            }
+            Some(report)
+        } else {
+            None
+        };
         let name = super::required_text("name", &input.name, 100)?;
         let pc = &parent_entry.content;
         let described: Vec<String> = steps
@@ -241,6 +323,21 @@ impl App {
             })
             .collect();
         content.share_type = input.share_type;
+        content.open_attribute = input.open_attribute.unwrap_or(pc.open_attribute);
+        match content.open_attribute {
+            OpenAttribute::Unconditional => {
+                content.open_conditions.clear();
+                content.open_grounds.clear();
+            }
+            OpenAttribute::Conditional => {
+                content.open_grounds.clear();
+                if content.open_conditions.trim().is_empty() {
+                    content.open_conditions =
+                        "经申请审核并签订数据利用协议后提供（第三十八条）".into();
+                }
+            }
+            OpenAttribute::None => content.open_conditions.clear(),
+        }
         if let Some(c) = input.share_conditions {
             content.share_conditions = c.trim().to_string();
         }
@@ -293,11 +390,18 @@ impl App {
                     parent_entry_id: parent_entry.id,
                     transforms,
                     secret,
+                    quasi_identifiers: reid.quasi_identifiers.clone(),
+                    k: reid.k,
+                    reid_required: reid.required,
                     created_by: p.name.clone(),
                 },
                 audit,
             )
             .await?;
+        if let Some(report) = report {
+            self.record_reid(p, &derivation, None, 0, "creation", report)
+                .await?;
+        }
         // To the authority's review, like any new entry (its review case).
         self.submit_entry(p, entry.id).await?;
         self.derivation_view(derivation).await
@@ -324,6 +428,12 @@ impl App {
             entry_code: entry.code.clone(),
             entry_state: entry.state,
             share_type: entry.content.share_type,
+            open_attribute: entry.content.open_attribute,
+            withheld: match d.dataset_id {
+                Some(id) => self.store.reid_withheld(id).await?,
+                None => false,
+            },
+            reid_checks: self.store.reid_checks(d.id, 5).await?,
             parent_name: parent.name.clone(),
             parent_entry_name: parent_entry.content.name.clone(),
             parent_share_type: parent_entry.content.share_type,
@@ -516,7 +626,10 @@ impl App {
         );
         // The parent's pages are read (through the door) and transformed
         // while the load checks and stages the previous ones.
-        let reader = self.open_derivation_read(p, &parent, d).await?;
+        let reader = self.open_derivation_read(p, &parent, Some(d)).await?;
+        let names: Vec<String> = derived.columns.iter().map(|c| c.name.clone()).collect();
+        let spec = ReidSpec::of(d, &names);
+        let mut counts = d.reid_required.then(KAnonymity::new);
         let read = async {
             // Owned here: the source sees the end when this block finishes.
             let tx = tx;
@@ -534,7 +647,7 @@ impl App {
                 };
                 let full = page.len() >= crate::access::DERIVE_PAGE as usize;
                 after = page.last().map(|(k, _)| k.clone());
-                let rows = page
+                let rows: Vec<Vec<Option<String>>> = page
                     .into_iter()
                     .map(|(_, v)| {
                         steps
@@ -543,6 +656,11 @@ impl App {
                             .collect()
                     })
                     .collect();
+                if let Some(c) = counts.as_mut() {
+                    for r in &rows {
+                        c.add(spec.project(r));
+                    }
+                }
                 if tx.send(Ok(rows)).await.is_err() || !full {
                     return;
                 }
@@ -551,7 +669,15 @@ impl App {
         let mut progress = ();
         let (_, loaded) = tokio::join!(read, self.run_load(p, req, &mut progress));
         match loaded? {
-            Ok(v) => Ok((derived.id, parent_version, v)),
+            Ok(v) => {
+                if let Some(c) = counts {
+                    // The version stays withheld from the public unless it passes.
+                    let report = c.finish(spec.k, spec.quasi_identifiers.clone());
+                    self.record_reid(p, d, Some(derived.id), v.version, "refresh", report)
+                        .await?;
+                }
+                Ok((derived.id, parent_version, v))
+            }
             Err(rejected) => Err(ServiceError::Conflict {
                 code: "derivation_rejected",
                 detail: format!(

@@ -305,6 +305,14 @@ pub struct Derivation {
     pub parent_version: i64,
     pub last_refresh_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// Quasi-identifiers (准标识符) of the k-anonymity check: derived fields.
+    pub quasi_identifiers: Vec<String>,
+    /// The k-anonymity threshold.
+    pub k: u32,
+    /// The parent holds personal items and the derivative is open: each
+    /// version is checked for re-identification risk before the public
+    /// may read it (OPN-5).
+    pub reid_required: bool,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
 }
@@ -316,7 +324,36 @@ pub struct NewDerivation {
     pub parent_entry_id: i64,
     pub transforms: Vec<FieldTransform>,
     pub secret: String,
+    pub quasi_identifiers: Vec<String>,
+    pub k: u32,
+    pub reid_required: bool,
     pub created_by: String,
+}
+
+/// A recorded re-identification check (重识别风险检查, OPN-5).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ReidCheck {
+    pub id: i64,
+    pub derivation_id: i64,
+    /// The derived dataset checked (none: the parent's rows on creation).
+    pub dataset_id: Option<i64>,
+    /// The derived version checked (0 on creation).
+    pub version: i64,
+    /// `creation`, `refresh` or `review` (the periodic review, Art. 37).
+    pub purpose: String,
+    pub report: pubdata_domain::reident::ReidReport,
+    pub checked_by: String,
+    pub checked_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewReidCheck {
+    pub derivation_id: i64,
+    pub dataset_id: Option<i64>,
+    pub version: i64,
+    pub purpose: &'static str,
+    pub report: pubdata_domain::reident::ReidReport,
+    pub checked_by: String,
 }
 
 /// A derived field and what was done to it.

@@ -10,6 +10,13 @@ use crate::rows;
 use crate::sql::{Arg, Dialect, Exec, Tx, now, sql};
 use crate::*;
 
+/// A condition on dataset `d`: it is a derivative whose re-identification
+/// check is required and its current version has not passed one (OPN-5).
+pub(crate) const REID_WITHHELD: &str = "EXISTS (SELECT 1 FROM derivations dv
+      WHERE dv.dataset_id = d.id AND dv.reid_required
+        AND NOT EXISTS (SELECT 1 FROM reid_checks rc
+             WHERE rc.dataset_id = d.id AND rc.version = d.current_version AND rc.passed))";
+
 #[async_trait]
 impl<D: Dialect> DeriveStore for D {
     async fn create_derivation(
@@ -24,8 +31,9 @@ impl<D: Dialect> DeriveStore for D {
             .one(
                 sql(
                     "INSERT INTO derivations (org_id, parent_dataset_id, parent_entry_id, entry_id,
-                        transforms, secret, created_by, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                        transforms, secret, quasi_identifiers, k_threshold, reid_required,
+                        created_by, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 )
                 .bind(d.org_id)
                 .bind(d.parent_dataset_id)
@@ -33,6 +41,9 @@ impl<D: Dialect> DeriveStore for D {
                 .bind(e.id)
                 .bind(Arg::json(&d.transforms))
                 .bind(&d.secret)
+                .bind(Arg::json(&d.quasi_identifiers))
+                .bind(i64::from(d.k))
+                .bind(d.reid_required)
                 .bind(&d.created_by)
                 .bind(now()),
             )
@@ -114,6 +125,56 @@ impl<D: Dialect> DeriveStore for D {
         };
         self.writer().run(q).await?;
         Ok(())
+    }
+
+    async fn record_reid_check(
+        &self,
+        c: NewReidCheck,
+        audit_event: AuditEvent,
+    ) -> Result<ReidCheck> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .one(
+                sql(
+                    "INSERT INTO reid_checks (derivation_id, dataset_id, version, purpose,
+                        k_threshold, passed, report, checked_by, checked_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                )
+                .bind(c.derivation_id)
+                .bind(c.dataset_id)
+                .bind(c.version)
+                .bind(c.purpose)
+                .bind(i64::from(c.report.k))
+                .bind(c.report.passed)
+                .bind(Arg::json(&c.report))
+                .bind(&c.checked_by)
+                .bind(now()),
+            )
+            .await?;
+        let check = rows::reid_check(&row)?;
+        let mut ev = audit_event;
+        ev.target = format!("derivation:{}", c.derivation_id);
+        audit::<D>(&mut tx, &ev).await?;
+        tx.commit().await?;
+        Ok(check)
+    }
+
+    async fn reid_checks(&self, derivation_id: i64, limit: u32) -> Result<Vec<ReidCheck>> {
+        let rows = self
+            .reader()
+            .all(
+                sql("SELECT * FROM reid_checks WHERE derivation_id = ? ORDER BY id DESC LIMIT ?")
+                    .bind(derivation_id)
+                    .bind(i64::from(limit.max(1))),
+            )
+            .await?;
+        rows.iter().map(rows::reid_check).collect()
+    }
+
+    async fn reid_withheld(&self, dataset_id: i64) -> Result<bool> {
+        let mut q = sql("SELECT 1 AS withheld FROM datasets d WHERE d.id = ");
+        q.push_bind(dataset_id).push(" AND ").push(REID_WITHHELD);
+        Ok(self.reader().opt(q).await?.is_some())
     }
 
     async fn masking_rules(&self) -> Result<Vec<MaskingRule>> {

@@ -9,13 +9,14 @@ use crate::sql::{Dialect, Exec, Sql, sql};
 use crate::*;
 
 /// The open datasets' condition: a loaded dataset of a published,
-/// unconditionally open entry.
+/// unconditionally open entry, not withheld for re-identification risk.
 fn open_where(q: &mut Sql, f: &OpenFilter) {
     q.push(
         " FROM datasets d JOIN catalog_entries e ON e.id = d.entry_id
           WHERE e.open_attribute = 'unconditional' AND e.published_version IS NOT NULL
-            AND e.state <> 'delisted' AND d.current_version > 0",
-    );
+            AND e.state <> 'delisted' AND d.current_version > 0 AND NOT ",
+    )
+    .push(super::derive::REID_WITHHELD);
     if let Some(org) = f.org {
         q.push(" AND d.org_id = ").push_bind(org);
     }

@@ -4,7 +4,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use pubdata_service::model::{DatasetVersion, MaskingRule};
+use pubdata_service::model::{DatasetVersion, MaskingRule, ReidCheck};
+use pubdata_service::reident::ReidReport;
 use pubdata_service::sharing::{DerivationInput, DerivationView};
 use serde::Deserialize;
 
@@ -26,6 +27,35 @@ pub async fn create(
         StatusCode::CREATED,
         Json(s.app.create_derivation(&p, d).await?),
     ))
+}
+
+/// The re-identification check (k-anonymity over the quasi-identifiers,
+/// OPN-5) that a derivation would face, run on the parent's current rows as
+/// they would be derived; nothing is made. The parent's rows are read
+/// through the door and audited.
+#[utoipa::path(post, path = "/api/v1/derivations/check", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), request_body = DerivationInput,
+    responses((status = 200, body = ReidReport), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn check(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(d): ApiJson<DerivationInput>,
+) -> ApiResult<Json<ReidReport>> {
+    Ok(Json(s.app.check_derivation(&p, d).await?))
+}
+
+/// Re-checks a derivative's current version for re-identification risk now
+/// (its agency, supervisors) — what the periodic review does. A failed
+/// check withholds an open derivative from the public until one passes.
+#[utoipa::path(post, path = "/api/v1/derivations/{id}/reid-check", tag = "sharing",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = ReidCheck), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn reid_check(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ReidCheck>> {
+    Ok(Json(s.app.review_derivation_risk(&p, id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -5,7 +5,8 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
-use pubdata_domain::catalog::ShareType;
+use pubdata_domain::catalog::{OpenAttribute, ShareType};
+use pubdata_domain::reident::{DEFAULT_K, default_quasi_identifier};
 use pubdata_service::model::MaskingRule;
 use pubdata_service::policy::Action;
 use pubdata_service::sharing::{DerivationInput, DerivationView};
@@ -72,6 +73,24 @@ fn row(lang: Lang, d: &DerivationView) -> Value {
         last_refresh => d.derivation.last_refresh_at.as_ref().map(local_time),
         last_error => d.derivation.last_error.clone(),
         created_by => d.derivation.created_by.clone(),
+        open => lang.pick(d.open_attribute.zh(), d.open_attribute.en()),
+        reid_required => d.derivation.reid_required,
+        quasi_identifiers => d.derivation.quasi_identifiers.join("、"),
+        k => d.derivation.k,
+        withheld => d.withheld,
+        checks => d.reid_checks.iter().map(|c| context! {
+            at => local_time(&c.checked_at),
+            purpose => c.purpose.clone(),
+            version => c.version,
+            passed => c.report.passed,
+            summary => c.report.summary_zh(),
+            at_risk => c.report.at_risk.iter().take(10).map(|r| {
+                let values: Vec<String> = c.report.quasi_identifiers.iter().zip(&r.values)
+                    .map(|(q, v)| format!("{q}={}", v.as_deref().unwrap_or("—")))
+                    .collect();
+                format!("{}（{}）", values.join("，"), r.records)
+            }).collect::<Vec<_>>(),
+        }).collect::<Vec<_>>(),
     }
 }
 
@@ -209,6 +228,7 @@ async fn render_new(
                 personal => c.personal,
                 key => key,
                 default => default,
+                quasi => !key && default_quasi_identifier(&c.name),
             }
         })
         .collect();
@@ -220,7 +240,20 @@ async fn render_new(
     .iter()
     .map(|t| context! { value => t.as_str(), name => lang.pick(t.zh(), t.en()) })
     .collect();
+    let opens: Vec<Value> = [
+        OpenAttribute::None,
+        OpenAttribute::Conditional,
+        OpenAttribute::Unconditional,
+    ]
+    .iter()
+    .map(|o| {
+        context! { value => o.as_str(), name => lang.pick(o.zh(), o.en()),
+        selected => *o == content.open_attribute }
+    })
+    .collect();
     let ctx = context! {
+        opens => opens,
+        default_k => DEFAULT_K,
         dataset => context! { id => d.dataset.id, name => d.dataset.name.clone() },
         entry => context! { id => entry.entry.id, code => entry.entry.code.clone(), name => content.name.clone(),
                             share => lang.pick(content.share_type.zh(), content.share_type.en()),
@@ -259,6 +292,11 @@ pub struct DeriveForm {
     /// … and each one's transformation.
     #[serde(default)]
     transform: Vec<String>,
+    open_attribute: OpenAttribute,
+    /// The fields ticked as quasi-identifiers.
+    #[serde(default)]
+    qi: Vec<String>,
+    k: u32,
 }
 
 pub async fn create(
@@ -267,6 +305,19 @@ pub async fn create(
     lang: Lang,
     CsrfForm(f): CsrfForm<DeriveForm>,
 ) -> PageResult {
+    // A field ticked as a quasi-identifier but dropped is not derived.
+    let dropped: Vec<&String> = f
+        .field
+        .iter()
+        .zip(&f.transform)
+        .filter(|(_, t)| t.as_str() == "drop")
+        .map(|(name, _)| name)
+        .collect();
+    let qi: Vec<String> =
+        f.qi.iter()
+            .filter(|q| !dropped.contains(q))
+            .cloned()
+            .collect();
     let input = DerivationInput {
         parent_dataset_id: f.dataset,
         name: f.name,
@@ -276,12 +327,25 @@ pub async fn create(
         share_modes: None,
         grade: Some(f.grade),
         transforms: f.field.into_iter().zip(f.transform).collect(),
+        open_attribute: Some(f.open_attribute),
+        quasi_identifiers: Some(qi),
+        k: Some(f.k),
     };
     match s.app.create_derivation(&p, input).await {
         Ok(d) => {
             Ok(Redirect::to(&format!("/sharing/derivations/{}", d.derivation.id)).into_response())
         }
         Err(e) if not_the_forms(&e) => Err(e.into()),
+        Err(ServiceError::Invalid {
+            code: "reidentification_risk",
+            detail,
+            errors,
+        }) => {
+            // The re-identification refusal names the classes at risk.
+            let more: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+            let text = format!("{detail} {}", more.join(" "));
+            render_new(&s, &p, lang, f.dataset, Some(text)).await
+        }
         Err(e) => render_new(&s, &p, lang, f.dataset, Some(e.to_string())).await,
     }
 }
@@ -316,6 +380,23 @@ pub async fn detail(
 
 #[derive(Deserialize)]
 pub struct Empty {}
+
+/// "Check now": the re-identification check of the current version.
+pub async fn reid_check(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
+    match s.app.review_derivation_risk(&p, id).await {
+        Ok(c) => render_detail(&s, &p, lang, id, Some(c.report.summary_zh()), None).await,
+        Err(e @ ServiceError::Conflict { .. }) => {
+            render_detail(&s, &p, lang, id, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
 
 /// "Refresh now": the derived dataset from the parent's current rows.
 pub async fn refresh(

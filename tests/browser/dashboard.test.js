@@ -146,6 +146,7 @@ test('catalogue: an agency drafts and submits, the authority approves from its q
   await page.fill('#share_conditions', '用于人才补贴审核');
   await page.fill('#share_basis', '《职业技能等级认定管理办法》');
   await page.selectOption('#open_attribute', 'none');
+  await page.check('input[name="open_clauses"][value="privacy_without_consent"]');
   await page.fill('#open_grounds', '涉及个人信息');
   await page.click('#save-entry');
   await page.waitForSelector('#entry-state');

@@ -25,6 +25,42 @@ string_enum! {
 }
 
 string_enum! {
+    /// The clauses an open attribute rests on (开放属性情形): the five cases
+    /// of Art. 33 that make data not open (不予开放) and the four
+    /// conditions of Art. 34 under which it may be conditionally open
+    /// (有条件开放). Everything else is unconditionally open (Art. 35).
+    OpenClause {
+        StateSecret = "state_secret" / "依法确定为国家秘密（第三十三条第一项）" / "Classified as a state secret (Art. 33(1))",
+        Security = "security" / "开放后可能危及国家安全、公共安全、经济安全和社会稳定（第三十三条第二项）" / "Opening may endanger national, public or economic security or social stability (Art. 33(2))",
+        PrivacyWithoutConsent = "privacy_without_consent" / "涉及商业秘密、个人隐私，相关数据主体未同意开放（第三十三条第三项）" / "Trade secrets or privacy, without the data subjects' consent (Art. 33(3))",
+        AgreementOrIp = "agreement_or_ip" / "因数据获取协议或者知识产权保护等原因禁止开放（第三十三条第四项）" / "Forbidden by a data acquisition agreement or intellectual property (Art. 33(4))",
+        LawForbids = "law_forbids" / "法律、法规、规章规定不得开放或者应当通过其他途径获取（第三十三条第五项）" / "A law, regulation or rule forbids opening or names another channel (Art. 33(5))",
+        SubjectConsent = "subject_consent" / "涉及商业秘密、个人隐私，数据主体同意开放且法律、法规未禁止（第三十四条第一项）" / "Trade secrets or privacy, the data subjects consent and no law forbids (Art. 34(1))",
+        InfrastructureLoad = "infrastructure_load" / "无条件开放将严重挤占公共数据基础设施资源（第三十四条第二项）" / "Unconditional opening would overload the public data infrastructure (Art. 34(2))",
+        RiskAssessment = "risk_assessment" / "开放效益显著但现阶段安全风险需要谨慎评估（第三十四条第三项）" / "Marked benefits, but security risks need careful assessment for now (Art. 34(3))",
+        OtherLaw = "other_law" / "按照有关法律、法规认定应当有条件开放（第三十四条第四项）" / "Conditionally open under other laws or regulations (Art. 34(4))",
+    }
+}
+
+impl OpenClause {
+    /// The open attribute the clause supports: Art. 33's not open, Art. 34's
+    /// conditionally open.
+    pub fn attribute(self) -> OpenAttribute {
+        match self {
+            OpenClause::StateSecret
+            | OpenClause::Security
+            | OpenClause::PrivacyWithoutConsent
+            | OpenClause::AgreementOrIp
+            | OpenClause::LawForbids => OpenAttribute::None,
+            OpenClause::SubjectConsent
+            | OpenClause::InfrastructureLoad
+            | OpenClause::RiskAssessment
+            | OpenClause::OtherLaw => OpenAttribute::Conditional,
+        }
+    }
+}
+
+string_enum! {
     /// 信息资源格式.
     DataForm {
         ElectronicFile = "electronic_file" / "电子文件" / "Electronic file",
@@ -166,6 +202,10 @@ pub struct EntryContent {
     pub share_scope: String,
     pub share_modes: Vec<ShareMode>,
     pub open_attribute: OpenAttribute,
+    /// The clauses of Art. 33 (not open) or Art. 34 (conditionally open)
+    /// the open attribute rests on; none for unconditionally open data.
+    #[serde(default)]
+    pub open_clauses: Vec<OpenClause>,
     pub open_conditions: String,
     pub open_grounds: String,
     pub update_frequency: Frequency,
@@ -294,6 +334,25 @@ impl EntryContent {
                     "open_grounds",
                     "不予开放须写明理由 (not open states its grounds, Art. 33)",
                 ));
+            }
+            _ => {}
+        }
+        let clauses_fit = self
+            .open_clauses
+            .iter()
+            .all(|c| c.attribute() == self.open_attribute);
+        match self.open_attribute {
+            OpenAttribute::Unconditional if !self.open_clauses.is_empty() => {
+                out.push(v("open_clauses", "无条件开放类不列第三十三、三十四条情形 (unconditionally open data cites no clause of Art. 33 or 34, Art. 35)"));
+            }
+            OpenAttribute::None if self.open_clauses.is_empty() || !clauses_fit => {
+                out.push(v(
+                    "open_clauses",
+                    "不予开放须选择第三十三条所列情形 (not open cites a case of Art. 33)",
+                ));
+            }
+            OpenAttribute::Conditional if self.open_clauses.is_empty() || !clauses_fit => {
+                out.push(v("open_clauses", "有条件开放须选择第三十四条所列条件 (conditionally open cites a condition of Art. 34)"));
             }
             _ => {}
         }
@@ -437,6 +496,7 @@ mod tests {
             share_scope: "全市政务部门".into(),
             share_modes: vec![ShareMode::Api],
             open_attribute: OpenAttribute::None,
+            open_clauses: vec![OpenClause::PrivacyWithoutConsent],
             open_conditions: String::new(),
             open_grounds: "涉及个人信息".into(),
             update_frequency: Frequency::Daily,
@@ -476,6 +536,7 @@ mod tests {
         let grades = default_grades();
         let mut c = sample();
         c.open_attribute = OpenAttribute::Unconditional;
+        c.open_clauses.clear();
         assert_eq!(
             fields(&c, grades.iter().find(|g| g.code == "L3")),
             ["open_attribute", "open_attribute"]
@@ -492,6 +553,32 @@ mod tests {
             fields(&c, grades.iter().find(|g| g.code == "L4")),
             ["open_attribute", "share_type"]
         );
+    }
+
+    #[test]
+    fn an_open_attribute_cites_the_clauses_of_its_own_article() {
+        let grades = default_grades();
+        let l3 = grades.iter().find(|g| g.code == "L3");
+        let mut c = sample();
+        assert!(fields(&c, l3).is_empty());
+        // Not open without a case of Art. 33, or with a condition of Art. 34.
+        c.open_clauses.clear();
+        assert_eq!(fields(&c, l3), ["open_clauses"]);
+        c.open_clauses = vec![OpenClause::SubjectConsent];
+        assert_eq!(fields(&c, l3), ["open_clauses"]);
+        // Conditionally open rests on Art. 34.
+        c.open_attribute = OpenAttribute::Conditional;
+        c.open_conditions = "签署数据利用协议".into();
+        assert!(fields(&c, l3).is_empty());
+        c.open_clauses.push(OpenClause::StateSecret);
+        assert_eq!(fields(&c, l3), ["open_clauses"]);
+        assert_eq!(OpenClause::StateSecret.attribute(), OpenAttribute::None);
+        assert!(OpenClause::OtherLaw.zh().contains("第三十四条第四项"));
+        // Content stored before the clauses existed reads as citing none.
+        let mut old = serde_json::to_value(sample()).unwrap();
+        old.as_object_mut().unwrap().remove("open_clauses");
+        let back: EntryContent = serde_json::from_value(old).unwrap();
+        assert!(back.open_clauses.is_empty());
     }
 
     #[test]

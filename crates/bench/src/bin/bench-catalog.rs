@@ -64,6 +64,7 @@ fn content(i: usize) -> EntryContent {
         open_attribute: OpenAttribute::Unconditional,
         open_conditions: String::new(),
         open_grounds: String::new(),
+        open_clauses: vec![],
         update_frequency: Frequency::Monthly,
         keywords: vec![a.into()],
         collecting_org: None,

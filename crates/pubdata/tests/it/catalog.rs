@@ -46,6 +46,7 @@ pub fn population_entry() -> Value {
         "share_scope": "全市政务部门",
         "share_modes": ["api", "table"],
         "open_attribute": "none",
+        "open_clauses": ["privacy_without_consent"],
         "open_grounds": "涉及个人信息",
         "update_frequency": "daily",
         "keywords": ["人口", "户籍"]

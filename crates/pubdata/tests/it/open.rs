@@ -41,6 +41,7 @@ async fn open_world(t: &TestApp) -> (i64, i64) {
                     "share_scope": "全市政务部门",
                     "share_modes": ["api"],
                     "open_attribute": open,
+                    "open_clauses": if open == "none" { json!(["law_forbids"]) } else { json!([]) },
                     "open_grounds": if open == "none" { "内部管理数据" } else { "" },
                     "update_frequency": "monthly",
                     "keywords": ["公交", "网点"]

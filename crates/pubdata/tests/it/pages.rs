@@ -332,6 +332,7 @@ async fn an_agency_drafts_on_the_editor_with_rules_shown_and_the_authority_appro
             ("share_modes", "api".to_string()),
             ("share_modes", "file".to_string()),
             ("open_attribute", "none".to_string()),
+            ("open_clauses", "privacy_without_consent".to_string()),
             ("open_conditions", String::new()),
             ("open_grounds", "涉及个人信息".to_string()),
             ("update_frequency", "daily".to_string()),

@@ -46,6 +46,7 @@ async fn personal_parent(t: &TestApp) -> (i64, String) {
                 "share_scope": "全市政务部门",
                 "share_modes": ["api"],
                 "open_attribute": "none",
+                "open_clauses": ["privacy_without_consent"],
                 "open_grounds": "涉及个人信息",
                 "update_frequency": "monthly",
                 "keywords": ["个体工商户"]

@@ -5,9 +5,11 @@ use std::collections::BTreeSet;
 use pubdata_domain::audit::Outcome;
 use pubdata_domain::calendar::today_cst;
 use pubdata_domain::case::{CaseKind, CaseState, CaseSubject};
-use pubdata_domain::catalog::{EntryContent, EntryState, diff};
+use pubdata_domain::catalog::{EntryContent, EntryState, OpenAttribute, diff};
 use pubdata_domain::org::OrgKind;
-use pubdata_store::{CaseFilter, CatalogEntry, EntryChange, EntryFilter, EntryVersion, NewEntry};
+use pubdata_store::{
+    CaseFilter, CatalogEntry, EntryChange, EntryFilter, EntryVersion, GrantFilter, NewEntry,
+};
 use serde_json::json;
 
 use crate::App;
@@ -74,6 +76,67 @@ impl App {
         }
     }
 
+    /// Art. 37: data an agency obtained by sharing does not enter its own
+    /// open catalogue. An entry of `org` that is open (有条件 or 无条件) is
+    /// refused (422 `shared_data_not_openable`) when it names as related an
+    /// entry another agency shares with `org` under a grant, or lists a
+    /// field `org` was granted whose registered source (数据项来源) is
+    /// that agency.
+    pub(crate) async fn refuse_shared_data_in_open(
+        &self,
+        org: i64,
+        content: &EntryContent,
+    ) -> Result<()> {
+        if content.open_attribute == OpenAttribute::None {
+            return Ok(());
+        }
+        let grants = self
+            .store
+            .list_grants(&GrantFilter {
+                grantee_orgs: Some(vec![org]),
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await?;
+        let mut found: Vec<String> = Vec::new();
+        for g in grants.iter().filter(|g| g.source_org != org) {
+            let shared = self.load_entry(g.entry_id).await?;
+            if content.related_codes.contains(&shared.code) {
+                found.push(format!(
+                    "关联资源「{}」（{}）经共享授权 {} 获得",
+                    shared.content.name, shared.code, g.id
+                ));
+            }
+            for item in content.items.iter().filter(|i| g.fields.contains(&i.name)) {
+                let source = self.store.get_data_item(&item.name).await?;
+                if source.is_some_and(|s| s.source_org == g.source_org)
+                    && !found
+                        .iter()
+                        .any(|f| f.starts_with(&format!("信息项「{}」", item.name)))
+                {
+                    found.push(format!(
+                        "信息项「{}」来源于其他部门，经共享授权 {} 获得",
+                        item.name, g.id
+                    ));
+                }
+            }
+        }
+        if found.is_empty() {
+            return Ok(());
+        }
+        Err(ServiceError::Invalid {
+            code: "shared_data_not_openable",
+            detail: format!(
+                "通过共享获得的数据不得纳入本机构开放目录（第三十七条）(data obtained by sharing cannot enter the agency's own open catalogue, Art. 37): {}",
+                found.join("；")
+            ),
+            errors: vec![crate::error::FieldError {
+                field: "open_attribute".into(),
+                message: found.join("；"),
+            }],
+        })
+    }
+
     /// Drafts a new entry (编制).
     pub async fn create_entry(&self, p: &Principal, req: EntryInput) -> Result<EntryView> {
         let org = req
@@ -121,6 +184,7 @@ impl App {
                 .into_iter()
                 .collect(),
             open_attribute: req.open_attribute,
+            open_clauses: clean_clauses(req.open_clauses),
             open_conditions: req.open_conditions.trim().to_string(),
             open_grounds: req.open_grounds.trim().to_string(),
             update_frequency: req.update_frequency,
@@ -130,6 +194,7 @@ impl App {
             related_codes: clean_list(&req.related_codes),
         };
         let content = self.checked_content(content).await?;
+        self.refuse_shared_data_in_open(org, &content).await?;
         let audit = p.event(
             "catalog.create",
             "",
@@ -330,6 +395,9 @@ impl App {
             open_grounds,
             update_frequency
         );
+        if let Some(v) = patch.open_clauses.clone() {
+            c.open_clauses = clean_clauses(v);
+        }
         if let Some(k) = &patch.keywords {
             c.keywords = clean_list(k);
         }
@@ -343,6 +411,7 @@ impl App {
             c.related_codes = clean_list(v);
         }
         let c = self.checked_content(c).await?;
+        self.refuse_shared_data_in_open(e.org_id, &c).await?;
         if c == e.content {
             return Err(ServiceError::invalid("body", "nothing changes"));
         }

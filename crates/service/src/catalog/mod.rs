@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use pubdata_domain::catalog::{
-    DataForm, DataItem, FieldChange, Frequency, OpenAttribute, ShareMode, ShareType,
+    DataForm, DataItem, FieldChange, Frequency, OpenAttribute, OpenClause, ShareMode, ShareType,
 };
 use pubdata_domain::org::OrgKind;
 use pubdata_store::{CatalogEntry, StoreError};
@@ -50,7 +50,14 @@ pub struct EntryInput {
     #[serde(default, deserialize_with = "crate::json::or_default")]
     #[schema(nullable)]
     pub share_modes: Vec<ShareMode>,
+    /// 开放属性; unconditionally open when not given (Art. 35).
+    #[serde(default = "unconditionally_open")]
     pub open_attribute: OpenAttribute,
+    /// The clauses of Art. 33 (not open) or Art. 34 (conditionally open)
+    /// the open attribute rests on (required for those two).
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
+    pub open_clauses: Vec<OpenClause>,
     #[serde(default, deserialize_with = "crate::json::or_default")]
     #[schema(nullable)]
     pub open_conditions: String,
@@ -77,6 +84,10 @@ pub struct EntryInput {
     pub related_codes: Vec<String>,
 }
 
+fn unconditionally_open() -> OpenAttribute {
+    OpenAttribute::Unconditional
+}
+
 /// A partial change of an entry's content (PATCH).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -93,6 +104,7 @@ pub struct EntryPatch {
     pub share_scope: Option<String>,
     pub share_modes: Option<Vec<ShareMode>>,
     pub open_attribute: Option<OpenAttribute>,
+    pub open_clauses: Option<Vec<OpenClause>>,
     pub open_conditions: Option<String>,
     pub open_grounds: Option<String>,
     pub update_frequency: Option<Frequency>,
@@ -201,6 +213,11 @@ fn clean_list(v: &[String]) -> Vec<String> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty() && seen.insert(s.clone()))
         .collect()
+}
+
+/// Clauses in the order of the articles, each once.
+fn clean_clauses(v: Vec<OpenClause>) -> Vec<OpenClause> {
+    v.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
 }
 
 /// The data authority of the level an organisation belongs to: the

@@ -6,8 +6,8 @@ use pubdata_domain::audit::Outcome;
 use pubdata_domain::calendar::today_cst;
 use pubdata_domain::case::{CaseKind, CaseSubject};
 use pubdata_domain::catalog::{
-    DataForm, DataItem, DataType, EntryContent, EntryState, Frequency, OpenAttribute, ShareMode,
-    ShareType,
+    DataForm, DataItem, DataType, EntryContent, EntryState, Frequency, OpenAttribute, OpenClause,
+    ShareMode, ShareType,
 };
 use pubdata_store::{EntryChange, EntryFilter, NewCase, NewEntry};
 use serde_json::json;
@@ -613,6 +613,12 @@ pub(super) fn content(
             vec![ShareMode::Api, ShareMode::Table]
         },
         open_attribute,
+        open_clauses: match open_attribute {
+            OpenAttribute::None if personal => vec![OpenClause::PrivacyWithoutConsent],
+            OpenAttribute::None => vec![OpenClause::LawForbids],
+            OpenAttribute::Conditional => vec![OpenClause::RiskAssessment],
+            OpenAttribute::Unconditional => vec![],
+        },
         open_conditions: if open_attribute == OpenAttribute::Conditional {
             "申请人签署数据利用协议".into()
         } else {

@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 
 use pubdata_domain::audit::Outcome;
 use pubdata_domain::calendar::today_cst;
-use pubdata_domain::catalog::{DataItem, EntryState, OpenAttribute, ShareMode, ShareType};
+use pubdata_domain::catalog::{
+    DataItem, EntryState, OpenAttribute, OpenClause, ShareMode, ShareType,
+};
 use pubdata_domain::dataset::{Column, RowError};
 use pubdata_domain::derive::{ParentField, PlanError, Pseudonymiser, Transform, plan};
 use pubdata_domain::reident::{KAnonymity, ReidReport};
@@ -324,19 +326,34 @@ impl App {
             .collect();
         content.share_type = input.share_type;
         content.open_attribute = input.open_attribute.unwrap_or(pc.open_attribute);
-        match content.open_attribute {
+        // The parent's clauses that still fit; else the usual one (the entry
+        // can be edited before review).
+        let open = content.open_attribute;
+        content.open_clauses.retain(|c| c.attribute() == open);
+        match open {
             OpenAttribute::Unconditional => {
                 content.open_conditions.clear();
                 content.open_grounds.clear();
             }
             OpenAttribute::Conditional => {
                 content.open_grounds.clear();
+                if content.open_clauses.is_empty() {
+                    content.open_clauses = vec![OpenClause::RiskAssessment];
+                }
                 if content.open_conditions.trim().is_empty() {
                     content.open_conditions =
                         "经申请审核并签订数据利用协议后提供（第三十八条）".into();
                 }
             }
-            OpenAttribute::None => content.open_conditions.clear(),
+            OpenAttribute::None => {
+                content.open_conditions.clear();
+                if content.open_clauses.is_empty() {
+                    content.open_clauses = vec![OpenClause::PrivacyWithoutConsent];
+                }
+                if content.open_grounds.trim().is_empty() {
+                    content.open_grounds = pc.open_grounds.clone();
+                }
+            }
         }
         if let Some(c) = input.share_conditions {
             content.share_conditions = c.trim().to_string();

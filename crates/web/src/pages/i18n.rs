@@ -71,7 +71,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("open.copy", "复制", "Copy"),
     ("nav.open", "开放数据", "Open data"),
     ("job.derivations", "脱敏衍生刷新", "Derivative refreshes"),
-    ("job.reid_review", "重识别风险定期评估", "Re-identification risk review"),
+    (
+        "job.reid_review",
+        "重识别风险定期评估",
+        "Re-identification risk review",
+    ),
     ("drv.title", "脱敏衍生", "Desensitised derivatives"),
     (
         "drv.intro",
@@ -530,6 +534,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("cat.share_scope", "共享范围", "Share scope"),
     ("cat.share_modes", "共享方式", "Share modes"),
     ("cat.open_attribute", "开放属性", "Open attribute"),
+    ("cat.open_clauses", "开放属性情形", "Clauses (Art. 33/34)"),
+    (
+        "cat.open_clauses_help",
+        "不予开放选第三十三条情形，有条件开放选第三十四条条件；其余为无条件开放（第三十五条）。",
+        "Not open: tick a case of Art. 33; conditionally open: a condition of Art. 34; anything else is unconditionally open (Art. 35).",
+    ),
     ("cat.open_conditions", "开放条件", "Open conditions"),
     (
         "cat.open_grounds",

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
 use pubdata_domain::catalog::{
-    DataForm, DataItem, DataType, Frequency, OpenAttribute, ShareMode, ShareType,
+    DataForm, DataItem, DataType, Frequency, OpenAttribute, OpenClause, ShareMode, ShareType,
 };
 use pubdata_service::catalog::{EntryInput, EntryPatch};
 use pubdata_service::{Principal, ServiceError};
@@ -42,6 +42,9 @@ pub struct EntryForm {
     share_modes: Vec<String>,
     #[serde(default)]
     open_attribute: String,
+    /// The ticked clauses of Art. 33 / 34.
+    #[serde(default)]
+    open_clauses: Vec<String>,
     #[serde(default)]
     open_conditions: String,
     #[serde(default)]
@@ -118,6 +121,11 @@ fn form_from(e: &pubdata_domain::catalog::EntryContent) -> EntryForm {
             .map(|m| m.as_str().to_string())
             .collect(),
         open_attribute: e.open_attribute.as_str().into(),
+        open_clauses: e
+            .open_clauses
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
         open_conditions: e.open_conditions.clone(),
         open_grounds: e.open_grounds.clone(),
         update_frequency: e.update_frequency.as_str().into(),
@@ -150,6 +158,12 @@ fn patch_from(f: &EntryForm) -> Result<EntryPatch, ServiceError> {
             "open_attribute",
             &f.open_attribute,
         )?),
+        open_clauses: Some(
+            f.open_clauses
+                .iter()
+                .map(|c| parse_field::<OpenClause>("open_clauses", c))
+                .collect::<Result<_, _>>()?,
+        ),
         open_conditions: Some(f.open_conditions.clone()),
         open_grounds: Some(f.open_grounds.clone()),
         update_frequency: Some(parse_field::<Frequency>(
@@ -223,6 +237,9 @@ async fn render_form(
         classes => classes, grades => grades,
         data_forms => opts!(lang, DataForm), share_types => opts!(lang, ShareType), share_modes => opts!(lang, ShareMode),
         open_attributes => opts!(lang, OpenAttribute), frequencies => opts!(lang, Frequency),
+        open_clauses => OpenClause::ALL.iter().map(|c| context! {
+            value => c.as_str(), name => lang.pick(c.zh(), c.en()), attribute => c.attribute().as_str(),
+        }).collect::<Vec<_>>(),
         field_errors => field_errors,
         error => error.filter(|e| !matches!(e, ServiceError::Invalid { .. })).map(|e| e.to_string()),
         ..base(s, p, lang, &action).await
@@ -240,7 +257,8 @@ pub async fn new_page(
         grade: "L1".into(),
         data_form: "database".into(),
         share_type: "conditional".into(),
-        open_attribute: "none".into(),
+        // Art. 35: open unless a clause of Art. 33 or 34 applies.
+        open_attribute: "unconditional".into(),
         update_frequency: "monthly".into(),
         share_modes: vec!["api".into()],
         ..Default::default()
@@ -269,6 +287,7 @@ pub async fn create(
             share_scope: patch.share_scope.unwrap_or_default(),
             share_modes: patch.share_modes.unwrap_or_default(),
             open_attribute: patch.open_attribute.expect("set"),
+            open_clauses: patch.open_clauses.unwrap_or_default(),
             open_conditions: patch.open_conditions.unwrap_or_default(),
             open_grounds: patch.open_grounds.unwrap_or_default(),
             update_frequency: patch.update_frequency.expect("set"),

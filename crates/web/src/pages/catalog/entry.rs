@@ -88,6 +88,7 @@ async fn render_entry(
         share_type => lang.pick(e.content.share_type.zh(), e.content.share_type.en()),
         share_modes => e.content.share_modes.iter().map(|m| lang.pick(m.zh(), m.en())).collect::<Vec<_>>(),
         open_attribute => lang.pick(e.content.open_attribute.zh(), e.content.open_attribute.en()),
+        open_clauses => e.content.open_clauses.iter().map(|c| lang.pick(c.zh(), c.en())).collect::<Vec<_>>(),
         frequency => lang.pick(e.content.update_frequency.zh(), e.content.update_frequency.en()),
         items => e.content.items.iter().map(|i| context! { name => i.name.clone(), type => lang.pick(i.data_type.zh(), i.data_type.en()), personal => i.personal }).collect::<Vec<_>>(),
         collecting_org => e.content.collecting_org.and_then(|o| tree.get(o)).map(|o| o.name.clone()),

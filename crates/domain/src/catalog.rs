@@ -223,7 +223,8 @@ pub struct EntryContent {
 
 /// Abbreviations people type and the full terms they stand for (社保 →
 /// 社会保险 …): a search for either finds both, in the catalogue and on the
-/// open data portal.
+/// open data portal. The platform's list is data the authority edits
+/// (`synonyms`); these seed it.
 pub const SYNONYMS: [(&str, &str); 6] = [
     ("社保", "社会保险"),
     ("医保", "医疗保障"),
@@ -233,15 +234,26 @@ pub const SYNONYMS: [(&str, &str); 6] = [
     ("公交", "公共交通"),
 ];
 
-/// The forms a search term is looked for in: itself, and with each
-/// abbreviation it holds spelled out (and each full term abbreviated).
+/// The forms a search term is looked for in under the seeded synonyms.
 pub fn term_variants(term: &str) -> Vec<String> {
+    let pairs: Vec<(String, String)> = SYNONYMS
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    term_variants_with(term, &pairs)
+}
+
+/// The forms a search term is looked for in: itself, and with each
+/// abbreviation of `pairs` (abbreviation, full term) it holds spelled out
+/// (and each full term abbreviated).
+pub fn term_variants_with(term: &str, pairs: &[(String, String)]) -> Vec<String> {
     let term = term.trim();
     if term.is_empty() {
         return vec![];
     }
     let mut out = vec![term.to_string()];
-    for (short, full) in SYNONYMS {
+    for (short, full) in pairs {
+        let (short, full) = (short.as_str(), full.as_str());
         for (from, to) in [(short, full), (full, short)] {
             if term.contains(from) && !(from == short && term.contains(full)) {
                 let t = term.replace(from, to);

@@ -88,6 +88,7 @@ impl App {
         app.load_calendar().await?;
         app.seed_catalog_scheme().await?;
         app.seed_masking_rules().await?;
+        app.seed_synonyms().await?;
         Ok(Arc::new(app))
     }
 }

@@ -378,6 +378,15 @@ pub trait OpenStore: Send + Sync {
     /// Open datasets — loaded datasets of published, unconditionally open
     /// entries — matching `f`, by id: (one page of ids, how many in all).
     async fn open_datasets(&self, f: &OpenFilter) -> Result<(Vec<i64>, i64)>;
+    /// The search synonyms (abbreviation, full term), in order.
+    async fn synonyms(&self) -> Result<Vec<(String, String)>>;
+    /// Replaces the synonyms (with an audit record when given).
+    async fn put_synonyms(
+        &self,
+        pairs: &[(String, String)],
+        by: &str,
+        audit: Option<AuditEvent>,
+    ) -> Result<()>;
 }
 
 /// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).

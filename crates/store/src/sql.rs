@@ -343,6 +343,11 @@ macro_rules! migrations {
                     "/0011_reidentification.sql"
                 )),
             ),
+            (
+                13,
+                "synonyms",
+                include_str!(concat!("../migrations/", $dir, "/0013_synonyms.sql")),
+            ),
         ]
     };
 }

@@ -171,6 +171,8 @@ api_routes! {
     POST   "/api/v1/derivations/check"                         => derive::check;
     POST   "/api/v1/derivations/{id}/reid-check"               => derive::reid_check;
     GET    "/api/v1/masking-rules"                             => derive::masking_rules;
+    GET    "/api/v1/synonyms"                                  => catalog::synonyms;
+    PUT    "/api/v1/synonyms"                                  => catalog::put_synonyms;
     PUT    "/api/v1/masking-rules"                             => derive::put_masking_rules;
     GET    "/api/v1/open/datasets"                             => open::list;
     GET    "/api/v1/open/datasets/{id}"                        => open::get;
@@ -221,6 +223,7 @@ page_routes! {
     GET    "/catalog/scheme"                          => pages::catalog::scheme_page;
     POST   "/catalog/scheme/grades"                   => pages::catalog::put_grade;
     POST   "/catalog/scheme/classes"                  => pages::catalog::put_class;
+    POST   "/catalog/scheme/synonyms"                 => pages::catalog::put_synonyms;
     GET    "/catalog/entries/{id}"                    => pages::catalog::entry_page;
     GET    "/catalog/entries/{id}/edit"               => pages::catalog::edit_page;
     POST   "/catalog/entries/{id}/edit"               => pages::catalog::edit;

@@ -138,6 +138,8 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/derivations/{id}", "get"),
         ("/api/v1/derivations/{id}/refresh", "post"),
         ("/api/v1/derivations/check", "post"),
+        ("/api/v1/synonyms", "get"),
+        ("/api/v1/synonyms", "put"),
         ("/api/v1/derivations/{id}/reid-check", "post"),
         ("/api/v1/masking-rules", "get"),
         ("/api/v1/masking-rules", "put"),

@@ -191,3 +191,79 @@ async fn open_attributes_cite_their_clauses_and_shared_data_stays_out_of_the_ope
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_authority_edits_the_synonyms_that_both_searches_use() {
+    let t = TestApp::demo().await;
+    let sjj = t.login("qy-sjj").await;
+    let mzj = t.login("qy-mzj").await;
+    let (status, list) = t.get("/api/v1/synonyms", &mzj).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let mut list = list.as_array().unwrap().clone();
+    assert_eq!(list[0], json!({"abbreviation": "社保", "term": "社会保险"}));
+
+    let (status, e) = t
+        .post(
+            "/api/v1/catalog/entries",
+            &mzj,
+            entry(
+                "电动汽车充电设施分布",
+                json!([{"name": "设施名称", "data_type": "string"}]),
+                json!({}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    async fn found(t: &TestApp, token: &str, q: &str) -> bool {
+        // Its own (draft) entries: the agency's catalogue.
+        let org = t.org_id("qy-mzj").await;
+        let (_, r) = t
+            .get(&format!("/api/v1/catalog/entries?q={q}&org={org}"), token)
+            .await;
+        r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["name"] == "电动汽车充电设施分布")
+    }
+    assert!(!found(&t, &mzj, "充电桩").await);
+
+    // Only those who keep the catalogue scheme edit the list; bad pairs are refused.
+    list.push(json!({"abbreviation": "充电桩", "term": "电动汽车充电设施"}));
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v1/synonyms",
+            Some(&mzj),
+            Some(json!(list)),
+        )
+        .await;
+    assert_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    for bad in [
+        json!([{"abbreviation": "", "term": "社会保险"}]),
+        json!([{"abbreviation": "社保", "term": "社保"}]),
+        json!([{"abbreviation": "社保", "term": "社会保险"}, {"abbreviation": "社保", "term": "社会保障"}]),
+    ] {
+        let r = t
+            .call(Method::PUT, "/api/v1/synonyms", Some(&sjj), Some(bad))
+            .await;
+        assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    }
+    let (status, saved) = t
+        .call(
+            Method::PUT,
+            "/api/v1/synonyms",
+            Some(&sjj),
+            Some(json!(list)),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .map(|v| (StatusCode::OK, v))
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(saved.as_array().unwrap().len(), 7, "{saved}");
+    // The catalogue search now finds it by what people type.
+    assert!(found(&t, &mzj, "充电桩").await);
+    assert!(found(&t, &mzj, "电动汽车充电设施").await);
+}

@@ -20,13 +20,6 @@ use crate::App;
 use crate::error::{Result, ServiceError};
 use crate::principal::{Principal, Via};
 
-/// The terms a query searches for: itself, and with each abbreviation it
-/// holds spelled out (and each full term abbreviated; see
-/// `domain::catalog::SYNONYMS`).
-pub fn search_terms(q: &str) -> Vec<String> {
-    pubdata_domain::catalog::term_variants(q)
-}
-
 /// Anonymous requests a client may make per minute (bursts up to this).
 pub const ANONYMOUS_PER_MINUTE: f64 = 600.0;
 /// Requests per minute for a signed-in person or application token.
@@ -97,9 +90,11 @@ pub struct OpenRows {
 }
 
 mod reident;
+mod synonyms;
 
 pub use reident::REVIEW_DAYS;
 pub(crate) use reident::{ReidSpec, risk_refusal};
+pub use synonyms::Synonym;
 
 /// Whether `d` is loaded and its entry published and unconditionally open
 /// (无条件开放).
@@ -221,10 +216,14 @@ impl App {
         limit: u32,
         offset: i64,
     ) -> Result<OpenDatasetList> {
+        let synonyms = self.search_synonyms().await?;
+        let terms = q
+            .map(|q| pubdata_domain::catalog::term_variants_with(q, &synonyms))
+            .unwrap_or_default();
         let (ids, total) = self
             .store
             .open_datasets(&OpenFilter {
-                terms: q.map(search_terms).unwrap_or_default(),
+                terms,
                 org,
                 limit: limit.clamp(1, 1000),
                 offset: offset.max(0),
@@ -335,10 +334,9 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn abbreviations_find_their_full_terms_and_back() {
+        use pubdata_domain::catalog::term_variants as search_terms;
         assert_eq!(search_terms("社保"), ["社保", "社会保险"]);
         assert_eq!(search_terms("社会保险参保"), ["社会保险参保", "社保参保"]);
         assert_eq!(search_terms(" 医保 定点 "), ["医保 定点", "医疗保障 定点"]);

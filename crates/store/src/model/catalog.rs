@@ -78,8 +78,11 @@ pub struct EntryChange {
 /// Filters for catalogue search; entries come newest first.
 #[derive(Debug, Clone, Default)]
 pub struct EntryFilter {
-    /// Every term must occur in the searchable text.
+    /// Every term must occur in the searchable text, in one of its forms
+    /// under `synonyms`.
     pub terms: Vec<String>,
+    /// (abbreviation, full term) pairs the terms are expanded with.
+    pub synonyms: Vec<(String, String)>,
     /// Only entries of these organisations (a level's roll-up).
     pub org_ids: Option<Vec<i64>>,
     pub level: Option<Level>,

@@ -211,7 +211,7 @@ impl<D: Dialect> CatalogStore for D {
         let mut q = sql("SELECT * FROM catalog_entries WHERE 1 = 1");
         // Each term must occur, in one of its forms (社保 or 社会保险 …).
         for t in &f.terms {
-            let variants = pubdata_domain::catalog::term_variants(t);
+            let variants = pubdata_domain::catalog::term_variants_with(t, &f.synonyms);
             if variants.is_empty() {
                 continue;
             }

@@ -3,9 +3,11 @@
 
 use async_trait::async_trait;
 
-use super::contains_pattern;
+use pubdata_domain::audit::AuditEvent;
+
+use super::{audit, contains_pattern};
 use crate::rows::Cols;
-use crate::sql::{Dialect, Exec, Sql, sql};
+use crate::sql::{Dialect, Exec, Sql, Tx, now, sql};
 use crate::*;
 
 /// The open datasets' condition: a loaded dataset of a published,
@@ -52,5 +54,46 @@ impl<D: Dialect> OpenStore for D {
         let rows = self.reader().all(q).await?;
         let ids = rows.iter().map(|r| r.int("id")).collect::<Result<_>>()?;
         Ok((ids, total))
+    }
+
+    async fn synonyms(&self) -> Result<Vec<(String, String)>> {
+        let rows = self
+            .reader()
+            .all(sql(
+                "SELECT abbreviation, term FROM synonyms ORDER BY position",
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.text("abbreviation")?, r.text("term")?)))
+            .collect()
+    }
+
+    async fn put_synonyms(
+        &self,
+        pairs: &[(String, String)],
+        by: &str,
+        audit_event: Option<AuditEvent>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.run(sql("DELETE FROM synonyms")).await?;
+        for (i, (abbreviation, term)) in pairs.iter().enumerate() {
+            tx.run(
+                sql(
+                    "INSERT INTO synonyms (position, abbreviation, term, updated_by, updated_at)
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(i as i64 + 1)
+                .bind(abbreviation)
+                .bind(term)
+                .bind(by)
+                .bind(now()),
+            )
+            .await?;
+        }
+        if let Some(e) = audit_event {
+            audit::<D>(&mut tx, &e).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

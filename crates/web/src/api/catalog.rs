@@ -12,6 +12,7 @@ use pubdata_service::collection::{DeclareItem, ItemAvailability};
 use pubdata_service::model::{
     CatalogEntry, Classification, DataItemSource, EntryFilter, EntryVersion,
 };
+use pubdata_service::open::Synonym;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -178,6 +179,8 @@ impl EntryQuery {
             state: self.state,
             published_only: false,
             code: None,
+            // The service fills in the synonym list.
+            synonyms: vec![],
             before_id: nonempty(&self.cursor)
                 .map(|c| decode_cursor("entry", &c))
                 .transpose()?,
@@ -522,4 +525,28 @@ pub async fn export_dcat(
         Json(doc),
     )
         .into_response())
+}
+
+/// The search synonyms (同义词): abbreviations and the full terms they stand
+/// for, used by the catalogue search and the open data portal.
+#[utoipa::path(get, path = "/api/v1/synonyms", tag = "catalog",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<Synonym>), (status = 403, body = Problem)))]
+pub async fn synonyms(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<Vec<Synonym>>> {
+    Ok(Json(s.app.synonyms(&p).await?))
+}
+
+/// Replaces the search synonyms, in order (those who keep the catalogue scheme).
+#[utoipa::path(put, path = "/api/v1/synonyms", tag = "catalog",
+    security(("bearer" = []), ("session" = [])), request_body = Vec<Synonym>,
+    responses((status = 200, body = Vec<Synonym>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_synonyms(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(list): ApiJson<Vec<Synonym>>,
+) -> ApiResult<Json<Vec<Synonym>>> {
+    Ok(Json(s.app.put_synonyms(&p, list).await?))
 }

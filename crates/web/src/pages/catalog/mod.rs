@@ -30,7 +30,7 @@ pub use browse::browse;
 pub use editor::{create, edit, edit_page, new_page};
 pub use entry::{consent, delist, entry_page, obligation, submit};
 pub use review::{review, review_page};
-pub use scheme::{put_class, put_grade, scheme_page};
+pub use scheme::{put_class, put_grade, put_synonyms, scheme_page};
 
 pub(crate) fn parse_opt<T: std::str::FromStr>(
     field: &str,

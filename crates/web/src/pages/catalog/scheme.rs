@@ -2,6 +2,7 @@
 use axum::extract::State;
 use minijinja::context;
 use pubdata_domain::catalog::OpenAttribute;
+use pubdata_service::open::Synonym;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
@@ -19,6 +20,7 @@ async fn render_scheme(
 ) -> PageResult {
     let classes = s.app.classifications(p).await?;
     let grades = s.app.grades(p).await?;
+    let synonyms = s.app.synonyms(p).await?;
     let depth = |code: &str| {
         classes
             .iter()
@@ -31,6 +33,8 @@ async fn render_scheme(
         grades => grades.iter().map(|g| context! { code => g.code.clone(), name => g.name.clone(), rank => g.rank,
             allows_unconditional_share => g.allows_unconditional_share, max_open => lang.pick(g.max_open.zh(), g.max_open.en()) }).collect::<Vec<_>>(),
         open_attributes => opts!(lang, OpenAttribute),
+        synonyms => synonyms.iter().map(|x| context! { abbreviation => x.abbreviation.clone(), term => x.term.clone() }).collect::<Vec<_>>(),
+        synonyms_text => synonyms.iter().map(|x| format!("{}={}", x.abbreviation, x.term)).collect::<Vec<_>>().join("\n"),
         error => error, notice => notice,
         ..base(s, p, lang, "/catalog/scheme").await
     };
@@ -93,6 +97,42 @@ pub async fn put_class(
         parent: Some(f.parent.trim().to_string()).filter(|x| !x.is_empty()),
     };
     let r = s.app.put_classification(&p, c).await.map(|_| ());
+    scheme_result(&s, &p, lang, r).await
+}
+
+#[derive(Deserialize)]
+pub struct SynonymsForm {
+    /// One pair a line: `简称=全称`.
+    synonyms: String,
+}
+
+/// Replaces the search synonyms from the page's text.
+pub async fn put_synonyms(
+    State(s): State<AppState>,
+    PageCaller(p): PageCaller,
+    lang: Lang,
+    CsrfForm(f): CsrfForm<SynonymsForm>,
+) -> PageResult {
+    let parsed: Result<Vec<Synonym>, ServiceError> = f
+        .synonyms
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            let (a, t) = l.split_once(['=', '＝']).ok_or_else(|| {
+                ServiceError::invalid("synonyms", format!("line {}: 简称=全称", i + 1))
+            })?;
+            Ok(Synonym {
+                abbreviation: a.trim().to_string(),
+                term: t.trim().to_string(),
+            })
+        })
+        .collect();
+    let r = match parsed {
+        Ok(list) => s.app.put_synonyms(&p, list).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
     scheme_result(&s, &p, lang, r).await
 }
 

@@ -389,7 +389,8 @@ pub struct RowSearch {
     /// Each (columns, terms): some of the columns contains one of the terms
     /// (case-insensitive). Every group must match.
     pub contains: Vec<(Vec<usize>, Vec<String>)>,
-    /// (column, descending), compared as text, empty values last.
+    /// (column, descending): numbers (integer and decimal columns) compared
+    /// as numbers, other values as text; empty values last.
     pub sort: Vec<(usize, bool)>,
     pub limit: u32,
     pub offset: i64,

@@ -394,6 +394,28 @@ async fn datastore_search_filters_pages_and_sorts_through_the_door() {
     .await;
     assert_eq!(r["records"][0]["网点编号"], "W004");
     assert_eq!(r["total"], 4);
+    // Numbers sort as numbers (10 after 7, not between 1 and 2).
+    let owner = t.login("qy-scjgj").await;
+    let (status, v) = crate::datasets::upload(
+        &t,
+        &owner,
+        sites,
+        "w.csv",
+        format!("{SITES}W005,清新社保网点,清新区,10,钱七\n").into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let r = ok(
+        &t,
+        "datastore_search",
+        "",
+        body(json!({"sort": "窗口数 desc", "fields": "窗口数"})),
+    )
+    .await;
+    assert_eq!(
+        r["records"],
+        json!([{"窗口数": 10}, {"窗口数": 7}, {"窗口数": 4}, {"窗口数": 2}, {"窗口数": 1}])
+    );
     // q: a word anywhere, or per field.
     let r = ok(&t, "datastore_search", "", body(json!({"q": "英德"}))).await;
     assert_eq!(r["total"], 1);

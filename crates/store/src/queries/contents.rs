@@ -244,9 +244,21 @@ impl<D: Dialect> ContentStore for D {
         condition(&mut q);
         q.push(" ORDER BY ");
         for (i, desc) in &s.sort {
-            // Empty values last either way, on both backends.
+            // Numbers compare as numbers (loads store their canonical
+            // text), everything else as text; empty values last either
+            // way, on both backends.
+            let numeric = matches!(
+                d.columns[*i].data_type,
+                pubdata_domain::catalog::DataType::Integer
+                    | pubdata_domain::catalog::DataType::Decimal
+            );
+            let value = if numeric {
+                format!("CAST(c{i} AS DOUBLE PRECISION)")
+            } else {
+                format!("c{i}")
+            };
             q.push(&format!(
-                "c{i} IS NULL, c{i}{}, ",
+                "c{i} IS NULL, {value}{}, ",
                 if *desc { " DESC" } else { "" }
             ));
         }

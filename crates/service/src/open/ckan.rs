@@ -273,9 +273,9 @@ fn package_ref(s: &str) -> Option<i64> {
     if let Some((0, id)) = parse_uuid(PKG, s) {
         return Some(id);
     }
-    let (_, id) = s.rsplit_once("-d")?;
-    let id: i64 = id.parse().ok()?;
-    (id > 0 && !id.to_string().starts_with('0')).then_some(id)
+    let (_, digits) = s.rsplit_once("-d")?;
+    let id: i64 = digits.parse().ok()?;
+    (id > 0 && id.to_string() == digits).then_some(id)
 }
 
 /// A CKAN organization's name: the agency's code as a CKAN name.
@@ -1414,8 +1414,9 @@ mod tests {
         assert_eq!(package_ref("nothing"), None);
         assert_eq!(package_name("公交 / 线路", 3), "dataset-d3");
         assert_eq!(ckan_slug("QY-GAJ"), "qy-gaj");
-        let r = resource_id(6, 0);
-        assert_eq!(parse_uuid(RES, &r), Some((1, 6)));
+        let r = resource_id(28, 0);
+        assert_eq!(r, "72657300-0000-4000-8001-00000000001c");
+        assert_eq!(parse_uuid(RES, &r), Some((1, 28)));
         assert_eq!(parse_uuid(PKG, &r), None);
         assert_eq!(parse_uuid(RES, &r.to_uppercase()), None);
     }

@@ -858,6 +858,81 @@ impl WholeRead<'_> {
     }
 }
 
+/// A search of an open dataset's rows by column name (the CKAN
+/// `datastore_search`): only the read's projected columns can be named.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NamedSearch {
+    /// (column, values): equal to one of them.
+    pub equal: Vec<(String, Vec<String>)>,
+    /// (columns — `None`: every projected one — , terms): some column
+    /// contains some term.
+    pub contains: Vec<(Option<String>, Vec<String>)>,
+    /// (column, descending).
+    pub sort: Vec<(String, bool)>,
+    /// The columns to answer with (`None`: every projected one).
+    pub fields: Option<Vec<String>>,
+    pub limit: u32,
+    pub offset: i64,
+}
+
+/// One page of a search: the answered columns, (key, values) rows, and
+/// how many match in all.
+pub(crate) type Found = (Vec<String>, Vec<(String, Vec<Option<String>>)>, i64);
+
+impl WholeRead<'_> {
+    /// Position of the projected column `name`, or the caller's error for
+    /// `param`.
+    fn position(&self, param: &'static str, name: &str) -> Result<usize> {
+        self.fields
+            .iter()
+            .copied()
+            .find(|i| self.dataset.columns[*i].name == name)
+            .ok_or_else(|| ServiceError::invalid(param, format!("field \"{name}\" not in table")))
+    }
+
+    /// The rows matching `s`, of the projected columns only: a column the
+    /// read does not project (personal information) can be neither
+    /// filtered, searched, sorted on nor answered.
+    pub(crate) async fn search(&self, s: &NamedSearch) -> Result<Found> {
+        let mut q = pubdata_store::RowSearch {
+            limit: s.limit.clamp(1, DERIVE_PAGE),
+            offset: s.offset.max(0),
+            ..Default::default()
+        };
+        for (name, values) in &s.equal {
+            q.equal
+                .push((self.position("filters", name)?, values.clone()));
+        }
+        for (name, terms) in &s.contains {
+            let cols = match name {
+                Some(n) => vec![self.position("q", n)?],
+                None => self.fields.clone(),
+            };
+            q.contains.push((cols, terms.clone()));
+        }
+        for (name, desc) in &s.sort {
+            q.sort.push((self.position("sort", name)?, *desc));
+        }
+        let answered: Vec<usize> = match &s.fields {
+            Some(names) => names
+                .iter()
+                .map(|n| self.position("fields", n))
+                .collect::<Result<_>>()?,
+            None => self.fields.clone(),
+        };
+        let (rows, total) = self.app.store.search_rows(self.dataset, &q).await?;
+        let rows = rows
+            .into_iter()
+            .map(|(k, v)| (k, answered.iter().map(|i| v[*i].clone()).collect()))
+            .collect();
+        let names = answered
+            .iter()
+            .map(|i| self.dataset.columns[*i].name.clone())
+            .collect();
+        Ok((names, rows, total))
+    }
+}
+
 impl App {
     /// Opens a read of a dataset's current rows, whole, for a desensitised
     /// derivative (脱敏衍生) of the agency that holds it: the derivation
@@ -952,8 +1027,9 @@ mod tests {
     /// `ContentStore` query.
     #[test]
     fn no_other_module_reads_dataset_contents() {
-        const QUERIES: [&str; 8] = [
+        const QUERIES: [&str; 9] = [
             "select_rows",
+            "search_rows",
             "changed_rows",
             "dataset_rows",
             "row_history",

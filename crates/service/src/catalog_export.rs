@@ -239,7 +239,7 @@ impl App {
 }
 
 /// EU frequency authority table URIs, as DCAT-AP uses them.
-fn frequency_uri(f: Frequency) -> &'static str {
+pub(crate) fn frequency_uri(f: Frequency) -> &'static str {
     match f {
         Frequency::Realtime => {
             "http://publications.europa.eu/resource/authority/frequency/UPDATE_CONT"

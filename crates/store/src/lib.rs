@@ -253,6 +253,14 @@ pub trait ContentStore: Send + Sync {
         after_key: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(String, Vec<Option<String>>)>>;
+    /// Current rows matching `q` (the CKAN datastore search of open data),
+    /// in `q.sort` order then key order, `q.offset` skipped, at most
+    /// `q.limit`: (key, all values), and how many match in all.
+    async fn search_rows(
+        &self,
+        dataset: &Dataset,
+        q: &RowSearch,
+    ) -> Result<(Vec<(String, Vec<Option<String>>)>, i64)>;
 }
 
 /// Sharing (SHR-1 … SHR-9): share requests with their cases, grants, usage.
@@ -368,6 +376,22 @@ pub struct OpenFilter {
     pub terms: Vec<String>,
     /// Only this providing organisation's.
     pub org: Option<i64>,
+    pub limit: u32,
+    pub offset: i64,
+}
+
+/// A search of a dataset's current rows by column position (the CKAN
+/// `datastore_search` of open data).
+#[derive(Debug, Clone, Default)]
+pub struct RowSearch {
+    /// Each (column, values): the column equals one of the values.
+    pub equal: Vec<(usize, Vec<String>)>,
+    /// Each (columns, terms): some of the columns contains one of the terms
+    /// (case-insensitive). Every group must match.
+    pub contains: Vec<(Vec<usize>, Vec<String>)>,
+    /// (column, descending): numbers (integer and decimal columns) compared
+    /// as numbers, other values as text; empty values last.
+    pub sort: Vec<(usize, bool)>,
     pub limit: u32,
     pub offset: i64,
 }

@@ -7,7 +7,9 @@
 //! asserts that the annotation names the same method and path as the row
 //! here (a mismatch fails every test at once), so what is routed and what is
 //! documented cannot drift. `API_ROUTES` and `PAGE_ROUTES` list the rows for
-//! tests.
+//! tests; `FOREIGN_API_ROUTES` lists the API routes that follow another
+//! API's documentation and are deliberately not in the OpenAPI document
+//! (CKAN's Action API under `/api/3/action/`).
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -19,7 +21,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, datasets, derive, open, orgs, sharing, tokens, users,
+    audit, auth, base, calendar, catalog, ckan, datasets, derive, open, orgs, sharing, tokens,
+    users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -65,6 +68,34 @@ macro_rules! page_routes {
             r
         }
     };
+}
+
+/// Routes outside `/api/v1` that follow another API's documentation and so
+/// are not in the OpenAPI document (CKAN's Action API): `METHOD "path" =>
+/// handler`. Their errors are that API's, not problem+json pages.
+macro_rules! foreign_api_routes {
+    ($( $method:ident $path:literal => $($seg:ident)::+ ; )*) => {
+        /// Every routed API path outside the OpenAPI document as (method, path).
+        pub const FOREIGN_API_ROUTES: &[(&str, &str)] = &[$( (stringify!($method), $path) ),*];
+
+        fn foreign_api_operations() -> Router<AppState> {
+            let r = Router::new();
+            $(
+                let r = r.route($path, on(MethodFilter::$method, $($seg)::+));
+            )*
+            r
+        }
+    };
+}
+
+// CKAN 2.10's Action API read subset (crates/web/src/api/ckan.rs), at both
+// addresses CKAN serves it: `/api/3/action/…` and `/api/action/…` (where
+// the `ckanapi` client calls).
+foreign_api_routes! {
+    GET    "/api/3/action/{action}"                   => ckan::action;
+    POST   "/api/3/action/{action}"                   => ckan::action;
+    GET    "/api/action/{action}"                     => ckan::action;
+    POST   "/api/action/{action}"                     => ckan::action;
 }
 
 api_routes! {
@@ -178,6 +209,7 @@ api_routes! {
     GET    "/api/v1/open/datasets/{id}"                        => open::get;
     GET    "/api/v1/open/datasets/{id}/rows"                   => open::rows;
     GET    "/api/v1/open/datasets/{id}/download"               => open::download;
+    GET    "/api/v1/open/dcat"                                 => open::dcat;
     GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
     POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }
@@ -350,6 +382,7 @@ pub fn routes() -> Router<AppState> {
             async move { axum::Json((*doc).clone()) }
         }),
     )
+    .merge(foreign_api_operations())
     // Page errors render as the error page in the request's language.
     .merge(page_operations().layer(axum::middleware::from_fn(pages::render_errors)))
     .fallback(|| async { ApiError::not_found() })
@@ -410,6 +443,16 @@ mod tests {
         for r in refs {
             let pointer = r.strip_prefix('#').expect("a local reference");
             assert!(json.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+    }
+
+    #[test]
+    fn foreign_api_routes_are_api_paths_outside_the_document() {
+        let (_, doc) = api();
+        assert!(!FOREIGN_API_ROUTES.is_empty());
+        for (_, path) in FOREIGN_API_ROUTES {
+            assert!(path.starts_with("/api/") && !path.starts_with("/api/v1/"));
+            assert!(!doc.paths.paths.contains_key(*path));
         }
     }
 

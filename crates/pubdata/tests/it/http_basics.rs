@@ -147,6 +147,7 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/open/datasets/{id}", "get"),
         ("/api/v1/open/datasets/{id}/rows", "get"),
         ("/api/v1/open/datasets/{id}/download", "get"),
+        ("/api/v1/open/dcat", "get"),
         ("/api/v1/verify/{dataset_id}", "post"),
     ];
     for (path, method) in expected {
@@ -224,6 +225,17 @@ async fn the_openapi_document_covers_every_api_route() {
         if concrete == path {
             assert_ne!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
         }
+    }
+    // Every API route outside the document (CKAN's Action API) answers at
+    // its path, in its own envelope, and is not in the document.
+    for (method, path) in pubdata_web::router::FOREIGN_API_ROUTES {
+        assert!(!paths.contains_key(*path), "{path} is documented");
+        let concrete = path.replace("{action}", "package_list");
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        let (status, v) =
+            json_of(t.client.request(m, t.url(&concrete)).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{method} {path}: {v}");
+        assert_eq!(v["success"], true, "{method} {path}: {v}");
     }
     // Every page, health, metrics and static route answers at its path.
     for (method, path) in pubdata_web::router::PAGE_ROUTES {

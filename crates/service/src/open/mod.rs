@@ -6,6 +6,9 @@
 //! first) and is recorded with an anonymised client; anonymous use is
 //! rate-limited per client.
 
+pub mod ckan;
+pub mod dcat;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -96,6 +99,13 @@ pub use reident::REVIEW_DAYS;
 pub(crate) use reident::{ReidSpec, risk_refusal};
 pub use synonyms::Synonym;
 
+/// An open dataset as the portal shows it, with its entry and dataset.
+pub(crate) struct Loaded {
+    pub view: OpenDataset,
+    pub entry: pubdata_store::CatalogEntry,
+    pub dataset: Dataset,
+}
+
 /// Whether `d` is loaded and its entry published and unconditionally open
 /// (无条件开放).
 fn is_open(entry: &pubdata_store::CatalogEntry, d: &Dataset) -> bool {
@@ -168,43 +178,7 @@ impl App {
     async fn open_view(&self, d: &Dataset) -> Result<OpenDataset> {
         let entry = self.load_entry(d.entry_id).await?;
         let tree = self.org_tree().await?;
-        let c = &entry.content;
-        let columns: Vec<String> = d
-            .columns
-            .iter()
-            .filter(|c| !c.personal)
-            .map(|c| c.name.clone())
-            .collect();
-        Ok(OpenDataset {
-            id: d.id,
-            name: d.name.clone(),
-            entry_id: entry.id,
-            entry_code: entry.code.clone(),
-            title: c.name.clone(),
-            summary: c.summary.clone(),
-            org_id: d.org_id,
-            org_name: tree
-                .get(d.org_id)
-                .map(|o| o.name.clone())
-                .unwrap_or_default(),
-            classification: c.classification.clone(),
-            keywords: c.keywords.clone(),
-            update_frequency: c.update_frequency.as_str().to_string(),
-            items: c
-                .items
-                .iter()
-                .filter(|i| columns.contains(&i.name))
-                .map(|i| OpenItem {
-                    name: i.name.clone(),
-                    data_type: i.data_type.as_str().to_string(),
-                    description: i.description.clone(),
-                })
-                .collect(),
-            columns,
-            row_count: d.row_count,
-            version: d.current_version,
-            updated_at: d.last_load_at,
-        })
+        Ok(open_view_of(d, &entry, &tree))
     }
 
     /// Open datasets matching `q` (with abbreviations spelled out), of one
@@ -235,6 +209,48 @@ impl App {
             items.push(self.open_view(&d).await?);
         }
         Ok(OpenDatasetList { items, total })
+    }
+
+    /// Every open dataset matching `q` (of `org`), in id order, with its
+    /// entry and dataset (the CKAN API and the DCAT catalogue).
+    pub(crate) async fn open_loaded(
+        &self,
+        q: Option<&str>,
+        org: Option<i64>,
+    ) -> Result<Vec<Loaded>> {
+        let synonyms = self.search_synonyms().await?;
+        let terms = q
+            .map(|q| pubdata_domain::catalog::term_variants_with(q, &synonyms))
+            .unwrap_or_default();
+        let mut ids = vec![];
+        loop {
+            let (page, total) = self
+                .store
+                .open_datasets(&OpenFilter {
+                    terms: terms.clone(),
+                    org,
+                    limit: 1000,
+                    offset: ids.len() as i64,
+                })
+                .await?;
+            let n = page.len();
+            ids.extend(page);
+            if n == 0 || ids.len() as i64 >= total {
+                break;
+            }
+        }
+        let tree = self.org_tree().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let dataset = self.load_dataset(id).await?;
+            let entry = self.load_entry(dataset.entry_id).await?;
+            out.push(Loaded {
+                view: open_view_of(&dataset, &entry, &tree),
+                entry,
+                dataset,
+            });
+        }
+        Ok(out)
     }
 
     /// One open dataset's metadata (404 `open dataset` if it is not open).
@@ -329,6 +345,53 @@ impl App {
                 return;
             }
         }
+    }
+}
+
+/// An open dataset's metadata as the portal shows it: its entry's
+/// description, the agency's name, the columns that are not personal.
+pub(crate) fn open_view_of(
+    d: &Dataset,
+    entry: &pubdata_store::CatalogEntry,
+    tree: &crate::org_tree::OrgTree,
+) -> OpenDataset {
+    let c = &entry.content;
+
+    let columns: Vec<String> = d
+        .columns
+        .iter()
+        .filter(|c| !c.personal)
+        .map(|c| c.name.clone())
+        .collect();
+    OpenDataset {
+        id: d.id,
+        name: d.name.clone(),
+        entry_id: entry.id,
+        entry_code: entry.code.clone(),
+        title: c.name.clone(),
+        summary: c.summary.clone(),
+        org_id: d.org_id,
+        org_name: tree
+            .get(d.org_id)
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
+        classification: c.classification.clone(),
+        keywords: c.keywords.clone(),
+        update_frequency: c.update_frequency.as_str().to_string(),
+        items: c
+            .items
+            .iter()
+            .filter(|i| columns.contains(&i.name))
+            .map(|i| OpenItem {
+                name: i.name.clone(),
+                data_type: i.data_type.as_str().to_string(),
+                description: i.description.clone(),
+            })
+            .collect(),
+        columns,
+        row_count: d.row_count,
+        version: d.current_version,
+        updated_at: d.last_load_at,
     }
 }
 

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use super::load::{OPEN, table};
 use crate::rows::{self, Cols};
-use crate::sql::{Dialect, Exec, sql};
+use crate::sql::{Dialect, Exec, Sql, sql};
 use crate::*;
 use pubdata_domain::share::Cond;
 
@@ -185,6 +185,88 @@ impl<D: Dialect> ContentStore for D {
         }
         q.push(" ORDER BY _key LIMIT ").push_bind(limit as i64);
         self.content_rows(q, d.columns.len()).await
+    }
+
+    async fn search_rows(
+        &self,
+        d: &Dataset,
+        s: &RowSearch,
+    ) -> Result<(Vec<(String, Vec<Option<String>>)>, i64)> {
+        let n = d.columns.len();
+        let known = |i: &usize| {
+            if *i < n {
+                Ok(())
+            } else {
+                Err(StoreError::Corrupt(format!("no column {i}")))
+            }
+        };
+        for (i, _) in &s.equal {
+            known(i)?;
+        }
+        for i in s.contains.iter().flat_map(|(c, _)| c) {
+            known(i)?;
+        }
+        for (i, _) in &s.sort {
+            known(i)?;
+        }
+        if s.equal.iter().any(|(_, v)| v.is_empty())
+            || s.contains.iter().any(|(c, t)| c.is_empty() || t.is_empty())
+        {
+            return Ok((vec![], 0));
+        }
+        let condition = |q: &mut Sql| {
+            q.push(&format!(" FROM {} WHERE _to = {OPEN}", table(d.id)));
+            for (i, values) in &s.equal {
+                q.push(&format!(" AND c{i} IN "))
+                    .push_binds(values.iter().map(String::as_str));
+            }
+            for (cols, terms) in &s.contains {
+                q.push(" AND (");
+                let mut first = true;
+                for i in cols {
+                    for t in terms {
+                        if !first {
+                            q.push(" OR ");
+                        }
+                        first = false;
+                        q.push(&format!("lower(c{i}) LIKE "))
+                            .push_bind(super::contains_pattern(t))
+                            .push(" ESCAPE '\\'");
+                    }
+                }
+                q.push(")");
+            }
+        };
+        let mut count = sql("SELECT count(*) AS n");
+        condition(&mut count);
+        let total = self.reader().one(count).await?.int("n")?;
+        let mut q = sql("SELECT *");
+        condition(&mut q);
+        q.push(" ORDER BY ");
+        for (i, desc) in &s.sort {
+            // Numbers compare as numbers (loads store their canonical
+            // text), everything else as text; empty values last either
+            // way, on both backends.
+            let numeric = matches!(
+                d.columns[*i].data_type,
+                pubdata_domain::catalog::DataType::Integer
+                    | pubdata_domain::catalog::DataType::Decimal
+            );
+            let value = if numeric {
+                format!("CAST(c{i} AS DOUBLE PRECISION)")
+            } else {
+                format!("c{i}")
+            };
+            q.push(&format!(
+                "c{i} IS NULL, {value}{}, ",
+                if *desc { " DESC" } else { "" }
+            ));
+        }
+        q.push("_key LIMIT ")
+            .push_bind(i64::from(s.limit.max(1)))
+            .push(" OFFSET ")
+            .push_bind(s.offset.max(0));
+        Ok((self.content_rows(q, n).await?, total))
     }
 
     async fn dataset_row(&self, d: &Dataset, key: &str) -> Result<Option<Vec<Option<String>>>> {

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod base;
 pub mod calendar;
 pub mod catalog;
+pub mod ckan;
 pub mod datasets;
 pub mod derive;
 pub mod open;

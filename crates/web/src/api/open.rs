@@ -309,3 +309,21 @@ pub async fn download(
     )
         .into_response())
 }
+
+/// The open data as a DCAT-AP catalogue (JSON-LD) for harvesters: the
+/// platform's `dcat:Catalog` (home page `/open`), each open dataset a
+/// `dcat:Dataset` with a `dcat:Distribution` per download format and its
+/// open data API as a `dcat:DataService`. Only open datasets are listed.
+#[utoipa::path(get, path = "/api/v1/open/dcat", tag = "open",
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "the DCAT-AP catalogue of the open data", content_type = "application/ld+json", body = Object),
+              (status = 429, body = Problem)))]
+pub async fn dcat(
+    State(s): State<AppState>,
+    PublicCaller(p): PublicCaller,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    s.app.take_open_rate(&p, 1.0)?;
+    let doc = s.app.open_dcat(&super::ckan::site(&headers)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/ld+json")], Json(doc)).into_response())
+}

@@ -69,6 +69,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Returns JSON pages in key order; pass the returned next_cursor as cursor for the next page. Anonymous use is rate-limited per client; signed-in users' tokens get higher limits.",
     ),
     ("open.copy", "复制", "Copy"),
+    (
+        "open.harvest",
+        "供其他平台采集的开放目录",
+        "The open catalogue for harvesters",
+    ),
     ("nav.open", "开放数据", "Open data"),
     ("job.derivations", "脱敏衍生刷新", "Derivative refreshes"),
     (

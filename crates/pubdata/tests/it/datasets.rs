@@ -373,7 +373,7 @@ async fn a_dataset_not_refreshed_within_its_frequency_is_stale() {
 async fn the_demo_has_population_and_enterprise_datasets_with_issues_and_a_stale_one() {
     let t = TestApp::full_demo().await;
     let sjj = t.login("qy-sjj").await;
-    let (_, list) = t.get("/api/v1/datasets", &sjj).await;
+    let (_, list) = t.get("/api/v1/datasets?limit=200", &sjj).await;
     let items = list["items"].as_array().unwrap();
     let by_name = |n: &str| {
         items

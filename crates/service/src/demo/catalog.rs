@@ -655,7 +655,12 @@ impl App {
         let cal = self.calendar();
         let today = today_cst();
         let mut n = 0;
-        for (i, (org_code, name, class, base, extra, freq)) in ENTRIES.iter().enumerate() {
+        let open_from = ENTRIES.len();
+        for (i, (org_code, name, class, base, extra, freq)) in ENTRIES
+            .iter()
+            .chain(super::open_catalog::OPEN_ENTRIES)
+            .enumerate()
+        {
             let Some(org) = self.store.get_org_by_code(org_code).await? else {
                 continue;
             };
@@ -682,7 +687,9 @@ impl App {
                 .await?;
             n += 1;
             // Every lifecycle state: mostly published, then submitted (some overdue), draft, returned, delisted.
+            // The open catalogue's entries are all published.
             let target = match i % 8 {
+                _ if i >= open_from => EntryState::Published,
                 0..=3 => EntryState::Published,
                 4 => EntryState::Submitted,
                 5 => EntryState::Draft,
@@ -812,7 +819,10 @@ mod tests {
         let grades = pubdata_domain::catalog::default_grades();
         let classes = crate::catalog::default_classifications();
         assert!(ENTRIES.len() >= 60);
-        for (_, name, class, base, extra, freq) in ENTRIES {
+        for (_, name, class, base, extra, freq) in ENTRIES
+            .iter()
+            .chain(super::super::open_catalog::OPEN_ENTRIES)
+        {
             let c = content(name, class, base, extra, *freq);
             let grade = grades.iter().find(|g| g.code == c.grade);
             assert!(grade.is_some(), "{name}");

@@ -13,6 +13,7 @@ use crate::principal::Principal;
 mod catalog;
 mod collection;
 mod datasets;
+mod open_catalog;
 mod sharing;
 pub mod synth;
 

@@ -334,6 +334,15 @@ macro_rules! migrations {
                 "derivations",
                 include_str!(concat!("../migrations/", $dir, "/0008_derivations.sql")),
             ),
+            (
+                9,
+                "open_applications",
+                include_str!(concat!(
+                    "../migrations/",
+                    $dir,
+                    "/0009_open_applications.sql"
+                )),
+            ),
         ]
     };
 }

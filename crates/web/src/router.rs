@@ -174,6 +174,13 @@ api_routes! {
     GET    "/api/v1/open/datasets/{id}"                        => open::get;
     GET    "/api/v1/open/datasets/{id}/rows"                   => open::rows;
     GET    "/api/v1/open/datasets/{id}/download"               => open::download;
+    POST   "/api/v1/open/applications"                         => open::apply;
+    GET    "/api/v1/open/applications"                         => open::list_applications;
+    GET    "/api/v1/open/applications/{id}"                    => open::get_application;
+    POST   "/api/v1/open/applications/{id}/decision"           => open::decide_application;
+    POST   "/api/v1/open/applications/{id}/agreement"          => open::accept_agreement;
+    GET    "/api/v1/open/applications/{id}/rows"               => open::application_rows;
+    GET    "/api/v1/open/applications/{id}/download"           => open::application_download;
     GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
     POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }

@@ -9,11 +9,17 @@ use crate::sql::{Dialect, Exec, Sql, sql};
 use crate::*;
 
 /// The open datasets' condition: a loaded dataset of a published,
-/// unconditionally open entry.
+/// unconditionally (or, when asked, conditionally) open entry.
 fn open_where(q: &mut Sql, f: &OpenFilter) {
-    q.push(
+    q.push(if f.conditional {
         " FROM datasets d JOIN catalog_entries e ON e.id = d.entry_id
-          WHERE e.open_attribute = 'unconditional' AND e.published_version IS NOT NULL
+          WHERE e.open_attribute IN ('unconditional', 'conditional')"
+    } else {
+        " FROM datasets d JOIN catalog_entries e ON e.id = d.entry_id
+          WHERE e.open_attribute = 'unconditional'"
+    });
+    q.push(
+        " AND e.published_version IS NOT NULL
             AND e.state <> 'delisted' AND d.current_version > 0",
     );
     if let Some(org) = f.org {

@@ -88,6 +88,7 @@ pub async fn portal(
         .open_datasets(
             Some(term.as_str()).filter(|t| !t.is_empty()),
             q.org.filter(|o| *o > 0),
+            true,
             PER_PAGE,
             (page - 1) * i64::from(PER_PAGE),
         )

@@ -177,7 +177,9 @@ mod tests {
         // Art. 38: ten working days; an application on Monday 2026-11-02 is
         // answered by Monday 2026-11-16.
         assert_eq!(
-            CaseKind::OpenApplication.due(&cal, d("2026-11-02")).unwrap(),
+            CaseKind::OpenApplication
+                .due(&cal, d("2026-11-02"))
+                .unwrap(),
             d("2026-11-16")
         );
         assert_eq!(

@@ -998,14 +998,12 @@ impl App {
                         .to_string(),
                 )),
                 ApplicationState::Accepted => match (a.valid_from, a.valid_until) {
-                    (Some(from), _) if today < from => Some((
-                        "application_expired",
-                        format!("the term begins on {from}"),
-                    )),
-                    (_, Some(until)) if today > until => Some((
-                        "application_expired",
-                        format!("the term ended on {until}"),
-                    )),
+                    (Some(from), _) if today < from => {
+                        Some(("application_expired", format!("the term begins on {from}")))
+                    }
+                    (_, Some(until)) if today > until => {
+                        Some(("application_expired", format!("the term ended on {until}")))
+                    }
                     (Some(_), Some(_)) => None,
                     _ => Some((
                         "application_not_approved",
@@ -1046,9 +1044,11 @@ impl App {
         for i in &fields {
             let name = &d.columns[*i].name;
             masks.push(match masks_of.get(name) {
-                Some(rule) => Some(rule.parse::<pubdata_domain::masking::Mask>().map_err(|e| {
-                    ServiceError::Internal(format!("mask of {name}: {e}").into())
-                })?),
+                Some(rule) => {
+                    Some(rule.parse::<pubdata_domain::masking::Mask>().map_err(|e| {
+                        ServiceError::Internal(format!("mask of {name}: {e}").into())
+                    })?)
+                }
                 None => None,
             });
         }

@@ -17,6 +17,7 @@ mod datasets;
 mod derive;
 mod http_basics;
 mod open;
+mod open_applications;
 mod orgs;
 mod pages;
 mod scale;

@@ -192,7 +192,10 @@ impl App {
         }
         let content = content.expect("published");
         if req.fields.is_empty() {
-            return Err(ServiceError::invalid("fields", "name at least one data item"));
+            return Err(ServiceError::invalid(
+                "fields",
+                "name at least one data item",
+            ));
         }
         for f in &req.fields {
             if !content.items.iter().any(|i| &i.name == f)
@@ -415,7 +418,9 @@ impl App {
                     if let Some(extra) = f.iter().find(|x| !a.fields.contains(x)) {
                         return Err(ServiceError::invalid(
                             "fields",
-                            format!("「{extra}」was not asked for: an approval can only narrow the fields"),
+                            format!(
+                                "「{extra}」was not asked for: an approval can only narrow the fields"
+                            ),
                         ));
                     }
                     a.fields
@@ -687,7 +692,10 @@ mod tests {
             delivery_refusal(&app(ApplicationState::Approved), today),
             Some("agreement_not_accepted")
         );
-        assert_eq!(delivery_refusal(&app(ApplicationState::Accepted), today), None);
+        assert_eq!(
+            delivery_refusal(&app(ApplicationState::Accepted), today),
+            None
+        );
         assert_eq!(
             delivery_refusal(&app(ApplicationState::Accepted), d("2027-01-01")),
             Some("application_expired")

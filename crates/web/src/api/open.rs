@@ -9,8 +9,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use pubdata_service::Principal;
 use pubdata_domain::open::ApplicationState;
+use pubdata_service::Principal;
 use pubdata_service::open::applications::{
     AgreementAcceptance, ApplicationDecision, NewApplication, OpenApplicationView,
 };

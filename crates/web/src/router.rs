@@ -199,6 +199,12 @@ page_routes! {
     GET    "/"                                        => pages::home::page;
     GET    "/open"                                    => pages::open::portal;
     GET    "/open/datasets/{id}"                      => pages::open::dataset;
+    GET    "/open/applications"                       => pages::open_applications::list;
+    GET    "/open/applications/new"                   => pages::open_applications::new_page;
+    POST   "/open/applications/new"                   => pages::open_applications::apply;
+    GET    "/open/applications/{id}"                  => pages::open_applications::detail;
+    POST   "/open/applications/{id}/decision"         => pages::open_applications::decide;
+    POST   "/open/applications/{id}/agreement"        => pages::open_applications::accept;
 
     GET    "/orgs"                                    => pages::admin::orgs_page;
     POST   "/orgs"                                    => pages::admin::create_org;

@@ -638,3 +638,79 @@ async fn an_unanswered_application_turns_overdue_by_itself() {
     assert_eq!(a["answered_late"], true);
     assert_eq!(a["valid_until"], day(200));
 }
+
+#[tokio::test]
+async fn the_demo_holds_applications_in_every_state_and_pages_show_them() {
+    let t = TestApp::full_demo().await;
+    let ent = t.login("ent-demo").await;
+    let citizen = t.login("citizen-demo").await;
+    let scj = t.login("qy-scjgj").await;
+    let (_, all) = t.get("/api/v1/open/applications", &scj).await;
+    let all = all.as_array().unwrap().clone();
+    for state in ["pending", "refused", "approved", "accepted"] {
+        assert!(
+            all.iter().any(|a| a["state"] == state),
+            "{state} in {all:?}"
+        );
+    }
+    assert!(all.iter().any(|a| a["answer_deadline"]["overdue"] == true));
+    assert!(
+        all.iter()
+            .any(|a| a["state"] == "refused" && !a["reason"].as_str().unwrap().is_empty())
+    );
+    // The accepted one delivers its approved fields.
+    let accepted = all.iter().find(|a| a["state"] == "accepted").unwrap();
+    let id = accepted["id"].as_i64().unwrap();
+    let (status, page) = t
+        .get(
+            &format!("/api/v1/open/applications/{id}/rows?limit=5"),
+            &ent,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["columns"], accepted["approved_fields"]);
+    // Each applicant lists only its own.
+    let (_, mine) = t.get("/api/v1/open/applications", &citizen).await;
+    assert!(
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["applicant"] == "citizen-demo")
+    );
+
+    // The portal lists conditional datasets with their badge and no rows.
+    let dataset = accepted["dataset_id"].as_i64().unwrap();
+    let html = t
+        .client
+        .get(t.url(&format!("/open/datasets/{dataset}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("有条件开放") && html.contains("apply-link"),
+        "{html}"
+    );
+    assert!(!html.contains("open-preview") && !html.contains("download-csv"));
+    let r = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/open/datasets/{dataset}/rows"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let list = t
+        .client
+        .get(t.url("/open?q=企业登记"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("tag conditional"), "{list}");
+}

@@ -363,26 +363,24 @@ pub(crate) async fn stream_read(
     started: tokio::sync::oneshot::Sender<Result<Vec<String>>>,
     send: tokio::sync::mpsc::Sender<Vec<Vec<Option<String>>>>,
 ) {
-    {
-        if started.send(Ok(read.columns())).is_err() {
-            return;
-        }
-        let mut after: Option<String> = None;
-        loop {
-            let page = match read.page(after.as_deref(), 5000).await {
-                Ok(p) => p,
-                Err(e) => {
-                    // The body ends short; the client sees a broken transfer.
-                    tracing::warn!(error = %e, "open download failed");
-                    return;
-                }
-            };
-            let full = page.len() == 5000;
-            after = page.last().map(|(k, _)| k.clone());
-            let rows = page.into_iter().map(|(_, v)| v).collect();
-            if send.send(rows).await.is_err() || !full {
+    if started.send(Ok(read.columns())).is_err() {
+        return;
+    }
+    let mut after: Option<String> = None;
+    loop {
+        let page = match read.page(after.as_deref(), 5000).await {
+            Ok(p) => p,
+            Err(e) => {
+                // The body ends short; the client sees a broken transfer.
+                tracing::warn!(error = %e, "open download failed");
                 return;
             }
+        };
+        let full = page.len() == 5000;
+        after = page.last().map(|(k, _)| k.clone());
+        let rows = page.into_iter().map(|(_, v)| v).collect();
+        if send.send(rows).await.is_err() || !full {
+            return;
         }
     }
 }

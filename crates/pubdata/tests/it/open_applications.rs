@@ -703,6 +703,48 @@ async fn the_demo_holds_applications_in_every_state_and_pages_show_them() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // The API gives its metadata, and lists it when asked.
+    let (status, meta) = json_of(
+        t.call(
+            Method::GET,
+            &format!("/api/v1/open/datasets/{dataset}"),
+            None,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{meta}");
+    assert_eq!(meta["open_attribute"], "conditional");
+    let (_, plain) = json_of(
+        t.call(Method::GET, "/api/v1/open/datasets?limit=100", None, None)
+            .await,
+    )
+    .await;
+    assert!(
+        plain["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["open_attribute"] == "unconditional")
+    );
+    let (_, with) = json_of(
+        t.call(
+            Method::GET,
+            "/api/v1/open/datasets?limit=100&conditional=true",
+            None,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        with["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == dataset)
+    );
     let list = t
         .client
         .get(t.url("/open?q=企业登记"))

@@ -79,7 +79,8 @@ pub struct OpenDataset {
     pub keywords: Vec<String>,
     /// `daily`, `monthly` …
     pub update_frequency: String,
-    /// The published columns (personal items are never published).
+    /// The published columns (personal items are never published); of a
+    /// conditionally open dataset, every column an applicant may ask for.
     pub columns: Vec<String>,
     pub items: Vec<OpenItem>,
     pub row_count: i64,

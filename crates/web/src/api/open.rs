@@ -59,6 +59,9 @@ pub struct OpenListQuery {
     /// Skip this many, default 0.
     #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<i64>,
+    /// Conditionally open (有条件开放) datasets too — metadata only; their
+    /// rows are read under an application. Default false.
+    pub conditional: Option<bool>,
 }
 
 fn bad(field: &str, msg: &str) -> ApiError {
@@ -91,12 +94,20 @@ pub async fn list(
     }
     Ok(Json(
         s.app
-            .open_datasets(q.q.as_deref(), q.org, false, limit, offset)
+            .open_datasets(
+                q.q.as_deref(),
+                q.org,
+                q.conditional.unwrap_or(false),
+                limit,
+                offset,
+            )
             .await?,
     ))
 }
 
-/// One open dataset's metadata; 404 for anything not open.
+/// One open dataset's metadata — unconditionally open, or conditionally
+/// open (`open_attribute: conditional`: apply to read it); 404 for
+/// anything not open.
 #[utoipa::path(get, path = "/api/v1/open/datasets/{id}", tag = "open",
     security((), ("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = OpenDataset), (status = 404, body = Problem)))]
@@ -106,7 +117,12 @@ pub async fn get(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<OpenDataset>> {
     s.app.take_open_rate(&p, 1.0)?;
-    Ok(Json(s.app.open_dataset(id).await?))
+    match s.app.open_dataset(id).await {
+        Err(pubdata_service::ServiceError::NotFound { .. }) => {
+            Ok(Json(s.app.conditional_dataset(id).await?))
+        }
+        d => Ok(Json(d?)),
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -602,6 +602,13 @@ async fn an_unanswered_application_turns_overdue_by_itself() {
         .get(&format!("/api/v1/open/applications/{id}"), &citizen)
         .await;
     assert_eq!(a["answer_deadline"]["overdue"], true, "{a}");
+    assert!(
+        a["created_at"]
+            .as_str()
+            .unwrap()
+            .starts_with(&opened.to_string()),
+        "{a}"
+    );
     let (_, pending) = t.get("/api/v1/cases/pending", &scj).await;
     let case = pending["items"]
         .as_array()

@@ -229,8 +229,11 @@ impl App {
         }
         let tree = self.org_tree().await?;
         let org_name = p.org_id().and_then(|o| tree.get(o)).map(|o| o.name.clone());
+        // The party to the agreement: a person, or the enterprise by its agent.
         let party = match (&org_name, p.kind) {
-            (Some(org), "enterprise") => format!("{org}（经办人：{}，{}）", p.display_name, p.name),
+            (Some(org), "enterprise") if !p.display_name.starts_with(org.as_str()) => {
+                format!("{org}（经办人：{}，{}）", p.display_name, p.name)
+            }
             _ => format!("{}（{}）", p.display_name, p.name),
         };
         let applicant_org = if p.kind == "enterprise" {

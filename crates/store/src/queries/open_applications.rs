@@ -179,8 +179,10 @@ impl<D: Dialect> OpenApplicationStore for D {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         tx.run(
-            sql("UPDATE open_applications SET answer_due = ? WHERE id = ?")
+            sql("UPDATE open_applications SET answer_due = ?, created_at = ? WHERE id = ?")
                 .bind(answer_due)
+                // 10:00 China time on the day it was opened.
+                .bind(opened_on.and_hms_opt(2, 0, 0).unwrap_or_default().and_utc())
                 .bind(id),
         )
         .await?;

@@ -17,6 +17,7 @@ string_enum! {
         ShareAnswer = "share_answer" / "共享申请答复" / "Answer a share request",
         ShareImplement = "share_implement" / "共享实施" / "Implement a share grant",
         DataDemand = "data_demand" / "目录外数据需求确认" / "Confirm a demand for uncatalogued data",
+        OpenApplication = "open_application" / "有条件开放申请答复" / "Answer a conditional open data application",
     }
 }
 
@@ -37,6 +38,8 @@ pub enum CaseSubject {
     ShareRequest(i64),
     /// A demand for data not in the catalogue (目录外数据需求).
     DataDemand(i64),
+    /// An application for conditionally open data (有条件开放申请).
+    OpenApplication(i64),
 }
 
 impl CaseSubject {
@@ -44,7 +47,9 @@ impl CaseSubject {
     pub fn entry_id(self) -> Option<i64> {
         match self {
             CaseSubject::CatalogEntry(id) => Some(id),
-            CaseSubject::ShareRequest(_) | CaseSubject::DataDemand(_) => None,
+            CaseSubject::ShareRequest(_)
+            | CaseSubject::DataDemand(_)
+            | CaseSubject::OpenApplication(_) => None,
         }
     }
 
@@ -54,6 +59,7 @@ impl CaseSubject {
             CaseSubject::CatalogEntry(id) => format!("/catalog/entries/{id}"),
             CaseSubject::ShareRequest(id) => format!("/sharing/requests/{id}"),
             CaseSubject::DataDemand(id) => format!("/sharing/demands/{id}"),
+            CaseSubject::OpenApplication(id) => format!("/open/applications/{id}"),
         }
     }
 }
@@ -64,6 +70,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::CatalogEntry(id) => write!(f, "catalog_entry:{id}"),
             CaseSubject::ShareRequest(id) => write!(f, "share_request:{id}"),
             CaseSubject::DataDemand(id) => write!(f, "data_demand:{id}"),
+            CaseSubject::OpenApplication(id) => write!(f, "open_application:{id}"),
         }
     }
 }
@@ -81,6 +88,7 @@ impl std::str::FromStr for CaseSubject {
             "catalog_entry" => Ok(CaseSubject::CatalogEntry(id)),
             "share_request" => Ok(CaseSubject::ShareRequest(id)),
             "data_demand" => Ok(CaseSubject::DataDemand(id)),
+            "open_application" => Ok(CaseSubject::OpenApplication(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -102,6 +110,10 @@ impl CaseKind {
             }
             // Art. 24: the source confirms a demand for uncatalogued data within 5 working days.
             CaseKind::DataDemand => (WorkingDays::of(5), "《清远市公共数据管理办法》第二十四条"),
+            // Art. 38: an application for conditionally open data is answered within 10 working days.
+            CaseKind::OpenApplication => {
+                (WorkingDays::of(10), "《清远市公共数据管理办法》第三十八条")
+            }
         }
     }
 
@@ -161,6 +173,18 @@ mod tests {
         assert_eq!(
             CaseKind::ShareImplement.due(&cal, d("2026-10-09")).unwrap(),
             d("2026-10-13")
+        );
+        // Art. 38: ten working days; an application on Monday 2026-11-02 is
+        // answered by Monday 2026-11-16.
+        assert_eq!(
+            CaseKind::OpenApplication
+                .due(&cal, d("2026-11-02"))
+                .unwrap(),
+            d("2026-11-16")
+        );
+        assert_eq!(
+            "open_application:7".parse::<CaseSubject>().unwrap(),
+            CaseSubject::OpenApplication(7)
         );
     }
 

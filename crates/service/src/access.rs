@@ -62,6 +62,9 @@ pub enum Basis {
     Derivation,
     /// Anyone reading unconditionally open data (无条件开放) on the portal.
     Open,
+    /// An applicant reading conditionally open data (有条件开放) under its
+    /// approved application, after accepting the data use agreement.
+    OpenApplication,
 }
 
 impl Basis {
@@ -73,6 +76,7 @@ impl Basis {
             Basis::Grant => "grant",
             Basis::Derivation => "derivation",
             Basis::Open => "open",
+            Basis::OpenApplication => "open_application",
         }
     }
 }
@@ -107,7 +111,7 @@ impl App {
             Basis::SourceDepartment => Action::WriteDataset(d.org_id),
             Basis::Supervision => Action::Supervise,
             Basis::QualityReport => Action::ViewDataset(d.org_id),
-            Basis::Grant | Basis::Derivation | Basis::Open => {
+            Basis::Grant | Basis::Derivation | Basis::Open | Basis::OpenApplication => {
                 return Err(ServiceError::Internal(
                     "grant and derivation reads are decided by the grant or derivation".into(),
                 ));
@@ -825,6 +829,8 @@ pub(crate) struct WholeRead<'a> {
     dataset: &'a Dataset,
     /// The projected columns.
     fields: Vec<usize>,
+    /// The mask of each projected column (empty: none masked).
+    masks: Vec<Option<pubdata_domain::masking::Mask>>,
 }
 
 impl WholeRead<'_> {
@@ -848,12 +854,24 @@ impl WholeRead<'_> {
             .store
             .dataset_rows(self.dataset, None, after, limit.clamp(1, DERIVE_PAGE))
             .await?;
-        if self.fields.len() == self.dataset.columns.len() {
+        if self.fields.len() == self.dataset.columns.len() && self.masks.is_empty() {
             return Ok(rows);
         }
+        let masked = |n: usize, v: Option<String>| match (self.masks.get(n).copied().flatten(), v) {
+            (Some(m), Some(v)) => m.apply(&v),
+            (_, v) => v,
+        };
         Ok(rows
             .into_iter()
-            .map(|(k, v)| (k, self.fields.iter().map(|i| v[*i].clone()).collect()))
+            .map(|(k, v)| {
+                let values = self
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(n, i)| masked(n, v[*i].clone()))
+                    .collect();
+                (k, values)
+            })
             .collect())
     }
 }
@@ -971,6 +989,7 @@ impl App {
             app: self,
             dataset: d,
             fields,
+            masks: vec![],
         })
     }
 
@@ -1017,6 +1036,127 @@ impl App {
             app: self,
             dataset: d,
             fields,
+            masks: vec![],
+        })
+    }
+}
+
+impl App {
+    /// Opens an applicant's read of conditionally open data (有条件开放,
+    /// OPN-4) under application `a`: only the applicant, only after it
+    /// accepted the data use agreement, only within the approved term, only
+    /// the approved fields, personal items masked as approved; while the
+    /// entry is still published and conditionally open. The access record
+    /// is committed first; refusals are recorded too.
+    pub(crate) async fn open_application_read<'a>(
+        &'a self,
+        p: &Principal,
+        d: &'a Dataset,
+        a: &pubdata_store::OpenApplication,
+        asked: serde_json::Value,
+    ) -> Result<WholeRead<'a>> {
+        use pubdata_domain::open::ApplicationState;
+        let today = today_cst();
+        let refusal = if a.dataset_id != d.id || a.applicant != p.name || p.user_id.is_none() {
+            Some((
+                "not_applicant",
+                "only the applicant reads data under an application".to_string(),
+            ))
+        } else {
+            match a.state {
+                ApplicationState::Pending | ApplicationState::Refused => Some((
+                    "application_not_approved",
+                    format!("the application is {}", a.state.as_str()),
+                )),
+                ApplicationState::Approved => Some((
+                    "agreement_not_accepted",
+                    "no data is delivered before the data use agreement (利用协议) is accepted"
+                        .to_string(),
+                )),
+                ApplicationState::Accepted => match (a.valid_from, a.valid_until) {
+                    (Some(from), _) if today < from => {
+                        Some(("application_expired", format!("the term begins on {from}")))
+                    }
+                    (_, Some(until)) if today > until => {
+                        Some(("application_expired", format!("the term ended on {until}")))
+                    }
+                    (Some(_), Some(_)) => None,
+                    _ => Some((
+                        "application_not_approved",
+                        "the application has no term".to_string(),
+                    )),
+                },
+            }
+        };
+        let refusal = match refusal {
+            Some(r) => Some(r),
+            None => {
+                let entry = self.load_entry(d.entry_id).await?;
+                if !crate::open::is_conditionally_open(&entry, d) {
+                    Some((
+                        "not_open",
+                        "the dataset is no longer conditionally open".to_string(),
+                    ))
+                } else if self.store.reid_withheld(d.id).await? {
+                    // A derivative whose current version failed its
+                    // re-identification check is withheld (OPN-5).
+                    Some((
+                        "not_open",
+                        "the dataset is withheld: its re-identification check has not passed"
+                            .to_string(),
+                    ))
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some((code, detail)) = refusal {
+            let event = p.event(
+                "dataset.read",
+                format!("dataset:{}", d.id),
+                Outcome::Denied,
+                json!({"basis": Basis::OpenApplication.as_str(), "application": a.id,
+                       "refused": code, "asked": asked}),
+            );
+            self.journal.commit(Entry { event, usage: None }).await?;
+            return Err(ServiceError::Refused { code, detail });
+        }
+        let approved = a.approved_fields.clone().unwrap_or_default();
+        let fields: Vec<usize> = (0..d.columns.len())
+            .filter(|i| approved.contains(&d.columns[*i].name))
+            .collect();
+        let masks_of = a.masks.clone().unwrap_or_default();
+        let mut masks = Vec::with_capacity(fields.len());
+        for i in &fields {
+            let name = &d.columns[*i].name;
+            masks.push(match masks_of.get(name) {
+                Some(rule) => {
+                    Some(rule.parse::<pubdata_domain::masking::Mask>().map_err(|e| {
+                        ServiceError::Internal(format!("mask of {name}: {e}").into())
+                    })?)
+                }
+                None => None,
+            });
+        }
+        let names: Vec<&str> = fields.iter().map(|i| d.columns[*i].name.as_str()).collect();
+        self.journal
+            .commit(Entry {
+                event: p.event(
+                    "dataset.read",
+                    format!("dataset:{}", d.id),
+                    Outcome::Success,
+                    json!({"basis": Basis::OpenApplication.as_str(), "application": a.id,
+                           "fields": names, "masks": masks_of, "asked": asked,
+                           "purpose": a.purpose, "version": d.current_version}),
+                ),
+                usage: None,
+            })
+            .await?;
+        Ok(WholeRead {
+            app: self,
+            dataset: d,
+            fields,
+            masks,
         })
     }
 }

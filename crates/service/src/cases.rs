@@ -90,6 +90,33 @@ impl App {
                         .await?,
                 );
             }
+            // An open data application is the applicant's, not its
+            // organisation's (a person has none): its case shows on the
+            // applicant's dashboard only.
+            cases.retain(|c| c.kind != pubdata_domain::case::CaseKind::OpenApplication);
+            if p.user_id.is_some() {
+                let mine = self
+                    .store
+                    .list_open_applications(&pubdata_store::OpenApplicationFilter {
+                        applicant: Some(p.name.clone()),
+                        state: Some(pubdata_domain::open::ApplicationState::Pending),
+                        limit: 200,
+                        ..Default::default()
+                    })
+                    .await?;
+                for a in mine {
+                    cases.extend(
+                        self.store
+                            .list_cases(&CaseFilter {
+                                subject: Some(CaseSubject::OpenApplication(a.id).to_string()),
+                                state: Some(CaseState::Open),
+                                limit: 1,
+                                ..Default::default()
+                            })
+                            .await?,
+                    );
+                }
+            }
             cases.sort_by_key(|c| (c.due_on, c.id));
         }
         let mut out = Vec::with_capacity(cases.len());
@@ -109,6 +136,13 @@ impl App {
                 Err(pubdata_store::StoreError::NotFound) => None,
                 Err(e) => return Err(e.into()),
             },
+            Some(CaseSubject::OpenApplication(id)) => {
+                match self.store.get_open_application(id).await {
+                    Ok(a) => Some(a.entry_id),
+                    Err(pubdata_store::StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                }
+            }
             Some(CaseSubject::DataDemand(_)) | None => None,
         };
         let entry = match entry_id {

@@ -376,6 +376,9 @@ pub struct OpenFilter {
     pub terms: Vec<String>,
     /// Only this providing organisation's.
     pub org: Option<i64>,
+    /// Conditionally open (有条件开放) datasets too (the portal lists their
+    /// metadata; their rows are read only under an application).
+    pub conditional: bool,
     pub limit: u32,
     pub offset: i64,
 }
@@ -410,6 +413,48 @@ pub trait OpenStore: Send + Sync {
         pairs: &[(String, String)],
         by: &str,
         audit: Option<AuditEvent>,
+    ) -> Result<()>;
+}
+
+/// Conditional open data applications (有条件开放申请, OPN-4).
+#[async_trait]
+pub trait OpenApplicationStore: Send + Sync {
+    /// Records an application and opens its answer case (subject
+    /// `open_application:<id>`), with its audit record, in one transaction.
+    async fn create_open_application(
+        &self,
+        a: NewOpenApplication,
+        audit: AuditEvent,
+    ) -> Result<OpenApplication>;
+    async fn get_open_application(&self, id: i64) -> Result<OpenApplication>;
+    /// Applications matching `f`, newest first.
+    async fn list_open_applications(
+        &self,
+        f: &OpenApplicationFilter,
+    ) -> Result<Vec<OpenApplication>>;
+    /// Answers a pending application and closes its case (`Conflict` when
+    /// it is no longer pending).
+    async fn decide_open_application(
+        &self,
+        d: OpenDecision,
+        audit: AuditEvent,
+    ) -> Result<OpenApplication>;
+    /// Records the applicant's acceptance of agreement `version` of an
+    /// approved application (`Conflict` when not approved or another version).
+    async fn accept_open_agreement(
+        &self,
+        id: i64,
+        version: i64,
+        by: &str,
+        audit: AuditEvent,
+    ) -> Result<OpenApplication>;
+    /// Moves a pending application's opening and due date back (demo and
+    /// tests of deadlines only).
+    async fn backdate_open_application(
+        &self,
+        id: i64,
+        opened_on: NaiveDate,
+        answer_due: NaiveDate,
     ) -> Result<()>;
 }
 
@@ -523,6 +568,7 @@ pub trait Store:
     + DatasetStore
     + DeriveStore
     + OpenStore
+    + OpenApplicationStore
     + ShareStore
     + Send
     + Sync

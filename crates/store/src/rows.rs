@@ -602,3 +602,36 @@ pub(crate) fn masking_rule<R: Cols>(r: &R) -> Result<MaskingRule> {
         rule: r.text("rule")?,
     })
 }
+
+pub(crate) fn open_application<R: Cols>(r: &R) -> Result<OpenApplication> {
+    Ok(OpenApplication {
+        id: r.int("id")?,
+        dataset_id: r.int("dataset_id")?,
+        entry_id: r.int("entry_id")?,
+        source_org: r.int("source_org")?,
+        applicant: r.text("applicant")?,
+        applicant_user_id: r.opt_int("applicant_user_id")?,
+        applicant_name: r.text("applicant_name")?,
+        applicant_kind: r.text("applicant_kind")?,
+        applicant_org: r.opt_int("applicant_org")?,
+        party: r.text("party")?,
+        purpose: r.text("purpose")?,
+        use_scenario: r.text("use_scenario")?,
+        fields: r.json("fields")?,
+        end_date: r.opt_date("end_date")?,
+        state: r.parsed("state")?,
+        answer_due: r.date("answer_due")?,
+        decided_by: r.opt_text("decided_by")?,
+        decided_at: r.opt_time("decided_at")?,
+        reason: r.text("reason")?,
+        approved_fields: r.json("approved_fields")?,
+        masks: r.json("masks")?,
+        valid_from: r.opt_date("valid_from")?,
+        valid_until: r.opt_date("valid_until")?,
+        agreement_version: r.opt_int("agreement_version")?,
+        agreement_text: r.opt_text("agreement_text")?,
+        accepted_at: r.opt_time("accepted_at")?,
+        accepted_by: r.opt_text("accepted_by")?,
+        created_at: r.time("created_at")?,
+    })
+}

@@ -335,6 +335,15 @@ macro_rules! migrations {
                 include_str!(concat!("../migrations/", $dir, "/0008_derivations.sql")),
             ),
             (
+                9,
+                "open_applications",
+                include_str!(concat!(
+                    "../migrations/",
+                    $dir,
+                    "/0009_open_applications.sql"
+                )),
+            ),
+            (
                 11,
                 "reidentification",
                 include_str!(concat!(

@@ -210,6 +210,13 @@ api_routes! {
     GET    "/api/v1/open/datasets/{id}/rows"                   => open::rows;
     GET    "/api/v1/open/datasets/{id}/download"               => open::download;
     GET    "/api/v1/open/dcat"                                 => open::dcat;
+    POST   "/api/v1/open/applications"                         => open::apply;
+    GET    "/api/v1/open/applications"                         => open::list_applications;
+    GET    "/api/v1/open/applications/{id}"                    => open::get_application;
+    POST   "/api/v1/open/applications/{id}/decision"           => open::decide_application;
+    POST   "/api/v1/open/applications/{id}/agreement"          => open::accept_agreement;
+    GET    "/api/v1/open/applications/{id}/rows"               => open::application_rows;
+    GET    "/api/v1/open/applications/{id}/download"           => open::application_download;
     GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
     POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }
@@ -228,6 +235,12 @@ page_routes! {
     GET    "/"                                        => pages::home::page;
     GET    "/open"                                    => pages::open::portal;
     GET    "/open/datasets/{id}"                      => pages::open::dataset;
+    GET    "/open/applications"                       => pages::open_applications::list;
+    GET    "/open/applications/new"                   => pages::open_applications::new_page;
+    POST   "/open/applications/new"                   => pages::open_applications::apply;
+    GET    "/open/applications/{id}"                  => pages::open_applications::detail;
+    POST   "/open/applications/{id}/decision"         => pages::open_applications::decide;
+    POST   "/open/applications/{id}/agreement"        => pages::open_applications::accept;
 
     GET    "/orgs"                                    => pages::admin::orgs_page;
     POST   "/orgs"                                    => pages::admin::create_org;

@@ -148,6 +148,13 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/open/datasets/{id}/rows", "get"),
         ("/api/v1/open/datasets/{id}/download", "get"),
         ("/api/v1/open/dcat", "get"),
+        ("/api/v1/open/applications", "post"),
+        ("/api/v1/open/applications", "get"),
+        ("/api/v1/open/applications/{id}", "get"),
+        ("/api/v1/open/applications/{id}/decision", "post"),
+        ("/api/v1/open/applications/{id}/agreement", "post"),
+        ("/api/v1/open/applications/{id}/rows", "get"),
+        ("/api/v1/open/applications/{id}/download", "get"),
         ("/api/v1/verify/{dataset_id}", "post"),
     ];
     for (path, method) in expected {

@@ -19,6 +19,7 @@ mod dcat;
 mod derive;
 mod http_basics;
 mod open;
+mod open_applications;
 mod open_catalog;
 mod orgs;
 mod pages;

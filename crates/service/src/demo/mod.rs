@@ -13,6 +13,7 @@ use crate::principal::Principal;
 mod catalog;
 mod collection;
 mod datasets;
+mod open_applications;
 mod open_catalog;
 mod sharing;
 pub mod synth;
@@ -189,6 +190,8 @@ pub struct Seeded {
     pub data_items: usize,
     pub datasets: usize,
     pub share_requests: usize,
+    /// Conditional open data applications (有条件开放申请).
+    pub open_applications: usize,
 }
 
 impl App {
@@ -212,6 +215,7 @@ impl App {
         s.data_items = self.seed_demo_collection().await?;
         s.datasets = self.seed_demo_datasets(size).await?;
         s.share_requests = self.seed_demo_sharing().await?;
+        s.open_applications = self.seed_demo_open_applications().await?;
         Ok(s)
     }
 

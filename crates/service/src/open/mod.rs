@@ -5,6 +5,12 @@
 //! (`access::open_public_read`: only non-personal columns, the access record
 //! first) and is recorded with an anonymised client; anonymous use is
 //! rate-limited per client.
+//!
+//! Conditionally open datasets (有条件开放, OPN-4) are listed with their
+//! metadata only; their rows reach an applicant under an approved
+//! application whose data use agreement it accepted ([`applications`]).
+
+pub mod applications;
 
 pub mod ckan;
 pub mod dcat;
@@ -69,12 +75,18 @@ pub struct OpenDataset {
     pub keywords: Vec<String>,
     /// `daily`, `monthly` …
     pub update_frequency: String,
-    /// The published columns (personal items are never published).
+    /// The published columns (personal items are never published); of a
+    /// conditionally open dataset, every column an applicant may ask for.
     pub columns: Vec<String>,
     pub items: Vec<OpenItem>,
     pub row_count: i64,
     pub version: i64,
     pub updated_at: Option<DateTime<Utc>>,
+    /// `unconditional` (read by anyone) or `conditional` (有条件开放: by
+    /// application only; listed on the portal, never previewed).
+    pub open_attribute: String,
+    /// What a conditional dataset's applicant must meet (开放条件).
+    pub open_conditions: String,
 }
 
 /// One page of open datasets.
@@ -110,6 +122,15 @@ pub(crate) struct Loaded {
 /// (无条件开放).
 fn is_open(entry: &pubdata_store::CatalogEntry, d: &Dataset) -> bool {
     entry.content.open_attribute == pubdata_domain::catalog::OpenAttribute::Unconditional
+        && entry.published_version.is_some()
+        && entry.state != pubdata_domain::catalog::EntryState::Delisted
+        && d.current_version > 0
+}
+
+/// Whether the public may apply for `d` (有条件开放): loaded, and its entry
+/// published and conditionally open.
+pub(crate) fn is_conditionally_open(entry: &pubdata_store::CatalogEntry, d: &Dataset) -> bool {
+    entry.content.open_attribute == pubdata_domain::catalog::OpenAttribute::Conditional
         && entry.published_version.is_some()
         && entry.state != pubdata_domain::catalog::EntryState::Delisted
         && d.current_version > 0
@@ -182,11 +203,13 @@ impl App {
     }
 
     /// Open datasets matching `q` (with abbreviations spelled out), of one
-    /// agency if `org`; in id order.
+    /// agency if `org`, conditionally open ones too if `conditional`; in id
+    /// order.
     pub async fn open_datasets(
         &self,
         q: Option<&str>,
         org: Option<i64>,
+        conditional: bool,
         limit: u32,
         offset: i64,
     ) -> Result<OpenDatasetList> {
@@ -199,6 +222,7 @@ impl App {
             .open_datasets(&OpenFilter {
                 terms,
                 org,
+                conditional,
                 limit: limit.clamp(1, 1000),
                 offset: offset.max(0),
             })
@@ -229,6 +253,7 @@ impl App {
                 .open_datasets(&OpenFilter {
                     terms: terms.clone(),
                     org,
+                    conditional: false,
                     limit: 1000,
                     offset: ids.len() as i64,
                 })
@@ -263,6 +288,35 @@ impl App {
             return Err(not_open());
         }
         self.open_view(&d).await
+    }
+
+    /// A conditionally open dataset's metadata (404 `open dataset` for
+    /// anything else): what the portal shows and an application names.
+    pub async fn conditional_dataset(&self, id: i64) -> Result<OpenDataset> {
+        let not_open = || ServiceError::NotFound {
+            what: "open dataset",
+        };
+        let d = self.load_dataset(id).await.map_err(|_| not_open())?;
+        let entry = self.load_entry(d.entry_id).await?;
+        if !is_conditionally_open(&entry, &d) {
+            return Err(not_open());
+        }
+        let mut view = self.open_view(&d).await?;
+        // An applicant chooses among every item, personal ones included
+        // (they are masked when approved).
+        view.columns = d.columns.iter().map(|c| c.name.clone()).collect();
+        view.items = entry
+            .content
+            .items
+            .iter()
+            .filter(|i| view.columns.contains(&i.name))
+            .map(|i| OpenItem {
+                name: i.name.clone(),
+                data_type: i.data_type.as_str().to_string(),
+                description: i.description.clone(),
+            })
+            .collect();
+        Ok(view)
     }
 
     /// Rows of an open dataset after the key `after` (the portal's preview
@@ -325,25 +379,35 @@ impl App {
                 return;
             }
         };
-        if started.send(Ok(read.columns())).is_err() {
-            return;
-        }
-        let mut after: Option<String> = None;
-        loop {
-            let page = match read.page(after.as_deref(), 5000).await {
-                Ok(p) => p,
-                Err(e) => {
-                    // The body ends short; the client sees a broken transfer.
-                    tracing::warn!(dataset = id, error = %e, "open download failed");
-                    return;
-                }
-            };
-            let full = page.len() == 5000;
-            after = page.last().map(|(k, _)| k.clone());
-            let rows = page.into_iter().map(|(_, v)| v).collect();
-            if send.send(rows).await.is_err() || !full {
+        stream_read(read, started, send).await;
+    }
+}
+
+/// Sends a whole read's columns to `started`, then its rows to `send` a
+/// page at a time (memory stays at one page).
+pub(crate) async fn stream_read(
+    read: crate::access::WholeRead<'_>,
+    started: tokio::sync::oneshot::Sender<Result<Vec<String>>>,
+    send: tokio::sync::mpsc::Sender<Vec<Vec<Option<String>>>>,
+) {
+    if started.send(Ok(read.columns())).is_err() {
+        return;
+    }
+    let mut after: Option<String> = None;
+    loop {
+        let page = match read.page(after.as_deref(), 5000).await {
+            Ok(p) => p,
+            Err(e) => {
+                // The body ends short; the client sees a broken transfer.
+                tracing::warn!(error = %e, "open download failed");
                 return;
             }
+        };
+        let full = page.len() == 5000;
+        after = page.last().map(|(k, _)| k.clone());
+        let rows = page.into_iter().map(|(_, v)| v).collect();
+        if send.send(rows).await.is_err() || !full {
+            return;
         }
     }
 }
@@ -392,6 +456,8 @@ pub(crate) fn open_view_of(
         row_count: d.row_count,
         version: d.current_version,
         updated_at: d.last_load_at,
+        open_attribute: c.open_attribute.as_str().to_string(),
+        open_conditions: c.open_conditions.clone(),
     }
 }
 

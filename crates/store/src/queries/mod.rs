@@ -16,6 +16,7 @@ mod derive;
 mod foundation;
 pub(crate) mod load;
 mod open;
+mod open_applications;
 mod sharing;
 
 pub(crate) use cases::{CaseStep, step_case};

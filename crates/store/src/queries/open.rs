@@ -11,11 +11,18 @@ use crate::sql::{Dialect, Exec, Sql, Tx, now, sql};
 use crate::*;
 
 /// The open datasets' condition: a loaded dataset of a published,
-/// unconditionally open entry, not withheld for re-identification risk.
+/// unconditionally (or, when asked, conditionally) open entry, not
+/// withheld for re-identification risk.
 fn open_where(q: &mut Sql, f: &OpenFilter) {
-    q.push(
+    q.push(if f.conditional {
         " FROM datasets d JOIN catalog_entries e ON e.id = d.entry_id
-          WHERE e.open_attribute = 'unconditional' AND e.published_version IS NOT NULL
+          WHERE e.open_attribute IN ('unconditional', 'conditional')"
+    } else {
+        " FROM datasets d JOIN catalog_entries e ON e.id = d.entry_id
+          WHERE e.open_attribute = 'unconditional'"
+    });
+    q.push(
+        " AND e.published_version IS NOT NULL
             AND e.state <> 'delisted' AND d.current_version > 0 AND NOT ",
     )
     .push(super::derive::REID_WITHHELD);

@@ -9,14 +9,19 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pubdata_domain::open::ApplicationState;
 use pubdata_service::Principal;
+use pubdata_service::open::applications::{
+    AgreementAcceptance, ApplicationDecision, NewApplication, OpenApplicationView,
+};
 use pubdata_service::open::{OpenDataset, OpenDatasetList};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{
-    ApiPath, ApiQuery, client_ip, decode_key_cursor, encode_key_cursor, request_token,
+    ApiJson, ApiPath, ApiQuery, Caller, client_ip, decode_key_cursor, encode_key_cursor,
+    request_token,
 };
 
 /// The caller of a portal route: signed in (a valid token or session), or
@@ -54,6 +59,9 @@ pub struct OpenListQuery {
     /// Skip this many, default 0.
     #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<i64>,
+    /// Conditionally open (有条件开放) datasets too — metadata only; their
+    /// rows are read under an application. Default false.
+    pub conditional: Option<bool>,
 }
 
 fn bad(field: &str, msg: &str) -> ApiError {
@@ -86,12 +94,20 @@ pub async fn list(
     }
     Ok(Json(
         s.app
-            .open_datasets(q.q.as_deref(), q.org, limit, offset)
+            .open_datasets(
+                q.q.as_deref(),
+                q.org,
+                q.conditional.unwrap_or(false),
+                limit,
+                offset,
+            )
             .await?,
     ))
 }
 
-/// One open dataset's metadata; 404 for anything not open.
+/// One open dataset's metadata — unconditionally open, or conditionally
+/// open (`open_attribute: conditional`: apply to read it); 404 for
+/// anything not open.
 #[utoipa::path(get, path = "/api/v1/open/datasets/{id}", tag = "open",
     security((), ("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = OpenDataset), (status = 404, body = Problem)))]
@@ -101,7 +117,12 @@ pub async fn get(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<OpenDataset>> {
     s.app.take_open_rate(&p, 1.0)?;
-    Ok(Json(s.app.open_dataset(id).await?))
+    match s.app.open_dataset(id).await {
+        Err(pubdata_service::ServiceError::NotFound { .. }) => {
+            Ok(Json(s.app.conditional_dataset(id).await?))
+        }
+        d => Ok(Json(d?)),
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -141,7 +162,13 @@ pub async fn rows(
     }
     let after = q.cursor.as_deref().map(decode_key_cursor).transpose()?;
     // One more row than asked tells whether more follow.
-    let mut page = s.app.open_rows(&p, id, after.as_deref(), limit + 1).await?;
+    let page = s.app.open_rows(&p, id, after.as_deref(), limit + 1).await?;
+    Ok(Json(rows_page(page, limit)))
+}
+
+/// A page of rows read with one more than `limit` (which tells whether
+/// more follow) as the API answers it.
+fn rows_page(mut page: pubdata_service::open::OpenRows, limit: u32) -> OpenRowsPage {
     let more = page.rows.len() > limit as usize;
     page.rows.truncate(limit as usize);
     let next_cursor = more
@@ -161,11 +188,11 @@ pub async fn rows(
                 .collect()
         })
         .collect();
-    Ok(Json(OpenRowsPage {
+    OpenRowsPage {
         columns: page.columns,
         items,
         next_cursor,
-    }))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
@@ -174,6 +201,16 @@ pub enum DownloadFormat {
     Csv,
     Json,
     Xlsx,
+}
+
+impl DownloadFormat {
+    fn name(self) -> &'static str {
+        match self {
+            DownloadFormat::Csv => "csv",
+            DownloadFormat::Json => "json",
+            DownloadFormat::Xlsx => "xlsx",
+        }
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -214,19 +251,28 @@ pub async fn download(
     ApiQuery(q): ApiQuery<DownloadQuery>,
 ) -> ApiResult<Response> {
     let format = q.format.unwrap_or(DownloadFormat::Csv);
-    let name = match format {
-        DownloadFormat::Csv => "csv",
-        DownloadFormat::Json => "json",
-        DownloadFormat::Xlsx => "xlsx",
-    };
+    let name = format.name();
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
     let app = s.app.clone();
     tokio::spawn(async move { app.open_download(&p, id, name, started_tx, tx).await });
-    let columns = started_rx
+    file_response(format, &format!("open-{id}"), started_rx, rx).await
+}
+
+/// The columns sent on `started`, then the rows arriving on `rx`
+/// as a file: CSV and JSON stream (memory stays at one page), XLSX is
+/// built in memory.
+pub(crate) async fn file_response(
+    format: DownloadFormat,
+    stem: &str,
+    started: tokio::sync::oneshot::Receiver<pubdata_service::Result<Vec<String>>>,
+    mut rx: tokio::sync::mpsc::Receiver<Vec<Vec<Option<String>>>>,
+) -> ApiResult<Response> {
+    let name = format.name();
+    let columns = started
         .await
         .map_err(|_| ApiError::from(pubdata_service::ServiceError::Unavailable))??;
-    let disposition = format!("attachment; filename=\"open-{id}.{name}\"");
+    let disposition = format!("attachment; filename=\"{stem}.{name}\"");
     if let DownloadFormat::Xlsx = format {
         let mut all = Vec::new();
         while let Some(rows) = rx.recv().await {
@@ -326,4 +372,149 @@ pub async fn dcat(
     s.app.take_open_rate(&p, 1.0)?;
     let doc = s.app.open_dcat(&super::ckan::site(&headers)).await?;
     Ok(([(header::CONTENT_TYPE, "application/ld+json")], Json(doc)).into_response())
+}
+
+// --- Conditional open data applications (有条件开放申请, OPN-4)
+
+/// Applies for a conditionally open dataset (a registered person or
+/// enterprise; agency staff are refused with `staff_cannot_apply`). The
+/// source agency answers within 10 working days. Unconditional data:
+/// `not_conditional_open`; not open: `not_open` (both 422).
+#[utoipa::path(post, path = "/api/v1/open/applications", tag = "open",
+    security(("bearer" = []), ("session" = [])), request_body = NewApplication,
+    responses((status = 201, body = OpenApplicationView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn apply(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(req): ApiJson<NewApplication>,
+) -> ApiResult<(StatusCode, Json<OpenApplicationView>)> {
+    let a = s.app.apply_open(&p, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.open_application(&p, a.id).await?),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationListQuery {
+    #[param(inline)]
+    pub state: Option<ApplicationState>,
+    /// 1–200, default 100.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+/// Applications: an applicant's own; an agency's incoming; a data
+/// authority's those of its level; administrators and auditors all.
+#[utoipa::path(get, path = "/api/v1/open/applications", tag = "open",
+    security(("bearer" = []), ("session" = [])), params(ApplicationListQuery),
+    responses((status = 200, body = Vec<OpenApplicationView>), (status = 400, body = Problem)))]
+pub async fn list_applications(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiQuery(q): ApiQuery<ApplicationListQuery>,
+) -> ApiResult<Json<Vec<OpenApplicationView>>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=200).contains(&limit) {
+        return Err(bad("limit", "1 to 200"));
+    }
+    Ok(Json(s.app.open_applications(&p, q.state, limit).await?))
+}
+
+/// One application: its state, answer deadline, decision and agreement.
+#[utoipa::path(get, path = "/api/v1/open/applications/{id}", tag = "open",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = OpenApplicationView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_application(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<OpenApplicationView>> {
+    Ok(Json(s.app.open_application(&p, id).await?))
+}
+
+/// The source agency's answer: refuse with reasons (`reason_required`
+/// without), or approve — optionally narrowing fields and the term — which
+/// offers the data use agreement (利用协议). The case closes.
+#[utoipa::path(post, path = "/api/v1/open/applications/{id}/decision", tag = "open",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)), request_body = ApplicationDecision,
+    responses((status = 200, body = OpenApplicationView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn decide_application(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(d): ApiJson<ApplicationDecision>,
+) -> ApiResult<Json<OpenApplicationView>> {
+    s.app.decide_open_application(&p, id, d).await?;
+    Ok(Json(s.app.open_application(&p, id).await?))
+}
+
+/// The applicant accepts the data use agreement of the version shown; only
+/// then is data delivered. Anyone else: 403 `not_applicant` (recorded).
+#[utoipa::path(post, path = "/api/v1/open/applications/{id}/agreement", tag = "open",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path)), request_body = AgreementAcceptance,
+    responses((status = 200, body = OpenApplicationView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn accept_agreement(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(acc): ApiJson<AgreementAcceptance>,
+) -> ApiResult<Json<OpenApplicationView>> {
+    s.app.accept_open_agreement(&p, id, acc).await?;
+    Ok(Json(s.app.open_application(&p, id).await?))
+}
+
+/// The approved fields' rows under an accepted application, page by page
+/// (the applicant only, within the term; personal items masked). Before
+/// acceptance: 403 `agreement_not_accepted`; after the term: 403
+/// `application_expired`.
+#[utoipa::path(get, path = "/api/v1/open/applications/{id}/rows", tag = "open",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path), OpenRowsQuery),
+    responses((status = 200, body = OpenRowsPage), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+pub async fn application_rows(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<OpenRowsQuery>,
+) -> ApiResult<Json<OpenRowsPage>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(bad("limit", "1 to 1000"));
+    }
+    let after = q.cursor.as_deref().map(decode_key_cursor).transpose()?;
+    let page = s
+        .app
+        .open_application_rows(&p, id, after.as_deref(), limit + 1)
+        .await?;
+    Ok(Json(rows_page(page, limit)))
+}
+
+/// Downloads the data under an accepted application whole, like the
+/// portal's downloads (same refusals as the rows).
+#[utoipa::path(get, path = "/api/v1/open/applications/{id}/download", tag = "open",
+    security(("bearer" = []), ("session" = [])), params(("id" = i64, Path), DownloadQuery),
+    responses((status = 200, description = "the file: `format=csv` (default) UTF-8 with BOM and a header row; `json` an array of row objects; `xlsx` one worksheet",
+                content(
+                    (String = "text/csv"),
+                    (Vec<std::collections::HashMap<String, Option<String>>> = "application/json"),
+                    (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+              (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+pub async fn application_download(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<DownloadQuery>,
+) -> ApiResult<Response> {
+    let format = q.format.unwrap_or(DownloadFormat::Csv);
+    let name = format.name();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let app = s.app.clone();
+    tokio::spawn(async move {
+        app.open_application_download(&p, id, name, started_tx, tx)
+            .await
+    });
+    file_response(format, &format!("application-{id}"), started_rx, rx).await
 }

@@ -30,6 +30,7 @@ pub(crate) mod home;
 pub mod i18n;
 pub(crate) mod login;
 pub(crate) mod open;
+pub(crate) mod open_applications;
 pub(crate) mod sharing;
 
 pub use errors::{PageError, PageProblem, PageResult, render_errors};
@@ -123,6 +124,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "open_dataset.html",
         include_str!("../../templates/open_dataset.html"),
+    ),
+    (
+        "open_applications.html",
+        include_str!("../../templates/open_applications.html"),
+    ),
+    (
+        "open_application_new.html",
+        include_str!("../../templates/open_application_new.html"),
+    ),
+    (
+        "open_application.html",
+        include_str!("../../templates/open_application.html"),
     ),
 ];
 

@@ -66,7 +66,20 @@ fn card(lang: Lang, d: &OpenDataset) -> Value {
         rows => d.row_count,
         frequency => frequency(lang, &d.update_frequency),
         updated => d.updated_at.as_ref().map(local_time),
+        conditional => d.open_attribute == "conditional",
     }
+}
+
+fn items(lang: Lang, d: &OpenDataset) -> Vec<Value> {
+    d.items
+        .iter()
+        .map(|i| context! {
+            name => i.name.clone(),
+            type => i.data_type.parse::<pubdata_domain::catalog::DataType>()
+                .map(|t| lang.pick(t.zh(), t.en()).to_string()).unwrap_or_else(|_| i.data_type.clone()),
+            description => i.description.clone(),
+        })
+        .collect()
 }
 
 fn public_base(lang: Lang, path: &str, signed_in: bool) -> Value {
@@ -88,6 +101,7 @@ pub async fn portal(
         .open_datasets(
             Some(term.as_str()).filter(|t| !t.is_empty()),
             q.org.filter(|o| *o > 0),
+            true,
             PER_PAGE,
             (page - 1) * i64::from(PER_PAGE),
         )
@@ -112,18 +126,31 @@ pub async fn dataset(
     lang: Lang,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let d = s.app.open_dataset(id).await?;
+    let d = match s.app.open_dataset(id).await {
+        Ok(d) => d,
+        // A conditionally open dataset: its metadata and how to apply, no rows.
+        Err(pubdata_service::ServiceError::NotFound { .. }) => {
+            s.app.take_open_rate(&p, 1.0)?;
+            let d = s.app.conditional_dataset(id).await?;
+            let ctx = context! {
+                d => card(lang, &d),
+                code => d.entry_code.clone(),
+                version => d.version,
+                conditional => true,
+                conditions => d.open_conditions.clone(),
+                items => items(lang, &d),
+                ..public_base(lang, &format!("/open/datasets/{id}"), signed_in)
+            };
+            return Ok(s.templates.render("open_dataset.html", ctx));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let preview = s.app.open_rows(&p, id, None, 10).await?;
     let ctx = context! {
         d => card(lang, &d),
         code => d.entry_code.clone(),
         version => d.version,
-        items => d.items.iter().map(|i| context! {
-            name => i.name.clone(),
-            type => i.data_type.parse::<pubdata_domain::catalog::DataType>()
-                .map(|t| lang.pick(t.zh(), t.en()).to_string()).unwrap_or_else(|_| i.data_type.clone()),
-            description => i.description.clone(),
-        }).collect::<Vec<_>>(),
+        items => items(lang, &d),
         columns => preview.columns.clone(),
         rows => preview.rows.iter().map(|(_, v)| v.iter().map(|c| c.clone().unwrap_or_default()).collect::<Vec<_>>()).collect::<Vec<_>>(),
         api => format!("/api/v1/open/datasets/{id}/rows?limit=100"),

@@ -379,3 +379,29 @@ test('re-identification: an open derivative whose people stand out is refused; t
   await page.screenshot({ path: path.join(shots, 'reidentification.png'), fullPage: true });
   await ctx.close();
 });
+
+test('open data charts: what each agency opened and how it is used, drawn by ECharts without a CDN, also at a phone width', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const outside = [];
+  page.on('request', (r) => { if (!r.url().startsWith(base)) outside.push(r.url()); });
+  await page.goto(`${base}/open`);
+  await page.click('#open-stats');
+  await page.waitForSelector('#stats-table');
+  // Thirty and more open datasets across the agencies (the demo's open catalogue).
+  const total = Number((await page.textContent('#stats-summary')).match(/(\d+)/)[1]);
+  assert.ok(total >= 30, `open datasets: ${total}`);
+  assert.ok((await page.locator('#stats-table tr').count()) > 10);
+  // Both charts drawn on a canvas by ECharts, served from the platform itself.
+  await page.waitForSelector('#chart-datasets[data-drawn="true"] canvas');
+  await page.waitForSelector('#chart-reads[data-drawn="true"] canvas');
+  assert.deepEqual(outside, []);
+  await page.screenshot({ path: path.join(shots, 'open-stats.png'), fullPage: true });
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.reload();
+  await page.waitForSelector('#chart-datasets[data-drawn="true"] canvas');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 400, `no sideways scrolling on a phone: ${width}px`);
+  await page.screenshot({ path: path.join(shots, 'open-stats-phone.png'), fullPage: true });
+  await ctx.close();
+});

@@ -405,6 +405,10 @@ pub trait OpenStore: Send + Sync {
     /// Open datasets — loaded datasets of published, unconditionally open
     /// entries — matching `f`, by id: (one page of ids, how many in all).
     async fn open_datasets(&self, f: &OpenFilter) -> Result<(Vec<i64>, i64)>;
+    /// Successful public reads of open data since `since`, by dataset id:
+    /// (dataset id, reads) — counted from the audit chain's access records
+    /// (basis `open`), the usage figures of the portal's charts.
+    async fn open_reads_since(&self, since: DateTime<Utc>) -> Result<Vec<(i64, i64)>>;
     /// The search synonyms (abbreviation, full term), in order.
     async fn synonyms(&self) -> Result<Vec<(String, String)>>;
     /// Replaces the synonyms (with an audit record when given).

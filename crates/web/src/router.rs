@@ -206,6 +206,7 @@ api_routes! {
     PUT    "/api/v1/synonyms"                                  => catalog::put_synonyms;
     PUT    "/api/v1/masking-rules"                             => derive::put_masking_rules;
     GET    "/api/v1/open/datasets"                             => open::list;
+    GET    "/api/v1/open/stats"                                => open::stats;
     GET    "/api/v1/open/datasets/{id}"                        => open::get;
     GET    "/api/v1/open/datasets/{id}/rows"                   => open::rows;
     GET    "/api/v1/open/datasets/{id}/download"               => open::download;
@@ -227,6 +228,8 @@ page_routes! {
     GET    "/metrics"                                 => health::metrics;
     GET    "/static/app.css"                          => pages::stylesheet;
     GET    "/static/open.js"                          => pages::open::script;
+    GET    "/static/open-charts.js"                   => pages::open::charts_script;
+    GET    "/static/vendor/echarts.min.js"            => pages::open::echarts;
 
     GET    "/login"                                   => pages::login::page;
     POST   "/login"                                   => pages::login::submit;
@@ -235,6 +238,7 @@ page_routes! {
     GET    "/"                                        => pages::home::page;
     GET    "/open"                                    => pages::open::portal;
     GET    "/open/datasets/{id}"                      => pages::open::dataset;
+    GET    "/open/stats"                              => pages::open::stats_page;
     GET    "/open/applications"                       => pages::open_applications::list;
     GET    "/open/applications/new"                   => pages::open_applications::new_page;
     POST   "/open/applications/new"                   => pages::open_applications::apply;

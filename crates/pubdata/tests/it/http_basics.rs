@@ -139,6 +139,7 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/derivations/{id}/refresh", "post"),
         ("/api/v1/derivations/check", "post"),
         ("/api/v1/synonyms", "get"),
+        ("/api/v1/open/stats", "get"),
         ("/api/v1/synonyms", "put"),
         ("/api/v1/derivations/{id}/reid-check", "post"),
         ("/api/v1/masking-rules", "get"),

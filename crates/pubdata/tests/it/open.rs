@@ -208,3 +208,55 @@ async fn anyone_finds_reads_and_downloads_open_data_and_nothing_else() {
         "the refused read of the closed dataset is recorded"
     );
 }
+
+#[tokio::test]
+async fn the_portal_counts_what_each_agency_opened_and_how_it_is_read() {
+    let t = TestApp::demo().await;
+    let (open, _) = open_world(&t).await;
+    let figures = |v: &Value| {
+        v["agencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["org_name"] == "清远市市场监督管理局")
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let (status, before) = json_of(anonymous(&t, "/api/v1/open/stats").await).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    assert_eq!(before["usage_days"], 30);
+    let scj = figures(&before);
+    assert_eq!(scj["datasets"], 1, "{before}");
+    assert_eq!(scj["rows"], 3);
+    let reads = scj["reads"].as_i64().unwrap();
+    // Two reads of its rows and a download: three more, from the access records.
+    for path in [
+        format!("/api/v1/open/datasets/{open}/rows"),
+        format!("/api/v1/open/datasets/{open}/rows?limit=1"),
+        format!("/api/v1/open/datasets/{open}/download?format=csv"),
+    ] {
+        let r = anonymous(&t, &path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        r.bytes().await.unwrap();
+    }
+    let (_, after) = json_of(anonymous(&t, "/api/v1/open/stats").await).await;
+    assert_eq!(figures(&after)["reads"], reads + 3, "{after}");
+    assert_eq!(after["datasets"], before["datasets"]);
+    // The page shows the same figures in its table.
+    let page = t
+        .call(Method::GET, "/open/stats", None, None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("清远市市场监督管理局"), "{page}");
+    assert!(page.contains("/static/vendor/echarts.min.js"));
+    let js = t
+        .call(Method::GET, "/static/vendor/echarts.min.js", None, None)
+        .await;
+    assert_eq!(js.status(), StatusCode::OK);
+    assert!(
+        js.text().await.unwrap().len() > 500_000,
+        "ECharts is served whole"
+    );
+}

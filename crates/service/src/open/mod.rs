@@ -105,10 +105,12 @@ pub struct OpenRows {
 }
 
 mod reident;
+mod stats;
 mod synonyms;
 
 pub use reident::REVIEW_DAYS;
 pub(crate) use reident::{ReidSpec, risk_refusal};
+pub use stats::{AgencyOpenStats, OpenStats};
 pub use synonyms::Synonym;
 
 /// An open dataset as the portal shows it, with its entry and dataset.

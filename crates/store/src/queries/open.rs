@@ -63,6 +63,30 @@ impl<D: Dialect> OpenStore for D {
         Ok((ids, total))
     }
 
+    async fn open_reads_since(&self, since: DateTime<Utc>) -> Result<Vec<(i64, i64)>> {
+        let rows = self
+            .reader()
+            .all(
+                sql("SELECT target, COUNT(*) AS n FROM audit_log
+                      WHERE action = 'dataset.read' AND outcome = 'success' AND at >= ?
+                        AND detail LIKE '%\"basis\":\"open\"%'
+                      GROUP BY target")
+                .bind(since),
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if let Some(id) = r
+                .text("target")?
+                .strip_prefix("dataset:")
+                .and_then(|x| x.parse().ok())
+            {
+                out.push((id, r.int("n")?));
+            }
+        }
+        Ok(out)
+    }
+
     async fn synonyms(&self) -> Result<Vec<(String, String)>> {
         let rows = self
             .reader()

@@ -14,7 +14,7 @@ use pubdata_service::Principal;
 use pubdata_service::open::applications::{
     AgreementAcceptance, ApplicationDecision, NewApplication, OpenApplicationView,
 };
-use pubdata_service::open::{OpenDataset, OpenDatasetList};
+use pubdata_service::open::{OpenDataset, OpenDatasetList, OpenStats};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -66,6 +66,20 @@ pub struct OpenListQuery {
 
 fn bad(field: &str, msg: &str) -> ApiError {
     ApiError::field(StatusCode::BAD_REQUEST, "invalid_query", field, msg)
+}
+
+/// What each agency has opened and how it is used: open datasets and rows
+/// per agency and the public's reads of them in the last 30 days, counted
+/// from the access records (no account needed; the portal's charts).
+#[utoipa::path(get, path = "/api/v1/open/stats", tag = "open",
+    security((), ("bearer" = [])),
+    responses((status = 200, body = OpenStats), (status = 429, body = Problem)))]
+pub async fn stats(
+    State(s): State<AppState>,
+    PublicCaller(p): PublicCaller,
+) -> ApiResult<Json<OpenStats>> {
+    s.app.take_open_rate(&p, 1.0)?;
+    Ok(Json(s.app.open_stats().await?))
 }
 
 /// Open datasets (no account needed).

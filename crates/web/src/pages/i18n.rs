@@ -39,6 +39,24 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("job.pushes", "库表推送", "Table pushes to grantees"),
     ("open.title", "开放数据", "Open data"),
     (
+        "open.stats",
+        "开放与利用统计",
+        "What is open and how it is used",
+    ),
+    (
+        "open.stats_intro",
+        "共开放 {d} 个数据集；近 {days} 天公众访问 {r} 次（按访问记录统计）。",
+        "{d} open datasets; {r} public reads in the last {days} days (counted from the access records).",
+    ),
+    ("open.stats_datasets", "开放数据集", "Open datasets"),
+    ("open.stats_rows", "数据行数", "Rows"),
+    (
+        "open.stats_reads",
+        "近 {days} 天访问量",
+        "Reads, last {days} days",
+    ),
+    ("open.agency", "提供部门", "Agency"),
+    (
         "open.intro",
         "清远市公共数据开放平台：无条件开放的数据，无需注册即可检索、预览、下载和调用接口。",
         "Qingyuan's public data portal: unconditionally open data to search, preview, download and call through the API, without an account.",

@@ -122,6 +122,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("demand.html", include_str!("../../templates/demand.html")),
     ("open.html", include_str!("../../templates/open.html")),
     (
+        "open_stats.html",
+        include_str!("../../templates/open_stats.html"),
+    ),
+    (
         "open_dataset.html",
         include_str!("../../templates/open_dataset.html"),
     ),

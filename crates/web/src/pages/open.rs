@@ -160,6 +160,65 @@ pub async fn dataset(
 }
 
 /// The portal's small script (the API example's address and copy button).
+/// What each agency has opened and how it is used: two charts (Apache
+/// ECharts, served from the binary) over the figures, which are also a
+/// table (readable without script, and on a phone).
+pub async fn stats_page(
+    State(s): State<AppState>,
+    Visitor(p, signed_in): Visitor,
+    lang: Lang,
+) -> PageResult {
+    s.app.take_open_rate(&p, 1.0)?;
+    let stats = s.app.open_stats().await?;
+    let data = serde_json::json!({
+        "agencies": stats.agencies.iter().map(|a| &a.org_name).collect::<Vec<_>>(),
+        "datasets": stats.agencies.iter().map(|a| a.datasets).collect::<Vec<_>>(),
+        "reads": stats.agencies.iter().map(|a| a.reads).collect::<Vec<_>>(),
+        "labels": {
+            "datasets": lang.pick("开放数据集", "Open datasets"),
+            "reads": lang.pick("近30天访问量", "Reads, last 30 days"),
+        },
+    });
+    let ctx = context! {
+        stats => stats.agencies.iter().map(|a| context! {
+            org_id => a.org_id, org => a.org_name.clone(), datasets => a.datasets, rows => a.rows, reads => a.reads,
+        }).collect::<Vec<_>>(),
+        total_datasets => stats.datasets,
+        total_reads => stats.reads,
+        usage_days => stats.usage_days,
+        // In a JSON script element (not executed: the CSP allows no inline script).
+        chart_data => data.to_string().replace('<', "\\u003c"),
+        ..public_base(lang, "/open/stats", signed_in)
+    };
+    Ok(s.templates.render("open_stats.html", ctx))
+}
+
+/// The script that draws the portal's charts.
+pub(crate) async fn charts_script() -> axum::response::Response {
+    static_js(include_str!("../../static/open-charts.js"), 3600)
+}
+
+/// Apache ECharts (npm `echarts`, vendored: static/vendor/README.md).
+pub(crate) async fn echarts() -> axum::response::Response {
+    static_js(include_str!("../../static/vendor/echarts.min.js"), 86_400)
+}
+
+fn static_js(body: &'static str, max_age: u32) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8".to_string(),
+            ),
+            (header::CACHE_CONTROL, format!("public, max-age={max_age}")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 pub(crate) async fn script() -> axum::response::Response {
     use axum::http::header;
     use axum::response::IntoResponse;

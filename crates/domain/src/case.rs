@@ -17,6 +17,7 @@ string_enum! {
         ShareAnswer = "share_answer" / "共享申请答复" / "Answer a share request",
         ShareImplement = "share_implement" / "共享实施" / "Implement a share grant",
         DataDemand = "data_demand" / "目录外数据需求确认" / "Confirm a demand for uncatalogued data",
+        Objection = "objection" / "异议处理" / "Handle an objection",
     }
 }
 
@@ -37,6 +38,8 @@ pub enum CaseSubject {
     ShareRequest(i64),
     /// A demand for data not in the catalogue (目录外数据需求).
     DataDemand(i64),
+    /// An objection to a record (异议, Art. 28).
+    Objection(i64),
 }
 
 impl CaseSubject {
@@ -44,7 +47,9 @@ impl CaseSubject {
     pub fn entry_id(self) -> Option<i64> {
         match self {
             CaseSubject::CatalogEntry(id) => Some(id),
-            CaseSubject::ShareRequest(_) | CaseSubject::DataDemand(_) => None,
+            CaseSubject::ShareRequest(_)
+            | CaseSubject::DataDemand(_)
+            | CaseSubject::Objection(_) => None,
         }
     }
 
@@ -54,6 +59,7 @@ impl CaseSubject {
             CaseSubject::CatalogEntry(id) => format!("/catalog/entries/{id}"),
             CaseSubject::ShareRequest(id) => format!("/sharing/requests/{id}"),
             CaseSubject::DataDemand(id) => format!("/sharing/demands/{id}"),
+            CaseSubject::Objection(id) => format!("/objections/{id}"),
         }
     }
 }
@@ -64,6 +70,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::CatalogEntry(id) => write!(f, "catalog_entry:{id}"),
             CaseSubject::ShareRequest(id) => write!(f, "share_request:{id}"),
             CaseSubject::DataDemand(id) => write!(f, "data_demand:{id}"),
+            CaseSubject::Objection(id) => write!(f, "objection:{id}"),
         }
     }
 }
@@ -81,6 +88,7 @@ impl std::str::FromStr for CaseSubject {
             "catalog_entry" => Ok(CaseSubject::CatalogEntry(id)),
             "share_request" => Ok(CaseSubject::ShareRequest(id)),
             "data_demand" => Ok(CaseSubject::DataDemand(id)),
+            "objection" => Ok(CaseSubject::Objection(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -102,6 +110,9 @@ impl CaseKind {
             }
             // Art. 24: the source confirms a demand for uncatalogued data within 5 working days.
             CaseKind::DataDemand => (WorkingDays::of(5), "《清远市公共数据管理办法》第二十四条"),
+            // Art. 28: the source department (or the agency serving a data
+            // subject) handles or answers an objection within 5 working days.
+            CaseKind::Objection => (WorkingDays::of(5), "《清远市公共数据管理办法》第二十八条"),
         }
     }
 

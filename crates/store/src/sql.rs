@@ -30,6 +30,8 @@ pub(crate) enum Arg {
     Time(Option<DateTime<Utc>>),
     Date(Option<NaiveDate>),
     Json(serde_json::Value),
+    /// Bytes (BLOB in SQLite, bytea in PostgreSQL).
+    Bytes(Vec<u8>),
 }
 
 impl Arg {
@@ -333,6 +335,11 @@ macro_rules! migrations {
                 8,
                 "derivations",
                 include_str!(concat!("../migrations/", $dir, "/0008_derivations.sql")),
+            ),
+            (
+                10,
+                "objections",
+                include_str!(concat!("../migrations/", $dir, "/0010_objections.sql")),
             ),
         ]
     };

@@ -19,7 +19,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, datasets, derive, open, orgs, sharing, tokens, users,
+    audit, auth, base, calendar, catalog, datasets, derive, objections, open, orgs, sharing, tokens,
+    users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -170,6 +171,14 @@ api_routes! {
     POST   "/api/v1/derivations/{id}/refresh"                  => derive::refresh;
     GET    "/api/v1/masking-rules"                             => derive::masking_rules;
     PUT    "/api/v1/masking-rules"                             => derive::put_masking_rules;
+    POST   "/api/v1/objections"                                => objections::create;
+    GET    "/api/v1/objections"                                => objections::list;
+    GET    "/api/v1/objections/{id}"                           => objections::get;
+    POST   "/api/v1/objections/{id}/resolution"                => objections::resolve;
+    // Proof documents: up to 5 MiB (and the multipart envelope).
+    POST   "/api/v1/objections/{id}/proofs"                    => objections::add_proof,
+        layer axum::extract::DefaultBodyLimit::max(pubdata_domain::objection::MAX_PROOF_BYTES + 64 * 1024);
+    GET    "/api/v1/objections/{id}/proofs/{proof_id}"         => objections::get_proof;
     GET    "/api/v1/open/datasets"                             => open::list;
     GET    "/api/v1/open/datasets/{id}"                        => open::get;
     GET    "/api/v1/open/datasets/{id}/rows"                   => open::rows;

@@ -13,6 +13,7 @@ use crate::principal::Principal;
 mod catalog;
 mod collection;
 mod datasets;
+pub mod objections;
 mod sharing;
 pub mod synth;
 
@@ -211,6 +212,7 @@ impl App {
         s.data_items = self.seed_demo_collection().await?;
         s.datasets = self.seed_demo_datasets(size).await?;
         s.share_requests = self.seed_demo_sharing().await?;
+        self.seed_demo_objections().await?;
         Ok(s)
     }
 
@@ -358,6 +360,7 @@ impl App {
             .await?;
             s.users += 1;
         }
+        self.seed_demo_identity().await?;
         Ok(s)
     }
 }

@@ -8,6 +8,7 @@ mod case;
 mod catalog;
 mod dataset;
 mod jobs;
+mod objection;
 mod org;
 mod share;
 
@@ -18,5 +19,6 @@ pub use case::*;
 pub use catalog::*;
 pub use dataset::*;
 pub use jobs::*;
+pub use objection::*;
 pub use org::*;
 pub use share::*;

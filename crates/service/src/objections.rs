@@ -86,6 +86,7 @@ pub enum ObjectionSide {
 
 /// One field of the record: before and (once corrected) after.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ObjectionFieldChange)]
 pub struct FieldChange {
     pub field: String,
     pub before: Option<String>,

@@ -16,6 +16,7 @@ mod cli;
 mod datasets;
 mod derive;
 mod http_basics;
+mod objections;
 mod open;
 mod orgs;
 mod pages;

@@ -694,4 +694,48 @@ impl App {
             .await?;
         Ok(())
     }
+
+    /// Datasets the caller may object about, as (id, name, key columns):
+    /// for a person, those keyed by an identity number alone; for an
+    /// organisation, those it holds a usable grant on.
+    pub async fn objectable_datasets(&self, p: &Principal) -> Result<Vec<(i64, String, Vec<String>)>> {
+        let mut out = Vec::new();
+        if p.kind == "person" {
+            for d in self.store.list_datasets(None, None, 500).await? {
+                let keyed_by_id = d.key.len() == 1
+                    && d.columns.iter().any(|c| {
+                        c.name == d.key[0]
+                            && c.checks
+                                .iter()
+                                .any(|k| k.rule == pubdata_domain::dataset::Rule::IdCard)
+                    });
+                if keyed_by_id && d.current_version > 0 {
+                    out.push((d.id, d.name.clone(), d.key.clone()));
+                }
+            }
+            return Ok(out);
+        }
+        let orgs = Self::own_orgs(p);
+        if orgs.is_empty() {
+            return Ok(out);
+        }
+        let today = today_cst();
+        let grants = self
+            .store
+            .list_grants(&pubdata_store::GrantFilter {
+                grantee_orgs: Some(orgs),
+                source_orgs: None,
+                dataset_id: None,
+                limit: 500,
+            })
+            .await?;
+        let mut seen = std::collections::BTreeSet::new();
+        for g in grants.iter().filter(|g| g.scope().usable(today).is_ok()) {
+            if seen.insert(g.dataset_id) {
+                let d = self.load_dataset(g.dataset_id).await?;
+                out.push((d.id, d.name.clone(), d.key.clone()));
+            }
+        }
+        Ok(out)
+    }
 }

@@ -256,6 +256,14 @@ page_routes! {
     POST   "/sharing/derivations/{id}/refresh"        => pages::derive::refresh;
     POST   "/sharing/masking-rules"                   => pages::derive::put_rules;
     GET    "/sharing/grants/{id}"                     => pages::sharing::grant_page;
+    GET    "/objections"                              => pages::objections::list_page;
+    GET    "/objections/new"                          => pages::objections::new_page;
+    POST   "/objections/new"                          => pages::objections::create;
+    GET    "/objections/{id}"                         => pages::objections::detail;
+    POST   "/objections/{id}/resolution"              => pages::objections::resolve;
+    POST   "/objections/{id}/proofs"                  => pages::objections::upload_proof,
+        layer axum::extract::DefaultBodyLimit::max(pubdata_domain::objection::MAX_PROOF_BYTES + 64 * 1024);
+    GET    "/objections/{id}/proofs/{proof_id}"       => pages::objections::proof;
     // export.csv or export.xlsx
     GET    "/sharing/grants/{id}/{action}"            => pages::sharing::export;
     POST   "/sharing/grants/{id}/deliveries"          => pages::sharing::record_delivery;

@@ -28,6 +28,7 @@ pub(crate) mod derive;
 pub(crate) mod errors;
 pub(crate) mod home;
 pub mod i18n;
+pub(crate) mod objections;
 pub(crate) mod login;
 pub(crate) mod open;
 pub(crate) mod sharing;
@@ -119,6 +120,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/derivation.html"),
     ),
     ("demand.html", include_str!("../../templates/demand.html")),
+    (
+        "objections.html",
+        include_str!("../../templates/objections.html"),
+    ),
+    (
+        "objection_new.html",
+        include_str!("../../templates/objection_new.html"),
+    ),
+    (
+        "objection.html",
+        include_str!("../../templates/objection.html"),
+    ),
     ("open.html", include_str!("../../templates/open.html")),
     (
         "open_dataset.html",

@@ -56,7 +56,10 @@ mod tests {
             proof_media_type(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0]),
             Some("image/png")
         );
-        assert_eq!(proof_media_type(&[0xff, 0xd8, 0xff, 0xe0]), Some("image/jpeg"));
+        assert_eq!(
+            proof_media_type(&[0xff, 0xd8, 0xff, 0xe0]),
+            Some("image/jpeg")
+        );
         assert_eq!(proof_media_type(b"MZ\x90\x00"), None);
         assert_eq!(proof_media_type(b"<html>%PDF-"), None);
         assert_eq!(proof_media_type(b""), None);

@@ -1013,7 +1013,11 @@ impl App {
         if let Some(f) = field
             && !all.iter().any(|c| c == f)
         {
-            return Err(refuse(ServiceError::invalid("field", format!("no field `{f}`")), None).await);
+            return Err(refuse(
+                ServiceError::invalid("field", format!("no field `{f}`")),
+                None,
+            )
+            .await);
         }
         let own_key = |id: &str| d.key.len() == 1 && key == id;
         let (grant, fields, row_filter) = match who {
@@ -1107,8 +1111,8 @@ impl App {
         o: &pubdata_store::Objection,
     ) -> Result<ObjectionValues> {
         let d = self.load_dataset(o.dataset_id).await?;
-        let full = Self::acts_for(p, o.source_org)
-            || self.authorize(p, Action::Supervise).await.is_ok();
+        let full =
+            Self::acts_for(p, o.source_org) || self.authorize(p, Action::Supervise).await.is_ok();
         let objector = o.objector_user_id.is_some() && o.objector_user_id == p.user_id
             || o.objector_org.is_some_and(|org| Self::acts_for(p, org));
         if !full && !objector {

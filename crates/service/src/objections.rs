@@ -120,7 +120,11 @@ pub struct ObjectionView {
 
 impl App {
     /// Files an objection (异议) and opens its case for the source department.
-    pub async fn file_objection(&self, p: &Principal, req: ObjectionInput) -> Result<ObjectionView> {
+    pub async fn file_objection(
+        &self,
+        p: &Principal,
+        req: ObjectionInput,
+    ) -> Result<ObjectionView> {
         let d = self.load_dataset(req.dataset_id).await?;
         // The key, whole and canonical, as the dataset stores it.
         if req.key.len() != d.key.len() || d.key.iter().any(|k| !req.key.contains_key(k)) {
@@ -154,14 +158,21 @@ impl App {
             .map(|(k, i)| (k.clone(), values[*i].clone().unwrap_or_default()))
             .collect();
         let description = required_text("description", &req.description, 2000)?;
-        let field = req.field.as_deref().map(str::trim).filter(|f| !f.is_empty());
+        let field = req
+            .field
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty());
         let claimed = req
             .claimed_value
             .as_deref()
             .map(str::trim)
             .filter(|v| !v.is_empty());
         if claimed.is_some_and(|v| v.chars().count() > 500) {
-            return Err(ServiceError::invalid("claimed_value", "at most 500 characters"));
+            return Err(ServiceError::invalid(
+                "claimed_value",
+                "at most 500 characters",
+            ));
         }
         if claimed.is_some() && field.is_none() {
             return Err(ServiceError::invalid(
@@ -214,9 +225,7 @@ impl App {
                 ServiceError::Forbidden("an objection is filed for an organisation".into())
             })?),
         };
-        let sight = self
-            .objection_sight(p, &d, &record_key, field, who)
-            .await?;
+        let sight = self.objection_sight(p, &d, &record_key, field, who).await?;
         let today = today_cst();
         let (_, article) = CaseKind::Objection.time_limit();
         let case = NewCase {
@@ -423,9 +432,7 @@ impl App {
             let err = ServiceError::Forbidden(
                 "only the source department's data administrators resolve an objection".into(),
             );
-            return Err(self
-                .refuse_objection(p, id, "objection.resolve", err)
-                .await);
+            return Err(self.refuse_objection(p, id, "objection.resolve", err).await);
         }
         if o.state != ObjectionState::Open {
             return Err(ServiceError::Conflict {
@@ -537,17 +544,18 @@ impl App {
                 ));
             }
         }
-        let Some(mut row) = self
-            .row_for_correction(p, &d, &o.record_key, o.id)
-            .await?
-        else {
+        let Some(mut row) = self.row_for_correction(p, &d, &o.record_key, o.id).await? else {
             return Err(ServiceError::Conflict {
                 code: "record_gone",
                 detail: "the record is no longer in the dataset".into(),
             });
         };
         for (f, v) in corrections {
-            let i = d.columns.iter().position(|c| &c.name == f).expect("checked");
+            let i = d
+                .columns
+                .iter()
+                .position(|c| &c.name == f)
+                .expect("checked");
             let v = v.trim();
             row[i] = (!v.is_empty()).then(|| v.to_string());
         }
@@ -644,7 +652,9 @@ impl App {
     ) -> Result<(ObjectionProof, Vec<u8>)> {
         let o = self.objection_of(id).await?;
         if let Err(e) = self.may_view_objection(p, &o).await {
-            return Err(self.refuse_objection(p, id, "objection.proof_read", e).await);
+            return Err(self
+                .refuse_objection(p, id, "objection.proof_read", e)
+                .await);
         }
         let found = self
             .store
@@ -698,7 +708,10 @@ impl App {
     /// Datasets the caller may object about, as (id, name, key columns):
     /// for a person, those keyed by an identity number alone; for an
     /// organisation, those it holds a usable grant on.
-    pub async fn objectable_datasets(&self, p: &Principal) -> Result<Vec<(i64, String, Vec<String>)>> {
+    pub async fn objectable_datasets(
+        &self,
+        p: &Principal,
+    ) -> Result<Vec<(i64, String, Vec<String>)>> {
         let mut out = Vec::new();
         if p.kind == "person" {
             for d in self.store.list_datasets(None, None, 500).await? {

@@ -392,16 +392,23 @@ pub trait ObjectionStore: Send + Sync {
     async fn list_objections(&self, f: &ObjectionFilter) -> Result<Vec<Objection>>;
     /// Resolves an open objection and closes its case; `Conflict` when it
     /// was resolved meanwhile.
-    async fn resolve_objection(&self, r: ObjectionResolution, audit: AuditEvent)
-    -> Result<Objection>;
+    async fn resolve_objection(
+        &self,
+        r: ObjectionResolution,
+        audit: AuditEvent,
+    ) -> Result<Objection>;
     async fn add_proof(&self, p: NewProof, audit: AuditEvent) -> Result<ObjectionProof>;
     async fn proofs(&self, objection_id: i64) -> Result<Vec<ObjectionProof>>;
     /// One proof with its content.
     async fn proof(&self, objection_id: i64, id: i64) -> Result<(ObjectionProof, Vec<u8>)>;
     /// The identity number (身份证号) recorded for a person's account.
     async fn person_identity(&self, user_id: i64) -> Result<Option<String>>;
-    async fn set_person_identity(&self, user_id: i64, id_card_no: &str, audit: AuditEvent)
-    -> Result<()>;
+    async fn set_person_identity(
+        &self,
+        user_id: i64,
+        id_card_no: &str,
+        audit: AuditEvent,
+    ) -> Result<()>;
     /// Moves an open objection's case back in time (demo seeding only).
     async fn backdate_objection(
         &self,

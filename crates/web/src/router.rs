@@ -19,8 +19,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, datasets, derive, objections, open, orgs, sharing, tokens,
-    users,
+    audit, auth, base, calendar, catalog, datasets, derive, objections, open, orgs, sharing,
+    tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};

@@ -233,7 +233,10 @@ async fn a_data_users_objection_is_corrected_as_a_new_version_and_the_objector_s
     assert_eq!(name["after"], "王小伍");
     assert_eq!(name["changed"], true);
     // As granted: the identity number masked.
-    let idno = record.iter().find(|f| f["field"] == "公民身份号码").unwrap();
+    let idno = record
+        .iter()
+        .find(|f| f["field"] == "公民身份号码")
+        .unwrap();
     assert_eq!(idno["before"], "441802********0017");
     assert_eq!(o["reply"], "经核查户籍档案，姓名已更正");
     // The source sees every field; an unrelated agency nothing at all.
@@ -282,14 +285,18 @@ async fn an_objection_on_data_one_cannot_see_is_refused_without_revealing_the_re
     // answer alike.
     let sjj = t.login("qy-sjj").await;
     let (status, g) = t
-        .post("/api/v1/grants", &sjj, json!({
-            "dataset_id": ds, "grantee_org": t.org_id("yd-mzj").await,
-            "fields": ["公民身份号码", "姓名"],
-            "row_filter": {"field": "行政区划", "values": ["英德市"]},
-            "mode": "api", "until": "2027-12-31",
-            "scenario": "英德市低保资格复核", "purpose": "回流英德市户籍人口",
-            "using_unit": "英德市民政局"
-        }))
+        .post(
+            "/api/v1/grants",
+            &sjj,
+            json!({
+                "dataset_id": ds, "grantee_org": t.org_id("yd-mzj").await,
+                "fields": ["公民身份号码", "姓名"],
+                "row_filter": {"field": "行政区划", "values": ["英德市"]},
+                "mode": "api", "until": "2027-12-31",
+                "scenario": "英德市低保资格复核", "purpose": "回流英德市户籍人口",
+                "using_unit": "英德市民政局"
+            }),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{g}");
     let yd = t.login("yd-mzj").await;
@@ -403,7 +410,13 @@ async fn a_data_subject_objects_only_about_their_own_record() {
     assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
 }
 
-async fn upload(t: &TestApp, token: &str, id: i64, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+async fn upload(
+    t: &TestApp,
+    token: &str,
+    id: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
@@ -446,8 +459,20 @@ async fn proofs_are_size_limited_typed_by_content_and_downloaded_only_by_those_c
     let r = upload(&t, &citizen, id, "huge.pdf", vec![b'%'; 7 * 1024 * 1024]).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // A name that says PDF does not make it one.
-    let r = upload(&t, &citizen, id, "proof.pdf", b"MZ\x90\x00 not a pdf".to_vec()).await;
-    assert_problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "proof_type_unsupported").await;
+    let r = upload(
+        &t,
+        &citizen,
+        id,
+        "proof.pdf",
+        b"MZ\x90\x00 not a pdf".to_vec(),
+    )
+    .await;
+    assert_problem(
+        r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "proof_type_unsupported",
+    )
+    .await;
     // Only the objector attaches.
     let r = upload(&t, &gaj, id, "x.png", DEMO_PNG.to_vec()).await;
     assert_problem(r, StatusCode::FORBIDDEN, "forbidden").await;
@@ -518,7 +543,10 @@ async fn the_demo_has_objections_in_every_state() {
     for state in ["open", "corrected", "confirmed"] {
         assert!(all.iter().any(|o| o["state"] == state), "{state}: {all:?}");
     }
-    assert!(all.iter().any(|o| o["deadline"]["overdue"] == true), "{all:?}");
+    assert!(
+        all.iter().any(|o| o["deadline"]["overdue"] == true),
+        "{all:?}"
+    );
     assert!(all.iter().any(|o| o["channel"] == "data_user"));
     assert!(all.iter().any(|o| o["channel"] == "subject_online"));
     let corrected = all.iter().find(|o| o["state"] == "corrected").unwrap();

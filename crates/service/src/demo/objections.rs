@@ -107,8 +107,13 @@ impl App {
                 },
             )
             .await?;
-        self.add_objection_proof(&citizen, o.objection.id, "户口簿地址页.png", DEMO_PNG.to_vec())
-            .await?;
+        self.add_objection_proof(
+            &citizen,
+            o.objection.id,
+            "户口簿地址页.png",
+            DEMO_PNG.to_vec(),
+        )
+        .await?;
         self.resolve_objection(
             &gaj,
             o.objection.id,

@@ -15,7 +15,11 @@ use crate::*;
 
 #[async_trait]
 impl<D: Dialect> ObjectionStore for D {
-    async fn create_objection(&self, o: NewObjection, audit_event: AuditEvent) -> Result<Objection> {
+    async fn create_objection(
+        &self,
+        o: NewObjection,
+        audit_event: AuditEvent,
+    ) -> Result<Objection> {
         let mut tx = self.begin().await?;
         let row = tx
             .one(
@@ -112,9 +116,11 @@ impl<D: Dialect> ObjectionStore for D {
         let mut tx = self.begin().await?;
         let row = tx
             .opt(
-                sql("UPDATE objections SET state = ?, reply = ?, corrections = ?,
+                sql(
+                    "UPDATE objections SET state = ?, reply = ?, corrections = ?,
                         correction_version = ?, resolved_by = ?, resolved_at = ?
-                     WHERE id = ? AND state = 'open' RETURNING *")
+                     WHERE id = ? AND state = 'open' RETURNING *",
+                )
                 .bind(r.state.as_str())
                 .bind(&r.reply)
                 .bind(Arg::json(&r.corrections.clone().unwrap_or_default()))
@@ -135,8 +141,15 @@ impl<D: Dialect> ObjectionStore for D {
             ObjectionState::Corrected => "corrected",
             _ => "confirmed",
         };
-        close_open_cases::<D>(&mut tx, &subject, CaseKind::Objection, outcome, &r.actor, &r.reply)
-            .await?;
+        close_open_cases::<D>(
+            &mut tx,
+            &subject,
+            CaseKind::Objection,
+            outcome,
+            &r.actor,
+            &r.reply,
+        )
+        .await?;
         audit::<D>(&mut tx, &audit_event).await?;
         tx.commit().await?;
         Ok(o)

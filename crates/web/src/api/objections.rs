@@ -5,9 +5,9 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pubdata_domain::objection::{MAX_PROOF_BYTES, ObjectionState};
 use pubdata_service::model::ObjectionProof;
 use pubdata_service::objections::{ObjectionInput, ObjectionSide, ObjectionView, ResolutionInput};
-use pubdata_domain::objection::{MAX_PROOF_BYTES, ObjectionState};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -28,7 +28,10 @@ pub async fn create(
     Caller(p): Caller,
     ApiJson(o): ApiJson<ObjectionInput>,
 ) -> ApiResult<(StatusCode, Json<ObjectionView>)> {
-    Ok((StatusCode::CREATED, Json(s.app.file_objection(&p, o).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.file_objection(&p, o).await?),
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -112,7 +115,12 @@ pub async fn receive_proof(
         if m.contains("length limit") {
             too_large()
         } else {
-            ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_upload", "file", m)
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_upload",
+                "file",
+                m,
+            )
         }
     };
     let mut mp = mp.map_err(|e| {
@@ -187,7 +195,9 @@ pub async fn get_proof(
     Caller(p): Caller,
     ApiPath((id, proof_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Response> {
-    Ok(proof_response(s.app.objection_proof(&p, id, proof_id).await?))
+    Ok(proof_response(
+        s.app.objection_proof(&p, id, proof_id).await?,
+    ))
 }
 
 /// A proof document as a download.

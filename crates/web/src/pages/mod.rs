@@ -28,8 +28,8 @@ pub(crate) mod derive;
 pub(crate) mod errors;
 pub(crate) mod home;
 pub mod i18n;
-pub(crate) mod objections;
 pub(crate) mod login;
+pub(crate) mod objections;
 pub(crate) mod open;
 pub(crate) mod sharing;
 

@@ -131,11 +131,19 @@ pub async fn create(
     lang: Lang,
     CsrfForm(f): CsrfForm<NewForm>,
 ) -> PageResult {
-    let get = |k: &str| f.rest.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let get = |k: &str| {
+        f.rest
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let key: BTreeMap<String, String> = f
         .rest
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix("key.").map(|c| (c.to_string(), v.trim().to_string())))
+        .filter_map(|(k, v)| {
+            k.strip_prefix("key.")
+                .map(|c| (c.to_string(), v.trim().to_string()))
+        })
         .collect();
     let input = ObjectionInput {
         dataset_id: f.dataset_id,
@@ -303,7 +311,10 @@ async fn too_large_or(
     text: String,
 ) -> PageResult {
     let msg = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        format!("a proof document is at most {} MiB", MAX_PROOF_BYTES / (1024 * 1024))
+        format!(
+            "a proof document is at most {} MiB",
+            MAX_PROOF_BYTES / (1024 * 1024)
+        )
     } else {
         text
     };

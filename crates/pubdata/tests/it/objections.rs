@@ -553,3 +553,142 @@ async fn the_demo_has_objections_in_every_state() {
     assert!(corrected["correction_version"].as_i64().is_some());
     assert_eq!(corrected["proofs"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_pages_file_show_and_resolve_an_objection_in_both_languages() {
+    use crate::pages::{hidden, sign_in};
+    let t = TestApp::demo().await;
+    let (ds, _) = setup(&t).await;
+    let citizen = sign_in(&t, "citizen-demo").await;
+    let own = citizen_demo_id_card_no();
+    let form = citizen
+        .get(t.url(&format!("/objections/new?dataset={ds}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains(&format!("value=\"{own}\" readonly")),
+        "{form}"
+    );
+    let csrf = hidden(&form, "csrf");
+    let key_field = "key.公民身份号码".to_string();
+    let ds_text = ds.to_string();
+    let r = citizen
+        .post(t.url("/objections/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("dataset_id", ds_text.as_str()),
+            (key_field.as_str(), own.as_str()),
+            ("field", "姓名"),
+            ("claimed_value", "王晓明"),
+            ("description", "姓名用字有误"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/objections/"), "{to}");
+    let page = citizen
+        .get(t.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"proceed-notice\""), "{page}");
+    assert!(
+        page.contains("可继续办理") || page.contains("应当依法办理"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"proof-form\""));
+    assert!(
+        !page.contains("id=\"resolve-form\""),
+        "the objector does not resolve"
+    );
+    // Another person's record through the form: refused on the form, 403.
+    let r = citizen
+        .post(t.url("/objections/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("dataset_id", ds_text.as_str()),
+            (key_field.as_str(), "441802199001010017"),
+            ("description", "不是我的"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // The source department's page has the resolution form; a confirmation
+    // without a reply comes back with the error.
+    let (_, list) = t
+        .get("/api/v1/objections?side=incoming", &t.login("qy-gaj").await)
+        .await;
+    let id = list[0]["id"].as_i64().unwrap();
+    let gaj = sign_in(&t, "qy-gaj").await;
+    let page = gaj
+        .get(t.url(&format!("/objections/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"resolve-form\""));
+    let csrf = hidden(&page, "csrf");
+    let r = gaj
+        .post(t.url(&format!("/objections/{id}/resolution")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("outcome", "confirmed"),
+            ("reply", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = gaj
+        .post(t.url(&format!("/objections/{id}/resolution")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("outcome", "corrected"),
+            ("field", "姓名"),
+            ("value", "王晓明"),
+            ("reply", "已更正"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = gaj
+        .get(t.url(&format!("/objections/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-state=\"corrected\""), "{page}");
+    assert!(page.contains("王晓明"));
+    // The list, in English.
+    let _ = gaj
+        .get(t.url("/lang?to=en&next=/objections"))
+        .send()
+        .await
+        .unwrap();
+    let list = gaj
+        .get(t.url("/objections"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Objections and corrections"), "{list}");
+    assert!(list.contains(&format!("/objections/{id}")));
+}

@@ -2,7 +2,7 @@
 //! person of the demo population), and objections in every state — open,
 //! overdue, corrected with a new version, confirmed with a reply — from a
 //! data user (市民政局 under its grant on 户籍人口) and from citizen-demo,
-//! one with a proof document.
+//! a proof document with citizen-demo's.
 
 use std::collections::BTreeMap;
 
@@ -93,7 +93,7 @@ impl App {
         let key = |id: String| BTreeMap::from([("公民身份号码".to_string(), id)]);
         let mut n = 0;
 
-        // citizen-demo, online: a wrong address, corrected (a new version), with a proof.
+        // citizen-demo, online: a wrong address, open, with a proof.
         let o = self
             .file_objection(
                 &citizen,
@@ -112,19 +112,6 @@ impl App {
             o.objection.id,
             "户口簿地址页.png",
             DEMO_PNG.to_vec(),
-        )
-        .await?;
-        self.resolve_objection(
-            &gaj,
-            o.objection.id,
-            ResolutionInput {
-                outcome: ObjectionOutcome::Corrected,
-                reply: Some("经核查户籍档案，地址已更正。".into()),
-                corrections: Some(BTreeMap::from([(
-                    "户籍地址".to_string(),
-                    "广东省清远市清城区凤城街道人民一路1号".to_string(),
-                )])),
-            },
         )
         .await?;
         n += 1;
@@ -155,21 +142,6 @@ impl App {
         .await?;
         n += 1;
 
-        // citizen-demo: a phone number, open.
-        self.file_objection(
-            &citizen,
-            ObjectionInput {
-                dataset_id: population.id,
-                key: key(citizen_demo_id_card_no()),
-                field: Some("联系电话".into()),
-                claimed_value: None,
-                description: "联系电话已停用，请更新为本人现用号码。".into(),
-                subject_id_card_no: None,
-            },
-        )
-        .await?;
-        n += 1;
-
         // 市民政局 under its grant: a data user's report, open, and one overdue.
         let Some(mzj) = self.store.get_org_by_code("qy-mzj").await? else {
             return Ok(n);
@@ -194,6 +166,44 @@ impl App {
             return Ok(n);
         };
         let user = self.demo_person("qy-mzj").await?;
+        // A name corrected (a new version). The demo's 997th person, whose
+        // phone number breaks a flag rule, keeps the version's quality
+        // issue; smaller demos take the second person.
+        for i in [996u64, 1] {
+            let filed = self
+                .file_objection(
+                    &user,
+                    ObjectionInput {
+                        dataset_id: population.id,
+                        key: key(demo_person_id(i)),
+                        field: Some(field.clone()),
+                        claimed_value: None,
+                        description: format!(
+                            "低保资格审核中，申请人户口簿所载「{field}」与共享数据不一致，请数源部门核查。"
+                        ),
+                        subject_id_card_no: None,
+                    },
+                )
+                .await;
+            let Ok(o) = filed else { continue };
+            let value = if field.contains("日期") {
+                "1990-01-01".to_string()
+            } else {
+                "陈建华".to_string()
+            };
+            self.resolve_objection(
+                &gaj,
+                o.objection.id,
+                ResolutionInput {
+                    outcome: ObjectionOutcome::Corrected,
+                    reply: Some("经核查户籍档案，已更正。".into()),
+                    corrections: Some(BTreeMap::from([(field.clone(), value)])),
+                },
+            )
+            .await?;
+            n += 1;
+            break;
+        }
         for (i, overdue) in [(3u64, false), (5, true)] {
             let o = self
                 .file_objection(

@@ -39,7 +39,9 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct ObjectionListQuery {
     /// `mine` (filed by the caller), `incoming` (to answer) or `all` (default).
+    #[param(inline)]
     pub side: Option<ObjectionSide>,
+    #[param(inline)]
     pub state: Option<ObjectionState>,
 }
 

@@ -190,7 +190,8 @@ pub async fn add_proof(
 /// One proof document, for the objector, the source department and supervisors.
 #[utoipa::path(get, path = "/api/v1/objections/{id}/proofs/{proof_id}", tag = "objections",
     security(("bearer" = []), ("session" = [])), params(("id" = i64, Path), ("proof_id" = i64, Path)),
-    responses((status = 200, description = "the document", content_type = "application/octet-stream"),
+    responses((status = 200, description = "the document, as its content was recognised",
+                content((Vec<u8> = "application/pdf"), (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"))),
               (status = 404, body = Problem)))]
 pub async fn get_proof(
     State(s): State<AppState>,

@@ -18,6 +18,7 @@ string_enum! {
         ShareImplement = "share_implement" / "共享实施" / "Implement a share grant",
         DataDemand = "data_demand" / "目录外数据需求确认" / "Confirm a demand for uncatalogued data",
         OpenApplication = "open_application" / "有条件开放申请答复" / "Answer a conditional open data application",
+        Objection = "objection" / "异议处理" / "Handle an objection",
     }
 }
 
@@ -40,6 +41,8 @@ pub enum CaseSubject {
     DataDemand(i64),
     /// An application for conditionally open data (有条件开放申请).
     OpenApplication(i64),
+    /// An objection to a record (异议, Art. 28).
+    Objection(i64),
 }
 
 impl CaseSubject {
@@ -49,7 +52,8 @@ impl CaseSubject {
             CaseSubject::CatalogEntry(id) => Some(id),
             CaseSubject::ShareRequest(_)
             | CaseSubject::DataDemand(_)
-            | CaseSubject::OpenApplication(_) => None,
+            | CaseSubject::OpenApplication(_)
+            | CaseSubject::Objection(_) => None,
         }
     }
 
@@ -60,6 +64,7 @@ impl CaseSubject {
             CaseSubject::ShareRequest(id) => format!("/sharing/requests/{id}"),
             CaseSubject::DataDemand(id) => format!("/sharing/demands/{id}"),
             CaseSubject::OpenApplication(id) => format!("/open/applications/{id}"),
+            CaseSubject::Objection(id) => format!("/objections/{id}"),
         }
     }
 }
@@ -71,6 +76,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::ShareRequest(id) => write!(f, "share_request:{id}"),
             CaseSubject::DataDemand(id) => write!(f, "data_demand:{id}"),
             CaseSubject::OpenApplication(id) => write!(f, "open_application:{id}"),
+            CaseSubject::Objection(id) => write!(f, "objection:{id}"),
         }
     }
 }
@@ -89,6 +95,7 @@ impl std::str::FromStr for CaseSubject {
             "share_request" => Ok(CaseSubject::ShareRequest(id)),
             "data_demand" => Ok(CaseSubject::DataDemand(id)),
             "open_application" => Ok(CaseSubject::OpenApplication(id)),
+            "objection" => Ok(CaseSubject::Objection(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -114,6 +121,9 @@ impl CaseKind {
             CaseKind::OpenApplication => {
                 (WorkingDays::of(10), "《清远市公共数据管理办法》第三十八条")
             }
+            // Art. 28: the source department (or the agency serving a data
+            // subject) handles or answers an objection within 5 working days.
+            CaseKind::Objection => (WorkingDays::of(5), "《清远市公共数据管理办法》第二十八条"),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod derive;
 pub mod ids;
 pub mod masking;
+pub mod objection;
 pub mod open;
 pub mod org;
 pub mod reident;

@@ -65,6 +65,10 @@ pub enum Basis {
     /// An applicant reading conditionally open data (有条件开放) under its
     /// approved application, after accepting the data use agreement.
     OpenApplication,
+    /// An objection (异议, Art. 28): a data user (through its grant), a data
+    /// subject (their own record) or the source department reading the
+    /// record objected to, as far as each may see it.
+    Objection,
 }
 
 impl Basis {
@@ -77,6 +81,7 @@ impl Basis {
             Basis::Derivation => "derivation",
             Basis::Open => "open",
             Basis::OpenApplication => "open_application",
+            Basis::Objection => "objection",
         }
     }
 }
@@ -111,7 +116,11 @@ impl App {
             Basis::SourceDepartment => Action::WriteDataset(d.org_id),
             Basis::Supervision => Action::Supervise,
             Basis::QualityReport => Action::ViewDataset(d.org_id),
-            Basis::Grant | Basis::Derivation | Basis::Open | Basis::OpenApplication => {
+            Basis::Grant
+            | Basis::Derivation
+            | Basis::Open
+            | Basis::OpenApplication
+            | Basis::Objection => {
                 return Err(ServiceError::Internal(
                     "grant and derivation reads are decided by the grant or derivation".into(),
                 ));
@@ -1158,6 +1167,254 @@ impl App {
             fields,
             masks,
         })
+    }
+}
+
+/// Who objects to a record, as the door decides what they may see of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Objector<'a> {
+    /// A data user's organisation, through its grant (or the source itself).
+    DataUser,
+    /// A data subject online: only the record keyed by their own number.
+    Subject { id_card_no: &'a str },
+    /// Counter staff for a data subject: the subject's record, as far as
+    /// their organisation may see it.
+    Counter { id_card_no: &'a str },
+}
+
+/// What an objector may see of the record objected to.
+#[derive(Debug, Clone)]
+pub(crate) struct ObjectionSight {
+    pub grant_id: Option<i64>,
+    pub fields: Vec<String>,
+    /// The version the objection is about (the current one).
+    pub version: i64,
+}
+
+/// The values of an objected record as one viewer sees them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ObjectionValues {
+    pub fields: Vec<String>,
+    pub before: Vec<Option<String>>,
+    pub after: Option<Vec<Option<String>>>,
+}
+
+impl App {
+    /// Decides whether `p` may object to the record `key` of `d` and what
+    /// it may see of it (异议, Art. 28): a data user through a usable grant
+    /// (any mode) whose fields include `field` and whose row filter admits
+    /// the record; a data subject only their own record; counter staff the
+    /// subject's record as far as their organisation may see it. A missing
+    /// record and one outside the grant's rows answer alike (404), so an
+    /// objection reveals nothing. Every decision is recorded.
+    pub(crate) async fn objection_sight(
+        &self,
+        p: &Principal,
+        d: &Dataset,
+        key: &str,
+        field: Option<&str>,
+        who: Objector<'_>,
+    ) -> Result<ObjectionSight> {
+        let asked = json!({"objection": true, "key": key, "field": field});
+        let refuse = |err: ServiceError, grant: Option<i64>| async move {
+            let event = p.event(
+                "dataset.read",
+                format!("dataset:{}", d.id),
+                Outcome::Denied,
+                json!({"basis": Basis::Objection.as_str(), "grant": grant, "refused": err.code(),
+                       "reason": err.to_string(), "asked": {"objection": true, "field": field}}),
+            );
+            match self.store.append_audit(event).await {
+                Ok(_) => err,
+                Err(e) => e.into(),
+            }
+        };
+        let all: Vec<String> = d.columns.iter().map(|c| c.name.clone()).collect();
+        if let Some(f) = field
+            && !all.iter().any(|c| c == f)
+        {
+            return Err(refuse(
+                ServiceError::invalid("field", format!("no field `{f}`")),
+                None,
+            )
+            .await);
+        }
+        let own_key = |id: &str| d.key.len() == 1 && key == id;
+        let (grant, fields, row_filter) = match who {
+            Objector::Subject { id_card_no } => {
+                if !own_key(id_card_no) {
+                    let err = ServiceError::Forbidden(
+                        "a data subject objects only to records keyed by their own identity number"
+                            .into(),
+                    );
+                    return Err(refuse(err, None).await);
+                }
+                (None, all.clone(), None)
+            }
+            Objector::Counter { .. } | Objector::DataUser => {
+                if let Objector::Counter { id_card_no } = who
+                    && !own_key(id_card_no)
+                {
+                    let err = ServiceError::Forbidden(
+                        "at a counter, an objection is about the record keyed by the data subject's identity number"
+                            .into(),
+                    );
+                    return Err(refuse(err, None).await);
+                }
+                if Self::acts_for(p, d.org_id) {
+                    (None, all.clone(), None)
+                } else {
+                    let grants = self.door_grants(d.id, Self::own_orgs(p), None).await?;
+                    let today = today_cst();
+                    let usable: Vec<&Grant> = grants
+                        .iter()
+                        .filter(|g| g.scope().usable(today).is_ok())
+                        .collect();
+                    let Some(g) = usable
+                        .iter()
+                        .find(|g| field.is_none_or(|f| g.fields.iter().any(|x| x == f)))
+                        .copied()
+                    else {
+                        let err = match usable.first() {
+                            Some(g) => ServiceError::Refused {
+                                code: "field_not_granted",
+                                detail: format!(
+                                    "grant {}: field `{}` is not granted",
+                                    g.id,
+                                    field.unwrap_or_default()
+                                ),
+                            },
+                            None => ServiceError::Refused {
+                                code: "grant_required",
+                                detail: "your organisation holds no usable grant on this dataset: one objects only to data one received".into(),
+                            },
+                        };
+                        return Err(refuse(err, usable.first().map(|g| g.id)).await);
+                    };
+                    (Some(g.id), g.fields.clone(), g.row_filter.clone())
+                }
+            }
+        };
+        let row = self.store.dataset_row(d, key).await?;
+        let admitted = row.as_ref().is_some_and(|r| {
+            row_filter.as_ref().is_none_or(|rf| {
+                let i = d.columns.iter().position(|c| c.name == rf.field);
+                rf.admits(i.and_then(|i| r[i].as_deref()))
+            })
+        });
+        if !admitted {
+            return Err(refuse(ServiceError::NotFound { what: "record" }, grant).await);
+        };
+        self.store
+            .append_audit(p.event(
+                "dataset.read",
+                format!("dataset:{}", d.id),
+                Outcome::Success,
+                json!({"basis": Basis::Objection.as_str(), "grant": grant, "fields": [],
+                       "asked": asked, "rows": 1}),
+            ))
+            .await?;
+        Ok(ObjectionSight {
+            grant_id: grant,
+            fields,
+            version: d.current_version,
+        })
+    }
+
+    /// The objected record before (at the version objected to) and after
+    /// (at the correction's version) as `p` may see it: the objector its
+    /// visible fields (masked as its grant masks them), the source
+    /// department and supervisors every field. Audited.
+    pub(crate) async fn objection_values(
+        &self,
+        p: &Principal,
+        o: &pubdata_store::Objection,
+    ) -> Result<ObjectionValues> {
+        let d = self.load_dataset(o.dataset_id).await?;
+        let full =
+            Self::acts_for(p, o.source_org) || self.authorize(p, Action::Supervise).await.is_ok();
+        let objector = o.objector_user_id.is_some() && o.objector_user_id == p.user_id
+            || o.objector_org.is_some_and(|org| Self::acts_for(p, org));
+        if !full && !objector {
+            return Err(ServiceError::NotFound { what: "objection" });
+        }
+        let mut masks: BTreeMap<String, pubdata_domain::masking::Mask> = BTreeMap::new();
+        let fields: Vec<usize> = if full {
+            (0..d.columns.len()).collect()
+        } else {
+            if let Some(g) = o.grant_id
+                && let Ok(g) = self.store.get_grant(g).await
+            {
+                for (f, m) in &g.masks {
+                    if let Ok(m) = m.parse() {
+                        masks.insert(f.clone(), m);
+                    }
+                }
+            }
+            (0..d.columns.len())
+                .filter(|i| o.visible_fields.contains(&d.columns[*i].name))
+                .collect()
+        };
+        let history = self.store.row_history(&d, &o.record_key).await?;
+        let at = |v: i64| {
+            history
+                .iter()
+                .find(|(from, to, _)| *from <= v && to.is_none_or(|t| v < t))
+                .map(|(_, _, values)| {
+                    fields
+                        .iter()
+                        .map(|i| {
+                            let v = values[*i].clone()?;
+                            match masks.get(&d.columns[*i].name) {
+                                Some(m) => m.apply(&v),
+                                None => Some(v),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+        };
+        let before = at(o.about_version).unwrap_or_else(|| vec![None; fields.len()]);
+        let after = o.correction_version.and_then(at);
+        let names: Vec<String> = fields.iter().map(|i| d.columns[*i].name.clone()).collect();
+        self.store
+            .append_audit(p.event(
+                "dataset.read",
+                format!("dataset:{}", d.id),
+                Outcome::Success,
+                json!({"basis": Basis::Objection.as_str(), "objection": o.id, "fields": names,
+                       "asked": {"versions": [o.about_version, o.correction_version]},
+                       "rows": 1 + usize::from(after.is_some())}),
+            ))
+            .await?;
+        Ok(ObjectionValues {
+            fields: names,
+            before,
+            after,
+        })
+    }
+
+    /// The current row `key` of `d` for its source department correcting it
+    /// (更正). Audited.
+    pub(crate) async fn row_for_correction(
+        &self,
+        p: &Principal,
+        d: &Dataset,
+        key: &str,
+        objection: i64,
+    ) -> Result<Option<Vec<Option<String>>>> {
+        let basis = self.permit(p, d, Basis::SourceDepartment).await?;
+        let row = self.store.dataset_row(d, key).await?;
+        let names: Vec<&str> = d.columns.iter().map(|c| c.name.as_str()).collect();
+        self.store
+            .append_audit(p.event(
+                "dataset.read",
+                format!("dataset:{}", d.id),
+                Outcome::Success,
+                json!({"basis": basis.as_str(), "fields": names,
+                       "asked": {"correction_of": objection}, "rows": usize::from(row.is_some())}),
+            ))
+            .await?;
+        Ok(row)
     }
 }
 

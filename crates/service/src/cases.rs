@@ -143,7 +143,7 @@ impl App {
                     Err(e) => return Err(e.into()),
                 }
             }
-            Some(CaseSubject::DataDemand(_)) | None => None,
+            Some(CaseSubject::DataDemand(_) | CaseSubject::Objection(_)) | None => None,
         };
         let entry = match entry_id {
             Some(id) => match self.store.get_entry(id).await {
@@ -158,6 +158,11 @@ impl App {
             && let Ok(d) = self.store.get_data_demand(id).await
         {
             view.subject_title = Some(d.description.chars().take(40).collect());
+        }
+        if let Some(CaseSubject::Objection(id)) = subject
+            && let Ok(o) = self.store.get_objection(id).await
+        {
+            view.subject_title = Some(o.description.chars().take(40).collect());
         }
         Ok(view)
     }

@@ -49,6 +49,12 @@ pub enum ServiceError {
     /// `grant_expired`, `grant_revoked`): 403.
     #[error("{detail}")]
     Refused { code: &'static str, detail: String },
+    /// An upload over its size limit: 413.
+    #[error("{detail}")]
+    TooLarge { code: &'static str, detail: String },
+    /// An upload of a type not accepted (recognised by content): 415.
+    #[error("{detail}")]
+    UnsupportedMedia { code: &'static str, detail: String },
     /// A grant's rate limit was reached.
     #[error("the grant's rate limit is reached; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
@@ -83,6 +89,8 @@ impl ServiceError {
             ServiceError::CalendarUnknownYear(_) => "calendar_unknown_year",
             ServiceError::DataItemHasSource { .. } => "data_item_has_source",
             ServiceError::Refused { code, .. } => code,
+            ServiceError::TooLarge { code, .. } => code,
+            ServiceError::UnsupportedMedia { code, .. } => code,
             ServiceError::RateLimited { .. } => "rate_limited",
             ServiceError::Unavailable => "database_unavailable",
             ServiceError::Internal(_) => "internal",

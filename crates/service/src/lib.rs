@@ -28,6 +28,7 @@ pub mod ingest;
 pub mod jobs;
 mod journal;
 pub mod json;
+pub mod objections;
 pub mod open;
 pub mod org_tree;
 pub mod orgs;

@@ -462,6 +462,44 @@ pub trait OpenApplicationStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Objections and corrections (异议与更正, OBJ-1) and the identity numbers
+/// of persons' accounts.
+#[async_trait]
+pub trait ObjectionStore: Send + Sync {
+    /// Records the objection and opens its case (with the audit record) in
+    /// one transaction.
+    async fn create_objection(&self, o: NewObjection, audit: AuditEvent) -> Result<Objection>;
+    async fn get_objection(&self, id: i64) -> Result<Objection>;
+    /// Objections, newest first.
+    async fn list_objections(&self, f: &ObjectionFilter) -> Result<Vec<Objection>>;
+    /// Resolves an open objection and closes its case; `Conflict` when it
+    /// was resolved meanwhile.
+    async fn resolve_objection(
+        &self,
+        r: ObjectionResolution,
+        audit: AuditEvent,
+    ) -> Result<Objection>;
+    async fn add_proof(&self, p: NewProof, audit: AuditEvent) -> Result<ObjectionProof>;
+    async fn proofs(&self, objection_id: i64) -> Result<Vec<ObjectionProof>>;
+    /// One proof with its content.
+    async fn proof(&self, objection_id: i64, id: i64) -> Result<(ObjectionProof, Vec<u8>)>;
+    /// The identity number (身份证号) recorded for a person's account.
+    async fn person_identity(&self, user_id: i64) -> Result<Option<String>>;
+    async fn set_person_identity(
+        &self,
+        user_id: i64,
+        id_card_no: &str,
+        audit: AuditEvent,
+    ) -> Result<()>;
+    /// Moves an open objection's case back in time (demo seeding only).
+    async fn backdate_objection(
+        &self,
+        id: i64,
+        opened_on: chrono::NaiveDate,
+        due_on: chrono::NaiveDate,
+    ) -> Result<()>;
+}
+
 /// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).
 #[async_trait]
 pub trait DeriveStore: Send + Sync {
@@ -571,6 +609,7 @@ pub trait Store:
     + ContentStore
     + DatasetStore
     + DeriveStore
+    + ObjectionStore
     + OpenStore
     + OpenApplicationStore
     + ShareStore

@@ -157,6 +157,7 @@ fn bind<'q>(
             Arg::Time(v) => q.bind(v),
             Arg::Date(v) => q.bind(v),
             Arg::Json(v) => q.bind(sqlx::types::Json(v)),
+            Arg::Bytes(v) => q.bind(v),
         };
     }
     q

@@ -32,6 +32,8 @@ pub(crate) trait Cols {
     fn opt_date(&self, c: &str) -> Result<Option<NaiveDate>>;
     /// A JSON document (text in SQLite, jsonb in PostgreSQL).
     fn json_value(&self, c: &str) -> Result<serde_json::Value>;
+    /// Bytes (BLOB in SQLite, bytea in PostgreSQL).
+    fn bytes(&self, c: &str) -> Result<Vec<u8>>;
 
     fn time(&self, c: &str) -> Result<DateTime<Utc>> {
         self.opt_time(c)?
@@ -79,6 +81,9 @@ macro_rules! natively_typed_cols {
             Ok(self.try_get(c)?)
         }
         fn flag(&self, c: &str) -> Result<bool> {
+            Ok(self.try_get(c)?)
+        }
+        fn bytes(&self, c: &str) -> Result<Vec<u8>> {
             Ok(self.try_get(c)?)
         }
     };
@@ -150,6 +155,9 @@ impl Cols for DbRow {
     }
     fn json_value(&self, c: &str) -> Result<serde_json::Value> {
         either!(self, r => r.json_value(c))
+    }
+    fn bytes(&self, c: &str) -> Result<Vec<u8>> {
+        either!(self, r => r.bytes(c))
     }
 }
 
@@ -633,5 +641,49 @@ pub(crate) fn open_application<R: Cols>(r: &R) -> Result<OpenApplication> {
         accepted_at: r.opt_time("accepted_at")?,
         accepted_by: r.opt_text("accepted_by")?,
         created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn objection<R: Cols>(r: &R) -> Result<Objection> {
+    let corrections: std::collections::BTreeMap<String, String> = r.json("corrections")?;
+    Ok(Objection {
+        id: r.int("id")?,
+        dataset_id: r.int("dataset_id")?,
+        source_org: r.int("source_org")?,
+        key: r.json("key_values")?,
+        field: r.opt_text("field")?,
+        claimed_value: r.opt_text("claimed_value")?,
+        description: r.text("description")?,
+        channel: r.parsed("channel")?,
+        objector_name: r.text("objector_name")?,
+        objector_user_id: r.opt_int("objector_user_id")?,
+        objector_org: r.opt_int("objector_org")?,
+        subject_id_card_no: r.opt_text("subject_id_card_no")?,
+        grant_id: r.opt_int("grant_id")?,
+        visible_fields: r.json("visible_fields")?,
+        about_version: r.int("about_version")?,
+        state: r.parsed("state")?,
+        case_id: r.opt_int("case_id")?,
+        due_on: r.date("due_on")?,
+        reply: r.opt_text("reply")?,
+        corrections: (!corrections.is_empty()).then_some(corrections),
+        correction_version: r.opt_int("correction_version")?,
+        resolved_by: r.opt_text("resolved_by")?,
+        resolved_at: r.opt_time("resolved_at")?,
+        created_at: r.time("created_at")?,
+        record_key: r.text("record_key")?,
+    })
+}
+
+pub(crate) fn objection_proof<R: Cols>(r: &R) -> Result<ObjectionProof> {
+    Ok(ObjectionProof {
+        id: r.int("id")?,
+        objection_id: r.int("objection_id")?,
+        file_name: r.text("file_name")?,
+        media_type: r.text("media_type")?,
+        size: r.int("size")?,
+        sha256: r.text("sha256")?,
+        uploaded_by: r.text("uploaded_by")?,
+        uploaded_at: r.time("uploaded_at")?,
     })
 }

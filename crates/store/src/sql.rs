@@ -30,6 +30,8 @@ pub(crate) enum Arg {
     Time(Option<DateTime<Utc>>),
     Date(Option<NaiveDate>),
     Json(serde_json::Value),
+    /// Bytes (BLOB in SQLite, bytea in PostgreSQL).
+    Bytes(Vec<u8>),
 }
 
 impl Arg {
@@ -342,6 +344,11 @@ macro_rules! migrations {
                     $dir,
                     "/0009_open_applications.sql"
                 )),
+            ),
+            (
+                10,
+                "objections",
+                include_str!(concat!("../migrations/", $dir, "/0010_objections.sql")),
             ),
             (
                 11,

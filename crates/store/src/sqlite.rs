@@ -114,6 +114,7 @@ fn bind<'q>(
             Arg::Time(v) => q.bind(v.map(fmt_time)),
             Arg::Date(v) => q.bind(v.map(|d| d.to_string())),
             Arg::Json(v) => q.bind(v.to_string()),
+            Arg::Bytes(v) => q.bind(v),
         };
     }
     q
@@ -150,6 +151,7 @@ pub(super) fn rusqlite_value(a: Arg) -> rusqlite::types::Value {
         Arg::Time(v) => v.map_or(Value::Null, |t| Value::Text(fmt_time(t))),
         Arg::Date(v) => v.map_or(Value::Null, |d| Value::Text(d.to_string())),
         Arg::Json(v) => Value::Text(v.to_string()),
+        Arg::Bytes(v) => Value::Blob(v),
     }
 }
 

@@ -82,6 +82,8 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         }
         ServiceError::Forbidden(_) | ServiceError::Refused { .. } => StatusCode::FORBIDDEN,
         ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
+        ServiceError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ServiceError::UnsupportedMedia { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ServiceError::Conflict { .. } | ServiceError::DataItemHasSource { .. } => {
             StatusCode::CONFLICT
         }

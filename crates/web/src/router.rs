@@ -21,8 +21,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, ckan, datasets, derive, open, orgs, sharing, tokens,
-    users,
+    audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, orgs, sharing,
+    tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -205,6 +205,14 @@ api_routes! {
     GET    "/api/v1/synonyms"                                  => catalog::synonyms;
     PUT    "/api/v1/synonyms"                                  => catalog::put_synonyms;
     PUT    "/api/v1/masking-rules"                             => derive::put_masking_rules;
+    POST   "/api/v1/objections"                                => objections::create;
+    GET    "/api/v1/objections"                                => objections::list;
+    GET    "/api/v1/objections/{id}"                           => objections::get;
+    POST   "/api/v1/objections/{id}/resolution"                => objections::resolve;
+    // Proof documents: up to 5 MiB (and the multipart envelope).
+    POST   "/api/v1/objections/{id}/proofs"                    => objections::add_proof,
+        layer axum::extract::DefaultBodyLimit::max(pubdata_domain::objection::MAX_PROOF_BYTES + 64 * 1024);
+    GET    "/api/v1/objections/{id}/proofs/{proof_id}"         => objections::get_proof;
     GET    "/api/v1/open/datasets"                             => open::list;
     GET    "/api/v1/open/stats"                                => open::stats;
     GET    "/api/v1/open/datasets/{id}"                        => open::get;
@@ -302,6 +310,14 @@ page_routes! {
     POST   "/sharing/derivations/{id}/reid-check"     => pages::derive::reid_check;
     POST   "/sharing/masking-rules"                   => pages::derive::put_rules;
     GET    "/sharing/grants/{id}"                     => pages::sharing::grant_page;
+    GET    "/objections"                              => pages::objections::list_page;
+    GET    "/objections/new"                          => pages::objections::new_page;
+    POST   "/objections/new"                          => pages::objections::create;
+    GET    "/objections/{id}"                         => pages::objections::detail;
+    POST   "/objections/{id}/resolution"              => pages::objections::resolve;
+    POST   "/objections/{id}/proofs"                  => pages::objections::upload_proof,
+        layer axum::extract::DefaultBodyLimit::max(pubdata_domain::objection::MAX_PROOF_BYTES + 64 * 1024);
+    GET    "/objections/{id}/proofs/{proof_id}"       => pages::objections::proof;
     // export.csv or export.xlsx
     GET    "/sharing/grants/{id}/{action}"            => pages::sharing::export;
     POST   "/sharing/grants/{id}/deliveries"          => pages::sharing::record_delivery;

@@ -18,6 +18,7 @@ mod datasets;
 mod dcat;
 mod derive;
 mod http_basics;
+mod objections;
 mod open;
 mod open_applications;
 mod open_catalog;

@@ -13,6 +13,7 @@ use crate::principal::Principal;
 mod catalog;
 mod collection;
 mod datasets;
+pub mod objections;
 mod open_applications;
 mod open_catalog;
 mod sharing;
@@ -216,6 +217,7 @@ impl App {
         s.datasets = self.seed_demo_datasets(size).await?;
         s.share_requests = self.seed_demo_sharing().await?;
         s.open_applications = self.seed_demo_open_applications().await?;
+        self.seed_demo_objections().await?;
         Ok(s)
     }
 
@@ -363,6 +365,7 @@ impl App {
             .await?;
             s.users += 1;
         }
+        self.seed_demo_identity().await?;
         Ok(s)
     }
 }

@@ -16,7 +16,7 @@ use crate::sharing::{BackflowGrant, Decision, NewRequest, UsageReportInput};
 
 impl App {
     /// A demo account acting as if signed in.
-    async fn demo_person(&self, username: &str) -> Result<Principal> {
+    pub(crate) async fn demo_person(&self, username: &str) -> Result<Principal> {
         let (user, _) =
             self.store
                 .get_user_by_username(username)

@@ -29,6 +29,7 @@ pub(crate) mod errors;
 pub(crate) mod home;
 pub mod i18n;
 pub(crate) mod login;
+pub(crate) mod objections;
 pub(crate) mod open;
 pub(crate) mod open_applications;
 pub(crate) mod sharing;
@@ -120,6 +121,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/derivation.html"),
     ),
     ("demand.html", include_str!("../../templates/demand.html")),
+    (
+        "objections.html",
+        include_str!("../../templates/objections.html"),
+    ),
+    (
+        "objection_new.html",
+        include_str!("../../templates/objection_new.html"),
+    ),
+    (
+        "objection.html",
+        include_str!("../../templates/objection.html"),
+    ),
     ("open.html", include_str!("../../templates/open.html")),
     (
         "open_stats.html",

@@ -88,6 +88,33 @@ pub fn spawn_waiting(
     }
 }
 
+/// Starts a pubdata server command (`serve` or `demo` with `--listen
+/// 127.0.0.1:0`) and waits for its `pubdata listening on` line: the process,
+/// its address and its pid.
+pub fn start_pubdata(
+    cmd: Command,
+    name: &'static str,
+    log: &Path,
+    timeout: Duration,
+) -> anyhow::Result<(Proc, SocketAddr, u32)> {
+    let (p, url) = spawn_waiting(cmd, name, log, "pubdata listening on ", timeout)?;
+    let pid = p.child.id();
+    Ok((p, addr_of(&url)?, pid))
+}
+
+/// A benchmark's `[SECONDS CONNECTIONS ROWS]` after the program's name;
+/// defaults 10 s, 64 connections, 1,000,000 rows.
+pub fn seconds_connections_rows(args: &[String]) -> anyhow::Result<(f64, usize, u64)> {
+    Ok((
+        args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(10.0),
+        args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(64),
+        args.get(3)
+            .map(|s| s.parse())
+            .transpose()?
+            .unwrap_or(1_000_000),
+    ))
+}
+
 pub fn addr_of(url: &str) -> anyhow::Result<SocketAddr> {
     url.trim_start_matches("http://")
         .trim_end_matches('/')
@@ -134,6 +161,20 @@ pub async fn call(
     ))
 }
 
+/// Signs in as the demo account `user`: its session token.
+pub async fn login(addr: SocketAddr, user: &str) -> anyhow::Result<String> {
+    let (st, v) = call(
+        addr,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(serde_json::json!({"username": user, "password": "demo-password"})),
+    )
+    .await?;
+    anyhow::ensure!(st == 200, "login {user}: {st} {v}");
+    Ok(v["token"].as_str().context("token")?.to_string())
+}
+
 /// `%XX` for every byte outside the unreserved set.
 pub fn pct(s: &str) -> String {
     s.bytes()
@@ -163,6 +204,35 @@ pub struct Target {
     pub expect: &'static [u8],
     /// The serving process, for its CPU time and context switches.
     pub pid: u32,
+}
+
+impl Target {
+    /// Anonymous GETs of `paths` (one drawn at random per request).
+    pub fn get(
+        label: String,
+        addr: SocketAddr,
+        pid: u32,
+        paths: impl IntoIterator<Item = String>,
+        expect: &'static [u8],
+    ) -> Target {
+        Target {
+            label,
+            addr,
+            method: hyper::Method::GET,
+            auth: None,
+            reqs: Arc::new(
+                paths
+                    .into_iter()
+                    .map(|path| Req {
+                        path,
+                        body: Bytes::new(),
+                    })
+                    .collect(),
+            ),
+            expect,
+            pid,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -202,6 +272,11 @@ pub fn usage(pid: u32) -> (f64, u64) {
         }
     }
     (cpu, switches)
+}
+
+/// `PASS` when a target is met, else `miss` (`BELOW TARGET`, `OVER TARGET`).
+pub fn verdict(met: bool, miss: &'static str) -> &'static str {
+    if met { "PASS" } else { miss }
 }
 
 pub fn loadavg() -> String {

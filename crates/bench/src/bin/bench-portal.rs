@@ -73,8 +73,8 @@ use anyhow::{Context, bail};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use pubdata_bench::load::{
-    Proc, Req, Stats, Target, WARMUP, addr_of, call, connect, datasette_installed, loadavg,
-    measure, pct, pubdata_bin, spawn_waiting, start_datasette,
+    Proc, Stats, Target, WARMUP, call, connect, datasette_installed, loadavg, login, measure, pct,
+    pubdata_bin, seconds_connections_rows, start_datasette, start_pubdata, verdict,
 };
 use pubdata_service::demo::synth;
 
@@ -106,13 +106,7 @@ const UNLIMITED: &str = "1000000000";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let secs: f64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(10.0);
-    let conns: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(64);
-    let rows: u64 = args
-        .get(3)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(1_000_000);
+    let (secs, conns, rows) = seconds_connections_rows(&args)?;
     if !pubdata_bin().exists() {
         bail!("build the binary first: cargo build --release --bin pubdata");
     }
@@ -192,19 +186,6 @@ fn writeln_csv<S: AsRef<str>>(w: &mut impl std::io::Write, fields: &[S]) -> anyh
     }
     w.write_all(b"\n")?;
     Ok(())
-}
-
-async fn login(addr: SocketAddr, user: &str) -> anyhow::Result<String> {
-    let (st, v) = call(
-        addr,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(serde_json::json!({"username": user, "password": "demo-password"})),
-    )
-    .await?;
-    anyhow::ensure!(st == 200, "login {user}: {st} {v}");
-    Ok(v["token"].as_str().context("token")?.to_string())
 }
 
 /// The open entry and its (empty) dataset, over the API: its dataset id.
@@ -289,11 +270,10 @@ fn start_demo(dir: &Path, db: &Path) -> anyhow::Result<(Proc, SocketAddr, u32)> 
             UNLIMITED,
         ]);
     let t = Instant::now();
-    let (p, url) = spawn_waiting(
+    let started = start_pubdata(
         cmd,
         "pubdata demo",
         &dir.join("pubdata.log"),
-        "pubdata listening on ",
         Duration::from_secs(600),
     )?;
     println!(
@@ -301,8 +281,7 @@ fn start_demo(dir: &Path, db: &Path) -> anyhow::Result<(Proc, SocketAddr, u32)> 
         t.elapsed().as_secs_f64(),
         loadavg()
     );
-    let pid = p.child.id();
-    Ok((p, addr_of(&url)?, pid))
+    Ok(started)
 }
 
 /// `pubdata serve` on the benchmark's database (no seeding).
@@ -311,15 +290,12 @@ fn start_server(dir: &Path, db: &Path) -> anyhow::Result<(Proc, SocketAddr, u32)
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--database"])
         .arg(format!("sqlite://{}", db.display()))
         .args(["--open-rate-per-minute", UNLIMITED]);
-    let (p, url) = spawn_waiting(
+    start_pubdata(
         cmd,
         "pubdata serve",
         &dir.join("pubdata-serve.log"),
-        "pubdata listening on ",
         Duration::from_secs(120),
-    )?;
-    let pid = p.child.id();
-    Ok((p, addr_of(&url)?, pid))
+    )
 }
 
 /// datasette at its best for these pages: the copy's row counts from
@@ -341,32 +317,6 @@ fn datasette_inspect(copy: &Path, inspect: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn get_target(
-    label: String,
-    addr: SocketAddr,
-    pid: u32,
-    paths: &[String],
-    expect: &'static [u8],
-) -> Target {
-    Target {
-        label,
-        addr,
-        method: hyper::Method::GET,
-        auth: None,
-        reqs: Arc::new(
-            paths
-                .iter()
-                .map(|p| Req {
-                    path: p.clone(),
-                    body: Bytes::new(),
-                })
-                .collect(),
-        ),
-        expect,
-        pid,
-    }
-}
-
 /// A CKAN action's answer to a probe: `None` when the route is not served.
 async fn ckan(addr: SocketAddr, path: &str) -> anyhow::Result<Option<serde_json::Value>> {
     let (st, v) = call(addr, "GET", path, None, None).await?;
@@ -381,21 +331,13 @@ async fn ckan(addr: SocketAddr, path: &str) -> anyhow::Result<Option<serde_json:
 }
 
 /// The comparison of one pair: ratio and p99 against the targets.
-fn verdict(what: &str, p: &Stats, d: &Stats) {
+fn compare(what: &str, p: &Stats, d: &Stats) {
     let r = p.rps / d.rps;
     println!(
         "ratio {what}: pubdata/datasette = {r:.1} × (target ≥ {RATIO_TARGET:.0} ×) {};  pubdata p99 = {:.2} ms (target < {P99_TARGET_MS:.0} ms) {}",
-        if r >= RATIO_TARGET && p.errors == 0 {
-            "PASS"
-        } else {
-            "BELOW TARGET"
-        },
+        verdict(r >= RATIO_TARGET && p.errors == 0, "BELOW TARGET"),
         p.p99_ms,
-        if p.p99_ms < P99_TARGET_MS {
-            "PASS"
-        } else {
-            "OVER TARGET"
-        }
+        verdict(p.p99_ms < P99_TARGET_MS, "OVER TARGET")
     );
 }
 
@@ -484,29 +426,29 @@ async fn run(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::Result<(
     };
 
     // pubdata's targets, one after another.
-    let page = get_target(
+    let page = Target::get(
         "pubdata GET /open/datasets/{id} (HTML, 10 rows, audited)".into(),
         addr,
         pid,
-        &[format!("/open/datasets/{id}")],
+        [format!("/open/datasets/{id}")],
         "统一社会信用代码".as_bytes(),
     );
     let page_s = measure("portal", &page, secs, conns).await?;
-    let search = get_target(
+    let search = Target::get(
         format!("pubdata GET /api/v1/open/datasets?q={TERM}"),
         addr,
         pid,
-        &[format!("/api/v1/open/datasets?q={q}")],
+        [format!("/api/v1/open/datasets?q={q}")],
         b"\"items\":[{",
     );
     let search_s = measure("portal", &search, secs, conns).await?;
     let ckan_search_s = match &package_search {
         Some(_) => {
-            let t = get_target(
+            let t = Target::get(
                 format!("pubdata CKAN package_search?q={TERM}"),
                 addr,
                 pid,
-                &[format!("/api/3/action/package_search?q={q}")],
+                [format!("/api/3/action/package_search?q={q}")],
                 b"\"results\"",
             );
             Some(measure("portal", &t, secs, conns).await?)
@@ -536,11 +478,11 @@ async fn run(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::Result<(
             )
         }
     };
-    let read = get_target(
+    let read = Target::get(
         read_label,
         addr,
         pid,
-        &[read_path],
+        [read_path],
         if datastore.is_some() {
             b"\"records\""
         } else {
@@ -597,11 +539,11 @@ async fn run(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::Result<(
     .await?;
     let page_d = measure(
         "datasette",
-        &get_target(
+        &Target::get(
             format!("datasette /portal/{table}?_size=10 (HTML table page)"),
             daddr,
             dpid,
-            &[format!("/portal/{table}?_size=10")],
+            [format!("/portal/{table}?_size=10")],
             b"</table>",
         ),
         secs,
@@ -610,11 +552,11 @@ async fn run(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::Result<(
     .await?;
     let search_d = measure(
         "datasette",
-        &get_target(
+        &Target::get(
             format!("datasette catalog_entries.json search_text__contains={TERM}"),
             daddr,
             dpid,
-            &[format!(
+            [format!(
                 "/portal/catalog_entries.json?search_text__contains={q}&open_attribute__exact=unconditional&_shape=objects"
             )],
             b"\"rows\": [{",
@@ -626,13 +568,13 @@ async fn run(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::Result<(
     let read_d = if datastore.is_some() {
         measure(
             "datasette",
-            &get_target(
+            &Target::get(
                 format!(
                     "datasette {table}.json?c{FILTER_COL}__exact={FILTER_VALUE}&_size=10 (JSON filter)"
                 ),
                 daddr,
                 dpid,
-                &[format!(
+                [format!(
                     "/portal/{table}.json?c{FILTER_COL}__exact={}&_size=10&_shape=objects",
                     pct(FILTER_VALUE)
                 )],
@@ -645,11 +587,11 @@ async fn run(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::Result<(
     } else {
         measure(
             "datasette",
-            &get_target(
+            &Target::get(
                 format!("datasette {table}.json?_size=10&_nocount=1 (first page, JSON)"),
                 daddr,
                 dpid,
-                &[format!(
+                [format!(
                     "/portal/{table}.json?_size=10&_shape=objects&_nocount=1"
                 )],
                 b"\"rows\": [{",
@@ -662,12 +604,12 @@ async fn run(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::Result<(
     drop(ds);
 
     println!("load average {}", loadavg());
-    verdict("dataset page", &page_s, &page_d);
-    verdict("search (portal API)", &search_s, &search_d);
+    compare("dataset page", &page_s, &page_d);
+    compare("search (portal API)", &search_s, &search_d);
     if let Some(c) = &ckan_search_s {
-        verdict("search (CKAN package_search)", c, &search_d);
+        compare("search (CKAN package_search)", c, &search_d);
     }
-    verdict(
+    compare(
         if datastore.is_some() {
             "filtered read (CKAN datastore_search)"
         } else {
@@ -741,11 +683,7 @@ async fn download(addr: SocketAddr, pid: u32, id: i64, rows: u64) -> anyhow::Res
     println!(
         "download CSV: server RSS before {:.0} MiB, peak during {peak_mib:.0} MiB (target < {RSS_TARGET_MIB:.0} MiB) {}; VmHWM (since start) {:.0} → {:.0} MiB",
         rss_before as f64 / 1024.0,
-        if peak_mib < RSS_TARGET_MIB && received == rows {
-            "PASS"
-        } else {
-            "OVER TARGET"
-        },
+        verdict(peak_mib < RSS_TARGET_MIB && received == rows, "OVER TARGET"),
         hwm_before as f64 / 1024.0,
         hwm_after as f64 / 1024.0
     );

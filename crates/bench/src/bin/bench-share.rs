@@ -51,8 +51,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use hyper::body::Bytes;
 use pubdata_bench::load::{
-    OPEN, Proc, Req, Stats, Target, WARMUP, addr_of, call, datasette_installed, loadavg, measure,
-    pct, pubdata_bin, spawn_waiting, start_datasette,
+    OPEN, Proc, Req, Stats, Target, WARMUP, addr_of, call, datasette_installed, loadavg, login,
+    measure, pct, pubdata_bin, seconds_connections_rows, spawn_waiting, start_datasette,
+    start_pubdata, verdict,
 };
 
 /// Random real keys drawn from the dataset for the load.
@@ -104,16 +105,7 @@ async fn grantee(
     user: &str,
     mode: &str,
 ) -> anyhow::Result<(String, i64, i64, Vec<String>, i64)> {
-    let (st, v) = call(
-        addr,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(serde_json::json!({"username": user, "password": "demo-password"})),
-    )
-    .await?;
-    anyhow::ensure!(st == 200, "login {user}: {st} {v}");
-    let session = v["token"].as_str().context("token")?.to_string();
+    let session = login(addr, user).await?;
     let (st, v) = call(
         addr,
         "POST",
@@ -261,33 +253,20 @@ fn pubdata_targets(addr: SocketAddr, pid: u32, s: &Setup, rows: &[Row]) -> [Targ
 }
 
 fn bare_target(addr: SocketAddr, pid: u32, label: String, rows: &[Row]) -> Target {
-    Target {
+    Target::get(
         label,
         addr,
-        method: hyper::Method::GET,
-        auth: None,
-        reqs: Arc::new(
-            rows.iter()
-                .map(|r| Req {
-                    path: format!("/k/{}", pct(&r.key)),
-                    body: Bytes::new(),
-                })
-                .collect(),
-        ),
-        expect: b"\"items\":[{",
         pid,
-    }
+        rows.iter().map(|r| format!("/k/{}", pct(&r.key))),
+        b"\"items\":[{",
+    )
 }
 
 fn ratio_line(backend: &str, what: &str, a: &Stats, b: &Stats, target: f64) -> String {
     let r = a.rps / b.rps;
     format!(
         "{backend}: {what} = {r:.2} (target >= {target:.2}) {}",
-        if r >= target && a.errors == 0 {
-            "PASS"
-        } else {
-            "BELOW TARGET"
-        }
+        verdict(r >= target && a.errors == 0, "BELOW TARGET")
     )
 }
 
@@ -295,11 +274,7 @@ fn p99_line(backend: &str, s: &Stats) -> String {
     format!(
         "{backend}: guarded p99 = {:.2} ms (target < 10 ms) {}",
         s.p99_ms,
-        if s.p99_ms < 10.0 {
-            "PASS"
-        } else {
-            "OVER TARGET"
-        }
+        verdict(s.p99_ms < 10.0, "OVER TARGET")
     )
 }
 
@@ -336,20 +311,13 @@ fn start_demo(dir: &Path, url: &str, rows: u64) -> anyhow::Result<(Proc, SocketA
         eprintln!("pubdata's log: {}", log.display());
     }
     let t = Instant::now();
-    let (p, url) = spawn_waiting(
-        cmd,
-        "pubdata demo",
-        &log,
-        "pubdata listening on ",
-        Duration::from_secs(1200),
-    )?;
+    let started = start_pubdata(cmd, "pubdata demo", &log, Duration::from_secs(1200))?;
     println!(
         "  pubdata demo seeded ({rows} people) in {:.0} s; load average {}",
         t.elapsed().as_secs_f64(),
         loadavg()
     );
-    let pid = p.child.id();
-    Ok((p, addr_of(&url)?, pid))
+    Ok(started)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -357,13 +325,7 @@ fn main() -> anyhow::Result<()> {
     if args.get(1).map(String::as_str) == Some("serve-bare") {
         return serve_bare(&args[2..]);
     }
-    let secs: f64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(10.0);
-    let conns: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(64);
-    let rows: u64 = args
-        .get(3)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(1_000_000);
+    let (secs, conns, rows) = seconds_connections_rows(&args)?;
     if !pubdata_bin().exists() {
         bail!("build the binary first: cargo build --release --bin pubdata");
     }

@@ -8,6 +8,8 @@
 
 use std::process::Command;
 
+pub mod load;
+
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster");
 
 /// A PostgreSQL server for one benchmark run.

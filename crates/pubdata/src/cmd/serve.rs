@@ -29,6 +29,12 @@ pub struct ServeArgs {
     /// (a TLS-terminating proxy or load balancer in front).
     #[arg(long, env = "PUBDATA_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Open data portal and API: requests a minute per anonymous client
+    /// (registered users and application tokens get ten times it). Checked
+    /// on every request; raise it for load tests, never switch it off.
+    #[arg(long, env = "PUBDATA_OPEN_RATE_PER_MINUTE", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub open_rate_per_minute: u64,
     /// Log format: `text` or `json`.
     #[arg(long, env = "PUBDATA_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -69,6 +75,7 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&a.db.database).await?;
     let app = App::new(store).await.context("cannot start the platform")?;
     app.set_backup_dir(a.backup_dir.clone());
+    app.set_open_rate_per_minute(a.open_rate_per_minute);
     if demo {
         let size = pubdata_service::demo::DemoSize {
             population: a.population,

@@ -260,3 +260,45 @@ async fn the_portal_counts_what_each_agency_opened_and_how_it_is_read() {
         "ECharts is served whole"
     );
 }
+
+/// The operator's open data rate limit (`--open-rate-per-minute`,
+/// `App::set_open_rate_per_minute`) is honoured: two requests a minute for
+/// an anonymous client, the third refused with 429; a signed-in caller gets
+/// ten times it.
+#[tokio::test]
+async fn the_operators_open_rate_limit_is_honoured() {
+    let t = TestApp::demo().await;
+    assert_eq!(
+        t.app.open_rate_per_minute(),
+        pubdata_service::open::ANONYMOUS_PER_MINUTE,
+        "600 a minute by default"
+    );
+    t.app.set_open_rate_per_minute(2);
+    for _ in 0..2 {
+        let r = anonymous(&t, "/api/v1/open/datasets").await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = anonymous(&t, "/api/v1/open/datasets").await;
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // The portal's pages share the bucket.
+    let r = anonymous(&t, "/open").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let citizen = t.login("citizen-demo").await;
+    for i in 0..20 {
+        let r = t
+            .call(Method::GET, "/api/v1/open/datasets", Some(&citizen), None)
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "registered call {i}");
+    }
+    let r = t
+        .call(Method::GET, "/api/v1/open/datasets", Some(&citizen), None)
+        .await;
+    assert_problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+
+    // A new limit applies at once, to every client.
+    t.app.set_open_rate_per_minute(1_000_000);
+    let r = anonymous(&t, "/api/v1/open/datasets").await;
+    assert_eq!(r.status(), StatusCode::OK);
+}

@@ -17,6 +17,7 @@ pub mod dcat;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -29,15 +30,22 @@ use crate::App;
 use crate::error::{Result, ServiceError};
 use crate::principal::{Principal, Via};
 
-/// Anonymous requests a client may make per minute (bursts up to this).
+/// Anonymous requests a client may make per minute (bursts up to this), by
+/// default; the operator sets another with `--open-rate-per-minute`
+/// (`App::set_open_rate_per_minute`).
 pub const ANONYMOUS_PER_MINUTE: f64 = 600.0;
-/// Requests per minute for a signed-in person or application token.
+/// Requests per minute for a signed-in person or application token, by
+/// default.
 pub const REGISTERED_PER_MINUTE: f64 = 6000.0;
+/// A registered caller's limit is this many times the anonymous one.
+pub const REGISTERED_FACTOR: f64 = REGISTERED_PER_MINUTE / ANONYMOUS_PER_MINUTE;
 
-/// The portal's per-process state: a key that anonymises clients, and the
-/// rate buckets by anonymised client.
+/// The portal's per-process state: a key that anonymises clients, the
+/// anonymous limit (requests a minute, `f64` bits) and the rate buckets by
+/// anonymised client.
 pub(crate) struct OpenState {
     key: [u8; 32],
+    anonymous_per_minute: AtomicU64,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
@@ -45,6 +53,7 @@ impl Default for OpenState {
     fn default() -> Self {
         OpenState {
             key: rand::random(),
+            anonymous_per_minute: AtomicU64::new(ANONYMOUS_PER_MINUTE.to_bits()),
             buckets: Mutex::default(),
         }
     }
@@ -171,12 +180,31 @@ impl App {
         }
     }
 
+    /// The open data rate limit (operator setting `--open-rate-per-minute`,
+    /// `PUBDATA_OPEN_RATE_PER_MINUTE`): requests a minute per anonymous
+    /// client (at least 1); registered callers get `REGISTERED_FACTOR` times
+    /// it. The limit is checked on every request whatever its value.
+    pub fn set_open_rate_per_minute(&self, anonymous: u64) {
+        let v = anonymous.max(1) as f64;
+        self.open
+            .anonymous_per_minute
+            .store(v.to_bits(), Ordering::Relaxed);
+        // Buckets filled under the old limit start again under the new one.
+        self.open.buckets.lock().expect("open buckets").clear();
+    }
+
+    /// Requests a minute an anonymous client may make now.
+    pub fn open_rate_per_minute(&self) -> f64 {
+        f64::from_bits(self.open.anonymous_per_minute.load(Ordering::Relaxed))
+    }
+
     /// Takes `cost` requests from the caller's bucket; 429 when empty.
     pub fn take_open_rate(&self, p: &Principal, cost: f64) -> Result<()> {
+        let anonymous = self.open_rate_per_minute();
         let per_minute = if p.kind == "public" {
-            ANONYMOUS_PER_MINUTE
+            anonymous
         } else {
-            REGISTERED_PER_MINUTE
+            anonymous * REGISTERED_FACTOR
         };
         let per_sec = per_minute / 60.0;
         let mut b = self.open.buckets.lock().expect("open buckets");

@@ -1,66 +1,13 @@
-// Objections (异议与更正, OBJ-1): citizen-demo files an objection with a proof, 市公安局 corrects it, the citizen sees before and after. Browser tests: real headless
-// playwright-core, against `pubdata demo` started on a free port with a fresh
-// database. Run with `npm test` here; scripts/test runs it after the Rust
-// suite, on SQLite and on PostgreSQL.
-import { test, before, after } from 'node:test';
+// Browser test of objections (异议与更正, OBJ-1): citizen-demo files an
+// objection with a proof, 市公安局 corrects it, the citizen sees before and
+// after (the demo server and Chromium: harness.js).
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { useDemo, signIn, shots, base, browser, dir } from './harness.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const bin = process.env.PUBDATA_BIN || path.join(root, 'target', 'debug', 'pubdata');
-const shots = path.join(root, 'target', 'browser');
-const PASSWORD = 'demo-password';
-
-let server, base, browser, dir;
-
-before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'pubdata-browser-'));
-  mkdirSync(shots, { recursive: true });
-  // PUBDATA_BROWSER_DATABASE runs the same tests on another database
-  // (scripts/test passes a fresh PostgreSQL database).
-  const database = process.env.PUBDATA_BROWSER_DATABASE || `sqlite://${dir}/pubdata.db`;
-  server = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--database', database], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RUST_LOG: 'warn' },
-  });
-  base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('pubdata did not start in 60 s')), 60000);
-    let out = '';
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on('exit', (code) => reject(new Error(`pubdata exited with ${code}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function signIn(page, username) {
-  await page.goto(`${base}/`);
-  // Unauthenticated: sent to the login page.
-  assert.match(page.url(), /\/login\?next=/);
-  await page.fill('#username', username);
-  await page.fill('#password', PASSWORD);
-  await page.click('#login-submit');
-  await page.waitForSelector('#dashboard-title');
-}
+useDemo();
 
 // A 1×1 PNG: a proof document recognised by its content.
 const PNG = Buffer.from(

@@ -1,65 +1,14 @@
 // Browser test of conditional open data (有条件开放, OPN-4): an enterprise
 // user applies on the portal, the agency approves, the applicant accepts the
 // data use agreement (利用协议) and previews the data. Real headless Chromium
-// driven by playwright-core against `pubdata demo` on a fresh database (the
-// scaffolding is dashboard.test.js's).
-import { test, before, after } from 'node:test';
+// driven by playwright-core against `pubdata demo` on a fresh database
+// (harness.js).
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { useDemo, signIn, shots, base, browser, logIn } from './harness.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const bin = process.env.PUBDATA_BIN || path.join(root, 'target', 'debug', 'pubdata');
-const shots = path.join(root, 'target', 'browser');
-const PASSWORD = 'demo-password';
-
-let server, base, browser, dir;
-
-before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'pubdata-browser-'));
-  mkdirSync(shots, { recursive: true });
-  // PUBDATA_BROWSER_DATABASE runs the same tests on another database
-  // (scripts/test passes a fresh PostgreSQL database).
-  const database = process.env.PUBDATA_BROWSER_DATABASE || `sqlite://${dir}/pubdata.db`;
-  server = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--database', database], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RUST_LOG: 'warn' },
-  });
-  base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('pubdata did not start in 60 s')), 60000);
-    let out = '';
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on('exit', (code) => reject(new Error(`pubdata exited with ${code}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function signInHere(page, username) {
-  // On the login page a protected page sent us to; back there after.
-  assert.match(page.url(), /\/login\?next=/);
-  await page.fill('#username', username);
-  await page.fill('#password', PASSWORD);
-  await page.click('#login-submit');
-}
+useDemo();
 
 test('ent-demo applies on the portal, the agency approves, ent-demo accepts the agreement and previews the data', async () => {
   const applicant = await browser.newContext();
@@ -76,7 +25,7 @@ test('ent-demo applies on the portal, the agency approves, ent-demo accepts the 
   // Apply: sign in first, then the form.
   await page.click('#apply-link');
   await page.waitForURL(/\/login\?next=/);
-  await signInHere(page, 'ent-demo');
+  await logIn(page, 'ent-demo');
   await page.waitForSelector('#apply-form');
   const boxes = page.locator('#apply-fields input[type=checkbox]');
   assert.ok((await boxes.count()) >= 2);
@@ -97,7 +46,7 @@ test('ent-demo applies on the portal, the agency approves, ent-demo accepts the 
   const agency = await browser.newContext();
   const staff = await agency.newPage();
   await staff.goto(url);
-  await signInHere(staff, 'qy-scjgj');
+  await logIn(staff, 'qy-scjgj');
   await staff.waitForSelector('#approve-form');
   await staff.fill('#approve-note', '符合开放条件');
   await staff.click('#approve-button');

@@ -142,6 +142,28 @@ impl ReidSpec {
     }
 }
 
+/// Hands each row of a whole read (its projected values), page by page in
+/// key order, to `row`.
+async fn each_row(
+    reader: &crate::access::WholeRead<'_>,
+    mut row: impl FnMut(Vec<Option<String>>),
+) -> Result<()> {
+    let mut after: Option<String> = None;
+    loop {
+        let page = reader
+            .page(after.as_deref(), crate::access::DERIVE_PAGE)
+            .await?;
+        let full = page.len() >= crate::access::DERIVE_PAGE as usize;
+        after = page.last().map(|(k, _)| k.clone());
+        for (_, v) in page {
+            row(v);
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
 /// The refusal when the check fails: 422 with the classes at risk.
 pub(crate) fn risk_refusal(report: &ReidReport) -> ServiceError {
     let examples: Vec<String> = report
@@ -190,24 +212,14 @@ impl App {
         let today = today_cst();
         let reader = self.open_derivation_read(p, parent, None).await?;
         let mut counts = KAnonymity::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = reader
-                .page(after.as_deref(), crate::access::DERIVE_PAGE)
-                .await?;
-            let full = page.len() >= crate::access::DERIVE_PAGE as usize;
-            after = page.last().map(|(k, _)| k.clone());
-            for (_, v) in page {
-                let derived: Vec<Option<String>> = steps
-                    .iter()
-                    .map(|(i, t)| v[*i].as_deref().and_then(|x| t.apply(x, &key, today)))
-                    .collect();
-                counts.add(spec.project(&derived));
-            }
-            if !full {
-                break;
-            }
-        }
+        each_row(&reader, |v| {
+            let derived: Vec<Option<String>> = steps
+                .iter()
+                .map(|(i, t)| v[*i].as_deref().and_then(|x| t.apply(x, &key, today)))
+                .collect();
+            counts.add(spec.project(&derived));
+        })
+        .await?;
         Ok(counts.finish(spec.k, spec.quasi_identifiers.clone()))
     }
 
@@ -278,20 +290,7 @@ impl App {
         let reader = self.open_derivation_read(p, &dataset, Some(d)).await?;
         let spec = ReidSpec::of(d, &reader.columns());
         let mut counts = KAnonymity::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = reader
-                .page(after.as_deref(), crate::access::DERIVE_PAGE)
-                .await?;
-            let full = page.len() >= crate::access::DERIVE_PAGE as usize;
-            after = page.last().map(|(k, _)| k.clone());
-            for (_, v) in page {
-                counts.add(spec.project(&v));
-            }
-            if !full {
-                break;
-            }
-        }
+        each_row(&reader, |v| counts.add(spec.project(&v))).await?;
         let report = counts.finish(spec.k, spec.quasi_identifiers.clone());
         self.record_reid(
             p,

@@ -947,7 +947,17 @@ impl WholeRead<'_> {
                 .collect::<Result<_>>()?,
             None => self.fields.clone(),
         };
+        // The count of a condition is remembered for the dataset's version.
+        let counted = (
+            self.dataset.id,
+            self.dataset.current_version,
+            format!("{:?}{:?}", q.equal, q.contains),
+        );
+        q.known_total = self.app.open.counts.get(&counted);
         let (rows, total) = self.app.store.search_rows(self.dataset, &q).await?;
+        if q.known_total.is_none() {
+            self.app.open.counts.put(counted, total);
+        }
         let rows = rows
             .into_iter()
             .map(|(k, v)| (k, answered.iter().map(|i| v[*i].clone()).collect()))

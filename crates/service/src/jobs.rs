@@ -64,6 +64,9 @@ pub enum Job {
     /// The periodic re-identification risk review of open derivatives
     /// (Art. 37, OPN-5; leased).
     ReidReview,
+    /// Indexes the categorical public columns of large open datasets for
+    /// `datastore_search` filters (`open::indexes`; leased).
+    OpenIndexes,
     /// Copies the embedded database to the backup directory, keeping the
     /// newest [`BACKUPS_KEPT`] (leased; SQLite with a backup directory only).
     Backup,
@@ -73,7 +76,7 @@ pub enum Job {
 pub const BACKUPS_KEPT: usize = 7;
 
 impl Job {
-    pub const ALL: [Job; 8] = [
+    pub const ALL: [Job; 9] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
@@ -81,6 +84,7 @@ impl Job {
         Job::Pushes,
         Job::Derivations,
         Job::ReidReview,
+        Job::OpenIndexes,
         Job::Backup,
     ];
 
@@ -93,6 +97,7 @@ impl Job {
             Job::Pushes => "pushes",
             Job::Derivations => "derivations",
             Job::ReidReview => "reid_review",
+            Job::OpenIndexes => "open_indexes",
             Job::Backup => "backup",
         }
     }
@@ -107,6 +112,7 @@ impl Job {
             Job::Pushes => Duration::from_secs(60),
             Job::Derivations => Duration::from_secs(60),
             Job::ReidReview => Duration::from_secs(3600),
+            Job::OpenIndexes => Duration::from_secs(3600),
             Job::Backup => Duration::from_secs(24 * 3600),
         }
     }
@@ -120,6 +126,7 @@ impl Job {
                 | Job::Pushes
                 | Job::Derivations
                 | Job::ReidReview
+                | Job::OpenIndexes
                 | Job::Backup
         )
     }
@@ -223,6 +230,12 @@ impl App {
                         count = n,
                         "open derivatives reviewed for re-identification risk"
                     );
+                }
+            }
+            Job::OpenIndexes => {
+                let n = self.run_open_indexes().await?;
+                if n > 0 {
+                    tracing::info!(count = n, "open datasets indexed for search");
                 }
             }
             Job::Backup => return self.backup_now().await.map(|b| b.is_some()),

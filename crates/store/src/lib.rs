@@ -261,6 +261,18 @@ pub trait ContentStore: Send + Sync {
         dataset: &Dataset,
         q: &RowSearch,
     ) -> Result<(Vec<(String, Vec<Option<String>>)>, i64)>;
+    /// How many distinct values each of `columns` holds among (at most)
+    /// the first `sample` current rows in key order.
+    async fn distinct_in_sample(
+        &self,
+        dataset: &Dataset,
+        columns: &[usize],
+        sample: u32,
+    ) -> Result<Vec<i64>>;
+    /// Creates, unless it exists, the search index of `column` over the
+    /// current rows, in key order within each value (`(c, _key)`): an
+    /// equality filter on it then counts and pages by key without a scan.
+    async fn ensure_search_index(&self, dataset: &Dataset, column: usize) -> Result<()>;
 }
 
 /// Sharing (SHR-1 … SHR-9): share requests with their cases, grants, usage.
@@ -397,6 +409,9 @@ pub struct RowSearch {
     pub sort: Vec<(usize, bool)>,
     pub limit: u32,
     pub offset: i64,
+    /// How many rows match, when the caller already knows it (for this
+    /// version and condition): the count is then not run again.
+    pub known_total: Option<i64>,
 }
 
 /// Open data (数据开放, OPN-3).

@@ -15,8 +15,9 @@ use crate::{DatasetStore, Result, StoreError};
 
 /// Tables in an order that satisfies their foreign keys; a table referring
 /// to itself (orgs, catalog_classes) arrives in one `COPY`, whose checks run
-/// at its end.
-const TABLES: &[&str] = &[
+/// at its end. Every table of the schema is here or in [`NOT_COPIED`]: a
+/// migration refuses to start otherwise (a new table cannot be forgotten).
+pub const TABLES: &[&str] = &[
     "orgs",
     "users",
     "role_grants",
@@ -38,6 +39,35 @@ const TABLES: &[&str] = &[
     "aggregation_exemptions",
     "pull_sources",
     "base_fields",
+    "share_requests",
+    "grants",
+    "usage_reports",
+    "grant_usage",
+    "push_targets",
+    "data_demands",
+    "deliveries",
+    "derivations",
+    "masking_rules",
+    "open_applications",
+    "person_identities",
+    "objections",
+    "objection_proofs",
+    "reid_checks",
+    "synonyms",
+];
+
+/// Tables a migration leaves behind: the audit head (set from the source
+/// at the end), the fixed base-table list (seeded by the schema), job
+/// leases and login failures (this server's passing state), the
+/// migrations' own bookkeeping; dataset tables `ds_<id>` follow their
+/// datasets.
+const NOT_COPIED: &[&str] = &[
+    "audit_head",
+    "base_tables",
+    "job_leases",
+    "login_failures",
+    "schema_migrations",
+    "sqlite_sequence",
 ];
 
 /// Tables with an identity `id` whose sequence must continue after the copy.
@@ -53,7 +83,33 @@ const IDENTITY: &[&str] = &[
     "datasets",
     "quality_issues",
     "aggregation_exemptions",
+    "share_requests",
+    "grants",
+    "usage_reports",
+    "data_demands",
+    "deliveries",
+    "derivations",
+    "open_applications",
+    "objections",
+    "objection_proofs",
+    "reid_checks",
 ];
+
+/// The source's tables that are neither copied nor deliberately left.
+async fn unknown_tables(from: &SqliteStore) -> Result<Vec<String>> {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&from.read)
+            .await?;
+    Ok(names
+        .into_iter()
+        .filter(|n| {
+            !n.starts_with("ds_")
+                && !TABLES.contains(&n.as_str())
+                && !NOT_COPIED.contains(&n.as_str())
+        })
+        .collect())
+}
 
 /// What a migration copied.
 #[derive(Debug, Default)]
@@ -65,6 +121,12 @@ pub struct MigrationReport {
 
 /// Copies everything in `from` into the empty `to`.
 pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> Result<MigrationReport> {
+    let unknown = unknown_tables(from).await?;
+    if !unknown.is_empty() {
+        return Err(StoreError::Corrupt(format!(
+            "migrate-store does not know the tables {unknown:?}: add them to its list"
+        )));
+    }
     let mut tx = to.pool.begin().await?;
     let used: i64 =
         sqlx::query_scalar("SELECT (SELECT count(*) FROM orgs) + (SELECT last_id FROM audit_head)")
@@ -138,6 +200,16 @@ async fn copy_table(
                 match raw.type_info().name() {
                     "INTEGER" => Some(r.try_get::<i64, _>(i)?.to_string()),
                     "REAL" => Some(r.try_get::<f64, _>(i)?.to_string()),
+                    // bytea's hex input (its backslash escaped by `copy_field`).
+                    "BLOB" => {
+                        let bytes = r.try_get::<Vec<u8>, _>(i)?;
+                        let mut hex = String::with_capacity(2 + 2 * bytes.len());
+                        hex.push_str("\\x");
+                        for b in bytes {
+                            hex.push_str(&format!("{b:02x}"));
+                        }
+                        Some(hex)
+                    }
                     _ => Some(r.try_get::<String, _>(i)?),
                 }
             };

@@ -477,6 +477,17 @@ impl App {
             secs = started.elapsed().as_secs_f64(),
             "load committed"
         );
+        // An open dataset's search indexes follow its rows at once; a
+        // failure here leaves the committed load as it is (the
+        // `open_indexes` job tries again).
+        match self.load_dataset(d.id).await {
+            Ok(now) => {
+                if let Err(e) = self.index_open_dataset(&now).await {
+                    tracing::warn!(dataset = d.id, error = %e, "open dataset indexes");
+                }
+            }
+            Err(e) => tracing::warn!(dataset = d.id, error = %e, "open dataset indexes"),
+        }
         Ok(Ok(version))
     }
 }

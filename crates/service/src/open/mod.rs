@@ -47,6 +47,8 @@ pub(crate) struct OpenState {
     key: [u8; 32],
     anonymous_per_minute: AtomicU64,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    /// Match counts of `datastore_search` conditions, per dataset version.
+    pub(crate) counts: indexes::CountCache,
 }
 
 impl Default for OpenState {
@@ -55,6 +57,7 @@ impl Default for OpenState {
             key: rand::random(),
             anonymous_per_minute: AtomicU64::new(ANONYMOUS_PER_MINUTE.to_bits()),
             buckets: Mutex::default(),
+            counts: indexes::CountCache::default(),
         }
     }
 }
@@ -113,6 +116,7 @@ pub struct OpenRows {
     pub rows: Vec<(String, Vec<Option<String>>)>,
 }
 
+mod indexes;
 mod reident;
 mod stats;
 mod synonyms;

@@ -237,9 +237,14 @@ impl<D: Dialect> ContentStore for D {
                 q.push(")");
             }
         };
-        let mut count = sql("SELECT count(*) AS n");
-        condition(&mut count);
-        let total = self.reader().one(count).await?.int("n")?;
+        let total = match s.known_total {
+            Some(n) => n,
+            None => {
+                let mut count = sql("SELECT count(*) AS n");
+                condition(&mut count);
+                self.reader().one(count).await?.int("n")?
+            }
+        };
         let mut q = sql("SELECT *");
         condition(&mut q);
         q.push(" ORDER BY ");
@@ -267,6 +272,49 @@ impl<D: Dialect> ContentStore for D {
             .push(" OFFSET ")
             .push_bind(s.offset.max(0));
         Ok((self.content_rows(q, n).await?, total))
+    }
+
+    async fn distinct_in_sample(
+        &self,
+        d: &Dataset,
+        columns: &[usize],
+        sample: u32,
+    ) -> Result<Vec<i64>> {
+        if columns.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut text = String::from("SELECT ");
+        for (n, i) in columns.iter().enumerate() {
+            if *i >= d.columns.len() {
+                return Err(StoreError::Corrupt(format!("no column {i}")));
+            }
+            if n > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(&format!("count(DISTINCT c{i}) AS d{n}"));
+        }
+        text.push_str(&format!(
+            " FROM (SELECT * FROM {} WHERE _to = {OPEN} ORDER BY _key LIMIT ",
+            table(d.id)
+        ));
+        let mut q = sql(text);
+        q.push_bind(i64::from(sample)).push(") s");
+        let row = self.reader().one(q).await?;
+        (0..columns.len())
+            .map(|n| row.int(&format!("d{n}")))
+            .collect()
+    }
+
+    async fn ensure_search_index(&self, d: &Dataset, column: usize) -> Result<()> {
+        if column >= d.columns.len() {
+            return Err(StoreError::Corrupt(format!("no column {column}")));
+        }
+        let t = table(d.id);
+        self.writer()
+            .script(&format!(
+                "CREATE INDEX IF NOT EXISTS {t}_s{column} ON {t}(c{column}, _key) WHERE _to = {OPEN}"
+            ))
+            .await
     }
 
     async fn dataset_row(&self, d: &Dataset, key: &str) -> Result<Option<Vec<Option<String>>>> {

@@ -279,6 +279,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "重识别风险定期评估",
         "Re-identification risk review",
     ),
+    (
+        "job.open_indexes",
+        "开放数据检索索引",
+        "Open data search indexes",
+    ),
     ("drv.title", "脱敏衍生", "Desensitised derivatives"),
     (
         "drv.intro",

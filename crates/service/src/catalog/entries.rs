@@ -300,7 +300,7 @@ impl App {
         mut f: EntryFilter,
     ) -> Result<Vec<CatalogEntry>> {
         self.authorize(p, Action::ViewCatalog).await?;
-        f.synonyms = self.search_synonyms().await?;
+        f.synonyms = self.search_synonyms().await?.to_vec();
         let tree = self.org_tree().await?;
         // A region means its roll-up: the entries of every body in it (CAT-1).
         if let Some(orgs) = &f.org_ids

@@ -49,6 +49,8 @@ pub(crate) struct OpenState {
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
     /// Match counts of `datastore_search` conditions, per dataset version.
     pub(crate) counts: indexes::CountCache,
+    /// This server's copy of the search synonyms.
+    pub(crate) synonyms: synonyms::SynonymCopy,
 }
 
 impl Default for OpenState {
@@ -58,6 +60,7 @@ impl Default for OpenState {
             anonymous_per_minute: AtomicU64::new(ANONYMOUS_PER_MINUTE.to_bits()),
             buckets: Mutex::default(),
             counts: indexes::CountCache::default(),
+            synonyms: Default::default(),
         }
     }
 }

@@ -18,6 +18,13 @@ use crate::principal::Principal;
 const MAX_SYNONYMS: usize = 200;
 /// At most this many characters in a term.
 const MAX_CHARS: usize = 30;
+/// How long a server uses its copy of the list before reading it again
+/// (another server may have changed it; this one's own changes apply at once).
+const COPY_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// This server's copy of the list, as searches use it.
+pub(crate) type SynonymCopy =
+    std::sync::Mutex<Option<(std::sync::Arc<Vec<(String, String)>>, std::time::Instant)>>;
 
 /// One pair of the list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -43,8 +50,16 @@ impl App {
     }
 
     /// The list as searches use it.
-    pub(crate) async fn search_synonyms(&self) -> Result<Vec<(String, String)>> {
-        Ok(self.store.synonyms().await?)
+    pub(crate) async fn search_synonyms(&self) -> Result<std::sync::Arc<Vec<(String, String)>>> {
+        if let Some((list, at)) = &*self.open.synonyms.lock().expect("synonyms") {
+            if at.elapsed() < COPY_FOR {
+                return Ok(list.clone());
+            }
+        }
+        let list = std::sync::Arc::new(self.store.synonyms().await?);
+        *self.open.synonyms.lock().expect("synonyms") =
+            Some((list.clone(), std::time::Instant::now()));
+        Ok(list)
     }
 
     /// The list (anyone who may see the catalogue).
@@ -114,6 +129,7 @@ impl App {
         self.store
             .put_synonyms(&pairs, &p.name, Some(audit))
             .await?;
+        *self.open.synonyms.lock().expect("synonyms") = None;
         Ok(clean)
     }
 }

@@ -51,10 +51,10 @@ impl App {
 
     /// The list as searches use it.
     pub(crate) async fn search_synonyms(&self) -> Result<std::sync::Arc<Vec<(String, String)>>> {
-        if let Some((list, at)) = &*self.open.synonyms.lock().expect("synonyms") {
-            if at.elapsed() < COPY_FOR {
-                return Ok(list.clone());
-            }
+        if let Some((list, at)) = &*self.open.synonyms.lock().expect("synonyms")
+            && at.elapsed() < COPY_FOR
+        {
+            return Ok(list.clone());
         }
         let list = std::sync::Arc::new(self.store.synonyms().await?);
         *self.open.synonyms.lock().expect("synonyms") =

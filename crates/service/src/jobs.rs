@@ -67,6 +67,9 @@ pub enum Job {
     /// Indexes the categorical public columns of large open datasets for
     /// `datastore_search` filters (`open::indexes`; leased).
     OpenIndexes,
+    /// Case reminders (due soon, overdue) to inboxes and webhooks
+    /// (`reminders`; leased).
+    Reminders,
     /// Copies the embedded database to the backup directory, keeping the
     /// newest [`BACKUPS_KEPT`] (leased; SQLite with a backup directory only).
     Backup,
@@ -76,7 +79,7 @@ pub enum Job {
 pub const BACKUPS_KEPT: usize = 7;
 
 impl Job {
-    pub const ALL: [Job; 9] = [
+    pub const ALL: [Job; 10] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
@@ -85,6 +88,7 @@ impl Job {
         Job::Derivations,
         Job::ReidReview,
         Job::OpenIndexes,
+        Job::Reminders,
         Job::Backup,
     ];
 
@@ -98,6 +102,7 @@ impl Job {
             Job::Derivations => "derivations",
             Job::ReidReview => "reid_review",
             Job::OpenIndexes => "open_indexes",
+            Job::Reminders => "reminders",
             Job::Backup => "backup",
         }
     }
@@ -113,6 +118,7 @@ impl Job {
             Job::Derivations => Duration::from_secs(60),
             Job::ReidReview => Duration::from_secs(3600),
             Job::OpenIndexes => Duration::from_secs(3600),
+            Job::Reminders => Duration::from_secs(300),
             Job::Backup => Duration::from_secs(24 * 3600),
         }
     }
@@ -127,6 +133,7 @@ impl Job {
                 | Job::Derivations
                 | Job::ReidReview
                 | Job::OpenIndexes
+                | Job::Reminders
                 | Job::Backup
         )
     }
@@ -236,6 +243,12 @@ impl App {
                 let n = self.run_open_indexes().await?;
                 if n > 0 {
                     tracing::info!(count = n, "open datasets indexed for search");
+                }
+            }
+            Job::Reminders => {
+                let run = self.run_reminders().await?;
+                if run != crate::reminders::ReminderRun::default() {
+                    tracing::info!(?run, "case reminders");
                 }
             }
             Job::Backup => return self.backup_now().await.map(|b| b.is_some()),

@@ -182,6 +182,8 @@ pub trait CaseStore: Send + Sync {
     async fn open_case(&self, c: NewCase, actor: &str, audit: AuditEvent) -> Result<Case>;
     async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<Case>>;
     async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>>;
+    /// One case; `NotFound` when there is none.
+    async fn get_case(&self, id: i64) -> Result<Case>;
     /// Marks open cases due before `today` overdue, once each, with an audit
     /// record and a case event per case; returns the cases marked.
     async fn mark_overdue(&self, today: NaiveDate) -> Result<Vec<Case>>;
@@ -273,6 +275,42 @@ pub trait ContentStore: Send + Sync {
     /// current rows, in key order within each value (`(c, _key)`): an
     /// equality filter on it then counts and pages by key without a scan.
     async fn ensure_search_index(&self, dataset: &Dataset, column: usize) -> Result<()>;
+}
+
+/// Reminders (到期提醒, CAL-2): inbox notifications of cases, webhooks and
+/// their deliveries.
+#[async_trait]
+pub trait NotifyStore: Send + Sync {
+    /// Open cases due on or before `by` (overdue ones included).
+    async fn open_cases_due_by(&self, by: NaiveDate) -> Result<Vec<Case>>;
+    /// Adds the reminder `kind` of each case to its responding
+    /// organisation's inbox unless the case already has it, and queues a
+    /// delivery to the organisation's active webhook; one transaction. The
+    /// notifications added.
+    async fn add_notifications(&self, cases: &[Case], kind: &str) -> Result<Vec<Notification>>;
+    /// An organisation's inbox, newest first.
+    async fn inbox(&self, org_id: i64, unread_only: bool, limit: u32) -> Result<Vec<Notification>>;
+    /// Marks a notification of `org_id` read; `NotFound` when it is not its.
+    async fn mark_read(&self, id: i64, org_id: i64, by: &str) -> Result<Notification>;
+    async fn webhook(&self, org_id: i64) -> Result<Option<Webhook>>;
+    /// Sets (or replaces) an organisation's webhook, with its audit record.
+    async fn put_webhook(&self, w: &Webhook, audit: AuditEvent) -> Result<()>;
+    /// Pending deliveries due at `now`, with their notification.
+    async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(WebhookDelivery, Notification)>>;
+    /// Records an attempt: `Ok(status)` delivered, `Err((status, error))`
+    /// failed — retried at `next_at`, or given up (`failed`) when `None`.
+    async fn record_attempt(
+        &self,
+        id: i64,
+        outcome: std::result::Result<i64, (Option<i64>, String)>,
+        next_at: Option<DateTime<Utc>>,
+    ) -> Result<WebhookDelivery>;
+    /// An organisation's deliveries, newest first.
+    async fn deliveries_of(&self, org_id: i64, limit: u32) -> Result<Vec<WebhookDelivery>>;
 }
 
 /// Sharing (SHR-1 … SHR-9): share requests with their cases, grants, usage.
@@ -624,6 +662,7 @@ pub trait Store:
     + ContentStore
     + DatasetStore
     + DeriveStore
+    + NotifyStore
     + ObjectionStore
     + OpenStore
     + OpenApplicationStore

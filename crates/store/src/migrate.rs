@@ -54,6 +54,9 @@ pub const TABLES: &[&str] = &[
     "objection_proofs",
     "reid_checks",
     "synonyms",
+    "notifications",
+    "webhooks",
+    "webhook_deliveries",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -93,6 +96,8 @@ const IDENTITY: &[&str] = &[
     "objections",
     "objection_proofs",
     "reid_checks",
+    "notifications",
+    "webhook_deliveries",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.

@@ -364,6 +364,11 @@ macro_rules! migrations {
                 "synonyms",
                 include_str!(concat!("../migrations/", $dir, "/0013_synonyms.sql")),
             ),
+            (
+                20,
+                "reminders",
+                include_str!(concat!("../migrations/", $dir, "/0020_reminders.sql")),
+            ),
         ]
     };
 }

@@ -21,8 +21,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, orgs, sharing,
-    tokens, users,
+    audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, orgs,
+    reminders, sharing, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -116,6 +116,11 @@ api_routes! {
     GET    "/api/v1/tokens"                                    => tokens::list_tokens;
     POST   "/api/v1/tokens"                                    => tokens::create_token;
     DELETE "/api/v1/tokens/{id}"                               => tokens::revoke_token;
+    GET    "/api/v1/orgs/{id}/webhook"                         => reminders::webhook;
+    PUT    "/api/v1/orgs/{id}/webhook"                         => reminders::put_webhook;
+    GET    "/api/v1/orgs/{id}/webhook/deliveries"              => reminders::deliveries;
+    GET    "/api/v1/inbox"                                     => reminders::inbox;
+    POST   "/api/v1/inbox/{id}/read"                           => reminders::mark_read;
 
     GET    "/api/v1/calendar/add-working-days"                 => calendar::add_working_days;
     GET    "/api/v1/calendar/years"                            => calendar::list_years;
@@ -264,6 +269,9 @@ page_routes! {
     POST   "/users/{id}"                              => pages::admin::update_user;
     POST   "/users/{id}/roles"                        => pages::admin::grant_role;
     POST   "/users/{id}/roles/{grant}/revoke"         => pages::admin::revoke_role;
+    GET    "/inbox"                                   => pages::reminders::inbox_page;
+    POST   "/inbox/{id}/read"                         => pages::reminders::mark_read;
+    POST   "/inbox/webhook"                           => pages::reminders::put_webhook;
     GET    "/tokens"                                  => pages::admin::tokens_page;
     POST   "/tokens"                                  => pages::admin::create_token;
     POST   "/tokens/{id}/revoke"                      => pages::admin::revoke_token;

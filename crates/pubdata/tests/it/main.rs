@@ -26,6 +26,7 @@ mod open_indexes;
 mod orgs;
 mod pages;
 mod reident;
+mod reminders;
 mod scale;
 mod sharing;
 mod sharing_props;

@@ -15,6 +15,7 @@ mod datasets;
 mod derive;
 mod foundation;
 pub(crate) mod load;
+mod notify;
 mod objections;
 mod open;
 mod open_applications;

@@ -17,6 +17,7 @@ pub mod derive;
 pub mod objections;
 pub mod open;
 pub mod orgs;
+pub mod reminders;
 pub mod sharing;
 pub mod tokens;
 pub mod users;
@@ -36,6 +37,7 @@ pub mod users;
         (name = "calendar", description = "工作日历 Working-day calendar (CAL-1)"),
         (name = "audit", description = "审计日志 Audit chain (SEC-3)"),
         (name = "datasets", description = "数据汇聚 Datasets, loads, quality, staleness (AGG-1 … AGG-3, QLT-1)"),
+        (name = "cases", description = "到期提醒 Case reminders: inbox and webhooks (CAL-2)"),
         (name = "catalog", description = "目录与采集 Catalogue, cases and collection list (CAT-1 … CAT-7, COL-1, COL-2)"),
         (name = "objections", description = "异议与更正 Objections to records and their correction (OBJ-1, Art. 28)"),
         (name = "open", description = "数据开放 Open data for anyone: catalogue, rows, downloads (OPN-3)"),

@@ -32,6 +32,7 @@ pub(crate) mod login;
 pub(crate) mod objections;
 pub(crate) mod open;
 pub(crate) mod open_applications;
+pub(crate) mod reminders;
 pub(crate) mod sharing;
 
 pub use errors::{PageError, PageProblem, PageResult, render_errors};
@@ -67,6 +68,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("home.html", include_str!("../../templates/home.html")),
+    ("inbox.html", include_str!("../../templates/inbox.html")),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("org.html", include_str!("../../templates/org.html")),
     ("users.html", include_str!("../../templates/users.html")),

@@ -364,6 +364,11 @@ macro_rules! migrations {
                 "synonyms",
                 include_str!(concat!("../migrations/", $dir, "/0013_synonyms.sql")),
             ),
+            (
+                15,
+                "open_proposals",
+                include_str!(concat!("../migrations/", $dir, "/0015_open_proposals.sql")),
+            ),
         ]
     };
 }

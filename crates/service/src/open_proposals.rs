@@ -41,8 +41,7 @@ use crate::sharing::required_text;
 const DEFAULT_CONDITIONS: &str = "经申请审核并签订数据利用协议后提供（第三十八条）";
 
 /// Filters of the filing list.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Default)]
 pub struct FilingQuery {
     /// Only the filings of this agency.
     pub org_id: Option<i64>,

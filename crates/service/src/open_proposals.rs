@@ -23,8 +23,8 @@ use pubdata_domain::catalog::{EntryContent, EntryState, OpenAttribute, OpenClaus
 use pubdata_domain::open_proposal::{ProposalState, check_clauses};
 use pubdata_domain::org::OrgKind;
 use pubdata_store::{
-    CaseFilter, EntryChange, FilingFilter, GovernmentDecision, NewCase,
-    NewOpenProposal, OpenFiling, OpenProposal, ProposalAnswer, ProposalFilter, StoreError,
+    CaseFilter, EntryChange, FilingFilter, GovernmentDecision, NewCase, NewOpenProposal,
+    OpenFiling, OpenProposal, ProposalAnswer, ProposalFilter, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -146,7 +146,7 @@ fn checked_clauses(
 
 /// `content` with another open attribute, its clauses and basis; the other
 /// open fields made to fit (Art. 33–35).
-fn with_attribute(
+pub(crate) fn with_attribute(
     content: &EntryContent,
     attribute: OpenAttribute,
     clauses: &[OpenClause],
@@ -182,11 +182,7 @@ fn with_attribute(
 fn state_conflict(code: &'static str, p: &OpenProposal) -> ServiceError {
     ServiceError::Conflict {
         code,
-        detail: format!(
-            "the proposal is {} ({})",
-            p.state.as_str(),
-            p.state.zh()
-        ),
+        detail: format!("the proposal is {} ({})", p.state.as_str(), p.state.zh()),
     }
 }
 
@@ -224,7 +220,10 @@ impl App {
         Ok(FilingView {
             entry_code: e.code,
             entry_name: e.content.name,
-            org_name: tree.get(f.org_id).map(|o| o.name.clone()).unwrap_or_default(),
+            org_name: tree
+                .get(f.org_id)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
             filing: f,
         })
     }
@@ -324,13 +323,16 @@ impl App {
             views.push(self.case_view(c).await?);
         }
         views.sort_by_key(|v| v.case.id);
-        let authority = crate::policy::authorize(p, Action::ReviewCatalog(pr.authority_org), &tree)
-            .is_ok();
+        let authority =
+            crate::policy::authorize(p, Action::ReviewCatalog(pr.authority_org), &tree).is_ok();
         let agency = crate::policy::authorize(p, Action::EditCatalog(pr.org_id), &tree).is_ok();
         Ok(ProposalView {
             entry_code: e.code,
             entry_name: e.content.name,
-            org_name: tree.get(pr.org_id).map(|o| o.name.clone()).unwrap_or_default(),
+            org_name: tree
+                .get(pr.org_id)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
             authority_name: tree
                 .get(pr.authority_org)
                 .map(|o| o.name.clone())
@@ -654,7 +656,8 @@ impl App {
             input.decided_on
         );
         let content = with_attribute(&e.content, input.attribute, &clauses, &basis);
-        let keeps = e.content.open_attribute == input.attribute && e.content.open_clauses == clauses;
+        let keeps =
+            e.content.open_attribute == input.attribute && e.content.open_clauses == clauses;
         let change = if keeps {
             None
         } else {

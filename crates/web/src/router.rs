@@ -22,8 +22,7 @@ use utoipa_axum::routes;
 
 use crate::api::{
     audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, open_proposals,
-    orgs, sharing,
-    tokens, users,
+    orgs, sharing, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};

@@ -215,9 +215,11 @@ pub(crate) async fn change_entry_in<D: Dialect>(
         && content.open_attribute != pubdata_domain::catalog::OpenAttribute::Unconditional
     {
         tx.run(
-            sql("INSERT INTO open_filings (entry_id, org_id, authority_org, version, attribute,
+            sql(
+                "INSERT INTO open_filings (entry_id, org_id, authority_org, version, attribute,
                     clauses, basis, filed_on, filed_by, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
             .bind(c.entry_id)
             .bind(current.org_id)
             .bind(authority)

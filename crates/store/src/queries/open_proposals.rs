@@ -6,8 +6,8 @@ use pubdata_domain::audit::AuditEvent;
 use pubdata_domain::case::{CaseKind, CaseSubject};
 
 use super::audit;
-use super::catalog::change_entry_in;
 use super::cases::close_open_cases;
+use super::catalog::change_entry_in;
 use super::{CaseStep, step_case};
 use crate::rows;
 use crate::sql::{Arg, Dialect, Exec, Tx, now, sql};
@@ -75,10 +75,12 @@ impl<D: Dialect> OpenProposalStore for D {
         let mut tx = self.begin().await?;
         let row = tx
             .one(
-                sql("INSERT INTO open_proposals (entry_id, org_id, authority_org, filing_id,
+                sql(
+                    "INSERT INTO open_proposals (entry_id, org_id, authority_org, filing_id,
                         from_attribute, from_clauses, proposed_attribute, proposed_clauses,
                         reasons, proposed_by, state, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?) RETURNING *")
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?) RETURNING *",
+                )
                 .bind(p.entry_id)
                 .bind(p.org_id)
                 .bind(p.authority_org)

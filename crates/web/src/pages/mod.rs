@@ -30,9 +30,9 @@ pub(crate) mod home;
 pub mod i18n;
 pub(crate) mod login;
 pub(crate) mod objections;
-pub(crate) mod open_proposals;
 pub(crate) mod open;
 pub(crate) mod open_applications;
+pub(crate) mod open_proposals;
 pub(crate) mod sharing;
 
 pub use errors::{PageError, PageProblem, PageResult, render_errors};

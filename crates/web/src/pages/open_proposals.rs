@@ -21,7 +21,9 @@ use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
 fn clause_names(lang: Lang, v: &[OpenClause]) -> Vec<String> {
-    v.iter().map(|c| lang.pick(c.zh(), c.en()).to_string()).collect()
+    v.iter()
+        .map(|c| lang.pick(c.zh(), c.en()).to_string())
+        .collect()
 }
 
 fn attribute_name(lang: Lang, a: OpenAttribute) -> String {
@@ -116,7 +118,10 @@ async fn render_filings(
     q: FilingsQuery,
     error: Option<String>,
 ) -> PageResult {
-    let org_id = q.org_id.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
+    let org_id = q
+        .org_id
+        .as_deref()
+        .and_then(|v| v.trim().parse::<i64>().ok());
     let attribute = q
         .attribute
         .as_deref()

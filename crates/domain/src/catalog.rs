@@ -210,8 +210,8 @@ pub struct EntryContent {
     pub open_grounds: String,
     /// 开放属性依据: the basis the agency gives the authority of its level
     /// for a not-open or conditionally open attribute (Art. 33, 34 last
-    /// paragraphs); required to submit such an entry, and filed on
-    /// publication.
+    /// paragraphs); required to submit a conditionally open entry (a
+    /// not-open one may rest on its grounds), and filed on publication.
     #[serde(default)]
     pub open_basis: String,
     pub update_frequency: Frequency,
@@ -400,6 +400,16 @@ impl EntryContent {
             }
         }
         out
+    }
+
+    /// The basis filed with the authority (Art. 33, 34): the basis given,
+    /// else, for not-open data, its grounds (不予开放理由).
+    pub fn filed_basis(&self) -> &str {
+        if self.open_basis.trim().is_empty() && self.open_attribute == OpenAttribute::None {
+            &self.open_grounds
+        } else {
+            &self.open_basis
+        }
     }
 
     /// The text searched by catalogue search: name, summary, keywords,

@@ -101,7 +101,21 @@ async fn a_not_open_entry_is_filed_on_publication_and_needs_its_basis() {
     let scj = t.login("qy-scjgj").await;
     let sjj = t.login("qy-sjj").await;
     let id = draft_not_open(&t, &scj, "企业联系人信息").await;
-    // Submitting without a basis (依据) for the authority is refused.
+    // Conditionally open without a basis (依据) for the authority: refused.
+    let (status, e) = json_of(
+        t.call(
+            Method::PATCH,
+            &format!("/api/v1/catalog/entries/{id}"),
+            Some(&scj),
+            Some(
+                json!({"open_attribute": "conditional", "open_clauses": ["subject_consent"],
+                        "open_conditions": "签署数据利用协议", "open_grounds": ""}),
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{e}");
     let r = t
         .call(
             Method::POST,
@@ -112,6 +126,22 @@ async fn a_not_open_entry_is_filed_on_publication_and_needs_its_basis() {
         .await;
     let p = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
     assert_eq!(p["errors"][0]["field"], "open_basis", "{p}");
+    // Not open, the grounds (不予开放理由) are the basis when none is given.
+    let plain = draft_not_open(&t, &scj, "企业联系人名录").await;
+    let (status, e) = t
+        .post(
+            &format!("/api/v1/catalog/entries/{plain}/submit"),
+            &scj,
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    t.post(
+        &format!("/api/v1/catalog/entries/{plain}/review"),
+        &sjj,
+        json!({"decision": "approve"}),
+    )
+    .await;
 
     let id = published_not_open(&t, "企业联系人台账").await;
     let scj_org = t.org_id("qy-scjgj").await;
@@ -131,6 +161,13 @@ async fn a_not_open_entry_is_filed_on_publication_and_needs_its_basis() {
     assert_eq!(f["version"], 2);
     assert_eq!(f["filed_on"], today_cst().to_string());
     assert_eq!(f["entry_name"], "企业联系人台账");
+    let g = filings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["entry_id"] == plain)
+        .unwrap_or_else(|| panic!("{filings}"));
+    assert_eq!(g["basis"], "涉及个人信息");
     // Filters by attribute and agency.
     let (_, cond) = t
         .get("/api/v1/open/filings?attribute=conditional", &sjj)

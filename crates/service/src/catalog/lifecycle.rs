@@ -60,9 +60,17 @@ impl App {
         // Art. 33, 34 last paragraphs: a not-open or conditionally open
         // attribute is filed with the authority on publication, with the
         // agency's basis (依据).
-        if e.content.open_attribute != pubdata_domain::catalog::OpenAttribute::Unconditional
-            && e.content.open_basis.trim().is_empty()
-        {
+        // For not-open data the grounds (不予开放理由, required by Art. 33)
+        // are the basis when no separate basis is given.
+        let c = &e.content;
+        let basis_missing = match c.open_attribute {
+            pubdata_domain::catalog::OpenAttribute::Unconditional => false,
+            pubdata_domain::catalog::OpenAttribute::Conditional => c.open_basis.trim().is_empty(),
+            pubdata_domain::catalog::OpenAttribute::None => {
+                c.open_basis.trim().is_empty() && c.open_grounds.trim().is_empty()
+            }
+        };
+        if basis_missing {
             return Err(ServiceError::invalid(
                 "open_basis",
                 "不予开放或有条件开放须向本级公共数据主管部门提供依据（第三十三条、第三十四条）(a not-open or conditionally open attribute gives the authority its basis, Art. 33, 34)",

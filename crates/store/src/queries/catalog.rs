@@ -226,7 +226,7 @@ pub(crate) async fn change_entry_in<D: Dialect>(
             .bind(version)
             .bind(content.open_attribute.as_str())
             .bind(Arg::json(&content.open_clauses))
-            .bind(&content.open_basis)
+            .bind(content.filed_basis())
             .bind(day)
             .bind(&c.actor)
             .bind(now()),

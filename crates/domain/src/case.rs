@@ -19,6 +19,8 @@ string_enum! {
         DataDemand = "data_demand" / "目录外数据需求确认" / "Confirm a demand for uncatalogued data",
         OpenApplication = "open_application" / "有条件开放申请答复" / "Answer a conditional open data application",
         Objection = "objection" / "异议处理" / "Handle an objection",
+        OpenProposal = "open_proposal" / "开放属性修改建议答复" / "Answer the authority's open attribute proposal",
+        OpenEscalation = "open_escalation" / "开放属性报本级人民政府决定" / "Record the government's decision on an open attribute",
     }
 }
 
@@ -43,6 +45,9 @@ pub enum CaseSubject {
     OpenApplication(i64),
     /// An objection to a record (异议, Art. 28).
     Objection(i64),
+    /// The authority's proposal to change an entry's open attribute
+    /// (开放属性修改建议, Art. 32).
+    OpenProposal(i64),
 }
 
 impl CaseSubject {
@@ -53,7 +58,8 @@ impl CaseSubject {
             CaseSubject::ShareRequest(_)
             | CaseSubject::DataDemand(_)
             | CaseSubject::OpenApplication(_)
-            | CaseSubject::Objection(_) => None,
+            | CaseSubject::Objection(_)
+            | CaseSubject::OpenProposal(_) => None,
         }
     }
 
@@ -65,6 +71,7 @@ impl CaseSubject {
             CaseSubject::DataDemand(id) => format!("/sharing/demands/{id}"),
             CaseSubject::OpenApplication(id) => format!("/open/applications/{id}"),
             CaseSubject::Objection(id) => format!("/objections/{id}"),
+            CaseSubject::OpenProposal(id) => format!("/open/proposals/{id}"),
         }
     }
 }
@@ -77,6 +84,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::DataDemand(id) => write!(f, "data_demand:{id}"),
             CaseSubject::OpenApplication(id) => write!(f, "open_application:{id}"),
             CaseSubject::Objection(id) => write!(f, "objection:{id}"),
+            CaseSubject::OpenProposal(id) => write!(f, "open_proposal:{id}"),
         }
     }
 }
@@ -96,6 +104,7 @@ impl std::str::FromStr for CaseSubject {
             "data_demand" => Ok(CaseSubject::DataDemand(id)),
             "open_application" => Ok(CaseSubject::OpenApplication(id)),
             "objection" => Ok(CaseSubject::Objection(id)),
+            "open_proposal" => Ok(CaseSubject::OpenProposal(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -124,6 +133,23 @@ impl CaseKind {
             // Art. 28: the source department (or the agency serving a data
             // subject) handles or answers an objection within 5 working days.
             CaseKind::Objection => (WorkingDays::of(5), "《清远市公共数据管理办法》第二十八条"),
+            // Art. 32: the authority may propose another open attribute to
+            // an agency of its level. The measures set no time limit for the
+            // answer; 10 working days is the platform default (平台默认时限),
+            // as long as an Art. 38 application is given.
+            CaseKind::OpenProposal => (
+                WorkingDays::of(10),
+                "《清远市公共数据管理办法》第三十二条（答复时限为平台默认）",
+            ),
+            // Art. 32: when the two cannot agree, the matter goes to the
+            // people's government of the level (报本级人民政府决定). The
+            // government is not a platform user: the authority records its
+            // decision. The measures set no time limit; 20 working days is
+            // the platform default (平台默认时限).
+            CaseKind::OpenEscalation => (
+                WorkingDays::of(20),
+                "《清远市公共数据管理办法》第三十二条（记录决定时限为平台默认）",
+            ),
         }
     }
 
@@ -195,6 +221,20 @@ mod tests {
         assert_eq!(
             "open_application:7".parse::<CaseSubject>().unwrap(),
             CaseSubject::OpenApplication(7)
+        );
+        // Art. 32 (platform defaults): 10 working days to answer a proposal,
+        // 20 to record the government's decision.
+        assert_eq!(
+            CaseKind::OpenProposal.due(&cal, d("2026-11-02")).unwrap(),
+            d("2026-11-16")
+        );
+        assert_eq!(
+            CaseKind::OpenEscalation.due(&cal, d("2026-11-02")).unwrap(),
+            d("2026-11-30")
+        );
+        assert_eq!(
+            "open_proposal:3".parse::<CaseSubject>().unwrap(),
+            CaseSubject::OpenProposal(3)
         );
     }
 

@@ -515,6 +515,57 @@ pub trait OpenApplicationStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Filing of open attributes and the authority's change proposals (开放属性
+/// 备案与修改建议, OPN-1, Art. 32–34). Each step writes the proposal, its
+/// case, any new version of the entry and the audit record in one
+/// transaction.
+#[async_trait]
+pub trait OpenProposalStore: Send + Sync {
+    /// Filings matching `f`, newest first.
+    async fn list_open_filings(&self, f: &FilingFilter) -> Result<Vec<OpenFiling>>;
+    /// Records a proposal and opens the agency's answer case.
+    async fn create_open_proposal(
+        &self,
+        p: NewOpenProposal,
+        audit: AuditEvent,
+    ) -> Result<OpenProposal>;
+    async fn get_open_proposal(&self, id: i64) -> Result<OpenProposal>;
+    /// Proposals matching `f`, newest first.
+    async fn list_open_proposals(&self, f: &ProposalFilter) -> Result<Vec<OpenProposal>>;
+    /// The agency's answer (applying the change when it agrees); closes
+    /// the answer case. `Conflict` when the proposal is no longer open.
+    async fn answer_open_proposal(
+        &self,
+        a: ProposalAnswer,
+        audit: AuditEvent,
+    ) -> Result<OpenProposal>;
+    /// Escalates a disagreed proposal to the government and opens the
+    /// authority's case to record its decision. `Conflict` unless disagreed.
+    async fn escalate_open_proposal(
+        &self,
+        id: i64,
+        reasons: &str,
+        actor: &str,
+        case: NewCase,
+        audit: AuditEvent,
+    ) -> Result<OpenProposal>;
+    /// Records the government's decision, applies it and closes the case.
+    /// `Conflict` unless escalated.
+    async fn decide_open_proposal(
+        &self,
+        d: GovernmentDecision,
+        audit: AuditEvent,
+    ) -> Result<OpenProposal>;
+    /// Moves a proposal's open case back in time (demo seeding and tests of
+    /// deadlines only).
+    async fn backdate_open_proposal(
+        &self,
+        id: i64,
+        opened_on: NaiveDate,
+        due_on: NaiveDate,
+    ) -> Result<()>;
+}
+
 /// Objections and corrections (异议与更正, OBJ-1) and the identity numbers
 /// of persons' accounts.
 #[async_trait]
@@ -666,6 +717,7 @@ pub trait Store:
     + ObjectionStore
     + OpenStore
     + OpenApplicationStore
+    + OpenProposalStore
     + ShareStore
     + Send
     + Sync

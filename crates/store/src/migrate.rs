@@ -54,6 +54,8 @@ pub const TABLES: &[&str] = &[
     "objection_proofs",
     "reid_checks",
     "synonyms",
+    "open_filings",
+    "open_proposals",
     "notifications",
     "webhooks",
     "webhook_deliveries",
@@ -96,6 +98,8 @@ const IDENTITY: &[&str] = &[
     "objections",
     "objection_proofs",
     "reid_checks",
+    "open_filings",
+    "open_proposals",
     "notifications",
     "webhook_deliveries",
 ];

@@ -365,6 +365,11 @@ macro_rules! migrations {
                 include_str!(concat!("../migrations/", $dir, "/0013_synonyms.sql")),
             ),
             (
+                15,
+                "open_proposals",
+                include_str!(concat!("../migrations/", $dir, "/0015_open_proposals.sql")),
+            ),
+            (
                 20,
                 "reminders",
                 include_str!(concat!("../migrations/", $dir, "/0020_reminders.sql")),

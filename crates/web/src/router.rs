@@ -21,8 +21,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, orgs,
-    reminders, sharing, tokens, users,
+    audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, open_proposals,
+    orgs, reminders, sharing, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -231,6 +231,13 @@ api_routes! {
     POST   "/api/v1/open/applications/{id}/agreement"          => open::accept_agreement;
     GET    "/api/v1/open/applications/{id}/rows"               => open::application_rows;
     GET    "/api/v1/open/applications/{id}/download"           => open::application_download;
+    GET    "/api/v1/open/filings"                              => open_proposals::filings;
+    POST   "/api/v1/catalog/entries/{id}/open-proposals"       => open_proposals::propose;
+    GET    "/api/v1/open/proposals"                            => open_proposals::list;
+    GET    "/api/v1/open/proposals/{id}"                       => open_proposals::get;
+    POST   "/api/v1/open/proposals/{id}/answer"                => open_proposals::answer;
+    POST   "/api/v1/open/proposals/{id}/escalation"            => open_proposals::escalate;
+    POST   "/api/v1/open/proposals/{id}/government-decision"   => open_proposals::decide;
     GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
     POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }
@@ -256,6 +263,12 @@ page_routes! {
     GET    "/open/applications/new"                   => pages::open_applications::new_page;
     POST   "/open/applications/new"                   => pages::open_applications::apply;
     GET    "/open/applications/{id}"                  => pages::open_applications::detail;
+    GET    "/open/filings"                            => pages::open_proposals::filings_page;
+    POST   "/catalog/entries/{id}/open-proposals"     => pages::open_proposals::propose;
+    GET    "/open/proposals/{id}"                     => pages::open_proposals::proposal_page;
+    POST   "/open/proposals/{id}/answer"              => pages::open_proposals::answer;
+    POST   "/open/proposals/{id}/escalation"          => pages::open_proposals::escalate;
+    POST   "/open/proposals/{id}/government-decision" => pages::open_proposals::decide;
     POST   "/open/applications/{id}/decision"         => pages::open_applications::decide;
     POST   "/open/applications/{id}/agreement"        => pages::open_applications::accept;
 

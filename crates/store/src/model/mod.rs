@@ -11,6 +11,7 @@ mod jobs;
 mod notify;
 mod objection;
 mod open;
+mod open_proposal;
 mod org;
 mod share;
 
@@ -24,5 +25,6 @@ pub use jobs::*;
 pub use notify::*;
 pub use objection::*;
 pub use open::*;
+pub use open_proposal::*;
 pub use org::*;
 pub use share::*;

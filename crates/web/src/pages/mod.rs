@@ -32,6 +32,7 @@ pub(crate) mod login;
 pub(crate) mod objections;
 pub(crate) mod open;
 pub(crate) mod open_applications;
+pub(crate) mod open_proposals;
 pub(crate) mod reminders;
 pub(crate) mod sharing;
 
@@ -134,6 +135,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "objection.html",
         include_str!("../../templates/objection.html"),
+    ),
+    (
+        "open_filings.html",
+        include_str!("../../templates/open_filings.html"),
+    ),
+    (
+        "open_proposal.html",
+        include_str!("../../templates/open_proposal.html"),
     ),
     ("open.html", include_str!("../../templates/open.html")),
     (
@@ -252,9 +261,21 @@ pub async fn nav(s: &AppState, p: &Principal) -> Value {
         calendar => s.app.can(p, Action::ManageCalendar).await,
         audit => s.app.can(p, Action::ReadAudit).await,
         review => catalog::reviews_anything(s, p).await,
+        filings => open_proposals_nav(s, p).await,
         draft => s.app.can(p, Action::EditCatalog(org)).await,
         scheme => s.app.can(p, Action::ManageCatalogScheme).await,
     }
+}
+
+/// Whether the caller reviews for a data authority (and so sees its
+/// filings of open attributes).
+async fn open_proposals_nav(s: &AppState, p: &Principal) -> bool {
+    for g in &p.roles {
+        if s.app.can(p, Action::ReviewCatalog(g.org_id)).await {
+            return true;
+        }
+    }
+    false
 }
 
 /// The context every page of a signed-in caller gets.

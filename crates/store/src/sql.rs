@@ -435,6 +435,10 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// Writes a consistent copy to `path`; false when the backend is backed
     /// up by its own tools.
     async fn backup_to(&self, path: &std::path::Path) -> Result<bool>;
+    /// Every table at one instant (`snapshot.rs`).
+    async fn snapshot(&self) -> Result<crate::snapshot::Snapshot>;
+    /// Restores a snapshot into a never-used platform (`snapshot.rs`).
+    async fn restore_snapshot(&self, snap: &crate::snapshot::Snapshot) -> Result<()>;
 
     /// Appends the access records of a group of reads and adds their usage
     /// counts in one transaction (`ShareStore::record_access`); SQLite does

@@ -364,6 +364,11 @@ macro_rules! migrations {
                 "synonyms",
                 include_str!(concat!("../migrations/", $dir, "/0013_synonyms.sql")),
             ),
+            (
+                16,
+                "backup_runs",
+                include_str!(concat!("../migrations/", $dir, "/0016_backup_runs.sql")),
+            ),
         ]
     };
 }

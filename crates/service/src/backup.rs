@@ -197,7 +197,9 @@ fn unpack(plain: &[u8]) -> Result<(Manifest, Snapshot), BackupError> {
     }
     let take = |at: &mut usize, name: &str| -> Result<Vec<u8>, BackupError> {
         let line = next_line(at)?;
-        let (n, len) = line.rsplit_once(' ').ok_or_else(|| damaged("bad part header"))?;
+        let (n, len) = line
+            .rsplit_once(' ')
+            .ok_or_else(|| damaged("bad part header"))?;
         if n != name {
             return Err(damaged(&format!("expected part {name}, found {n}")));
         }
@@ -351,7 +353,8 @@ pub fn read_backup(path: &Path, identity: &str) -> Result<(Manifest, Snapshot), 
     let mut sum_path = path.as_os_str().to_owned();
     sum_path.push(".sha256");
     let sum_path = PathBuf::from(sum_path);
-    let expected = std::fs::read_to_string(&sum_path).map_err(|e| io("cannot read", &sum_path, e))?;
+    let expected =
+        std::fs::read_to_string(&sum_path).map_err(|e| io("cannot read", &sum_path, e))?;
     let expected = expected.split_whitespace().next().unwrap_or_default();
     if sha256_hex(&cipher) != expected {
         return Err(BackupError::Checksum(path.display().to_string()));
@@ -451,7 +454,14 @@ pub async fn backup_and_record(
     };
     let event = crate::principal::Principal::system().event(
         "system.backup",
-        format!("backup:{}", if run.file.is_empty() { "failed" } else { &run.file }),
+        format!(
+            "backup:{}",
+            if run.file.is_empty() {
+                "failed"
+            } else {
+                &run.file
+            }
+        ),
         outcome,
         detail,
     );

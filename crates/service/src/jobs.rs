@@ -262,7 +262,10 @@ impl App {
     }
 
     pub fn backup_target(&self) -> crate::backup::Target {
-        self.backup_target.read().expect("backup target lock").clone()
+        self.backup_target
+            .read()
+            .expect("backup target lock")
+            .clone()
     }
 
     /// Backup runs, newest first (admins and auditors).

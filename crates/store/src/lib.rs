@@ -23,9 +23,9 @@ pub mod model;
 pub mod postgres;
 mod queries;
 mod rows;
+pub mod snapshot;
 pub mod source;
 mod sql;
-pub mod snapshot;
 pub mod sqlite;
 pub mod target;
 

@@ -61,10 +61,12 @@ fn platform_table(name: &str) -> bool {
 
 /// `ds_<id>` tables sort by id, after the fixed tables.
 fn order(names: &mut [String]) {
-    names.sort_by_key(|n| match n.strip_prefix("ds_").and_then(|i| i.parse::<i64>().ok()) {
-        Some(id) => (1, id, String::new()),
-        None => (0, 0, n.clone()),
-    });
+    names.sort_by_key(
+        |n| match n.strip_prefix("ds_").and_then(|i| i.parse::<i64>().ok()) {
+            Some(id) => (1, id, String::new()),
+            None => (0, 0, n.clone()),
+        },
+    );
 }
 
 fn line(buf: &mut Vec<u8>, values: &[Value]) -> Result<()> {
@@ -120,7 +122,9 @@ fn ident(name: &str) -> Result<&str> {
     if ok {
         Ok(name)
     } else {
-        Err(StoreError::Corrupt(format!("snapshot names a table or column `{name}`")))
+        Err(StoreError::Corrupt(format!(
+            "snapshot names a table or column `{name}`"
+        )))
     }
 }
 
@@ -355,9 +359,9 @@ impl PgStore {
         .await?;
         while !pending.is_empty() {
             let ready = pending.iter().position(|t| {
-                !refs.iter().any(|(from, to)| {
-                    from == &t.name && pending.iter().any(|p| &p.name == to)
-                })
+                !refs
+                    .iter()
+                    .any(|(from, to)| from == &t.name && pending.iter().any(|p| &p.name == to))
             });
             let Some(i) = ready else {
                 return Err(StoreError::Corrupt("circular table references".into()));
@@ -440,9 +444,9 @@ async fn pg_dump(conn: &mut sqlx::PgConnection) -> Result<Snapshot> {
                     "FLOAT8" => Value::from(r.try_get::<f64, _>(i)?),
                     "FLOAT4" => Value::from(r.try_get::<f32, _>(i)? as f64),
                     "BOOL" => Value::from(r.try_get::<bool, _>(i)? as i64),
-                    "TIMESTAMPTZ" => Value::from(fmt_time(
-                        r.try_get::<chrono::DateTime<chrono::Utc>, _>(i)?,
-                    )),
+                    "TIMESTAMPTZ" => {
+                        Value::from(fmt_time(r.try_get::<chrono::DateTime<chrono::Utc>, _>(i)?))
+                    }
                     "DATE" => Value::from(r.try_get::<chrono::NaiveDate, _>(i)?.to_string()),
                     "JSONB" | "JSON" => Value::from(r.try_get::<Value, _>(i)?.to_string()),
                     "BYTEA" => hex(&r.try_get::<Vec<u8>, _>(i)?),
@@ -521,7 +525,10 @@ async fn pg_load(conn: &mut sqlx::PgConnection, t: &TableDump) -> Result<()> {
         ident(c)?;
     }
     let mut copy = conn
-        .copy_in_raw(&format!("COPY {name} ({}) FROM STDIN", t.columns.join(", ")))
+        .copy_in_raw(&format!(
+            "COPY {name} ({}) FROM STDIN",
+            t.columns.join(", ")
+        ))
         .await?;
     let mut buf = Vec::with_capacity(1 << 20);
     for r in rows_of(t) {

@@ -57,9 +57,12 @@ pub async fn keygen(a: KeygenArgs) -> anyhow::Result<ExitCode> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(&a.secret_out)
-        .with_context(|| format!("cannot create {} (it must not exist)", a.secret_out.display()))?;
+    let mut f = opts.open(&a.secret_out).with_context(|| {
+        format!(
+            "cannot create {} (it must not exist)",
+            a.secret_out.display()
+        )
+    })?;
     use std::io::Write;
     writeln!(
         f,
@@ -87,8 +90,14 @@ pub async fn run_backup(a: BackupArgs) -> anyhow::Result<ExitCode> {
     dirs.extend(a.offsite.iter().cloned());
     let started = std::time::Instant::now();
     let instance = format!("cli:{}", std::process::id());
-    let w = backup::backup_and_record(store.as_ref(), &a.recipient, &dirs, a.keep.max(1), &instance)
-        .await?;
+    let w = backup::backup_and_record(
+        store.as_ref(),
+        &a.recipient,
+        &dirs,
+        a.keep.max(1),
+        &instance,
+    )
+    .await?;
     println!(
         "backup written: {} ({} bytes, {} tables, {} rows, {} audit records) in {:.2} s",
         w.file.display(),

@@ -32,7 +32,12 @@ pub struct ServeArgs {
     pub backup_recipient: Option<String>,
     /// Off-site directories (another volume) receiving a copy of each
     /// encrypted backup; comma-separated or repeated.
-    #[arg(long, env = "PUBDATA_BACKUP_OFFSITE", value_delimiter = ',', requires = "backup_recipient")]
+    #[arg(
+        long,
+        env = "PUBDATA_BACKUP_OFFSITE",
+        value_delimiter = ',',
+        requires = "backup_recipient"
+    )]
     pub backup_offsite: Vec<std::path::PathBuf>,
     /// Mark cookies `Secure`: set when users reach the platform over HTTPS
     /// (a TLS-terminating proxy or load balancer in front).

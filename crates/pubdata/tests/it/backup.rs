@@ -73,12 +73,29 @@ fn assert_same(a: &Snapshot, b: &Snapshot) {
 async fn assert_whole(snap: &Snapshot, url: &str) {
     let mut names: Vec<String> = snap.tables.iter().map(|t| t.name.clone()).collect();
     names.sort();
-    assert_eq!(names, table_names(url).await, "every table is in the snapshot");
-    for t in ["orgs", "users", "audit_log", "datasets", "catalog_entries", "objection_proofs"] {
-        let d = snap.table(t).unwrap_or_else(|| panic!("{t} in the snapshot"));
+    assert_eq!(
+        names,
+        table_names(url).await,
+        "every table is in the snapshot"
+    );
+    for t in [
+        "orgs",
+        "users",
+        "audit_log",
+        "datasets",
+        "catalog_entries",
+        "objection_proofs",
+    ] {
+        let d = snap
+            .table(t)
+            .unwrap_or_else(|| panic!("{t} in the snapshot"));
         assert!(d.rows > 0, "{t} has rows");
     }
-    let ds: Vec<_> = snap.tables.iter().filter(|t| t.name.starts_with("ds_")).collect();
+    let ds: Vec<_> = snap
+        .tables
+        .iter()
+        .filter(|t| t.name.starts_with("ds_"))
+        .collect();
     assert!(ds.len() >= 3, "dataset tables are in the snapshot");
     assert!(ds.iter().map(|t| t.rows).sum::<u64>() >= 1500);
     assert!(snap.audit_records > 0);
@@ -149,7 +166,10 @@ async fn a_backup_restores_every_table_row_for_row_and_refuses_tampering() {
     .unwrap();
     assert_eq!(written.copies.len(), 2);
     let file = only_backup(&local);
-    assert_eq!(std::fs::read(&file).unwrap(), std::fs::read(only_backup(&offsite)).unwrap());
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        std::fs::read(only_backup(&offsite)).unwrap()
+    );
     // Encrypted: no demo name, no table name readable in the file.
     let cipher = std::fs::read(&file).unwrap();
     assert!(cipher.starts_with(b"age-encryption.org/v1"));
@@ -174,7 +194,9 @@ async fn a_backup_restores_every_table_row_for_row_and_refuses_tampering() {
     let (manifest, snap) = backup::read_backup(&file, &keys.identity).unwrap();
     assert_eq!(manifest.audit_head, before.audit_head);
     assert_eq!(manifest.parts.len(), before.tables.len());
-    let r = backup::restore(dst.as_ref(), &manifest, &snap).await.unwrap();
+    let r = backup::restore(dst.as_ref(), &manifest, &snap)
+        .await
+        .unwrap();
     assert_eq!(r.audit_verified as i64, before.audit_records);
     assert_same(&before, &dst.snapshot().await.unwrap());
 
@@ -196,8 +218,11 @@ async fn a_backup_restores_every_table_row_for_row_and_refuses_tampering() {
     // One flipped byte: caught by the checksum before decrypting …
     let bad = dir.path().join("bad.backup.age");
     std::fs::copy(&file, &bad).unwrap();
-    std::fs::copy(format!("{}.sha256", file.display()), format!("{}.sha256", bad.display()))
-        .unwrap();
+    std::fs::copy(
+        format!("{}.sha256", file.display()),
+        format!("{}.sha256", bad.display()),
+    )
+    .unwrap();
     flip_byte(&bad);
     let e = backup::read_backup(&bad, &keys.identity).unwrap_err();
     assert!(matches!(e, BackupError::Checksum(_)), "{e}");
@@ -227,7 +252,10 @@ async fn a_backup_restores_across_backends() {
     let lite = sqlite_url(dir.path(), "src.db");
     let pg = test_database_url(&dir).await;
     assert!(pg.starts_with("postgres"));
-    for (from, to) in [(lite.clone(), pg.clone()), (pg.clone(), sqlite_url(dir.path(), "back.db"))] {
+    for (from, to) in [
+        (lite.clone(), pg.clone()),
+        (pg.clone(), sqlite_url(dir.path(), "back.db")),
+    ] {
         let src = if from == lite {
             seeded(&from).await
         } else {
@@ -258,7 +286,11 @@ async fn the_backup_commands_back_up_and_restore() {
     let before = seeded(&src_url).await.snapshot().await.unwrap();
     let secret = dir.path().join("backup-secret.txt");
     let out = pubdata(&["backup-keygen", "--secret-out", secret.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let recipient = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(recipient.starts_with("age1"), "{recipient}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("OFF the backup host"));
@@ -285,8 +317,15 @@ async fn the_backup_commands_back_up_and_restore() {
         &recipient,
     ]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("backup written") && text.contains("off-site copy"), "{text}");
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("backup written") && text.contains("off-site copy"),
+        "{text}"
+    );
     let file = only_backup(&local);
     only_backup(&offsite);
 
@@ -304,7 +343,11 @@ async fn the_backup_commands_back_up_and_restore() {
     };
     let out = restore(&dst_url, &secret);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("audit chain intact"), "{text}");
     let dst = pubdata_store::open(&dst_url).await.unwrap();
     assert_same(&before, &dst.snapshot().await.unwrap());
@@ -319,11 +362,60 @@ async fn the_backup_commands_back_up_and_restore() {
 
     // With another key: refused.
     let wrong = dir.path().join("other-secret.txt");
-    assert!(pubdata(&["backup-keygen", "--secret-out", wrong.to_str().unwrap()]).status.success());
+    assert!(
+        pubdata(&["backup-keygen", "--secret-out", wrong.to_str().unwrap()])
+            .status
+            .success()
+    );
     let dir3 = tempfile::tempdir().unwrap();
     let fresh = sqlite_url(dir3.path(), "fresh.db");
     let out = restore(&fresh, &wrong);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(err.contains("cannot decrypt"), "{err}");
+}
+
+/// The daily job with a recipient: an encrypted backup in the local and the
+/// off-site directory, the run listed by `GET /api/v1/backups` and on the
+/// system page for administrators, refused to others.
+#[tokio::test]
+async fn the_backup_job_writes_encrypted_copies_and_lists_its_runs() {
+    use pubdata_service::jobs::Job;
+    let t = TestApp::demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (local, offsite) = (dir.path().join("local"), dir.path().join("offsite"));
+    let keys = backup::generate_keys();
+    t.app.set_backup_dir(Some(local.clone()));
+    assert!(
+        t.app
+            .set_backup_target(backup::Target {
+                recipient: Some("age1-not-a-key".into()),
+                offsite: vec![],
+            })
+            .is_err()
+    );
+    t.app
+        .set_backup_target(backup::Target {
+            recipient: Some(keys.recipient.clone()),
+            offsite: vec![offsite.clone()],
+        })
+        .unwrap();
+    assert!(t.app.run_job(Job::Backup).await.unwrap());
+    let file = only_backup(&local);
+    only_backup(&offsite);
+    let (manifest, _) = backup::read_backup(&file, &keys.identity).unwrap();
+    assert!(manifest.audit_records > 0);
+
+    let admin = t.login("admin").await;
+    let (status, body) = t.get("/api/v1/backups", &admin).await;
+    assert_eq!(status, 200, "{body}");
+    let runs = body.as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{body}");
+    assert_eq!(runs[0]["ok"], true);
+    assert_eq!(runs[0]["copies"], 2);
+    assert!(runs[0]["bytes"].as_i64().unwrap() > 0);
+    assert_eq!(runs[0]["file"], file.file_name().unwrap().to_str().unwrap());
+    let other = t.login("ent-demo").await;
+    let (status, _) = t.get("/api/v1/backups", &other).await;
+    assert_eq!(status, 403);
 }

@@ -538,7 +538,9 @@ impl<D: Dialect> Store for D {
     async fn audit_head(&self) -> Result<(i64, String)> {
         let row = self
             .reader()
-            .one(sql("SELECT last_id, last_hash FROM audit_head WHERE one = 1"))
+            .one(sql(
+                "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
+            ))
             .await?;
         Ok((row.int("last_id")?, row.text("last_hash")?))
     }

@@ -264,7 +264,7 @@ async fn a_backup_restores_across_backends() {
         let before = src.snapshot().await.unwrap();
         assert_whole(&before, &from).await;
         let out = dir.path().join(format!("b-{}", &from[..6]));
-        backup::write_backup(src.as_ref(), &keys.recipient, &[out.clone()], 7)
+        backup::write_backup(src.as_ref(), &keys.recipient, std::slice::from_ref(&out), 7)
             .await
             .unwrap();
         let (manifest, snap) = backup::read_backup(&only_backup(&out), &keys.identity).unwrap();

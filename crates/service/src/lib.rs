@@ -16,6 +16,7 @@ use pubdata_store::{RoleGrant, Store};
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod base;
 pub mod calendar;
 pub mod cases;
@@ -60,6 +61,8 @@ pub struct App {
     instance: String,
     /// Where the backup job writes, if anywhere.
     backup_dir: RwLock<Option<std::path::PathBuf>>,
+    /// Whom backups are encrypted to and where copies go off-site.
+    backup_target: RwLock<backup::Target>,
     principals: Mutex<HashMap<String, (Principal, Instant)>>,
     token_uses: Mutex<HashMap<i64, DateTime<Utc>>>,
     dummy_hash: String,
@@ -80,6 +83,7 @@ impl App {
             tree: RwLock::new(None),
             instance: jobs::instance_name(),
             backup_dir: RwLock::new(None),
+            backup_target: RwLock::new(backup::Target::default()),
             principals: Mutex::new(HashMap::new()),
             token_uses: Mutex::new(HashMap::new()),
             dummy_hash: String::new(),

@@ -23,6 +23,7 @@ pub mod model;
 pub mod postgres;
 mod queries;
 mod rows;
+pub mod snapshot;
 pub mod source;
 mod sql;
 pub mod sqlite;
@@ -800,6 +801,18 @@ pub trait Store:
     /// file); `false` when the backend is backed up by its own tools
     /// (PostgreSQL: base backups and WAL archiving).
     async fn backup_to(&self, path: &std::path::Path) -> Result<bool>;
+    /// Every table at one instant, in a form either backend restores
+    /// ([`snapshot`]; `pubdata backup`).
+    async fn snapshot(&self) -> Result<snapshot::Snapshot>;
+    /// Restores a snapshot into this never-used platform, all or nothing;
+    /// `Conflict` when the platform already holds data.
+    async fn restore_snapshot(&self, snap: &snapshot::Snapshot) -> Result<()>;
+    /// The audit chain's head: records written and the last record's hash.
+    async fn audit_head(&self) -> Result<(i64, String)>;
+    /// Records a backup run with its audit record (one transaction).
+    async fn record_backup_run(&self, run: NewBackupRun, event: AuditEvent) -> Result<i64>;
+    /// Backup runs, newest first.
+    async fn backup_runs(&self, limit: u32) -> Result<Vec<BackupRun>>;
     /// Failed logins of `client` since `since`: how many, and the first.
     async fn login_failures(
         &self,

@@ -56,6 +56,7 @@ pub const TABLES: &[&str] = &[
     "synonyms",
     "open_filings",
     "open_proposals",
+    "backup_runs",
     "notifications",
     "webhooks",
     "webhook_deliveries",
@@ -100,6 +101,7 @@ const IDENTITY: &[&str] = &[
     "reid_checks",
     "open_filings",
     "open_proposals",
+    "backup_runs",
     "notifications",
     "webhook_deliveries",
 ];

@@ -435,6 +435,20 @@ pub(crate) fn job_lease<R: Cols>(r: &R) -> Result<JobLease> {
     })
 }
 
+pub(crate) fn backup_run<R: Cols>(r: &R) -> Result<BackupRun> {
+    Ok(BackupRun {
+        id: r.int("id")?,
+        started_at: r.time("started_at")?,
+        duration_ms: r.int("duration_ms")?,
+        ok: r.flag("ok")?,
+        bytes: r.int("bytes")?,
+        file: r.text("file")?,
+        copies: r.int("copies")?,
+        error: r.text("error")?,
+        instance: r.text("instance")?,
+    })
+}
+
 pub(crate) fn share_request<R: Cols>(r: &R) -> Result<ShareRequest> {
     Ok(ShareRequest {
         id: r.int("id")?,

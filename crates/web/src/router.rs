@@ -128,6 +128,7 @@ api_routes! {
 
     GET    "/api/v1/audit"                                     => audit::list_audit;
     GET    "/api/v1/system"                                    => audit::system;
+    GET    "/api/v1/backups"                                   => audit::backups;
 
     GET    "/api/v1/catalog/classifications"                   => catalog::classifications;
     PUT    "/api/v1/catalog/classifications/{code}"            => catalog::put_classification;

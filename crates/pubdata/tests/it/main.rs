@@ -9,6 +9,7 @@ mod access;
 
 mod audit;
 mod auth;
+mod backup;
 mod bad_input;
 mod calendar;
 mod catalog;

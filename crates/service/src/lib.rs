@@ -36,6 +36,7 @@ pub mod policy;
 pub mod principal;
 pub use pubdata_domain::reident;
 pub mod sharing;
+pub mod supervision;
 
 pub use error::{FieldError, Result, ServiceError};
 

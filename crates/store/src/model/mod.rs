@@ -12,6 +12,7 @@ mod objection;
 mod open;
 mod org;
 mod share;
+mod supervision;
 
 pub use audit::*;
 pub use auth::*;
@@ -22,5 +23,6 @@ pub use dataset::*;
 pub use jobs::*;
 pub use objection::*;
 pub use open::*;
+pub use supervision::*;
 pub use org::*;
 pub use share::*;

@@ -19,6 +19,7 @@ mod objections;
 mod open;
 mod open_applications;
 mod sharing;
+mod supervision;
 
 pub(crate) use cases::{CaseStep, step_case};
 

@@ -28,4 +28,5 @@ mod reident;
 mod scale;
 mod sharing;
 mod sharing_props;
+mod supervision;
 mod tokens;

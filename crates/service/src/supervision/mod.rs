@@ -252,7 +252,11 @@ impl Period {
     /// `2026年第三季度` / `2026年度`.
     pub fn zh(self) -> String {
         match self.quarter {
-            Some(q) => format!("{}年第{}季度", self.year, ["一", "二", "三", "四"][q as usize - 1]),
+            Some(q) => format!(
+                "{}年第{}季度",
+                self.year,
+                ["一", "二", "三", "四"][q as usize - 1]
+            ),
             None => format!("{}年度", self.year),
         }
     }
@@ -303,9 +307,9 @@ impl App {
     /// platform administrator); an agency is itself (its own people too).
     async fn supervision_scope(&self, p: &Principal, level_org_id: i64) -> Result<Scope> {
         let tree = self.org_tree().await?;
-        let org = tree
-            .get(level_org_id)
-            .ok_or(ServiceError::NotFound { what: "organisation" })?;
+        let org = tree.get(level_org_id).ok_or(ServiceError::NotFound {
+            what: "organisation",
+        })?;
         let admin = p.roles.iter().any(|g| g.role == Role::PlatformAdmin);
         let supervises = |o: i64| {
             admin
@@ -442,13 +446,21 @@ impl App {
                     }
                 }
                 CaseKind::ShareImplement if closed_ok && within(k.responder_org) => {
-                    c.push(k.responder_org, Figure::ShareImplemented, item(note.clone()));
+                    c.push(
+                        k.responder_org,
+                        Figure::ShareImplemented,
+                        item(note.clone()),
+                    );
                     if !late {
                         c.push(k.responder_org, Figure::ShareImplementedInTime, item(note));
                     }
                 }
                 CaseKind::Objection if closed_ok && within(k.responder_org) => {
-                    c.push(k.responder_org, Figure::ObjectionsAnswered, item(note.clone()));
+                    c.push(
+                        k.responder_org,
+                        Figure::ObjectionsAnswered,
+                        item(note.clone()),
+                    );
                     if !late {
                         c.push(k.responder_org, Figure::ObjectionsInTime, item(note));
                     }
@@ -533,7 +545,8 @@ impl App {
         to: Option<NaiveDate>,
     ) -> Result<LevelFigures> {
         let today = today_cst();
-        let from = from.unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("date"));
+        let from =
+            from.unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("date"));
         let to = to.unwrap_or(today);
         if from > to {
             return Err(ServiceError::invalid("from", "must not be after `to`"));
@@ -560,13 +573,22 @@ impl App {
                 org_id,
                 org_name: name.to_string(),
                 region_id,
-                counts: FIGURES.iter().map(|f| (f.as_str().to_string(), count(*f))).collect(),
-                share_answer_rate: rate(count(Figure::ShareAnsweredInTime), count(Figure::ShareAnswered)),
+                counts: FIGURES
+                    .iter()
+                    .map(|f| (f.as_str().to_string(), count(*f)))
+                    .collect(),
+                share_answer_rate: rate(
+                    count(Figure::ShareAnsweredInTime),
+                    count(Figure::ShareAnswered),
+                ),
                 share_implement_rate: rate(
                     count(Figure::ShareImplementedInTime),
                     count(Figure::ShareImplemented),
                 ),
-                objection_rate: rate(count(Figure::ObjectionsInTime), count(Figure::ObjectionsAnswered)),
+                objection_rate: rate(
+                    count(Figure::ObjectionsInTime),
+                    count(Figure::ObjectionsAnswered),
+                ),
                 share_answer_days_mean: sum(&c.answer_days),
                 quality_mean: sum(&c.quality),
             }
@@ -618,12 +640,17 @@ impl App {
                 "figure",
                 format!(
                     "one of {}",
-                    FIGURES.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+                    FIGURES
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })?;
         let today = today_cst();
-        let from = from.unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("date"));
+        let from =
+            from.unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("date"));
         let to = to.unwrap_or(today);
         if from > to {
             return Err(ServiceError::invalid("from", "must not be after `to`"));

@@ -34,8 +34,14 @@ impl Report {
         let mut h = vec!["单位".to_string()];
         h.extend(FIGURES.iter().map(|f| f.zh().to_string()));
         h.extend(
-            ["按时答复率", "按时实施率", "异议按时处理率", "平均答复工作日", "平均质量得分"]
-                .map(String::from),
+            [
+                "按时答复率",
+                "按时实施率",
+                "异议按时处理率",
+                "平均答复工作日",
+                "平均质量得分",
+            ]
+            .map(String::from),
         );
         h
     }

@@ -23,6 +23,6 @@ pub use dataset::*;
 pub use jobs::*;
 pub use objection::*;
 pub use open::*;
-pub use supervision::*;
 pub use org::*;
 pub use share::*;
+pub use supervision::*;

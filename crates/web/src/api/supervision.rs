@@ -102,7 +102,10 @@ pub async fn report(
         .await?;
     if format == "xlsx" {
         let bytes = r.to_xlsx()?;
-        let name = format!("attachment; filename=\"evaluation-{level_org_id}-{}.xlsx\"", r.period);
+        let name = format!(
+            "attachment; filename=\"evaluation-{level_org_id}-{}.xlsx\"",
+            r.period
+        );
         return Ok((
             [
                 (

@@ -15,7 +15,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("sup.answer_rate", "按时答复率", "Answered in time"),
     ("sup.implement_rate", "按时实施率", "Implemented in time"),
     ("sup.objection_rate", "异议按时处理率", "Objections in time"),
-    ("sup.answer_days", "平均答复工作日", "Mean answer (working days)"),
+    (
+        "sup.answer_days",
+        "平均答复工作日",
+        "Mean answer (working days)",
+    ),
     ("sup.quality", "平均质量得分", "Mean quality"),
     ("sup.chart", "各单位指标", "Figures by agency"),
     ("sup.from", "起", "From"),
@@ -29,7 +33,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("sup.count", "计数", "Count"),
     ("sup.note", "说明", "Note"),
     ("sup.period", "统计期间", "Period"),
-    ("sup.basis", "依据《清远市公共数据管理办法》第四十六条，数据均由平台记录自动统计", "Per Art. 46 of the Measures; every figure is computed from the platform's records"),
+    (
+        "sup.basis",
+        "依据《清远市公共数据管理办法》第四十六条，数据均由平台记录自动统计",
+        "Per Art. 46 of the Measures; every figure is computed from the platform's records",
+    ),
     ("nav.objections", "异议与更正", "Objections"),
     ("obj.title", "异议与更正", "Objections and corrections"),
     (

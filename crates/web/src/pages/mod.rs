@@ -27,13 +27,13 @@ pub(crate) mod datasets;
 pub(crate) mod derive;
 pub(crate) mod errors;
 pub(crate) mod home;
-pub(crate) mod supervision;
 pub mod i18n;
 pub(crate) mod login;
 pub(crate) mod objections;
 pub(crate) mod open;
 pub(crate) mod open_applications;
 pub(crate) mod sharing;
+pub(crate) mod supervision;
 
 pub use errors::{PageError, PageProblem, PageResult, render_errors};
 
@@ -68,10 +68,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("home.html", include_str!("../../templates/home.html")),
-    ("supervision.html", include_str!("../../templates/supervision.html")),
-    ("supervision_items.html", include_str!("../../templates/supervision_items.html")),
-    ("supervision_report.html", include_str!("../../templates/supervision_report.html")),
-    ("supervision_table.html", include_str!("../../templates/supervision_table.html")),
+    (
+        "supervision.html",
+        include_str!("../../templates/supervision.html"),
+    ),
+    (
+        "supervision_items.html",
+        include_str!("../../templates/supervision_items.html"),
+    ),
+    (
+        "supervision_report.html",
+        include_str!("../../templates/supervision_report.html"),
+    ),
+    (
+        "supervision_table.html",
+        include_str!("../../templates/supervision_table.html"),
+    ),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("org.html", include_str!("../../templates/org.html")),
     ("users.html", include_str!("../../templates/users.html")),

@@ -27,7 +27,12 @@ fn default_level(p: &Principal) -> Option<i64> {
     use pubdata_domain::org::Role;
     p.roles
         .iter()
-        .find(|g| matches!(g.role, Role::AuthorityReviewer | Role::Auditor | Role::PlatformAdmin))
+        .find(|g| {
+            matches!(
+                g.role,
+                Role::AuthorityReviewer | Role::Auditor | Role::PlatformAdmin
+            )
+        })
         .map(|g| g.org_id)
         .or_else(|| p.org_id())
 }
@@ -95,10 +100,9 @@ pub async fn dashboard(
     lang: Lang,
     Query(q): Query<DashboardQuery>,
 ) -> PageResult {
-    let level = q
-        .level
-        .or_else(|| default_level(&p))
-        .ok_or_else(|| pubdata_service::ServiceError::Forbidden("you act for no organisation".into()))?;
+    let level = q.level.or_else(|| default_level(&p)).ok_or_else(|| {
+        pubdata_service::ServiceError::Forbidden("you act for no organisation".into())
+    })?;
     let f = s.app.supervision_figures(&p, level, q.from, q.to).await?;
     let ctx = context! {
         f => figures_ctx(lang, &f),
@@ -155,13 +159,14 @@ pub async fn report_page(
     lang: Lang,
     Query(q): Query<ReportQuery>,
 ) -> PageResult {
-    let level = q
-        .level
-        .or_else(|| default_level(&p))
-        .ok_or_else(|| pubdata_service::ServiceError::Forbidden("you act for no organisation".into()))?;
-    let period = q
-        .period
-        .unwrap_or_else(|| pubdata_domain::calendar::today_cst().format("%Y").to_string());
+    let level = q.level.or_else(|| default_level(&p)).ok_or_else(|| {
+        pubdata_service::ServiceError::Forbidden("you act for no organisation".into())
+    })?;
+    let period = q.period.unwrap_or_else(|| {
+        pubdata_domain::calendar::today_cst()
+            .format("%Y")
+            .to_string()
+    });
     let r = s.app.supervision_report(&p, level, &period).await?;
     Ok(render_report(&s, &p, lang, &r).await)
 }

@@ -39,6 +39,7 @@ pub mod principal;
 pub mod reminders;
 pub use pubdata_domain::reident;
 pub mod sharing;
+pub mod supervision;
 
 pub use error::{FieldError, Result, ServiceError};
 

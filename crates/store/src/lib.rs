@@ -474,6 +474,32 @@ pub trait OpenStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Supervision and evaluation (监督考核, SUP-1): the records a period's
+/// figures are computed from (`queries/supervision.rs`).
+#[async_trait]
+pub trait SupervisionStore: Send + Sync {
+    /// Cases of every kind opened from `from` to `to` (China dates, inclusive).
+    async fn cases_opened_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SupervisedCase>>;
+    /// Catalogue entries published from `from` to `to` (inclusive).
+    async fn entries_published_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<PublishedEntry>>;
+    /// Every dataset with its current version's rows and flagged rows.
+    async fn supervised_datasets(&self) -> Result<Vec<SupervisedDataset>>;
+    /// Successful public reads of open data in `[from, to)`, by dataset id.
+    async fn open_reads_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(i64, i64)>>;
+}
+
 /// Conditional open data applications (有条件开放申请, OPN-4).
 #[async_trait]
 pub trait OpenApplicationStore: Send + Sync {
@@ -720,6 +746,7 @@ pub trait Store:
     + OpenApplicationStore
     + OpenProposalStore
     + ShareStore
+    + SupervisionStore
     + Send
     + Sync
     + 'static

@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 
 use crate::api::{
     audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, open_proposals,
-    orgs, reminders, sharing, tokens, users,
+    orgs, reminders, sharing, supervision, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -221,6 +221,10 @@ api_routes! {
     GET    "/api/v1/objections/{id}/proofs/{proof_id}"         => objections::get_proof;
     GET    "/api/v1/open/datasets"                             => open::list;
     GET    "/api/v1/open/stats"                                => open::stats;
+    GET    "/api/v1/supervision/figures"                       => supervision::figures;
+    GET    "/api/v1/supervision/evaluation"                    => supervision::evaluation;
+    GET    "/api/v1/supervision/figures/{org_id}/{figure}/items" => supervision::items;
+    GET    "/api/v1/supervision/reports/{level_org_id}"        => supervision::report;
     GET    "/api/v1/open/datasets/{id}"                        => open::get;
     GET    "/api/v1/open/datasets/{id}/rows"                   => open::rows;
     GET    "/api/v1/open/datasets/{id}/download"               => open::download;
@@ -250,6 +254,7 @@ page_routes! {
     GET    "/static/app.css"                          => pages::stylesheet;
     GET    "/static/open.js"                          => pages::open::script;
     GET    "/static/open-charts.js"                   => pages::open::charts_script;
+    GET    "/static/supervision-charts.js"            => pages::supervision::charts_script;
     GET    "/static/vendor/echarts.min.js"            => pages::open::echarts;
 
     GET    "/login"                                   => pages::login::page;
@@ -260,6 +265,9 @@ page_routes! {
     GET    "/open"                                    => pages::open::portal;
     GET    "/open/datasets/{id}"                      => pages::open::dataset;
     GET    "/open/stats"                              => pages::open::stats_page;
+    GET    "/supervision"                             => pages::supervision::dashboard;
+    GET    "/supervision/items"                       => pages::supervision::items;
+    GET    "/supervision/report"                      => pages::supervision::report_page;
     GET    "/open/applications"                       => pages::open_applications::list;
     GET    "/open/applications/new"                   => pages::open_applications::new_page;
     POST   "/open/applications/new"                   => pages::open_applications::apply;

@@ -32,4 +32,5 @@ mod reminders;
 mod scale;
 mod sharing;
 mod sharing_props;
+mod supervision;
 mod tokens;

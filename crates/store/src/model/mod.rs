@@ -14,6 +14,7 @@ mod open;
 mod open_proposal;
 mod org;
 mod share;
+mod supervision;
 
 pub use audit::*;
 pub use auth::*;
@@ -28,3 +29,4 @@ pub use open::*;
 pub use open_proposal::*;
 pub use org::*;
 pub use share::*;
+pub use supervision::*;

@@ -21,6 +21,7 @@ mod open;
 mod open_applications;
 mod open_proposals;
 mod sharing;
+mod supervision;
 
 pub(crate) use cases::{CaseStep, step_case};
 

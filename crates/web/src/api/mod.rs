@@ -20,6 +20,7 @@ pub mod open_proposals;
 pub mod orgs;
 pub mod reminders;
 pub mod sharing;
+pub mod supervision;
 pub mod tokens;
 pub mod users;
 
@@ -42,6 +43,7 @@ pub mod users;
         (name = "catalog", description = "目录与采集 Catalogue, cases and collection list (CAT-1 … CAT-7, COL-1, COL-2)"),
         (name = "objections", description = "异议与更正 Objections to records and their correction (OBJ-1, Art. 28)"),
         (name = "open", description = "数据开放 Open data for anyone: catalogue, rows, downloads (OPN-3)"),
+        (name = "supervision", description = "监督考核 Supervision figures, drill-down and evaluation reports (SUP-1, Art. 46)"),
         (name = "sharing", description = "数据共享 Share requests, grants, data service and verification (SHR-1 … SHR-9, VER-1, BACK-1), desensitised derivatives and masking rules (SHR-6)")
     )
 )]

@@ -35,6 +35,7 @@ pub(crate) mod open_applications;
 pub(crate) mod open_proposals;
 pub(crate) mod reminders;
 pub(crate) mod sharing;
+pub(crate) mod supervision;
 
 pub use errors::{PageError, PageProblem, PageResult, render_errors};
 
@@ -70,6 +71,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("inbox.html", include_str!("../../templates/inbox.html")),
+    (
+        "supervision.html",
+        include_str!("../../templates/supervision.html"),
+    ),
+    (
+        "supervision_items.html",
+        include_str!("../../templates/supervision_items.html"),
+    ),
+    (
+        "supervision_report.html",
+        include_str!("../../templates/supervision_report.html"),
+    ),
+    (
+        "supervision_table.html",
+        include_str!("../../templates/supervision_table.html"),
+    ),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("org.html", include_str!("../../templates/org.html")),
     ("users.html", include_str!("../../templates/users.html")),

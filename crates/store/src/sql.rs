@@ -364,6 +364,11 @@ macro_rules! migrations {
                 "synonyms",
                 include_str!(concat!("../migrations/", $dir, "/0013_synonyms.sql")),
             ),
+            (
+                14,
+                "open_plans",
+                include_str!(concat!("../migrations/", $dir, "/0014_open_plans.sql")),
+            ),
         ]
     };
 }

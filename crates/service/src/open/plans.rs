@@ -28,9 +28,10 @@ use pubdata_domain::open_plan::{
 };
 use pubdata_domain::org::{Level, OrgKind};
 use pubdata_store::{
-    CatalogEntry, EntryFilter, GrantFilter, NewOpenPlan, OpenPlan, OpenPlanFilter, OpenPriority,
-    OpenResponsibility, PlanChange, PlanStamp, StoreError,
+    CatalogEntry, EntryFilter, GrantFilter, NewOpenPlan, OpenPlan, OpenPlanFilter, PlanChange,
+    PlanStamp, StoreError,
 };
+pub use pubdata_store::{OpenPriority, OpenResponsibility};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -900,6 +901,48 @@ impl App {
             counts: FulfilmentCounts::of(&items),
             items,
         }))
+    }
+
+    /// The entries an agency may plan (its own, not delisted), as (id,
+    /// code, name); for the plan form.
+    pub async fn plan_candidates(
+        &self,
+        p: &Principal,
+        org: i64,
+    ) -> Result<Vec<(i64, String, String)>> {
+        self.authorize(p, Action::ViewUnpublishedCatalog(org))
+            .await?;
+        let entries = self
+            .store
+            .list_entries(&EntryFilter {
+                org_ids: Some(vec![org]),
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await?;
+        let mut out: Vec<(i64, String, String)> = entries
+            .into_iter()
+            .filter(|e| e.state != EntryState::Delisted && e.org_id == org)
+            .map(|e| (e.id, e.code, e.content.name))
+            .collect();
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(out)
+    }
+
+    /// The agencies whose plans `p` drafts and files (its data
+    /// administrator's roles).
+    pub async fn plan_agencies(&self, p: &Principal) -> Result<Vec<(i64, String)>> {
+        let tree = self.org_tree().await?;
+        let mut out = Vec::new();
+        for g in &p.roles {
+            if let Some(o) = tree.get(g.org_id).filter(|o| o.kind == OrgKind::Agency)
+                && crate::policy::authorize(p, Action::EditCatalog(o.id), &tree).is_ok()
+                && !out.iter().any(|(id, _)| *id == o.id)
+            {
+                out.push((o.id, o.name.clone()));
+            }
+        }
+        Ok(out)
     }
 
     // --- responsibility and the open catalogue (开放目录和责任清单)

@@ -16,6 +16,7 @@ pub mod datasets;
 pub mod derive;
 pub mod objections;
 pub mod open;
+pub mod open_plans;
 pub mod orgs;
 pub mod sharing;
 pub mod tokens;

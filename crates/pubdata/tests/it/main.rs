@@ -22,6 +22,7 @@ mod objections;
 mod open;
 mod open_applications;
 mod open_catalog;
+mod open_plans;
 mod orgs;
 mod pages;
 mod reident;

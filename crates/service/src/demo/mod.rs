@@ -16,6 +16,7 @@ mod datasets;
 pub mod objections;
 mod open_applications;
 mod open_catalog;
+mod open_plans;
 mod sharing;
 pub mod synth;
 
@@ -218,6 +219,7 @@ impl App {
         s.share_requests = self.seed_demo_sharing().await?;
         s.open_applications = self.seed_demo_open_applications().await?;
         self.seed_demo_objections().await?;
+        self.seed_demo_open_plans().await?;
         Ok(s)
     }
 

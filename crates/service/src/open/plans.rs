@@ -547,25 +547,26 @@ impl App {
                     OpenAttribute::Unconditional | OpenAttribute::Conditional
                 ) && e.published_version.is_some()
                     && e.state != EntryState::Delisted;
-                if open && let Some(d) = self.store.dataset_of_entry(id).await? {
-                    if d.current_version > 0 {
-                        let first_load = self
-                            .store
-                            .dataset_versions(d.id)
-                            .await?
-                            .iter()
-                            .map(|v| {
-                                v.created_at
-                                    .with_timezone(&pubdata_domain::calendar::cst())
-                                    .date_naive()
-                            })
-                            .min();
-                        opened_on = match (e.published_on, first_load) {
-                            (Some(a), Some(b)) => Some(a.max(b)),
-                            (a, b) => a.or(b),
-                        };
-                        dataset_id = Some(d.id);
-                    }
+                if open
+                    && let Some(d) = self.store.dataset_of_entry(id).await?
+                    && d.current_version > 0
+                {
+                    let first_load = self
+                        .store
+                        .dataset_versions(d.id)
+                        .await?
+                        .iter()
+                        .map(|v| {
+                            v.created_at
+                                .with_timezone(&pubdata_domain::calendar::cst())
+                                .date_naive()
+                        })
+                        .min();
+                    opened_on = match (e.published_on, first_load) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                    dataset_id = Some(d.id);
                 }
             }
             out.push(PlanItemView {

@@ -161,7 +161,7 @@ impl<D: Dialect> OpenPlanStore for D {
         let mut tx = self.begin().await?;
         let row = tx
             .opt(
-                sql(&format!(
+                sql(format!(
                     "SELECT * FROM open_plans WHERE id = ?{}",
                     D::FOR_UPDATE
                 ))

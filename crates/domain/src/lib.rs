@@ -13,6 +13,7 @@ pub mod ids;
 pub mod masking;
 pub mod objection;
 pub mod open;
+pub mod open_plan;
 pub mod open_proposal;
 pub mod org;
 pub mod reident;

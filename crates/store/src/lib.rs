@@ -500,6 +500,42 @@ pub trait SupervisionStore: Send + Sync {
     ) -> Result<Vec<(i64, i64)>>;
 }
 
+/// Open data plans (开放计划, OPN-2): the year's priority areas, yearly
+/// open plans and the agencies' open-data responsibility.
+#[async_trait]
+pub trait OpenPlanStore: Send + Sync {
+    /// The priority areas of `year`, in order (empty when not set), with
+    /// who set them and when.
+    async fn open_priorities(
+        &self,
+        year: i64,
+    ) -> Result<(Vec<OpenPriority>, Option<(String, DateTime<Utc>)>)>;
+    /// Replaces the priority areas of `year` (with the audit record).
+    async fn put_open_priorities(
+        &self,
+        year: i64,
+        areas: &[OpenPriority],
+        by: &str,
+        audit: AuditEvent,
+    ) -> Result<()>;
+    /// Records a draft plan (`Conflict` when the agency has one that year).
+    async fn create_open_plan(&self, p: NewOpenPlan, audit: AuditEvent) -> Result<OpenPlan>;
+    async fn get_open_plan(&self, id: i64) -> Result<OpenPlan>;
+    /// Plans matching `f`, by year (newest first) then agency.
+    async fn list_open_plans(&self, f: &OpenPlanFilter) -> Result<Vec<OpenPlan>>;
+    /// One step of a plan with its audit record (`Conflict { what: "state" }`
+    /// when the plan is not in an expected state).
+    async fn change_open_plan(&self, c: PlanChange, audit: AuditEvent) -> Result<OpenPlan>;
+    /// Every agency's open-data responsibility on record.
+    async fn open_responsibilities(&self) -> Result<Vec<OpenResponsibility>>;
+    /// Records (replaces) an agency's responsibility with its audit record.
+    async fn put_open_responsibility(
+        &self,
+        r: &OpenResponsibility,
+        audit: AuditEvent,
+    ) -> Result<OpenResponsibility>;
+}
+
 /// Conditional open data applications (有条件开放申请, OPN-4).
 #[async_trait]
 pub trait OpenApplicationStore: Send + Sync {
@@ -745,6 +781,7 @@ pub trait Store:
     + OpenStore
     + OpenApplicationStore
     + OpenProposalStore
+    + OpenPlanStore
     + ShareStore
     + SupervisionStore
     + Send

@@ -365,6 +365,11 @@ macro_rules! migrations {
                 include_str!(concat!("../migrations/", $dir, "/0013_synonyms.sql")),
             ),
             (
+                14,
+                "open_plans",
+                include_str!(concat!("../migrations/", $dir, "/0014_open_plans.sql")),
+            ),
+            (
                 15,
                 "open_proposals",
                 include_str!(concat!("../migrations/", $dir, "/0015_open_proposals.sql")),

@@ -21,8 +21,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, open_proposals,
-    orgs, reminders, sharing, supervision, tokens, users,
+    audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, open_plans,
+    open_proposals, orgs, reminders, sharing, supervision, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -243,6 +243,17 @@ api_routes! {
     POST   "/api/v1/open/proposals/{id}/answer"                => open_proposals::answer;
     POST   "/api/v1/open/proposals/{id}/escalation"            => open_proposals::escalate;
     POST   "/api/v1/open/proposals/{id}/government-decision"   => open_proposals::decide;
+    GET    "/api/v1/open/priorities"                           => open_plans::priorities;
+    PUT    "/api/v1/open/priorities/{year}"                    => open_plans::put_priorities;
+    GET    "/api/v1/open/plans"                                => open_plans::list_plans;
+    POST   "/api/v1/open/plans"                                => open_plans::create_plan;
+    GET    "/api/v1/open/plans/{id}"                           => open_plans::get_plan;
+    PUT    "/api/v1/open/plans/{id}"                           => open_plans::edit_plan;
+    POST   "/api/v1/open/plans/{id}/filing"                    => open_plans::file_plan;
+    POST   "/api/v1/open/plans/{id}/review"                    => open_plans::review_plan;
+    GET    "/api/v1/open/catalogue"                            => open_plans::catalogue;
+    GET    "/api/v1/open/responsibility/{org_id}"              => open_plans::responsibility;
+    PUT    "/api/v1/open/responsibility/{org_id}"              => open_plans::put_responsibility;
     GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
     POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }
@@ -268,6 +279,18 @@ page_routes! {
     GET    "/supervision"                             => pages::supervision::dashboard;
     GET    "/supervision/items"                       => pages::supervision::items;
     GET    "/supervision/report"                      => pages::supervision::report_page;
+    GET    "/open/plans"                              => pages::open_plans::portal_plans;
+    GET    "/open/catalogue"                          => pages::open_plans::portal_catalogue;
+    GET    "/plans"                                   => pages::open_plans::workspace;
+    POST   "/plans/new"                               => pages::open_plans::create;
+    POST   "/plans/priorities"                        => pages::open_plans::put_priorities;
+    GET    "/plans/responsibility"                    => pages::open_plans::responsibility_page;
+    POST   "/plans/responsibility"                    => pages::open_plans::put_responsibility;
+    GET    "/plans/{id}"                              => pages::open_plans::plan_page;
+    POST   "/plans/{id}/items"                        => pages::open_plans::add_item;
+    POST   "/plans/{id}/items/{index}/remove"         => pages::open_plans::remove_item;
+    POST   "/plans/{id}/filing"                       => pages::open_plans::file;
+    POST   "/plans/{id}/review"                       => pages::open_plans::review;
     GET    "/open/applications"                       => pages::open_applications::list;
     GET    "/open/applications/new"                   => pages::open_applications::new_page;
     POST   "/open/applications/new"                   => pages::open_applications::apply;

@@ -179,6 +179,17 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/open/applications/{id}/agreement", "post"),
         ("/api/v1/open/applications/{id}/rows", "get"),
         ("/api/v1/open/applications/{id}/download", "get"),
+        ("/api/v1/open/priorities", "get"),
+        ("/api/v1/open/priorities/{year}", "put"),
+        ("/api/v1/open/plans", "get"),
+        ("/api/v1/open/plans", "post"),
+        ("/api/v1/open/plans/{id}", "get"),
+        ("/api/v1/open/plans/{id}", "put"),
+        ("/api/v1/open/plans/{id}/filing", "post"),
+        ("/api/v1/open/plans/{id}/review", "post"),
+        ("/api/v1/open/catalogue", "get"),
+        ("/api/v1/open/responsibility/{org_id}", "get"),
+        ("/api/v1/open/responsibility/{org_id}", "put"),
         ("/api/v1/verify/{dataset_id}", "post"),
     ];
     for (path, method) in expected {

@@ -24,6 +24,7 @@ mod open;
 mod open_applications;
 mod open_catalog;
 mod open_indexes;
+mod open_plans;
 mod open_proposals;
 mod orgs;
 mod pages;

@@ -16,6 +16,7 @@ mod datasets;
 pub mod objections;
 mod open_applications;
 mod open_catalog;
+mod open_plans;
 mod open_proposals;
 mod sharing;
 pub mod synth;
@@ -220,6 +221,7 @@ impl App {
         s.open_applications = self.seed_demo_open_applications().await?;
         self.seed_demo_objections().await?;
         self.seed_demo_open_proposals().await?;
+        self.seed_demo_open_plans().await?;
         Ok(s)
     }
 

@@ -19,6 +19,7 @@ mod notify;
 mod objections;
 mod open;
 mod open_applications;
+mod open_plans;
 mod open_proposals;
 mod sharing;
 mod supervision;

@@ -16,6 +16,7 @@ pub mod datasets;
 pub mod derive;
 pub mod objections;
 pub mod open;
+pub mod open_plans;
 pub mod open_proposals;
 pub mod orgs;
 pub mod reminders;

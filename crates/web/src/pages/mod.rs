@@ -32,6 +32,7 @@ pub(crate) mod login;
 pub(crate) mod objections;
 pub(crate) mod open;
 pub(crate) mod open_applications;
+pub(crate) mod open_plans;
 pub(crate) mod open_proposals;
 pub(crate) mod reminders;
 pub(crate) mod sharing;
@@ -173,6 +174,20 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "open_applications.html",
         include_str!("../../templates/open_applications.html"),
+    ),
+    (
+        "open_plans.html",
+        include_str!("../../templates/open_plans.html"),
+    ),
+    (
+        "open_catalogue.html",
+        include_str!("../../templates/open_catalogue.html"),
+    ),
+    ("plans.html", include_str!("../../templates/plans.html")),
+    ("plan.html", include_str!("../../templates/plan.html")),
+    (
+        "plan_responsibility.html",
+        include_str!("../../templates/plan_responsibility.html"),
     ),
     (
         "open_application_new.html",

@@ -76,7 +76,6 @@ pub struct PlansQuery {
     #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i64>,
     /// Only this agency's plan.
-    #[param(minimum = 1)]
     pub org_id: Option<i64>,
 }
 
@@ -176,7 +175,6 @@ pub async fn review_plan(
 #[serde(deny_unknown_fields)]
 pub struct CatalogueQuery {
     /// Only this agency's entries.
-    #[param(minimum = 1)]
     pub org_id: Option<i64>,
     /// Only this level's entries.
     #[param(inline)]

@@ -14,6 +14,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiPath, ApiQuery, Caller, Lang};
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FiguresQuery {
     /// The level (an authority or its region) or one agency.
     pub level_org_id: i64,
@@ -27,7 +28,7 @@ pub struct FiguresQuery {
 /// counties) and the level's totals, computed from the platform's records.
 #[utoipa::path(get, path = "/api/v1/supervision/figures", tag = "supervision",
     security(("bearer" = []), ("session" = [])), params(FiguresQuery),
-    responses((status = 200, body = LevelFigures), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = LevelFigures), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn figures(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -41,6 +42,7 @@ pub async fn figures(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EvaluationQuery {
     /// The level: an authority (its region, the city including its counties).
     pub level: i64,
@@ -57,7 +59,7 @@ pub struct EvaluationQuery {
 /// as the contract names them.
 #[utoipa::path(get, path = "/api/v1/supervision/evaluation", tag = "supervision",
     security(("bearer" = []), ("session" = [])), params(EvaluationQuery),
-    responses((status = 200, body = LevelFigures), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = LevelFigures), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn evaluation(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -81,6 +83,7 @@ pub async fn evaluation(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -91,7 +94,7 @@ pub struct ItemsQuery {
 #[utoipa::path(get, path = "/api/v1/supervision/figures/{org_id}/{figure}/items", tag = "supervision",
     security(("bearer" = []), ("session" = [])),
     params(("org_id" = i64, Path), ("figure" = String, Path, description = "e.g. share_answered_in_time"), ItemsQuery),
-    responses((status = 200, body = Vec<FigureItem>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Vec<FigureItem>), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn items(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -106,6 +109,7 @@ pub async fn items(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// A year (`2026`) or a quarter (`2026Q3`).
     pub period: String,
@@ -121,7 +125,7 @@ pub struct ReportQuery {
     responses(
         (status = 200, content_type = "text/html", body = String),
         (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = 403, body = Problem), (status = 422, body = Problem)))]
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn report(
     State(s): State<AppState>,
     Caller(p): Caller,

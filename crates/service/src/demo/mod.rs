@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::orgs::{CreateOrg, CreateUser};
 use crate::principal::Principal;
 
+mod calendar;
 mod catalog;
 mod collection;
 mod datasets;
@@ -227,6 +228,7 @@ impl App {
 
     /// Seeds the demo organisations and accounts only; safe to run again.
     pub async fn seed_demo_world(&self) -> Result<Seeded> {
+        self.seed_demo_calendar().await?;
         let p = Principal::system();
         let mut s = Seeded::default();
         let org = |code: &str, name: &str, kind: OrgKind, parent: Option<i64>| CreateOrg {

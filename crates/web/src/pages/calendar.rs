@@ -49,7 +49,7 @@ async fn render(
         .map(|y| context! { year => y.year, source => y.source.clone(), off => y.off_strings(), work => y.work_strings() })
         .collect();
     let ctx = context! {
-        years => years, result => result, from => q.from.clone(), days => q.days.clone(),
+        years => years, result => result, missing_year => s.app.calendar_next_year_missing(), from => q.from.clone(), days => q.days.clone(),
         notice => q.done.as_ref().map(|_| text(lang.code(), "common.saved")), error => error,
         ..base(s, p, lang, "/calendar").await
     };

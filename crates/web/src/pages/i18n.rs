@@ -835,6 +835,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Deadlines count working days: weekends and public holidays are skipped; adjusted working weekends (调休) count.",
     ),
     ("calendar.compute", "时限计算", "Compute a deadline"),
+    (
+        "calendar.missing_year",
+        "{year}年的法定节假日安排尚未录入：跨入该年的期限无法计算，相关办理将被拒绝。请在国务院办公厅发布通知后由管理员录入。",
+        "The official holiday schedule of {year} is not entered yet: deadlines reaching into that year cannot be computed and the steps that need them are refused. An admin enters it once the State Council General Office publishes its notice.",
+    ),
     ("calendar.from", "起算日（不计入）", "From (not counted)"),
     ("calendar.days", "工作日数", "Working days"),
     ("calendar.result", "到期日", "Due date"),

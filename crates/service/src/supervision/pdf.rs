@@ -220,7 +220,7 @@ fn chart(l: &mut Layout, agencies: &[AgencyFigures]) {
     let name_w = 170.0;
     let left = MARGIN + name_w;
     let right = W - MARGIN - 30.0;
-    let bar = 3.5;
+    let bar = 4.0;
     let band = bar * CHART.len() as f32 + 7.0;
     let max = agencies
         .iter()
@@ -258,7 +258,7 @@ fn chart(l: &mut Layout, agencies: &[AgencyFigures]) {
             if n > 0 {
                 l.rect(left, y, w.max(0.5), bar - 0.5, SERIES[i]);
             }
-            l.text(left + w + 2.0, y + bar - 0.5, 4.0, GREY, n.to_string());
+            l.text(left + w + 2.0, y + bar, 5.5, GREY, n.to_string());
         }
         l.y += band;
         if l.y + band > BOTTOM {

@@ -74,7 +74,7 @@ test('an authority sees its figures, drills down and downloads the XLSX and PDF 
   await ctx.close();
 });
 
-test('an agency user without a supervising role is refused the city report', async () => {
+test('an agency user sees its own figures and is refused the city report', async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(`${base}/supervision`);
@@ -83,8 +83,15 @@ test('an agency user without a supervising role is refused the city report', asy
   // Its own figures only: the dashboard opens on its own agency.
   assert.match(await page.textContent('#supervision-table'), /清远市民政局/);
   assert.doesNotMatch(await page.textContent('#supervision-table'), /英德市民政局/);
+  // Its own annual report is its agency's; the city authority's is refused.
   const year = String(new Date().getFullYear());
-  const city = await page.request.get(`${base}/api/v1/supervision/reports/${year}.pdf?level=1`);
-  assert.ok([403, 404].includes(city.status()), `status ${city.status()}`);
+  const own = await page.request.get(`${base}/api/v1/supervision/reports/${year}.xlsx`);
+  assert.equal(own.status(), 200);
+  const orgs = await (await page.request.get(`${base}/api/v1/orgs`)).json();
+  const authority = orgs.items.find((o) => o.code === 'qy-sjj');
+  assert.ok(authority, 'the city authority is in the tree');
+  const city = await page.request.get(`${base}/api/v1/supervision/reports/${year}.pdf?level=${authority.id}`);
+  assert.equal(city.status(), 403);
+  assert.equal(city.headers()['content-type'], 'application/problem+json');
   await ctx.close();
 });

@@ -276,7 +276,7 @@ async fn annual_report(
 /// as an XLSX workbook: every agency's figures and the level's total.
 #[utoipa::path(get, path = "/api/v1/supervision/reports/{year}.xlsx", tag = "supervision",
     security(("bearer" = []), ("session" = [])),
-    params(("year" = i64, Path, description = "The report's year, e.g. 2026"), AnnualQuery),
+    params(("year" = i64, Path, minimum = 2000, maximum = 2100, description = "The report's year, e.g. 2026"), AnnualQuery),
     responses(
         (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -296,7 +296,7 @@ pub async fn report_xlsx(
 /// Chinese text in an embedded font subset.
 #[utoipa::path(get, path = "/api/v1/supervision/reports/{year}.pdf", tag = "supervision",
     security(("bearer" = []), ("session" = [])),
-    params(("year" = i64, Path, description = "The report's year, e.g. 2026"), AnnualQuery),
+    params(("year" = i64, Path, minimum = 2000, maximum = 2100, description = "The report's year, e.g. 2026"), AnnualQuery),
     responses(
         (status = 200, content_type = "application/pdf", body = Vec<u8>),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]

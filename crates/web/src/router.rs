@@ -30,25 +30,67 @@ use crate::{AppState, health, pages};
 /// `/api/v1`: one row per operation — `METHOD "path" => area::handler`,
 /// optionally followed by `, layer <tower layer>` (applied to that operation
 /// only, first listed innermost).
+///
+/// A row may end in `, served_by "path"` instead: its path cannot be routed
+/// as written (a parameter with a suffix, `{year}.pdf`, which the router
+/// does not match), so the row is documented only and the route of the
+/// named row, written for it, serves it.
 macro_rules! api_routes {
-    ($( $method:ident $path:literal => $area:ident :: $handler:ident $(, layer $layer:expr)* ; )*) => {
+    ($( $method:ident $path:literal => $area:ident :: $handler:ident $(, served_by $served:literal)? $(, layer $layer:expr)* ; )*) => {
         /// Every routed `/api/v1` operation as (method, path).
         pub const API_ROUTES: &[(&str, &str)] = &[$( (stringify!($method), $path) ),*];
+        /// The `served_by` rows as (documented path, path of the route serving it).
+        pub const SERVED_BY: &[(&str, &str)] = &[$( $( ($path, $served), )? )*];
 
         fn api_operations() -> OpenApiRouter<AppState> {
             let r = OpenApiRouter::with_openapi(crate::api::ApiDoc::openapi());
             let mut schemas = SchemaNames::new();
             $(
-                let r = r.routes(as_annotated(
+                let annotated = as_annotated(
                     &mut schemas,
                     stringify!($method),
                     $path,
                     routes!($area::$handler) $(.layer($layer))*,
-                ));
+                );
+                let served_by: Option<&str> = None $(.or(Some($served)))?;
+                let r = match served_by {
+                    None => r.routes(annotated),
+                    Some(via) => documented_only(r, stringify!($method), via, annotated),
+                };
             )*
             r
         }
     };
+}
+
+/// Adds a `served_by` row's operation to the document without routing it,
+/// after checking that the row it names is routed with the same method.
+fn documented_only(
+    mut r: OpenApiRouter<AppState>,
+    method: &str,
+    via: &str,
+    (schemas, paths, _): UtoipaMethodRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    assert!(
+        API_ROUTES
+            .iter()
+            .any(|(m, p)| *m == method && *p == via && !SERVED_BY.iter().any(|(d, _)| d == p)),
+        "served_by names {method} {via}, which is not a routed row"
+    );
+    let doc = r.get_openapi_mut();
+    for (path, item) in paths.paths {
+        match doc.paths.paths.get_mut(&path) {
+            Some(it) => it.merge_operations(item),
+            None => {
+                doc.paths.paths.insert(path, item);
+            }
+        }
+    }
+    doc.components
+        .get_or_insert(utoipa::openapi::Components::new())
+        .schemas
+        .extend(schemas);
+    r
 }
 
 /// Pages, health, metrics and static files: `METHOD "path" => handler`.
@@ -225,6 +267,10 @@ api_routes! {
     GET    "/api/v1/supervision/evaluation"                    => supervision::evaluation;
     GET    "/api/v1/supervision/figures/{org_id}/{figure}/items" => supervision::items;
     GET    "/api/v1/supervision/reports/{level_org_id}"        => supervision::report;
+    GET    "/api/v1/supervision/reports/{year}.xlsx"           => supervision::report_xlsx,
+        served_by "/api/v1/supervision/reports/{level_org_id}";
+    GET    "/api/v1/supervision/reports/{year}.pdf"            => supervision::report_pdf,
+        served_by "/api/v1/supervision/reports/{level_org_id}";
     GET    "/api/v1/open/datasets/{id}"                        => open::get;
     GET    "/api/v1/open/datasets/{id}/rows"                   => open::rows;
     GET    "/api/v1/open/datasets/{id}/download"               => open::download;

@@ -150,6 +150,8 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/supervision/figures", "get"),
         ("/api/v1/supervision/figures/{org_id}/{figure}/items", "get"),
         ("/api/v1/supervision/reports/{level_org_id}", "get"),
+        ("/api/v1/supervision/reports/{year}.xlsx", "get"),
+        ("/api/v1/supervision/reports/{year}.pdf", "get"),
         ("/api/v1/synonyms", "put"),
         ("/api/v1/derivations/{id}/reid-check", "post"),
         ("/api/v1/masking-rules", "get"),

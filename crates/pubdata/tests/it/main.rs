@@ -34,4 +34,5 @@ mod scale;
 mod sharing;
 mod sharing_props;
 mod supervision;
+mod supervision_reports;
 mod tokens;

@@ -27,6 +27,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("sup.show", "查询", "Show"),
     ("sup.sublevels", "下级", "Levels below"),
     ("sup.reports", "考核评估报告", "Evaluation reports"),
+    (
+        "sup.annual_download",
+        "年度考核评估报告下载",
+        "Annual evaluation report",
+    ),
     ("sup.items_total", "合计", "Total"),
     ("sup.item", "事项", "Item"),
     ("sup.date", "日期", "Date"),

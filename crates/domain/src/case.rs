@@ -19,6 +19,10 @@ string_enum! {
         DataDemand = "data_demand" / "目录外数据需求确认" / "Confirm a demand for uncatalogued data",
         OpenApplication = "open_application" / "有条件开放申请答复" / "Answer a conditional open data application",
         Objection = "objection" / "异议处理" / "Handle an objection",
+        DisputeNegotiation = "dispute_negotiation" / "争议自行协商" / "Negotiate a dispute",
+        DisputeCoordination = "dispute_coordination" / "争议主管部门协调" / "Coordinate a dispute",
+        DisputeConsultation = "dispute_consultation" / "争议联合会商" / "Consult jointly on a dispute",
+        DisputeGovernment = "dispute_government" / "争议报政府决定" / "Government decision on a dispute",
     }
 }
 
@@ -43,6 +47,8 @@ pub enum CaseSubject {
     OpenApplication(i64),
     /// An objection to a record (异议, Art. 28).
     Objection(i64),
+    /// A dispute between agencies (争议, Art. 48).
+    Dispute(i64),
 }
 
 impl CaseSubject {
@@ -53,7 +59,8 @@ impl CaseSubject {
             CaseSubject::ShareRequest(_)
             | CaseSubject::DataDemand(_)
             | CaseSubject::OpenApplication(_)
-            | CaseSubject::Objection(_) => None,
+            | CaseSubject::Objection(_)
+            | CaseSubject::Dispute(_) => None,
         }
     }
 
@@ -65,6 +72,7 @@ impl CaseSubject {
             CaseSubject::DataDemand(id) => format!("/sharing/demands/{id}"),
             CaseSubject::OpenApplication(id) => format!("/open/applications/{id}"),
             CaseSubject::Objection(id) => format!("/objections/{id}"),
+            CaseSubject::Dispute(id) => format!("/disputes/{id}"),
         }
     }
 }
@@ -77,6 +85,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::DataDemand(id) => write!(f, "data_demand:{id}"),
             CaseSubject::OpenApplication(id) => write!(f, "open_application:{id}"),
             CaseSubject::Objection(id) => write!(f, "objection:{id}"),
+            CaseSubject::Dispute(id) => write!(f, "dispute:{id}"),
         }
     }
 }
@@ -96,6 +105,7 @@ impl std::str::FromStr for CaseSubject {
             "data_demand" => Ok(CaseSubject::DataDemand(id)),
             "open_application" => Ok(CaseSubject::OpenApplication(id)),
             "objection" => Ok(CaseSubject::Objection(id)),
+            "dispute" => Ok(CaseSubject::Dispute(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -124,6 +134,18 @@ impl CaseKind {
             // Art. 28: the source department (or the agency serving a data
             // subject) handles or answers an objection within 5 working days.
             CaseKind::Objection => (WorkingDays::of(5), "《清远市公共数据管理办法》第二十八条"),
+            // Art. 48 sets no time limits for disputes: these are platform
+            // defaults (平台默认时限) — negotiation 10, coordination 15,
+            // joint consultation 15, the government's decision 20 working days.
+            CaseKind::DisputeNegotiation => {
+                (WorkingDays::of(10), "《清远市公共数据管理办法》第四十八条")
+            }
+            CaseKind::DisputeCoordination | CaseKind::DisputeConsultation => {
+                (WorkingDays::of(15), "《清远市公共数据管理办法》第四十八条")
+            }
+            CaseKind::DisputeGovernment => {
+                (WorkingDays::of(20), "《清远市公共数据管理办法》第四十八条")
+            }
         }
     }
 

@@ -54,6 +54,10 @@ pub const TABLES: &[&str] = &[
     "objection_proofs",
     "reid_checks",
     "synonyms",
+    "disputes",
+    "dispute_steps",
+    "projects",
+    "project_items",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -93,6 +97,10 @@ const IDENTITY: &[&str] = &[
     "objections",
     "objection_proofs",
     "reid_checks",
+    "disputes",
+    "dispute_steps",
+    "projects",
+    "project_items",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.

@@ -364,6 +364,15 @@ macro_rules! migrations {
                 "synonyms",
                 include_str!(concat!("../migrations/", $dir, "/0013_synonyms.sql")),
             ),
+            (
+                19,
+                "disputes_projects",
+                include_str!(concat!(
+                    "../migrations/",
+                    $dir,
+                    "/0019_disputes_projects.sql"
+                )),
+            ),
         ]
     };
 }

@@ -13,6 +13,7 @@ use crate::principal::Principal;
 mod catalog;
 mod collection;
 mod datasets;
+pub mod disputes;
 pub mod objections;
 mod open_applications;
 mod open_catalog;
@@ -218,6 +219,7 @@ impl App {
         s.share_requests = self.seed_demo_sharing().await?;
         s.open_applications = self.seed_demo_open_applications().await?;
         self.seed_demo_objections().await?;
+        self.seed_demo_disputes().await?;
         Ok(s)
     }
 

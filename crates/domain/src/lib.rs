@@ -9,6 +9,7 @@ pub mod case;
 pub mod catalog;
 pub mod dataset;
 pub mod derive;
+pub mod dispute;
 pub mod ids;
 pub mod masking;
 pub mod objection;

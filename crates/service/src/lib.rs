@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod catalog_export;
 pub mod collection;
 pub mod demo;
+pub mod disputes;
 pub mod error;
 pub mod ingest;
 pub mod jobs;

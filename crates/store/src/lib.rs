@@ -667,6 +667,56 @@ pub trait ObjectionStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Disputes between agencies (争议处理, DSP-1, Art. 48) and government IT
+/// projects (政务信息化项目, SUP-2, Art. 47).
+#[async_trait]
+pub trait DisputeStore: Send + Sync {
+    /// Records the dispute, its filing step and its negotiation case (with
+    /// the audit record) in one transaction.
+    async fn create_dispute(&self, d: NewDispute, audit: AuditEvent) -> Result<Dispute>;
+    async fn get_dispute(&self, id: i64) -> Result<Dispute>;
+    /// Disputes, newest first.
+    async fn list_disputes(&self, f: &DisputeFilter) -> Result<Vec<Dispute>>;
+    async fn dispute_steps(&self, id: i64) -> Result<Vec<DisputeStep>>;
+    /// Records a step of an open dispute at `stage`: a statement, an
+    /// escalation (closing the stage's case and opening the next) or the
+    /// settlement (closing the case). `Conflict` when the dispute moved
+    /// meanwhile (settled, or no longer at `stage`).
+    #[allow(clippy::too_many_arguments)]
+    async fn move_dispute(
+        &self,
+        id: i64,
+        stage: pubdata_domain::dispute::DisputeStage,
+        mv: DisputeMove,
+        org_id: Option<i64>,
+        actor: &str,
+        body: &str,
+        audit: AuditEvent,
+    ) -> Result<Dispute>;
+    /// Moves an open dispute's current case back in time (demo seeding only).
+    async fn backdate_dispute(
+        &self,
+        id: i64,
+        opened_on: NaiveDate,
+        due_on: NaiveDate,
+    ) -> Result<()>;
+
+    async fn create_project(&self, p: NewProject, audit: AuditEvent) -> Result<Project>;
+    async fn get_project(&self, id: i64) -> Result<Project>;
+    /// Projects of these owners (`None`: all), newest first.
+    async fn list_projects(&self, owners: Option<&[i64]>) -> Result<Vec<Project>>;
+    /// Records the authority's exception to the compliance condition.
+    async fn set_project_exception(
+        &self,
+        id: i64,
+        reason: &str,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<Project>;
+    /// Marks the project accepted (验收); `Conflict` when it already is.
+    async fn accept_project(&self, id: i64, actor: &str, audit: AuditEvent) -> Result<Project>;
+}
+
 /// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).
 #[async_trait]
 pub trait DeriveStore: Send + Sync {
@@ -777,6 +827,7 @@ pub trait Store:
     + DatasetStore
     + DeriveStore
     + NotifyStore
+    + DisputeStore
     + ObjectionStore
     + OpenStore
     + OpenApplicationStore

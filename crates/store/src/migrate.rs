@@ -63,6 +63,10 @@ pub const TABLES: &[&str] = &[
     "notifications",
     "webhooks",
     "webhook_deliveries",
+    "disputes",
+    "dispute_steps",
+    "projects",
+    "project_items",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -108,6 +112,10 @@ const IDENTITY: &[&str] = &[
     "backup_runs",
     "notifications",
     "webhook_deliveries",
+    "disputes",
+    "dispute_steps",
+    "projects",
+    "project_items",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.

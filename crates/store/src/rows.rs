@@ -749,3 +749,47 @@ pub(crate) fn open_proposal<R: Cols>(r: &R) -> Result<OpenProposal> {
         created_at: r.time("created_at")?,
     })
 }
+pub(crate) fn dispute<R: Cols>(r: &R) -> Result<Dispute> {
+    Ok(Dispute {
+        id: r.int("id")?,
+        complainant_org: r.int("complainant_org")?,
+        respondent_org: r.int("respondent_org")?,
+        authority_org: r.int("authority_org")?,
+        cross_level: r.flag("cross_level")?,
+        dispute_type: r.parsed("dispute_type")?,
+        subject_kind: r.opt_parsed("subject_kind")?,
+        subject_id: r.opt_int("subject_id")?,
+        title: r.text("title")?,
+        grounds: r.text("grounds")?,
+        stage: r.parsed("stage")?,
+        state: r.parsed("state")?,
+        case_id: r.opt_int("case_id")?,
+        due_on: r.date("due_on")?,
+        leaning: r.opt_text("leaning")?,
+        outcome: r.opt_text("outcome")?,
+        decision_no: r.opt_text("decision_no")?,
+        settled_by: r.opt_text("settled_by")?,
+        settled_at: r.opt_time("settled_at")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn project<R: Cols>(r: &R, items: Vec<ProjectItem>) -> Result<Project> {
+    Ok(Project {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        owner_org: r.int("owner_org")?,
+        approved_on: r.date("approved_on")?,
+        planned_acceptance_on: r.date("planned_acceptance_on")?,
+        state: r.text("state")?,
+        exception_reason: r.opt_text("exception_reason")?,
+        exception_by: r.opt_text("exception_by")?,
+        exception_at: r.opt_time("exception_at")?,
+        accepted_by: r.opt_text("accepted_by")?,
+        accepted_at: r.opt_time("accepted_at")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+        items,
+    })
+}

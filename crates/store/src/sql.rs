@@ -380,6 +380,15 @@ macro_rules! migrations {
                 include_str!(concat!("../migrations/", $dir, "/0016_backup_runs.sql")),
             ),
             (
+                19,
+                "disputes_projects",
+                include_str!(concat!(
+                    "../migrations/",
+                    $dir,
+                    "/0019_disputes_projects.sql"
+                )),
+            ),
+            (
                 20,
                 "reminders",
                 include_str!(concat!("../migrations/", $dir, "/0020_reminders.sql")),

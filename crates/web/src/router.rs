@@ -21,8 +21,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, open_plans,
-    open_proposals, orgs, reminders, sharing, supervision, tokens, users,
+    audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open,
+    open_plans, open_proposals, orgs, reminders, sharing, supervision, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -253,6 +253,12 @@ api_routes! {
     GET    "/api/v1/synonyms"                                  => catalog::synonyms;
     PUT    "/api/v1/synonyms"                                  => catalog::put_synonyms;
     PUT    "/api/v1/masking-rules"                             => derive::put_masking_rules;
+    GET    "/api/v1/disputes"                                  => disputes::list;
+    POST   "/api/v1/disputes"                                  => disputes::create;
+    GET    "/api/v1/disputes/{id}"                             => disputes::get;
+    POST   "/api/v1/disputes/{id}/statements"                  => disputes::statement;
+    POST   "/api/v1/disputes/{id}/escalation"                  => disputes::escalate;
+    POST   "/api/v1/disputes/{id}/settlement"                  => disputes::settle;
     POST   "/api/v1/objections"                                => objections::create;
     GET    "/api/v1/objections"                                => objections::list;
     GET    "/api/v1/objections/{id}"                           => objections::get;

@@ -18,6 +18,7 @@ mod cli;
 mod datasets;
 mod dcat;
 mod derive;
+mod disputes;
 mod http_basics;
 mod objections;
 mod open;

@@ -14,6 +14,7 @@ mod calendar;
 mod catalog;
 mod collection;
 mod datasets;
+pub mod disputes;
 pub mod objections;
 mod open_applications;
 mod open_catalog;
@@ -223,6 +224,7 @@ impl App {
         self.seed_demo_objections().await?;
         self.seed_demo_open_proposals().await?;
         self.seed_demo_open_plans().await?;
+        self.seed_demo_disputes().await?;
         Ok(s)
     }
 

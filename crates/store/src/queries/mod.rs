@@ -13,6 +13,7 @@ mod catalog;
 mod contents;
 mod datasets;
 mod derive;
+mod disputes;
 mod foundation;
 pub(crate) mod load;
 mod notify;

@@ -19,6 +19,7 @@ string_enum! {
         DataDemand = "data_demand" / "目录外数据需求确认" / "Confirm a demand for uncatalogued data",
         OpenApplication = "open_application" / "有条件开放申请答复" / "Answer a conditional open data application",
         Objection = "objection" / "异议处理" / "Handle an objection",
+        OperationArrangement = "operation_arrangement" / "前期授权运营安排研究" / "Review an earlier operation arrangement",
     }
 }
 
@@ -43,6 +44,8 @@ pub enum CaseSubject {
     OpenApplication(i64),
     /// An objection to a record (异议, Art. 28).
     Objection(i64),
+    /// An earlier arrangement giving a third party data (前期安排, Art. 40).
+    OperationArrangement(i64),
 }
 
 impl CaseSubject {
@@ -53,7 +56,8 @@ impl CaseSubject {
             CaseSubject::ShareRequest(_)
             | CaseSubject::DataDemand(_)
             | CaseSubject::OpenApplication(_)
-            | CaseSubject::Objection(_) => None,
+            | CaseSubject::Objection(_)
+            | CaseSubject::OperationArrangement(_) => None,
         }
     }
 
@@ -65,6 +69,7 @@ impl CaseSubject {
             CaseSubject::DataDemand(id) => format!("/sharing/demands/{id}"),
             CaseSubject::OpenApplication(id) => format!("/open/applications/{id}"),
             CaseSubject::Objection(id) => format!("/objections/{id}"),
+            CaseSubject::OperationArrangement(id) => format!("/operation/arrangements/{id}"),
         }
     }
 }
@@ -77,6 +82,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::DataDemand(id) => write!(f, "data_demand:{id}"),
             CaseSubject::OpenApplication(id) => write!(f, "open_application:{id}"),
             CaseSubject::Objection(id) => write!(f, "objection:{id}"),
+            CaseSubject::OperationArrangement(id) => write!(f, "operation_arrangement:{id}"),
         }
     }
 }
@@ -96,6 +102,7 @@ impl std::str::FromStr for CaseSubject {
             "data_demand" => Ok(CaseSubject::DataDemand(id)),
             "open_application" => Ok(CaseSubject::OpenApplication(id)),
             "objection" => Ok(CaseSubject::Objection(id)),
+            "operation_arrangement" => Ok(CaseSubject::OperationArrangement(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -124,6 +131,13 @@ impl CaseKind {
             // Art. 28: the source department (or the agency serving a data
             // subject) handles or answers an objection within 5 working days.
             CaseKind::Objection => (WorkingDays::of(5), "《清远市公共数据管理办法》第二十八条"),
+            // Art. 40: the authority studies an earlier arrangement and
+            // decides to re-sign or terminate it. The measures set no limit;
+            // 20 working days is the platform's default.
+            CaseKind::OperationArrangement => (
+                WorkingDays::of(crate::operation::ARRANGEMENT_REVIEW_DAYS),
+                "《清远市公共数据管理办法》第四十条（时限为平台默认）",
+            ),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod masking;
 pub mod objection;
 pub mod open;
+pub mod operation;
 pub mod org;
 pub mod reident;
 pub mod secret;

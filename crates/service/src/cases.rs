@@ -143,7 +143,12 @@ impl App {
                     Err(e) => return Err(e.into()),
                 }
             }
-            Some(CaseSubject::DataDemand(_) | CaseSubject::Objection(_)) | None => None,
+            Some(
+                CaseSubject::DataDemand(_)
+                | CaseSubject::Objection(_)
+                | CaseSubject::OperationArrangement(_),
+            )
+            | None => None,
         };
         let entry = match entry_id {
             Some(id) => match self.store.get_entry(id).await {

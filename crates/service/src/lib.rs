@@ -30,6 +30,7 @@ mod journal;
 pub mod json;
 pub mod objections;
 pub mod open;
+pub mod operation;
 pub mod org_tree;
 pub mod orgs;
 pub mod policy;

@@ -54,6 +54,10 @@ pub const TABLES: &[&str] = &[
     "objection_proofs",
     "reid_checks",
     "synonyms",
+    "operation_agreements",
+    "operation_arrangements",
+    "operation_revenue",
+    "open_products",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -93,6 +97,10 @@ const IDENTITY: &[&str] = &[
     "objections",
     "objection_proofs",
     "reid_checks",
+    "operation_agreements",
+    "operation_arrangements",
+    "operation_revenue",
+    "open_products",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.

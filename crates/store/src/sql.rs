@@ -364,6 +364,11 @@ macro_rules! migrations {
                 "synonyms",
                 include_str!(concat!("../migrations/", $dir, "/0013_synonyms.sql")),
             ),
+            (
+                18,
+                "operation",
+                include_str!(concat!("../migrations/", $dir, "/0018_operation.sql")),
+            ),
         ]
     };
 }

@@ -23,6 +23,7 @@ mod open;
 mod open_applications;
 mod open_catalog;
 mod open_indexes;
+mod operation;
 mod orgs;
 mod pages;
 mod reident;

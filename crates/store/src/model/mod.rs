@@ -10,6 +10,7 @@ mod dataset;
 mod jobs;
 mod objection;
 mod open;
+mod operation;
 mod org;
 mod share;
 
@@ -22,5 +23,6 @@ pub use dataset::*;
 pub use jobs::*;
 pub use objection::*;
 pub use open::*;
+pub use operation::*;
 pub use org::*;
 pub use share::*;

@@ -18,6 +18,7 @@ pub(crate) mod load;
 mod objections;
 mod open;
 mod open_applications;
+mod operation;
 mod sharing;
 
 pub(crate) use cases::{CaseStep, step_case};

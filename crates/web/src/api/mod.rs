@@ -16,6 +16,7 @@ pub mod datasets;
 pub mod derive;
 pub mod objections;
 pub mod open;
+pub mod operation;
 pub mod orgs;
 pub mod sharing;
 pub mod tokens;
@@ -38,6 +39,7 @@ pub mod users;
         (name = "datasets", description = "数据汇聚 Datasets, loads, quality, staleness (AGG-1 … AGG-3, QLT-1)"),
         (name = "catalog", description = "目录与采集 Catalogue, cases and collection list (CAT-1 … CAT-7, COL-1, COL-2)"),
         (name = "objections", description = "异议与更正 Objections to records and their correction (OBJ-1, Art. 28)"),
+        (name = "operation", description = "授权运营 Authorised operation: agreements and their filing, earlier arrangements, revenue records (OPS-1 … OPS-3, Art. 39–42)"),
         (name = "open", description = "数据开放 Open data for anyone: catalogue, rows, downloads (OPN-3)"),
         (name = "sharing", description = "数据共享 Share requests, grants, data service and verification (SHR-1 … SHR-9, VER-1, BACK-1), desensitised derivatives and masking rules (SHR-6)")
     )

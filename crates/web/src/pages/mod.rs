@@ -32,6 +32,7 @@ pub(crate) mod login;
 pub(crate) mod objections;
 pub(crate) mod open;
 pub(crate) mod open_applications;
+pub(crate) mod operation;
 pub(crate) mod sharing;
 
 pub use errors::{PageError, PageProblem, PageResult, render_errors};
@@ -124,6 +125,26 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "objections.html",
         include_str!("../../templates/objections.html"),
+    ),
+    (
+        "operation.html",
+        include_str!("../../templates/operation.html"),
+    ),
+    (
+        "operation_new.html",
+        include_str!("../../templates/operation_new.html"),
+    ),
+    (
+        "operation_agreement.html",
+        include_str!("../../templates/operation_agreement.html"),
+    ),
+    (
+        "operation_arrangement.html",
+        include_str!("../../templates/operation_arrangement.html"),
+    ),
+    (
+        "open_products.html",
+        include_str!("../../templates/open_products.html"),
     ),
     (
         "objection_new.html",

@@ -19,6 +19,8 @@ string_enum! {
         DataDemand = "data_demand" / "目录外数据需求确认" / "Confirm a demand for uncatalogued data",
         OpenApplication = "open_application" / "有条件开放申请答复" / "Answer a conditional open data application",
         Objection = "objection" / "异议处理" / "Handle an objection",
+        OpenProposal = "open_proposal" / "开放属性修改建议答复" / "Answer the authority's open attribute proposal",
+        OpenEscalation = "open_escalation" / "开放属性报本级人民政府决定" / "Record the government's decision on an open attribute",
         OperationArrangement = "operation_arrangement" / "前期授权运营安排研究" / "Review an earlier operation arrangement",
     }
 }
@@ -44,6 +46,9 @@ pub enum CaseSubject {
     OpenApplication(i64),
     /// An objection to a record (异议, Art. 28).
     Objection(i64),
+    /// The authority's proposal to change an entry's open attribute
+    /// (开放属性修改建议, Art. 32).
+    OpenProposal(i64),
     /// An earlier arrangement giving a third party data (前期安排, Art. 40).
     OperationArrangement(i64),
 }
@@ -57,6 +62,7 @@ impl CaseSubject {
             | CaseSubject::DataDemand(_)
             | CaseSubject::OpenApplication(_)
             | CaseSubject::Objection(_)
+            | CaseSubject::OpenProposal(_)
             | CaseSubject::OperationArrangement(_) => None,
         }
     }
@@ -69,6 +75,7 @@ impl CaseSubject {
             CaseSubject::DataDemand(id) => format!("/sharing/demands/{id}"),
             CaseSubject::OpenApplication(id) => format!("/open/applications/{id}"),
             CaseSubject::Objection(id) => format!("/objections/{id}"),
+            CaseSubject::OpenProposal(id) => format!("/open/proposals/{id}"),
             CaseSubject::OperationArrangement(id) => format!("/operation/arrangements/{id}"),
         }
     }
@@ -82,6 +89,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::DataDemand(id) => write!(f, "data_demand:{id}"),
             CaseSubject::OpenApplication(id) => write!(f, "open_application:{id}"),
             CaseSubject::Objection(id) => write!(f, "objection:{id}"),
+            CaseSubject::OpenProposal(id) => write!(f, "open_proposal:{id}"),
             CaseSubject::OperationArrangement(id) => write!(f, "operation_arrangement:{id}"),
         }
     }
@@ -102,6 +110,7 @@ impl std::str::FromStr for CaseSubject {
             "data_demand" => Ok(CaseSubject::DataDemand(id)),
             "open_application" => Ok(CaseSubject::OpenApplication(id)),
             "objection" => Ok(CaseSubject::Objection(id)),
+            "open_proposal" => Ok(CaseSubject::OpenProposal(id)),
             "operation_arrangement" => Ok(CaseSubject::OperationArrangement(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
@@ -131,6 +140,23 @@ impl CaseKind {
             // Art. 28: the source department (or the agency serving a data
             // subject) handles or answers an objection within 5 working days.
             CaseKind::Objection => (WorkingDays::of(5), "《清远市公共数据管理办法》第二十八条"),
+            // Art. 32: the authority may propose another open attribute to
+            // an agency of its level. The measures set no time limit for the
+            // answer; 10 working days is the platform default (平台默认时限),
+            // as long as an Art. 38 application is given.
+            CaseKind::OpenProposal => (
+                WorkingDays::of(10),
+                "《清远市公共数据管理办法》第三十二条（答复时限为平台默认）",
+            ),
+            // Art. 32: when the two cannot agree, the matter goes to the
+            // people's government of the level (报本级人民政府决定). The
+            // government is not a platform user: the authority records its
+            // decision. The measures set no time limit; 20 working days is
+            // the platform default (平台默认时限).
+            CaseKind::OpenEscalation => (
+                WorkingDays::of(20),
+                "《清远市公共数据管理办法》第三十二条（记录决定时限为平台默认）",
+            ),
             // Art. 40: the authority studies an earlier arrangement and
             // decides to re-sign or terminate it. The measures set no limit;
             // 20 working days is the platform's default.
@@ -209,6 +235,20 @@ mod tests {
         assert_eq!(
             "open_application:7".parse::<CaseSubject>().unwrap(),
             CaseSubject::OpenApplication(7)
+        );
+        // Art. 32 (platform defaults): 10 working days to answer a proposal,
+        // 20 to record the government's decision.
+        assert_eq!(
+            CaseKind::OpenProposal.due(&cal, d("2026-11-02")).unwrap(),
+            d("2026-11-16")
+        );
+        assert_eq!(
+            CaseKind::OpenEscalation.due(&cal, d("2026-11-02")).unwrap(),
+            d("2026-11-30")
+        );
+        assert_eq!(
+            "open_proposal:3".parse::<CaseSubject>().unwrap(),
+            CaseSubject::OpenProposal(3)
         );
     }
 

@@ -79,7 +79,7 @@ async fn prepare(db: &str) -> anyhow::Result<i64> {
         "name": "人口基础信息", "summary": "基准测试", "classification": "101", "data_form": "database",
         "items": [{"name": "公民身份号码", "data_type": "string", "personal": true}],
         "share_type": "conditional", "share_conditions": "核验", "share_basis": "法律", "share_modes": ["api"],
-        "open_attribute": "none", "open_grounds": "个人信息", "update_frequency": "daily"
+        "open_attribute": "none", "open_grounds": "个人信息", "open_basis": "《中华人民共和国个人信息保护法》", "update_frequency": "daily"
     }))?;
     let e = app.create_entry(&gaj, entry).await?;
     app.submit_entry(&gaj, e.entry.id).await?;

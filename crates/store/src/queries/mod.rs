@@ -15,11 +15,15 @@ mod datasets;
 mod derive;
 mod foundation;
 pub(crate) mod load;
+mod notify;
 mod objections;
 mod open;
 mod open_applications;
+mod open_plans;
+mod open_proposals;
 mod operation;
 mod sharing;
+mod supervision;
 
 pub(crate) use cases::{CaseStep, step_case};
 

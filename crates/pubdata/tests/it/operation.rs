@@ -373,8 +373,8 @@ async fn no_data_reaches_a_third_party_without_a_filed_current_agreement() {
     let grant = granted(&t, "ent-demo", share(entry), json!({"approve": true})).await;
     let (status, page) = t.get(&format!("/api/v1/data/{ds}"), &ent_token).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert_eq!(page["grant_id"], grant);
-    assert!(!page["rows"].as_array().unwrap().is_empty());
+    assert_eq!(page["grant"], grant);
+    assert!(!page["items"].as_array().unwrap().is_empty());
     assert!(refusals(&t, ds).await.is_empty());
 
     // The term ends: the agreement expires by itself and the same read is
@@ -448,20 +448,21 @@ async fn an_earlier_arrangement_is_reviewed_and_resigned_or_terminated() {
     assert_eq!(a["state"], "under_review");
     let id = a["id"].as_i64().unwrap();
     // A case for the city authority, due in 20 working days.
-    let cal = pubdata_domain::calendar::Calendar::shipped();
-    let due = cal
-        .add_working_days(today_cst(), pubdata_domain::calendar::WorkingDays::of(20))
+    let cal = t.app.calendar();
+    let due = pubdata_domain::case::CaseKind::OperationArrangement
+        .due(&cal, today_cst())
         .unwrap();
     assert_eq!(a["due_on"], due.to_string());
     assert_eq!(a["deadline"]["overdue"], false);
-    let (_, cases) = t
-        .get("/api/v1/cases?kind=operation_arrangement", &sjj)
-        .await;
-    let case = cases
+    let (_, cases) = t.get("/api/v1/cases/pending", &sjj).await;
+    let case = cases["items"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["subject_link"] == format!("/operation/arrangements/{id}"))
+        .find(|c| {
+            c["kind"] == "operation_arrangement"
+                && c["subject"] == format!("operation_arrangement:{id}")
+        })
         .unwrap_or_else(|| panic!("{cases}"));
     assert_eq!(case["due_on"], due.to_string());
 

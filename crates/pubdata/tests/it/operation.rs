@@ -569,3 +569,38 @@ async fn products_built_on_open_data_are_listed_publicly() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("清远出行助手"));
 }
+
+#[tokio::test]
+async fn the_demo_has_a_current_agreement_a_filed_one_an_arrangement_and_a_product() {
+    let t = TestApp::full_demo().await;
+    let sjj = t.login("qy-sjj").await;
+    let (status, list) = t.get("/api/v1/operation/agreements", &sjj).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let items = list.as_array().unwrap_or_else(|| panic!("{list}"));
+    let statuses: Vec<&str> = items
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"accepted"), "{list}");
+    assert!(statuses.contains(&"filed"), "{list}");
+    let current = items.iter().find(|a| a["status"] == "accepted").unwrap();
+    let id = current["id"].as_i64().unwrap();
+    let (_, revenue) = t
+        .get(&format!("/api/v1/operation/agreements/{id}/revenue"), &sjj)
+        .await;
+    assert!(
+        !revenue["items"].as_array().unwrap().is_empty(),
+        "{revenue}"
+    );
+    let (_, arrangements) = t.get("/api/v1/operation/arrangements", &sjj).await;
+    assert!(
+        arrangements
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["state"] == "under_review"),
+        "{arrangements}"
+    );
+    let (_, products) = t.get("/api/v1/open/products", &sjj).await;
+    assert!(!products.as_array().unwrap().is_empty(), "{products}");
+}

@@ -19,6 +19,7 @@ mod open_applications;
 mod open_catalog;
 mod open_plans;
 mod open_proposals;
+mod operation;
 mod sharing;
 pub mod synth;
 
@@ -223,6 +224,7 @@ impl App {
         self.seed_demo_objections().await?;
         self.seed_demo_open_proposals().await?;
         self.seed_demo_open_plans().await?;
+        self.seed_demo_operation().await?;
         Ok(s)
     }
 

@@ -34,8 +34,8 @@ pub(crate) mod open;
 pub(crate) mod open_applications;
 pub(crate) mod open_plans;
 pub(crate) mod open_proposals;
-pub(crate) mod reminders;
 pub(crate) mod operation;
+pub(crate) mod reminders;
 pub(crate) mod sharing;
 pub(crate) mod supervision;
 

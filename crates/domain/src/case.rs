@@ -25,6 +25,7 @@ string_enum! {
         DisputeCoordination = "dispute_coordination" / "争议主管部门协调" / "Coordinate a dispute",
         DisputeConsultation = "dispute_consultation" / "争议联合会商" / "Consult jointly on a dispute",
         DisputeGovernment = "dispute_government" / "争议报政府决定" / "Government decision on a dispute",
+        OperationArrangement = "operation_arrangement" / "前期授权运营安排研究" / "Review an earlier operation arrangement",
     }
 }
 
@@ -54,6 +55,8 @@ pub enum CaseSubject {
     OpenProposal(i64),
     /// A dispute between agencies (争议, Art. 48).
     Dispute(i64),
+    /// An earlier arrangement giving a third party data (前期安排, Art. 40).
+    OperationArrangement(i64),
 }
 
 impl CaseSubject {
@@ -66,7 +69,8 @@ impl CaseSubject {
             | CaseSubject::OpenApplication(_)
             | CaseSubject::Objection(_)
             | CaseSubject::OpenProposal(_)
-            | CaseSubject::Dispute(_) => None,
+            | CaseSubject::Dispute(_)
+            | CaseSubject::OperationArrangement(_) => None,
         }
     }
 
@@ -80,6 +84,7 @@ impl CaseSubject {
             CaseSubject::Objection(id) => format!("/objections/{id}"),
             CaseSubject::OpenProposal(id) => format!("/open/proposals/{id}"),
             CaseSubject::Dispute(id) => format!("/disputes/{id}"),
+            CaseSubject::OperationArrangement(id) => format!("/operation/arrangements/{id}"),
         }
     }
 }
@@ -94,6 +99,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::Objection(id) => write!(f, "objection:{id}"),
             CaseSubject::OpenProposal(id) => write!(f, "open_proposal:{id}"),
             CaseSubject::Dispute(id) => write!(f, "dispute:{id}"),
+            CaseSubject::OperationArrangement(id) => write!(f, "operation_arrangement:{id}"),
         }
     }
 }
@@ -115,6 +121,7 @@ impl std::str::FromStr for CaseSubject {
             "objection" => Ok(CaseSubject::Objection(id)),
             "open_proposal" => Ok(CaseSubject::OpenProposal(id)),
             "dispute" => Ok(CaseSubject::Dispute(id)),
+            "operation_arrangement" => Ok(CaseSubject::OperationArrangement(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -172,6 +179,13 @@ impl CaseKind {
             CaseKind::DisputeGovernment => {
                 (WorkingDays::of(20), "《清远市公共数据管理办法》第四十八条")
             }
+            // Art. 40: the authority studies an earlier arrangement and
+            // decides to re-sign or terminate it. The measures set no limit;
+            // 20 working days is the platform's default.
+            CaseKind::OperationArrangement => (
+                WorkingDays::of(crate::operation::ARRANGEMENT_REVIEW_DAYS),
+                "《清远市公共数据管理办法》第四十条（时限为平台默认）",
+            ),
         }
     }
 

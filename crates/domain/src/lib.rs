@@ -16,6 +16,7 @@ pub mod objection;
 pub mod open;
 pub mod open_plan;
 pub mod open_proposal;
+pub mod operation;
 pub mod org;
 pub mod reident;
 pub mod secret;

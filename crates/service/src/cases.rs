@@ -157,7 +157,10 @@ impl App {
                 Err(e) => return Err(e.into()),
             },
             Some(
-                CaseSubject::DataDemand(_) | CaseSubject::Objection(_) | CaseSubject::Dispute(_),
+                CaseSubject::DataDemand(_)
+                | CaseSubject::Objection(_)
+                | CaseSubject::Dispute(_)
+                | CaseSubject::OperationArrangement(_),
             )
             | None => None,
         };

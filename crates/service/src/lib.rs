@@ -33,6 +33,7 @@ pub mod json;
 pub mod objections;
 pub mod open;
 pub mod open_proposals;
+pub mod operation;
 pub mod org_tree;
 pub mod orgs;
 pub mod policy;

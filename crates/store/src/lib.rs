@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use pubdata_domain::audit::{AuditEvent, AuditRecord};
 use pubdata_domain::calendar::YearSchedule;
 use pubdata_domain::catalog::Grade;
+use pubdata_domain::operation::{AgreementState, ArrangementState};
 use pubdata_domain::org::Role;
 
 pub mod migrate;
@@ -717,6 +718,55 @@ pub trait DisputeStore: Send + Sync {
     async fn accept_project(&self, id: i64, actor: &str, audit: AuditEvent) -> Result<Project>;
 }
 
+/// Authorised operation (公共数据授权运营, OPS-1..3): agreements and their
+/// filing, earlier arrangements (a case), revenue records, and the registry
+/// of products built on open data.
+#[async_trait]
+pub trait OperationStore: Send + Sync {
+    async fn create_agreement(
+        &self,
+        a: NewAgreement,
+        audit: AuditEvent,
+    ) -> Result<OperationAgreement>;
+    async fn get_agreement(&self, id: i64) -> Result<OperationAgreement>;
+    /// Agreements, newest first.
+    async fn list_agreements(&self, f: &AgreementFilter) -> Result<Vec<OperationAgreement>>;
+    /// Moves an agreement from one of `from` to `to` with a reason (and, when
+    /// `decided`, the decider); `Conflict` when it is in another state.
+    async fn move_agreement(
+        &self,
+        id: i64,
+        from: &[AgreementState],
+        to: AgreementState,
+        reason: Option<&str>,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<OperationAgreement>;
+    /// Registers an arrangement and opens its review case in one transaction.
+    async fn create_arrangement(
+        &self,
+        a: NewArrangement,
+        audit: AuditEvent,
+    ) -> Result<OperationArrangement>;
+    async fn get_arrangement(&self, id: i64) -> Result<OperationArrangement>;
+    async fn list_arrangements(&self, orgs: Option<&[i64]>) -> Result<Vec<OperationArrangement>>;
+    /// Decides an arrangement under review (re-signed with its new draft
+    /// agreement, or terminated) and closes its case.
+    async fn decide_arrangement(
+        &self,
+        id: i64,
+        to: ArrangementState,
+        reason: &str,
+        draft: Option<NewAgreement>,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<OperationArrangement>;
+    async fn add_revenue(&self, r: NewRevenue, audit: AuditEvent) -> Result<RevenueRecord>;
+    async fn revenue(&self, agreement_id: i64) -> Result<Vec<RevenueRecord>>;
+    async fn add_open_product(&self, p: NewOpenProduct, audit: AuditEvent) -> Result<OpenProduct>;
+    async fn open_products(&self) -> Result<Vec<OpenProduct>>;
+}
+
 /// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).
 #[async_trait]
 pub trait DeriveStore: Send + Sync {
@@ -829,6 +879,7 @@ pub trait Store:
     + NotifyStore
     + DisputeStore
     + ObjectionStore
+    + OperationStore
     + OpenStore
     + OpenApplicationStore
     + OpenProposalStore

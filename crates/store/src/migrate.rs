@@ -67,6 +67,10 @@ pub const TABLES: &[&str] = &[
     "dispute_steps",
     "projects",
     "project_items",
+    "operation_agreements",
+    "operation_arrangements",
+    "operation_revenue",
+    "open_products",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -116,6 +120,10 @@ const IDENTITY: &[&str] = &[
     "dispute_steps",
     "projects",
     "project_items",
+    "operation_agreements",
+    "operation_arrangements",
+    "operation_revenue",
+    "open_products",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.

@@ -702,6 +702,78 @@ pub(crate) fn objection_proof<R: Cols>(r: &R) -> Result<ObjectionProof> {
     })
 }
 
+pub(crate) fn agreement<R: Cols>(r: &R) -> Result<OperationAgreement> {
+    Ok(OperationAgreement {
+        id: r.int("id")?,
+        agency_org: r.int("agency_org")?,
+        operator_org: r.int("operator_org")?,
+        level: r.parsed("level")?,
+        title: r.text("title")?,
+        datasets: r.json("datasets")?,
+        scenarios: r.text("scenarios")?,
+        term_from: r.date("term_from")?,
+        term_to: r.date("term_to")?,
+        revenue_terms: r.text("revenue_terms")?,
+        state: r.parsed("state")?,
+        reason: r.opt_text("reason")?,
+        earlier_arrangement: r.opt_int("earlier_arrangement")?,
+        filed_at: r.opt_time("filed_at")?,
+        decided_by: r.opt_text("decided_by")?,
+        decided_at: r.opt_time("decided_at")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn arrangement<R: Cols>(r: &R) -> Result<OperationArrangement> {
+    Ok(OperationArrangement {
+        id: r.int("id")?,
+        agency_org: r.int("agency_org")?,
+        third_party_org: r.int("third_party_org")?,
+        description: r.text("description")?,
+        datasets: r.json("datasets")?,
+        since: r.date("since")?,
+        state: r.parsed("state")?,
+        case_id: r.opt_int("case_id")?,
+        due_on: r.date("due_on")?,
+        reason: r.opt_text("reason")?,
+        agreement_id: r.opt_int("agreement_id")?,
+        decided_by: r.opt_text("decided_by")?,
+        decided_at: r.opt_time("decided_at")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn revenue<R: Cols>(r: &R) -> Result<RevenueRecord> {
+    Ok(RevenueRecord {
+        id: r.int("id")?,
+        agreement_id: r.int("agreement_id")?,
+        period: r.text("period")?,
+        revenue_fen: r.int("revenue_fen")?,
+        contribution_fen: r.int("contribution_fen")?,
+        products: r.int("products")?,
+        note: r.text("note")?,
+        entered_by: r.text("entered_by")?,
+        entered_org: r.int("entered_org")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn open_product<R: Cols>(r: &R) -> Result<OpenProduct> {
+    Ok(OpenProduct {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        org_id: r.opt_int("org_id")?,
+        provider: r.text("provider")?,
+        description: r.text("description")?,
+        datasets: r.json("datasets")?,
+        url: r.opt_text("url")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
 pub(crate) fn open_filing<R: Cols>(r: &R) -> Result<OpenFiling> {
     Ok(OpenFiling {
         id: r.int("id")?,

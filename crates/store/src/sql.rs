@@ -380,6 +380,11 @@ macro_rules! migrations {
                 include_str!(concat!("../migrations/", $dir, "/0016_backup_runs.sql")),
             ),
             (
+                18,
+                "operation",
+                include_str!(concat!("../migrations/", $dir, "/0018_operation.sql")),
+            ),
+            (
                 19,
                 "disputes_projects",
                 include_str!(concat!(

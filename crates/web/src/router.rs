@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 
 use crate::api::{
     audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open,
-    open_plans, open_proposals, orgs, reminders, sharing, supervision, tokens, users,
+    open_plans, open_proposals, operation, orgs, reminders, sharing, supervision, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -267,6 +267,20 @@ api_routes! {
     POST   "/api/v1/objections/{id}/proofs"                    => objections::add_proof,
         layer axum::extract::DefaultBodyLimit::max(pubdata_domain::objection::MAX_PROOF_BYTES + 64 * 1024);
     GET    "/api/v1/objections/{id}/proofs/{proof_id}"         => objections::get_proof;
+    POST   "/api/v1/operation/agreements"                      => operation::create;
+    GET    "/api/v1/operation/agreements"                      => operation::list;
+    GET    "/api/v1/operation/agreements/{id}"                 => operation::get;
+    POST   "/api/v1/operation/agreements/{id}/filing"          => operation::file;
+    POST   "/api/v1/operation/agreements/{id}/review"          => operation::review;
+    POST   "/api/v1/operation/agreements/{id}/termination"     => operation::terminate;
+    POST   "/api/v1/operation/agreements/{id}/revenue"         => operation::add_revenue;
+    GET    "/api/v1/operation/agreements/{id}/revenue"         => operation::revenue;
+    POST   "/api/v1/operation/arrangements"                    => operation::create_arrangement;
+    GET    "/api/v1/operation/arrangements"                    => operation::list_arrangements;
+    GET    "/api/v1/operation/arrangements/{id}"               => operation::get_arrangement;
+    POST   "/api/v1/operation/arrangements/{id}/review"        => operation::review_arrangement;
+    GET    "/api/v1/open/products"                             => operation::products;
+    POST   "/api/v1/open/products"                             => operation::add_product;
     GET    "/api/v1/open/datasets"                             => open::list;
     GET    "/api/v1/open/stats"                                => open::stats;
     GET    "/api/v1/supervision/figures"                       => supervision::figures;
@@ -327,6 +341,18 @@ page_routes! {
     GET    "/"                                        => pages::home::page;
     GET    "/open"                                    => pages::open::portal;
     GET    "/open/datasets/{id}"                      => pages::open::dataset;
+    GET    "/open/products"                           => pages::operation::products_page;
+    GET    "/operation"                               => pages::operation::list_page;
+    GET    "/operation/agreements/new"                => pages::operation::new_page;
+    POST   "/operation/agreements/new"                => pages::operation::create;
+    GET    "/operation/agreements/{id}"               => pages::operation::detail;
+    POST   "/operation/agreements/{id}/filing"        => pages::operation::file;
+    POST   "/operation/agreements/{id}/review"        => pages::operation::review;
+    POST   "/operation/agreements/{id}/termination"   => pages::operation::terminate;
+    POST   "/operation/agreements/{id}/revenue"       => pages::operation::add_revenue;
+    POST   "/operation/arrangements/new"              => pages::operation::create_arrangement;
+    GET    "/operation/arrangements/{id}"             => pages::operation::arrangement;
+    POST   "/operation/arrangements/{id}/review"      => pages::operation::review_arrangement;
     GET    "/open/stats"                              => pages::open::stats_page;
     GET    "/supervision"                             => pages::supervision::dashboard;
     GET    "/supervision/items"                       => pages::supervision::items;

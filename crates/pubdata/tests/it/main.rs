@@ -27,6 +27,7 @@ mod open_catalog;
 mod open_indexes;
 mod open_plans;
 mod open_proposals;
+mod operation;
 mod orgs;
 mod pages;
 mod reident;

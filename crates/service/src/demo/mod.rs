@@ -20,6 +20,7 @@ mod open_applications;
 mod open_catalog;
 mod open_plans;
 mod open_proposals;
+mod operation;
 mod sharing;
 pub mod synth;
 
@@ -225,6 +226,7 @@ impl App {
         self.seed_demo_open_proposals().await?;
         self.seed_demo_open_plans().await?;
         self.seed_demo_disputes().await?;
+        self.seed_demo_operation().await?;
         Ok(s)
     }
 

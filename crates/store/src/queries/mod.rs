@@ -22,6 +22,7 @@ mod open;
 mod open_applications;
 mod open_plans;
 mod open_proposals;
+mod operation;
 mod sharing;
 mod supervision;
 

@@ -877,6 +877,14 @@ pub trait Store:
     async fn record_backup_run(&self, run: NewBackupRun, event: AuditEvent) -> Result<i64>;
     /// Backup runs, newest first.
     async fn backup_runs(&self, limit: u32) -> Result<Vec<BackupRun>>;
+    /// Records an audit checkpoint run with its audit record (one transaction).
+    async fn record_audit_checkpoint(
+        &self,
+        cp: NewAuditCheckpoint,
+        event: AuditEvent,
+    ) -> Result<i64>;
+    /// Audit checkpoint runs, newest first.
+    async fn audit_checkpoints(&self, limit: u32) -> Result<Vec<AuditCheckpoint>>;
     /// Failed logins of `client` since `since`: how many, and the first.
     async fn login_failures(
         &self,

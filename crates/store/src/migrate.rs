@@ -60,6 +60,7 @@ pub const TABLES: &[&str] = &[
     "open_plans",
     "open_responsibilities",
     "backup_runs",
+    "audit_checkpoints",
     "notifications",
     "webhooks",
     "webhook_deliveries",
@@ -106,6 +107,7 @@ const IDENTITY: &[&str] = &[
     "open_filings",
     "open_proposals",
     "backup_runs",
+    "audit_checkpoints",
     "notifications",
     "webhook_deliveries",
 ];

@@ -384,6 +384,15 @@ macro_rules! migrations {
                 "reminders",
                 include_str!(concat!("../migrations/", $dir, "/0020_reminders.sql")),
             ),
+            (
+                24,
+                "audit_checkpoints",
+                include_str!(concat!(
+                    "../migrations/",
+                    $dir,
+                    "/0024_audit_checkpoints.sql"
+                )),
+            ),
         ]
     };
 }

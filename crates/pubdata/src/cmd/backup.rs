@@ -34,6 +34,10 @@ pub struct BackupArgs {
     /// Backups kept in each directory (the oldest are removed).
     #[arg(long, default_value_t = pubdata_service::jobs::BACKUPS_KEPT)]
     pub keep: usize,
+    /// The audit checkpoint key file (`pubdata checkpoint-keygen`): after the
+    /// backup, the chain head is signed into the same directories.
+    #[arg(long, env = "PUBDATA_CHECKPOINT_KEY")]
+    pub checkpoint_key: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -85,6 +89,11 @@ pub async fn keygen(a: KeygenArgs) -> anyhow::Result<ExitCode> {
 
 pub async fn run_backup(a: BackupArgs) -> anyhow::Result<ExitCode> {
     backup::parse_recipient(&a.recipient)?;
+    let checkpoint_key = a
+        .checkpoint_key
+        .as_deref()
+        .map(pubdata_service::checkpoint::CheckpointKey::read)
+        .transpose()?;
     let store = open_store(&a.db.database).await?;
     let mut dirs = vec![a.to.clone()];
     dirs.extend(a.offsite.iter().cloned());
@@ -109,6 +118,22 @@ pub async fn run_backup(a: BackupArgs) -> anyhow::Result<ExitCode> {
     );
     for c in &w.copies[1..] {
         println!("off-site copy: {}", c.display());
+    }
+    if let Some(key) = &checkpoint_key {
+        let c = pubdata_service::checkpoint::checkpoint_and_record(
+            store.as_ref(),
+            key,
+            &dirs,
+            &instance,
+        )
+        .await?;
+        println!(
+            "audit checkpoint signed: record {} head {} -> {} ({} copies)",
+            c.checkpoint.records,
+            c.checkpoint.head,
+            c.checkpoint.file_name(),
+            c.copies.len()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

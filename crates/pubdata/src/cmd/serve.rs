@@ -39,6 +39,11 @@ pub struct ServeArgs {
         requires = "backup_recipient"
     )]
     pub backup_offsite: Vec<std::path::PathBuf>,
+    /// The audit checkpoint key file (`pubdata checkpoint-keygen`): the
+    /// chain head is signed hourly and after every backup into the backup
+    /// directory and its off-site copies (审计检查点).
+    #[arg(long, env = "PUBDATA_CHECKPOINT_KEY", requires = "backup_dir")]
+    pub checkpoint_key: Option<std::path::PathBuf>,
     /// Mark cookies `Secure`: set when users reach the platform over HTTPS
     /// (a TLS-terminating proxy or load balancer in front).
     #[arg(long, env = "PUBDATA_SECURE_COOKIES")]
@@ -94,6 +99,11 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         offsite: a.backup_offsite.clone(),
     })
     .context("--backup-recipient")?;
+    if let Some(path) = &a.checkpoint_key {
+        let key =
+            pubdata_service::checkpoint::CheckpointKey::read(path).context("--checkpoint-key")?;
+        app.set_checkpoint_key(Some(key));
+    }
     app.set_open_rate_per_minute(a.open_rate_per_minute);
     if demo {
         let size = pubdata_service::demo::DemoSize {

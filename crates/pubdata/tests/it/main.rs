@@ -13,6 +13,7 @@ mod backup;
 mod bad_input;
 mod calendar;
 mod catalog;
+mod checkpoints;
 mod ckan;
 mod cli;
 mod datasets;

@@ -574,6 +574,45 @@ impl<D: Dialect> Store for D {
         rows.iter().map(rows::backup_run).collect()
     }
 
+    async fn record_audit_checkpoint(
+        &self,
+        cp: NewAuditCheckpoint,
+        event: AuditEvent,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .one(
+                sql(
+                    "INSERT INTO audit_checkpoints (at, ok, records, head, algorithm, public_key,
+                         signature, file, copies, error, instance)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                )
+                .bind(cp.at)
+                .bind(cp.ok)
+                .bind(cp.records)
+                .bind(cp.head.as_str())
+                .bind(cp.algorithm.as_str())
+                .bind(cp.public_key.as_str())
+                .bind(cp.signature.as_str())
+                .bind(cp.file.as_str())
+                .bind(cp.copies)
+                .bind(cp.error.as_str())
+                .bind(cp.instance.as_str()),
+            )
+            .await?;
+        audit::<D>(&mut tx, &event).await?;
+        tx.commit().await?;
+        row.int("id")
+    }
+
+    async fn audit_checkpoints(&self, limit: u32) -> Result<Vec<AuditCheckpoint>> {
+        let rows = self
+            .reader()
+            .all(sql("SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT ?").bind(limit as i64))
+            .await?;
+        rows.iter().map(rows::audit_checkpoint).collect()
+    }
+
     async fn job_leases(&self) -> Result<Vec<JobLease>> {
         let rows = self
             .reader()

@@ -526,6 +526,23 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("drv.failed", "未通过", "Failed"),
     ("drv.check_now", "立即评估", "Check now"),
     ("job.backup", "数据库备份", "Database backup"),
+    (
+        "job.audit_checkpoint",
+        "审计检查点签名",
+        "Audit checkpoint signing",
+    ),
+    ("sys.checkpoint", "最近审计检查点", "Last audit checkpoint"),
+    (
+        "sys.checkpoint_line",
+        "已签名审计链头：记录",
+        "Signed audit chain head: record",
+    ),
+    ("sys.checkpoint_key", "公钥", "public key"),
+    (
+        "sys.no_checkpoint",
+        "尚未签名审计检查点（需配置备份目录与检查点密钥）",
+        "No audit checkpoint signed yet (needs a backup directory and a checkpoint key)",
+    ),
     ("sys.backups", "备份记录", "Backup runs"),
     ("sys.backup_at", "开始时间", "Started"),
     ("sys.backup_result", "结果", "Result"),

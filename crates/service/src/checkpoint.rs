@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use pubdata_domain::audit::CryptoProfile;
 use pubdata_store::Store;
 use serde::{Deserialize, Serialize};
 
@@ -31,10 +32,15 @@ use crate::principal::Principal;
 
 /// The signature algorithm of the `international` profile.
 pub const ALGORITHM: &str = "ed25519";
+/// The signature algorithm of the `guomi` profile (国密 SM2, GB/T 32918.2).
+pub const ALGORITHM_SM2: &str = "sm2";
+/// The SM2 signer's distinguishing identifier (the standard's default).
+const SM2_DISTID: &str = "1234567812345678";
 /// Checkpoint files are `pubdata-checkpoint-<records>-<time>.json`.
 pub const FILE_PREFIX: &str = "pubdata-checkpoint-";
 /// The secret key's line in a key file.
 const KEY_PREFIX: &str = "PUBDATA-CHECKPOINT-KEY-ED25519-";
+const KEY_PREFIX_SM2: &str = "PUBDATA-CHECKPOINT-KEY-SM2-";
 /// How often the checkpoint job runs.
 pub const EVERY_SECS: u64 = 3600;
 
@@ -44,9 +50,17 @@ pub enum CheckpointError {
     #[error("{0}")]
     Io(String),
     #[error(
-        "the checkpoint key file holds no key ({KEY_PREFIX}…): create one with `pubdata checkpoint-keygen`"
+        "the checkpoint key file holds no key ({KEY_PREFIX}… or {KEY_PREFIX_SM2}…): create one with `pubdata checkpoint-keygen`"
     )]
     BadKey,
+    #[error(
+        "the checkpoint key signs with {key}, but the platform's crypto profile `{profile}` signs with {wanted}"
+    )]
+    WrongProfile {
+        key: &'static str,
+        profile: pubdata_domain::audit::CryptoProfile,
+        wanted: &'static str,
+    },
     #[error("checkpoint {file}: not a checkpoint file ({why})")]
     Malformed { file: String, why: String },
     #[error("checkpoint {file}: the signature does not verify (the file was altered or forged)")]
@@ -108,19 +122,65 @@ pub fn message(algorithm: &str, records: i64, head: &str, at: &str) -> Vec<u8> {
     format!("pubdata audit checkpoint 1\n{algorithm}\n{records}\n{head}\n{at}\n").into_bytes()
 }
 
-/// A checkpoint signing key, read from its key file.
-pub struct CheckpointKey(SigningKey);
+/// The signature algorithm a profile's checkpoints use.
+pub fn algorithm_of(profile: CryptoProfile) -> &'static str {
+    match profile {
+        CryptoProfile::International => ALGORITHM,
+        CryptoProfile::Guomi => ALGORITHM_SM2,
+    }
+}
+
+fn sm2_distid() -> &'static str {
+    SM2_DISTID
+}
+
+/// A checkpoint signing key, read from its key file: Ed25519
+/// (`international`) or SM2 (`guomi`).
+pub enum CheckpointKey {
+    Ed25519(Box<SigningKey>),
+    Sm2(Box<sm2::dsa::SigningKey>),
+}
 
 impl std::fmt::Debug for CheckpointKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CheckpointKey({})", self.public_hex())
+        write!(
+            f,
+            "CheckpointKey({} {})",
+            self.algorithm(),
+            self.public_hex()
+        )
     }
 }
 
 impl CheckpointKey {
-    /// A fresh key.
+    /// A fresh Ed25519 key (the `international` profile).
     pub fn generate() -> CheckpointKey {
-        CheckpointKey(SigningKey::from_bytes(&rand::random::<[u8; 32]>()))
+        CheckpointKey::Ed25519(Box::new(
+            SigningKey::from_bytes(&rand::random::<[u8; 32]>()),
+        ))
+    }
+
+    /// A fresh key for `profile`.
+    pub fn generate_for(profile: CryptoProfile) -> CheckpointKey {
+        match profile {
+            CryptoProfile::International => CheckpointKey::generate(),
+            CryptoProfile::Guomi => loop {
+                // A random scalar; out of range (about 2^-128) draws again.
+                if let Ok(k) =
+                    sm2::dsa::SigningKey::from_slice(sm2_distid(), &rand::random::<[u8; 32]>())
+                {
+                    break CheckpointKey::Sm2(Box::new(k));
+                }
+            },
+        }
+    }
+
+    /// `ed25519` or `sm2`.
+    pub fn algorithm(&self) -> &'static str {
+        match self {
+            CheckpointKey::Ed25519(_) => ALGORITHM,
+            CheckpointKey::Sm2(_) => ALGORITHM_SM2,
+        }
     }
 
     /// Reads a key file (`#` comments, then the key line).
@@ -130,14 +190,27 @@ impl CheckpointKey {
             .map(str::trim)
             .find(|l| !l.is_empty() && !l.starts_with('#'))
             .ok_or(CheckpointError::BadKey)?;
-        let hex_key = line
-            .strip_prefix(KEY_PREFIX)
-            .ok_or(CheckpointError::BadKey)?;
+        let (sm2, hex_key) = match line.strip_prefix(KEY_PREFIX_SM2) {
+            Some(k) => (true, k),
+            None => (
+                false,
+                line.strip_prefix(KEY_PREFIX)
+                    .ok_or(CheckpointError::BadKey)?,
+            ),
+        };
         let bytes: [u8; 32] = hex::decode(hex_key)
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or(CheckpointError::BadKey)?;
-        Ok(CheckpointKey(SigningKey::from_bytes(&bytes)))
+        if sm2 {
+            let k = sm2::dsa::SigningKey::from_slice(sm2_distid(), &bytes)
+                .map_err(|_| CheckpointError::BadKey)?;
+            Ok(CheckpointKey::Sm2(Box::new(k)))
+        } else {
+            Ok(CheckpointKey::Ed25519(Box::new(SigningKey::from_bytes(
+                &bytes,
+            ))))
+        }
     }
 
     /// Reads the key file at `path`.
@@ -148,31 +221,44 @@ impl CheckpointKey {
 
     /// The key file's text.
     pub fn to_file_text(&self) -> String {
+        let (name, prefix, secret) = match self {
+            CheckpointKey::Ed25519(k) => ("Ed25519", KEY_PREFIX, hex::encode(k.to_bytes())),
+            CheckpointKey::Sm2(k) => ("SM2", KEY_PREFIX_SM2, hex::encode(k.to_bytes())),
+        };
         format!(
-            "# pubdata audit checkpoint signing key (Ed25519), created {}\n# public key: {}\n{KEY_PREFIX}{}\n",
+            "# pubdata audit checkpoint signing key ({name}), created {}\n# public key: {}\n{prefix}{secret}\n",
             Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
             self.public_hex(),
-            hex::encode(self.0.to_bytes())
         )
     }
 
     /// The public key (hex): what verifiers pin.
     pub fn public_hex(&self) -> String {
-        hex::encode(self.0.verifying_key().to_bytes())
+        match self {
+            CheckpointKey::Ed25519(k) => hex::encode(k.verifying_key().to_bytes()),
+            CheckpointKey::Sm2(k) => hex::encode(k.verifying_key().to_sec1_bytes()),
+        }
     }
 
     /// Signs the head `records`/`head` at `at`.
     pub fn sign(&self, records: i64, head: &str, at: DateTime<Utc>) -> CheckpointFile {
         let at = at.to_rfc3339_opts(SecondsFormat::Micros, true);
-        let sig = self.0.sign(&message(ALGORITHM, records, head, &at));
+        let msg = message(self.algorithm(), records, head, &at);
+        let signature = match self {
+            CheckpointKey::Ed25519(k) => hex::encode(k.sign(&msg).to_bytes()),
+            CheckpointKey::Sm2(k) => {
+                let sig: sm2::dsa::Signature = sm2::dsa::signature::Signer::sign(&**k, &msg);
+                hex::encode(sig.to_bytes())
+            }
+        };
         CheckpointFile {
             format: 1,
-            algorithm: ALGORITHM.into(),
+            algorithm: self.algorithm().into(),
             records,
             head: head.into(),
             at,
             public_key: self.public_hex(),
-            signature: hex::encode(sig.to_bytes()),
+            signature,
         }
     }
 }
@@ -191,7 +277,7 @@ impl CheckpointFile {
     /// Checks the signature (with the key named in the file).
     pub fn verify_signature(&self, file: &str) -> std::result::Result<(), CheckpointError> {
         let bad = || CheckpointError::BadSignature { file: file.into() };
-        if self.format != 1 || self.algorithm != ALGORITHM {
+        if self.format != 1 || (self.algorithm != ALGORITHM && self.algorithm != ALGORITHM_SM2) {
             return Err(CheckpointError::Malformed {
                 file: file.into(),
                 why: format!(
@@ -200,20 +286,22 @@ impl CheckpointFile {
                 ),
             });
         }
-        let key: [u8; 32] = hex::decode(&self.public_key)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(bad)?;
-        let key = VerifyingKey::from_bytes(&key).map_err(|_| bad())?;
+        let msg = message(&self.algorithm, self.records, &self.head, &self.at);
+        let key_bytes = hex::decode(&self.public_key).map_err(|_| bad())?;
         let sig: [u8; 64] = hex::decode(&self.signature)
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(bad)?;
-        key.verify(
-            &message(&self.algorithm, self.records, &self.head, &self.at),
-            &Signature::from_bytes(&sig),
-        )
-        .map_err(|_| bad())
+        if self.algorithm == ALGORITHM_SM2 {
+            let key = sm2::dsa::VerifyingKey::from_sec1_bytes(sm2_distid(), &key_bytes)
+                .map_err(|_| bad())?;
+            let sig = sm2::dsa::Signature::from_slice(&sig).map_err(|_| bad())?;
+            return sm2::dsa::signature::Verifier::verify(&key, &msg, &sig).map_err(|_| bad());
+        }
+        let key: [u8; 32] = key_bytes.try_into().map_err(|_| bad())?;
+        let key = VerifyingKey::from_bytes(&key).map_err(|_| bad())?;
+        key.verify(&msg, &Signature::from_bytes(&sig))
+            .map_err(|_| bad())
     }
 }
 
@@ -234,6 +322,14 @@ pub async fn write_checkpoint(
 ) -> std::result::Result<CheckpointWritten, CheckpointError> {
     if dirs.is_empty() {
         return Err(CheckpointError::Io("no checkpoint directory given".into()));
+    }
+    let profile = store.crypto_profile().await?;
+    if key.algorithm() != algorithm_of(profile) {
+        return Err(CheckpointError::WrongProfile {
+            key: key.algorithm(),
+            profile,
+            wanted: algorithm_of(profile),
+        });
     }
     let (records, head) = store.audit_head().await?;
     let cp = key.sign(records, &head, Utc::now());
@@ -297,7 +393,7 @@ pub async fn checkpoint_and_record(
                 ok: false,
                 records: 0,
                 head: String::new(),
-                algorithm: ALGORITHM.into(),
+                algorithm: key.algorithm().into(),
                 public_key: key.public_hex(),
                 signature: String::new(),
                 file: String::new(),

@@ -44,6 +44,8 @@ pub struct SystemStatus {
     pub jobs: Vec<JobView>,
     /// Records in the audit chain.
     pub audit_records: i64,
+    /// The crypto profile (`international`, `guomi` 国密), fixed at setup.
+    pub crypto_profile: pubdata_domain::audit::CryptoProfile,
 }
 
 /// A background job of the platform.
@@ -194,6 +196,7 @@ impl App {
             version: env!("CARGO_PKG_VERSION"),
             jobs,
             audit_records: self.store.audit_written().await?,
+            crypto_profile: self.store.crypto_profile().await?,
         })
     }
 

@@ -8,7 +8,7 @@ use anyhow::Context;
 use pubdata_service::audit::verify_chain;
 use pubdata_service::checkpoint::{self, CheckpointKey};
 
-use super::{DbArgs, open_store};
+use super::{DbArgs, open_db};
 
 #[derive(clap::Subcommand)]
 pub enum AuditCmd {
@@ -46,10 +46,14 @@ pub struct KeygenArgs {
     /// overwritten). Keep it outside the database and its backups.
     #[arg(long)]
     pub key_out: PathBuf,
+    /// The platform's crypto profile: `international` (Ed25519) or `guomi`
+    /// (SM2).
+    #[arg(long, env = "PUBDATA_CRYPTO_PROFILE", default_value = "international")]
+    pub profile: pubdata_domain::audit::CryptoProfile,
 }
 
 pub async fn keygen(a: KeygenArgs) -> anyhow::Result<ExitCode> {
-    let key = CheckpointKey::generate();
+    let key = CheckpointKey::generate_for(a.profile);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -80,7 +84,7 @@ pub async fn run(c: AuditCmd) -> anyhow::Result<ExitCode> {
             checkpoints,
             checkpoint_public_key,
         } => {
-            let store = open_store(&db.database).await?;
+            let store = open_db(&db).await?;
             let n = match verify_chain(store.as_ref()).await {
                 Ok(n) => n,
                 Err(e) => {
@@ -118,7 +122,7 @@ pub async fn run(c: AuditCmd) -> anyhow::Result<ExitCode> {
         }
         AuditCmd::Checkpoint { db, key, to } => {
             let key = CheckpointKey::read(&key)?;
-            let store = open_store(&db.database).await?;
+            let store = open_db(&db).await?;
             let instance = format!("cli:{}", std::process::id());
             let w = checkpoint::checkpoint_and_record(store.as_ref(), &key, &to, &instance).await?;
             println!(

@@ -6,7 +6,7 @@ use anyhow::Context;
 use pubdata_service::App;
 use tracing_subscriber::EnvFilter;
 
-use super::{DbArgs, open_store};
+use super::{DbArgs, open_db};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -91,7 +91,8 @@ async fn shutdown_signal() {
 
 pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     init_logging(&a.log_format);
-    let store = open_store(&a.db.database).await?;
+    let store = open_db(&a.db).await?;
+    let profile = store.crypto_profile().await?;
     let app = App::new(store).await.context("cannot start the platform")?;
     app.set_backup_dir(a.backup_dir.clone());
     app.set_backup_target(pubdata_service::backup::Target {
@@ -128,6 +129,7 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", a.listen))?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
+    tracing::info!(crypto_profile = %profile, "crypto profile");
     println!("pubdata listening on http://{addr}");
     if demo {
         println!(

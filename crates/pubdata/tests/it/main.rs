@@ -19,6 +19,7 @@ mod cli;
 mod datasets;
 mod dcat;
 mod derive;
+mod guomi;
 mod http_basics;
 mod objections;
 mod open;

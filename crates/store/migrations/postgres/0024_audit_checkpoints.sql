@@ -17,3 +17,8 @@ CREATE TABLE audit_checkpoints (
     instance    TEXT NOT NULL
 );
 CREATE INDEX audit_checkpoints_at ON audit_checkpoints(at);
+
+-- The platform's crypto profile (international: SHA-256/Ed25519/age; guomi
+-- 国密: SM3/SM2/SM4), beside the chain head it governs. Set while the chain
+-- is empty (first start, restore, migrate-store), fixed afterwards.
+ALTER TABLE audit_head ADD COLUMN crypto_profile TEXT NOT NULL DEFAULT 'international';

@@ -545,6 +545,38 @@ impl<D: Dialect> Store for D {
         Ok((row.int("last_id")?, row.text("last_hash")?))
     }
 
+    async fn crypto_profile(&self) -> Result<pubdata_domain::audit::CryptoProfile> {
+        let row = self
+            .reader()
+            .one(sql("SELECT crypto_profile FROM audit_head WHERE one = 1"))
+            .await?;
+        crate::sql::crypto_profile_of(&row.text("crypto_profile")?)
+    }
+
+    async fn set_crypto_profile(
+        &self,
+        profile: pubdata_domain::audit::CryptoProfile,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.run(
+            sql("UPDATE audit_head SET crypto_profile = ? WHERE one = 1 AND last_id = 0")
+                .bind(profile.as_str()),
+        )
+        .await?;
+        let row = tx
+            .one(sql("SELECT crypto_profile FROM audit_head WHERE one = 1"))
+            .await?;
+        let now = crate::sql::crypto_profile_of(&row.text("crypto_profile")?)?;
+        if now != profile {
+            return Err(StoreError::Conflict {
+                what: format!(
+                    "crypto profile: the platform runs under `{now}` (its audit chain is not empty); it cannot change to `{profile}`"
+                ),
+            });
+        }
+        tx.commit().await
+    }
+
     async fn record_backup_run(&self, run: NewBackupRun, event: AuditEvent) -> Result<i64> {
         let mut tx = self.begin().await?;
         let row = tx

@@ -190,6 +190,8 @@ pub async fn system_page(
     });
     let ctx = context! { backend => status.backend, instance => status.instance.clone(),
     version => status.version, audit_records => status.audit_records, jobs => jobs,
+    crypto_profile => status.crypto_profile.as_str(),
+    crypto_label => super::text(lang.code(), &format!("crypto.{}", status.crypto_profile.as_str())),
     backups => backups, checkpoint => checkpoint,
     ..base(&s, &p, lang, "/system").await };
     Ok(s.templates.render("system.html", ctx))

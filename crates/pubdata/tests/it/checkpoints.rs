@@ -301,7 +301,8 @@ async fn backups_and_the_job_sign_checkpoints_and_the_authority_sees_them() {
     assert!(
         page.contains("id=\"system-checkpoint\"")
             && page.contains("最近审计检查点")
-            && page.contains(&public),
+            && page.contains(&public)
+            && page.contains("国际算法（SHA-256、Ed25519、X25519）"),
         "{page}"
     );
     // The run's audit record.

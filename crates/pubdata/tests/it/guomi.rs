@@ -82,7 +82,6 @@ async fn the_guomi_chain_is_sm3_verifies_and_catches_tampering() {
         .set_crypto_profile(CryptoProfile::Guomi)
         .await
         .unwrap();
-    t.stop().await;
     let (ok, text) = run(&[
         "audit",
         "verify",
@@ -95,6 +94,20 @@ async fn the_guomi_chain_is_sm3_verifies_and_catches_tampering() {
         !ok && text.contains("cannot change to `international`"),
         "{text}"
     );
+    let c = crate::pages::sign_in(&t, "auditor").await;
+    let page = c
+        .get(t.url("/system"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("国密算法（SM3、SM2、SM4）") && page.contains("<code>guomi</code>"),
+        "{page}"
+    );
+    t.stop().await;
     let (ok, text) = run(&["audit", "verify", "--database", &t.db_url]);
     assert!(ok && text.contains("intact"), "{text}");
 

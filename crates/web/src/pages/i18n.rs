@@ -532,6 +532,17 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Audit checkpoint signing",
     ),
     ("sys.checkpoint", "最近审计检查点", "Last audit checkpoint"),
+    ("sys.crypto_profile", "密码配置", "Crypto profile"),
+    (
+        "crypto.international",
+        "国际算法（SHA-256、Ed25519、X25519）",
+        "International (SHA-256, Ed25519, X25519)",
+    ),
+    (
+        "crypto.guomi",
+        "国密算法（SM3、SM2、SM4）",
+        "Guomi (SM3, SM2, SM4)",
+    ),
     (
         "sys.checkpoint_line",
         "已签名审计链头：记录",

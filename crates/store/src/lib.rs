@@ -975,10 +975,25 @@ pub trait Store:
     async fn restore_snapshot(&self, snap: &snapshot::Snapshot) -> Result<()>;
     /// The audit chain's head: records written and the last record's hash.
     async fn audit_head(&self) -> Result<(i64, String)>;
+    /// The platform's crypto profile (international or guomi 国密).
+    async fn crypto_profile(&self) -> Result<pubdata_domain::audit::CryptoProfile>;
+    /// Sets the crypto profile while the audit chain is empty (first start,
+    /// restore, migrate-store); `Conflict` when the platform already runs
+    /// under another profile (it never changes silently).
+    async fn set_crypto_profile(&self, profile: pubdata_domain::audit::CryptoProfile)
+    -> Result<()>;
     /// Records a backup run with its audit record (one transaction).
     async fn record_backup_run(&self, run: NewBackupRun, event: AuditEvent) -> Result<i64>;
     /// Backup runs, newest first.
     async fn backup_runs(&self, limit: u32) -> Result<Vec<BackupRun>>;
+    /// Records an audit checkpoint run with its audit record (one transaction).
+    async fn record_audit_checkpoint(
+        &self,
+        cp: NewAuditCheckpoint,
+        event: AuditEvent,
+    ) -> Result<i64>;
+    /// Audit checkpoint runs, newest first.
+    async fn audit_checkpoints(&self, limit: u32) -> Result<Vec<AuditCheckpoint>>;
     /// Failed logins of `client` since `since`: how many, and the first.
     async fn login_failures(
         &self,

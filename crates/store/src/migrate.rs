@@ -60,6 +60,7 @@ pub const TABLES: &[&str] = &[
     "open_plans",
     "open_responsibilities",
     "backup_runs",
+    "audit_checkpoints",
     "notifications",
     "webhooks",
     "webhook_deliveries",
@@ -114,6 +115,7 @@ const IDENTITY: &[&str] = &[
     "open_filings",
     "open_proposals",
     "backup_runs",
+    "audit_checkpoints",
     "notifications",
     "webhook_deliveries",
     "disputes",
@@ -186,15 +188,19 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> Result<Migr
         let n = copy_table(from, &mut tx, &t, &t).await?;
         report.tables.push((t, n));
     }
-    let (last_id, last_hash): (i64, String) =
-        sqlx::query_as("SELECT last_id, last_hash FROM audit_head WHERE one = 1")
+    // The chain keeps its hashes, so the target takes the source's profile.
+    let (last_id, last_hash, profile): (i64, String, String) =
+        sqlx::query_as("SELECT last_id, last_hash, crypto_profile FROM audit_head WHERE one = 1")
             .fetch_one(&from.read)
             .await?;
-    sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE one = 1")
-        .bind(last_id)
-        .bind(&last_hash)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE audit_head SET last_id = $1, last_hash = $2, crypto_profile = $3 WHERE one = 1",
+    )
+    .bind(last_id)
+    .bind(&last_hash)
+    .bind(&profile)
+    .execute(&mut *tx)
+    .await?;
     report.audit_records = last_id;
     tx.commit().await?;
     Ok(report)

@@ -449,6 +449,23 @@ pub(crate) fn backup_run<R: Cols>(r: &R) -> Result<BackupRun> {
     })
 }
 
+pub(crate) fn audit_checkpoint<R: Cols>(r: &R) -> Result<AuditCheckpoint> {
+    Ok(AuditCheckpoint {
+        id: r.int("id")?,
+        at: r.time("at")?,
+        ok: r.flag("ok")?,
+        records: r.int("records")?,
+        head: r.text("head")?,
+        algorithm: r.text("algorithm")?,
+        public_key: r.text("public_key")?,
+        signature: r.text("signature")?,
+        file: r.text("file")?,
+        copies: r.int("copies")?,
+        error: r.text("error")?,
+        instance: r.text("instance")?,
+    })
+}
+
 pub(crate) fn share_request<R: Cols>(r: &R) -> Result<ShareRequest> {
     Ok(ShareRequest {
         id: r.int("id")?,

@@ -169,6 +169,7 @@ api_routes! {
     PUT    "/api/v1/calendar/years/{year}"                     => calendar::put_year;
 
     GET    "/api/v1/audit"                                     => audit::list_audit;
+    GET    "/api/v1/audit/checkpoints"                         => audit::checkpoints;
     GET    "/api/v1/system"                                    => audit::system;
     GET    "/api/v1/backups"                                   => audit::backups;
 

@@ -116,6 +116,7 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/base/{code}/conflicts", "get"),
         ("/api/v1/system", "get"),
         ("/api/v1/backups", "get"),
+        ("/api/v1/audit/checkpoints", "get"),
         ("/api/v1/share-requests", "post"),
         ("/api/v1/share-requests", "get"),
         ("/api/v1/share-requests/{id}", "get"),

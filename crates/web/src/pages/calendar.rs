@@ -182,9 +182,17 @@ pub async fn system_page(
             error => b.error.clone() }
         })
         .collect();
+    let checkpoint = s.app.list_audit_checkpoints(&p, 1).await?.first().map(|c| {
+        context! { at => local_time(&c.at), ok => c.ok, records => c.records,
+        head => c.head.clone(), algorithm => c.algorithm.clone(),
+        public_key => c.public_key.clone(), file => c.file.clone(), copies => c.copies,
+        error => c.error.clone() }
+    });
     let ctx = context! { backend => status.backend, instance => status.instance.clone(),
     version => status.version, audit_records => status.audit_records, jobs => jobs,
-    backups => backups,
+    crypto_profile => status.crypto_profile.as_str(),
+    crypto_label => super::text(lang.code(), &format!("crypto.{}", status.crypto_profile.as_str())),
+    backups => backups, checkpoint => checkpoint,
     ..base(&s, &p, lang, "/system").await };
     Ok(s.templates.render("system.html", ctx))
 }

@@ -457,6 +457,9 @@ impl App {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Collected> {
+        // Sets, not list scans: a city has hundreds of agencies and thousands
+        // of open datasets (issue 12's scaled-up world).
+        let orgs: std::collections::HashSet<i64> = orgs.iter().copied().collect();
         let within = |o: i64| orgs.contains(&o);
         let mut c = Collected::default();
         let today = today_cst();
@@ -600,7 +603,12 @@ impl App {
             }
         }
         // Open data and its reads in the period (the audit chain's access records).
-        let reads = self.store.open_reads_between(start, stop).await?;
+        let reads: HashMap<i64, i64> = self
+            .store
+            .open_reads_between(start, stop)
+            .await?
+            .into_iter()
+            .collect();
         for o in self.open_loaded(None, None).await? {
             if !within(o.view.org_id) {
                 continue;
@@ -615,10 +623,7 @@ impl App {
                 note: o.view.org_name.clone(),
             };
             c.push(o.view.org_id, Figure::OpenDatasets, item(1));
-            let n = reads
-                .iter()
-                .find(|(id, _)| *id == o.dataset.id)
-                .map_or(0, |(_, n)| *n);
+            let n = reads.get(&o.dataset.id).copied().unwrap_or(0);
             if n > 0 {
                 c.push(o.view.org_id, Figure::OpenReads, item(n));
             }

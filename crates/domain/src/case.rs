@@ -23,6 +23,8 @@ string_enum! {
         DisputeCoordination = "dispute_coordination" / "争议主管部门协调" / "Coordinate a dispute",
         DisputeConsultation = "dispute_consultation" / "争议联合会商" / "Consult jointly on a dispute",
         DisputeGovernment = "dispute_government" / "争议报政府决定" / "Government decision on a dispute",
+        OpenProposal = "open_proposal" / "开放属性修改建议答复" / "Answer the authority's open attribute proposal",
+        OpenEscalation = "open_escalation" / "开放属性报本级人民政府决定" / "Record the government's decision on an open attribute",
     }
 }
 
@@ -49,6 +51,9 @@ pub enum CaseSubject {
     Objection(i64),
     /// A dispute between agencies (争议, Art. 48).
     Dispute(i64),
+    /// The authority's proposal to change an entry's open attribute
+    /// (开放属性修改建议, Art. 32).
+    OpenProposal(i64),
 }
 
 impl CaseSubject {
@@ -60,7 +65,8 @@ impl CaseSubject {
             | CaseSubject::DataDemand(_)
             | CaseSubject::OpenApplication(_)
             | CaseSubject::Objection(_)
-            | CaseSubject::Dispute(_) => None,
+            | CaseSubject::Dispute(_)
+            | CaseSubject::OpenProposal(_) => None,
         }
     }
 
@@ -73,6 +79,7 @@ impl CaseSubject {
             CaseSubject::OpenApplication(id) => format!("/open/applications/{id}"),
             CaseSubject::Objection(id) => format!("/objections/{id}"),
             CaseSubject::Dispute(id) => format!("/disputes/{id}"),
+            CaseSubject::OpenProposal(id) => format!("/open/proposals/{id}"),
         }
     }
 }
@@ -86,6 +93,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::OpenApplication(id) => write!(f, "open_application:{id}"),
             CaseSubject::Objection(id) => write!(f, "objection:{id}"),
             CaseSubject::Dispute(id) => write!(f, "dispute:{id}"),
+            CaseSubject::OpenProposal(id) => write!(f, "open_proposal:{id}"),
         }
     }
 }
@@ -106,6 +114,7 @@ impl std::str::FromStr for CaseSubject {
             "open_application" => Ok(CaseSubject::OpenApplication(id)),
             "objection" => Ok(CaseSubject::Objection(id)),
             "dispute" => Ok(CaseSubject::Dispute(id)),
+            "open_proposal" => Ok(CaseSubject::OpenProposal(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -146,6 +155,23 @@ impl CaseKind {
             CaseKind::DisputeGovernment => {
                 (WorkingDays::of(20), "《清远市公共数据管理办法》第四十八条")
             }
+            // Art. 32: the authority may propose another open attribute to
+            // an agency of its level. The measures set no time limit for the
+            // answer; 10 working days is the platform default (平台默认时限),
+            // as long as an Art. 38 application is given.
+            CaseKind::OpenProposal => (
+                WorkingDays::of(10),
+                "《清远市公共数据管理办法》第三十二条（答复时限为平台默认）",
+            ),
+            // Art. 32: when the two cannot agree, the matter goes to the
+            // people's government of the level (报本级人民政府决定). The
+            // government is not a platform user: the authority records its
+            // decision. The measures set no time limit; 20 working days is
+            // the platform default (平台默认时限).
+            CaseKind::OpenEscalation => (
+                WorkingDays::of(20),
+                "《清远市公共数据管理办法》第三十二条（记录决定时限为平台默认）",
+            ),
         }
     }
 
@@ -217,6 +243,20 @@ mod tests {
         assert_eq!(
             "open_application:7".parse::<CaseSubject>().unwrap(),
             CaseSubject::OpenApplication(7)
+        );
+        // Art. 32 (platform defaults): 10 working days to answer a proposal,
+        // 20 to record the government's decision.
+        assert_eq!(
+            CaseKind::OpenProposal.due(&cal, d("2026-11-02")).unwrap(),
+            d("2026-11-16")
+        );
+        assert_eq!(
+            CaseKind::OpenEscalation.due(&cal, d("2026-11-02")).unwrap(),
+            d("2026-11-30")
+        );
+        assert_eq!(
+            "open_proposal:3".parse::<CaseSubject>().unwrap(),
+            CaseSubject::OpenProposal(3)
         );
     }
 

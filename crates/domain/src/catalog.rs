@@ -208,6 +208,12 @@ pub struct EntryContent {
     pub open_clauses: Vec<OpenClause>,
     pub open_conditions: String,
     pub open_grounds: String,
+    /// 开放属性依据: the basis the agency gives the authority of its level
+    /// for a not-open or conditionally open attribute (Art. 33, 34 last
+    /// paragraphs); required to submit a conditionally open entry (a
+    /// not-open one may rest on its grounds), and filed on publication.
+    #[serde(default)]
+    pub open_basis: String,
     pub update_frequency: Frequency,
     pub keywords: Vec<String>,
     /// 采集部门: the agency that collects the data, when not the provider.
@@ -396,6 +402,16 @@ impl EntryContent {
         out
     }
 
+    /// The basis filed with the authority (Art. 33, 34): the basis given,
+    /// else, for not-open data, its grounds (不予开放理由).
+    pub fn filed_basis(&self) -> &str {
+        if self.open_basis.trim().is_empty() && self.open_attribute == OpenAttribute::None {
+            &self.open_grounds
+        } else {
+            &self.open_basis
+        }
+    }
+
     /// The text searched by catalogue search: name, summary, keywords,
     /// items, and the name and keywords in pinyin (full and initials), so
     /// `renkou` or `rk` finds 人口.
@@ -511,6 +527,7 @@ mod tests {
             open_clauses: vec![OpenClause::PrivacyWithoutConsent],
             open_conditions: String::new(),
             open_grounds: "涉及个人信息".into(),
+            open_basis: String::new(),
             update_frequency: Frequency::Daily,
             keywords: vec!["人口".into(), "户籍".into()],
             collecting_org: None,

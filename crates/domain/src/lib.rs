@@ -14,6 +14,8 @@ pub mod ids;
 pub mod masking;
 pub mod objection;
 pub mod open;
+pub mod open_plan;
+pub mod open_proposal;
 pub mod org;
 pub mod reident;
 pub mod secret;

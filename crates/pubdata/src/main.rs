@@ -31,6 +31,13 @@ enum Command {
     Generate(cmd::generate::GenerateCmd),
     /// Copy a whole platform from SQLite to PostgreSQL, audit chain verified.
     MigrateStore(cmd::migrate::MigrateArgs),
+    /// Create the key pair for encrypted backups: prints the public key,
+    /// writes the secret key to a file that belongs off the backup host.
+    BackupKeygen(cmd::backup::KeygenArgs),
+    /// Write an encrypted, checksummed snapshot of the whole platform.
+    Backup(cmd::backup::BackupArgs),
+    /// Restore a backup into a fresh, empty platform and verify it.
+    Restore(cmd::backup::RestoreArgs),
     /// User administration from the command line (first administrator).
     #[command(subcommand)]
     User(cmd::user::UserCmd),
@@ -52,6 +59,9 @@ fn main() -> std::process::ExitCode {
             Command::Import(a) => cmd::import::run(a).await,
             Command::Generate(c) => cmd::generate::run(c).await,
             Command::MigrateStore(a) => cmd::migrate::run(a).await,
+            Command::BackupKeygen(a) => cmd::backup::keygen(a).await,
+            Command::Backup(a) => cmd::backup::run_backup(a).await,
+            Command::Restore(a) => cmd::backup::run_restore(a).await,
         }
     });
     match result {

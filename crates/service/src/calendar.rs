@@ -46,6 +46,13 @@ impl App {
         Ok(())
     }
 
+    /// Next year (China Standard Time) when its official schedule is not
+    /// yet entered: deadlines that reach into it cannot be computed.
+    pub fn calendar_next_year_missing(&self) -> Option<i32> {
+        let next = chrono::Datelike::year(&pubdata_domain::calendar::today_cst()) + 1;
+        self.calendar().year(next).is_none().then_some(next)
+    }
+
     pub fn calendar(&self) -> Arc<Calendar> {
         self.calendar.read().expect("calendar lock").clone()
     }

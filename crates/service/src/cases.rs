@@ -151,6 +151,11 @@ impl App {
                     Err(e) => return Err(e.into()),
                 }
             }
+            Some(CaseSubject::OpenProposal(id)) => match self.store.get_open_proposal(id).await {
+                Ok(p) => Some(p.entry_id),
+                Err(pubdata_store::StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
             Some(
                 CaseSubject::DataDemand(_) | CaseSubject::Objection(_) | CaseSubject::Dispute(_),
             )

@@ -67,8 +67,14 @@ pub enum Job {
     /// Indexes the categorical public columns of large open datasets for
     /// `datastore_search` filters (`open::indexes`; leased).
     OpenIndexes,
-    /// Copies the embedded database to the backup directory, keeping the
-    /// newest [`BACKUPS_KEPT`] (leased; SQLite with a backup directory only).
+    /// Case reminders (due soon, overdue) to inboxes and webhooks
+    /// (`reminders`; leased).
+    Reminders,
+    /// Writes an encrypted, checksummed snapshot of the whole platform to
+    /// the backup directory and its off-site copies when a recipient key is
+    /// configured (both backends, [`crate::backup`]); without one, copies
+    /// the embedded database as is (SQLite only). Keeps the newest
+    /// [`BACKUPS_KEPT`]; leased; only with a backup directory.
     Backup,
 }
 
@@ -76,7 +82,7 @@ pub enum Job {
 pub const BACKUPS_KEPT: usize = 7;
 
 impl Job {
-    pub const ALL: [Job; 9] = [
+    pub const ALL: [Job; 10] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
@@ -85,6 +91,7 @@ impl Job {
         Job::Derivations,
         Job::ReidReview,
         Job::OpenIndexes,
+        Job::Reminders,
         Job::Backup,
     ];
 
@@ -98,6 +105,7 @@ impl Job {
             Job::Derivations => "derivations",
             Job::ReidReview => "reid_review",
             Job::OpenIndexes => "open_indexes",
+            Job::Reminders => "reminders",
             Job::Backup => "backup",
         }
     }
@@ -113,6 +121,7 @@ impl Job {
             Job::Derivations => Duration::from_secs(60),
             Job::ReidReview => Duration::from_secs(3600),
             Job::OpenIndexes => Duration::from_secs(3600),
+            Job::Reminders => Duration::from_secs(300),
             Job::Backup => Duration::from_secs(24 * 3600),
         }
     }
@@ -127,6 +136,7 @@ impl Job {
                 | Job::Derivations
                 | Job::ReidReview
                 | Job::OpenIndexes
+                | Job::Reminders
                 | Job::Backup
         )
     }
@@ -238,6 +248,12 @@ impl App {
                     tracing::info!(count = n, "open datasets indexed for search");
                 }
             }
+            Job::Reminders => {
+                let run = self.run_reminders().await?;
+                if run != crate::reminders::ReminderRun::default() {
+                    tracing::info!(?run, "case reminders");
+                }
+            }
             Job::Backup => return self.backup_now().await.map(|b| b.is_some()),
         }
         Ok(true)
@@ -258,12 +274,61 @@ impl App {
         *self.backup_dir.write().expect("backup dir lock") = dir;
     }
 
+    /// Whom the backup job encrypts to and where it copies off-site.
+    pub fn set_backup_target(&self, target: crate::backup::Target) -> Result<()> {
+        if let Some(r) = &target.recipient {
+            crate::backup::parse_recipient(r).map_err(|e| crate::ServiceError::Invalid {
+                code: "backup_recipient_invalid",
+                detail: e.to_string(),
+                errors: vec![],
+            })?;
+        }
+        *self.backup_target.write().expect("backup target lock") = target;
+        Ok(())
+    }
+
+    pub fn backup_target(&self) -> crate::backup::Target {
+        self.backup_target
+            .read()
+            .expect("backup target lock")
+            .clone()
+    }
+
+    /// Backup runs, newest first (admins and auditors).
+    pub async fn list_backup_runs(
+        &self,
+        p: &Principal,
+        limit: u32,
+    ) -> Result<Vec<pubdata_store::BackupRun>> {
+        self.authorize(p, Action::ViewSystem).await?;
+        Ok(self.store.backup_runs(limit.clamp(1, 500)).await?)
+    }
+
     /// Writes a backup now (audited `system.backup`) and prunes old ones;
     /// the new file, or `None` when the store is backed up by other means.
+    /// With a recipient key: an encrypted snapshot to the backup directory
+    /// and every off-site directory, the run recorded (also when it fails).
     pub async fn backup_now(&self) -> Result<Option<std::path::PathBuf>> {
         let Some(dir) = self.backup_dir() else {
             return Ok(None);
         };
+        let target = self.backup_target();
+        if let Some(recipient) = &target.recipient {
+            let mut dirs = vec![dir];
+            dirs.extend(target.offsite.iter().cloned());
+            let written = crate::backup::backup_and_record(
+                self.store.as_ref(),
+                recipient,
+                &dirs,
+                BACKUPS_KEPT,
+                &self.instance,
+            )
+            .await
+            .map_err(|e| crate::ServiceError::Internal(Box::new(e)))?;
+            tracing::info!(file = %written.file.display(), bytes = written.bytes,
+                copies = written.copies.len(), "encrypted backup written");
+            return Ok(Some(written.file));
+        }
         std::fs::create_dir_all(&dir).map_err(io_failure)?;
         let name = format!("pubdata-{}.db", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
         // Written under a temporary name and renamed: a backup file is whole.

@@ -16,6 +16,7 @@ use pubdata_store::{RoleGrant, Store};
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod base;
 pub mod calendar;
 pub mod cases;
@@ -31,12 +32,15 @@ mod journal;
 pub mod json;
 pub mod objections;
 pub mod open;
+pub mod open_proposals;
 pub mod org_tree;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
+pub mod reminders;
 pub use pubdata_domain::reident;
 pub mod sharing;
+pub mod supervision;
 
 pub use error::{FieldError, Result, ServiceError};
 
@@ -59,6 +63,8 @@ pub struct App {
     instance: String,
     /// Where the backup job writes, if anywhere.
     backup_dir: RwLock<Option<std::path::PathBuf>>,
+    /// Whom backups are encrypted to and where copies go off-site.
+    backup_target: RwLock<backup::Target>,
     principals: Mutex<HashMap<String, (Principal, Instant)>>,
     token_uses: Mutex<HashMap<i64, DateTime<Utc>>>,
     dummy_hash: String,
@@ -79,6 +85,7 @@ impl App {
             tree: RwLock::new(None),
             instance: jobs::instance_name(),
             backup_dir: RwLock::new(None),
+            backup_target: RwLock::new(backup::Target::default()),
             principals: Mutex::new(HashMap::new()),
             token_uses: Mutex::new(HashMap::new()),
             dummy_hash: String::new(),

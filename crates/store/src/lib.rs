@@ -23,6 +23,7 @@ pub mod model;
 pub mod postgres;
 mod queries;
 mod rows;
+pub mod snapshot;
 pub mod source;
 mod sql;
 pub mod sqlite;
@@ -182,6 +183,8 @@ pub trait CaseStore: Send + Sync {
     async fn open_case(&self, c: NewCase, actor: &str, audit: AuditEvent) -> Result<Case>;
     async fn list_cases(&self, f: &CaseFilter) -> Result<Vec<Case>>;
     async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>>;
+    /// One case; `NotFound` when there is none.
+    async fn get_case(&self, id: i64) -> Result<Case>;
     /// Marks open cases due before `today` overdue, once each, with an audit
     /// record and a case event per case; returns the cases marked.
     async fn mark_overdue(&self, today: NaiveDate) -> Result<Vec<Case>>;
@@ -273,6 +276,42 @@ pub trait ContentStore: Send + Sync {
     /// current rows, in key order within each value (`(c, _key)`): an
     /// equality filter on it then counts and pages by key without a scan.
     async fn ensure_search_index(&self, dataset: &Dataset, column: usize) -> Result<()>;
+}
+
+/// Reminders (到期提醒, CAL-2): inbox notifications of cases, webhooks and
+/// their deliveries.
+#[async_trait]
+pub trait NotifyStore: Send + Sync {
+    /// Open cases due on or before `by` (overdue ones included).
+    async fn open_cases_due_by(&self, by: NaiveDate) -> Result<Vec<Case>>;
+    /// Adds the reminder `kind` of each case to its responding
+    /// organisation's inbox unless the case already has it, and queues a
+    /// delivery to the organisation's active webhook; one transaction. The
+    /// notifications added.
+    async fn add_notifications(&self, cases: &[Case], kind: &str) -> Result<Vec<Notification>>;
+    /// An organisation's inbox, newest first.
+    async fn inbox(&self, org_id: i64, unread_only: bool, limit: u32) -> Result<Vec<Notification>>;
+    /// Marks a notification of `org_id` read; `NotFound` when it is not its.
+    async fn mark_read(&self, id: i64, org_id: i64, by: &str) -> Result<Notification>;
+    async fn webhook(&self, org_id: i64) -> Result<Option<Webhook>>;
+    /// Sets (or replaces) an organisation's webhook, with its audit record.
+    async fn put_webhook(&self, w: &Webhook, audit: AuditEvent) -> Result<()>;
+    /// Pending deliveries due at `now`, with their notification.
+    async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(WebhookDelivery, Notification)>>;
+    /// Records an attempt: `Ok(status)` delivered, `Err((status, error))`
+    /// failed — retried at `next_at`, or given up (`failed`) when `None`.
+    async fn record_attempt(
+        &self,
+        id: i64,
+        outcome: std::result::Result<i64, (Option<i64>, String)>,
+        next_at: Option<DateTime<Utc>>,
+    ) -> Result<WebhookDelivery>;
+    /// An organisation's deliveries, newest first.
+    async fn deliveries_of(&self, org_id: i64, limit: u32) -> Result<Vec<WebhookDelivery>>;
 }
 
 /// Sharing (SHR-1 … SHR-9): share requests with their cases, grants, usage.
@@ -435,6 +474,68 @@ pub trait OpenStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Supervision and evaluation (监督考核, SUP-1): the records a period's
+/// figures are computed from (`queries/supervision.rs`).
+#[async_trait]
+pub trait SupervisionStore: Send + Sync {
+    /// Cases of every kind opened from `from` to `to` (China dates, inclusive).
+    async fn cases_opened_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SupervisedCase>>;
+    /// Catalogue entries published from `from` to `to` (inclusive).
+    async fn entries_published_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<PublishedEntry>>;
+    /// Every dataset with its current version's rows and flagged rows.
+    async fn supervised_datasets(&self) -> Result<Vec<SupervisedDataset>>;
+    /// Successful public reads of open data in `[from, to)`, by dataset id.
+    async fn open_reads_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(i64, i64)>>;
+}
+
+/// Open data plans (开放计划, OPN-2): the year's priority areas, yearly
+/// open plans and the agencies' open-data responsibility.
+#[async_trait]
+pub trait OpenPlanStore: Send + Sync {
+    /// The priority areas of `year`, in order (empty when not set), with
+    /// who set them and when.
+    async fn open_priorities(
+        &self,
+        year: i64,
+    ) -> Result<(Vec<OpenPriority>, Option<(String, DateTime<Utc>)>)>;
+    /// Replaces the priority areas of `year` (with the audit record).
+    async fn put_open_priorities(
+        &self,
+        year: i64,
+        areas: &[OpenPriority],
+        by: &str,
+        audit: AuditEvent,
+    ) -> Result<()>;
+    /// Records a draft plan (`Conflict` when the agency has one that year).
+    async fn create_open_plan(&self, p: NewOpenPlan, audit: AuditEvent) -> Result<OpenPlan>;
+    async fn get_open_plan(&self, id: i64) -> Result<OpenPlan>;
+    /// Plans matching `f`, by year (newest first) then agency.
+    async fn list_open_plans(&self, f: &OpenPlanFilter) -> Result<Vec<OpenPlan>>;
+    /// One step of a plan with its audit record (`Conflict { what: "state" }`
+    /// when the plan is not in an expected state).
+    async fn change_open_plan(&self, c: PlanChange, audit: AuditEvent) -> Result<OpenPlan>;
+    /// Every agency's open-data responsibility on record.
+    async fn open_responsibilities(&self) -> Result<Vec<OpenResponsibility>>;
+    /// Records (replaces) an agency's responsibility with its audit record.
+    async fn put_open_responsibility(
+        &self,
+        r: &OpenResponsibility,
+        audit: AuditEvent,
+    ) -> Result<OpenResponsibility>;
+}
+
 /// Conditional open data applications (有条件开放申请, OPN-4).
 #[async_trait]
 pub trait OpenApplicationStore: Send + Sync {
@@ -477,6 +578,57 @@ pub trait OpenApplicationStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Filing of open attributes and the authority's change proposals (开放属性
+/// 备案与修改建议, OPN-1, Art. 32–34). Each step writes the proposal, its
+/// case, any new version of the entry and the audit record in one
+/// transaction.
+#[async_trait]
+pub trait OpenProposalStore: Send + Sync {
+    /// Filings matching `f`, newest first.
+    async fn list_open_filings(&self, f: &FilingFilter) -> Result<Vec<OpenFiling>>;
+    /// Records a proposal and opens the agency's answer case.
+    async fn create_open_proposal(
+        &self,
+        p: NewOpenProposal,
+        audit: AuditEvent,
+    ) -> Result<OpenProposal>;
+    async fn get_open_proposal(&self, id: i64) -> Result<OpenProposal>;
+    /// Proposals matching `f`, newest first.
+    async fn list_open_proposals(&self, f: &ProposalFilter) -> Result<Vec<OpenProposal>>;
+    /// The agency's answer (applying the change when it agrees); closes
+    /// the answer case. `Conflict` when the proposal is no longer open.
+    async fn answer_open_proposal(
+        &self,
+        a: ProposalAnswer,
+        audit: AuditEvent,
+    ) -> Result<OpenProposal>;
+    /// Escalates a disagreed proposal to the government and opens the
+    /// authority's case to record its decision. `Conflict` unless disagreed.
+    async fn escalate_open_proposal(
+        &self,
+        id: i64,
+        reasons: &str,
+        actor: &str,
+        case: NewCase,
+        audit: AuditEvent,
+    ) -> Result<OpenProposal>;
+    /// Records the government's decision, applies it and closes the case.
+    /// `Conflict` unless escalated.
+    async fn decide_open_proposal(
+        &self,
+        d: GovernmentDecision,
+        audit: AuditEvent,
+    ) -> Result<OpenProposal>;
+    /// Moves a proposal's open case back in time (demo seeding and tests of
+    /// deadlines only).
+    async fn backdate_open_proposal(
+        &self,
+        id: i64,
+        opened_on: NaiveDate,
+        due_on: NaiveDate,
+    ) -> Result<()>;
+}
+
 /// Objections and corrections (异议与更正, OBJ-1) and the identity numbers
 /// of persons' accounts.
 #[async_trait]
@@ -515,8 +667,7 @@ pub trait ObjectionStore: Send + Sync {
     ) -> Result<()>;
 }
 
-/// Disputes between agencies (争议处理, DSP-1, Art. 48) and government IT
-/// projects (政务信息化项目, SUP-2, Art. 47).
+/// Disputes between agencies (争议处理, DSP-1, Art. 48).
 #[async_trait]
 pub trait DisputeStore: Send + Sync {
     /// Records the dispute, its filing step and its negotiation case (with
@@ -548,21 +699,6 @@ pub trait DisputeStore: Send + Sync {
         opened_on: NaiveDate,
         due_on: NaiveDate,
     ) -> Result<()>;
-
-    async fn create_project(&self, p: NewProject, audit: AuditEvent) -> Result<Project>;
-    async fn get_project(&self, id: i64) -> Result<Project>;
-    /// Projects of these owners (`None`: all), newest first.
-    async fn list_projects(&self, owners: Option<&[i64]>) -> Result<Vec<Project>>;
-    /// Records the authority's exception to the compliance condition.
-    async fn set_project_exception(
-        &self,
-        id: i64,
-        reason: &str,
-        actor: &str,
-        audit: AuditEvent,
-    ) -> Result<Project>;
-    /// Marks the project accepted (验收); `Conflict` when it already is.
-    async fn accept_project(&self, id: i64, actor: &str, audit: AuditEvent) -> Result<Project>;
 }
 
 /// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).
@@ -675,10 +811,14 @@ pub trait Store:
     + DatasetStore
     + DeriveStore
     + DisputeStore
+    + NotifyStore
     + ObjectionStore
     + OpenStore
     + OpenApplicationStore
+    + OpenProposalStore
+    + OpenPlanStore
     + ShareStore
+    + SupervisionStore
     + Send
     + Sync
     + 'static
@@ -760,6 +900,18 @@ pub trait Store:
     /// file); `false` when the backend is backed up by its own tools
     /// (PostgreSQL: base backups and WAL archiving).
     async fn backup_to(&self, path: &std::path::Path) -> Result<bool>;
+    /// Every table at one instant, in a form either backend restores
+    /// ([`snapshot`]; `pubdata backup`).
+    async fn snapshot(&self) -> Result<snapshot::Snapshot>;
+    /// Restores a snapshot into this never-used platform, all or nothing;
+    /// `Conflict` when the platform already holds data.
+    async fn restore_snapshot(&self, snap: &snapshot::Snapshot) -> Result<()>;
+    /// The audit chain's head: records written and the last record's hash.
+    async fn audit_head(&self) -> Result<(i64, String)>;
+    /// Records a backup run with its audit record (one transaction).
+    async fn record_backup_run(&self, run: NewBackupRun, event: AuditEvent) -> Result<i64>;
+    /// Backup runs, newest first.
+    async fn backup_runs(&self, limit: u32) -> Result<Vec<BackupRun>>;
     /// Failed logins of `client` since `since`: how many, and the first.
     async fn login_failures(
         &self,

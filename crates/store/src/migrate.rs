@@ -56,8 +56,15 @@ pub const TABLES: &[&str] = &[
     "synonyms",
     "disputes",
     "dispute_steps",
-    "projects",
-    "project_items",
+    "open_filings",
+    "open_proposals",
+    "open_priorities",
+    "open_plans",
+    "open_responsibilities",
+    "backup_runs",
+    "notifications",
+    "webhooks",
+    "webhook_deliveries",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -99,8 +106,12 @@ const IDENTITY: &[&str] = &[
     "reid_checks",
     "disputes",
     "dispute_steps",
-    "projects",
-    "project_items",
+    "open_plans",
+    "open_filings",
+    "open_proposals",
+    "backup_runs",
+    "notifications",
+    "webhook_deliveries",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.

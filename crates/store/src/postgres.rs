@@ -213,6 +213,12 @@ impl Dialect for PgStore {
     async fn begin_load(&self, ds: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>> {
         self.start_load(ds, mode).await
     }
+    async fn snapshot(&self) -> Result<crate::snapshot::Snapshot> {
+        self.dump_snapshot().await
+    }
+    async fn restore_snapshot(&self, snap: &crate::snapshot::Snapshot) -> Result<()> {
+        self.load_snapshot(snap).await
+    }
     async fn backup_to(&self, _path: &std::path::Path) -> Result<bool> {
         Ok(false)
     }

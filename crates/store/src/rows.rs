@@ -435,6 +435,20 @@ pub(crate) fn job_lease<R: Cols>(r: &R) -> Result<JobLease> {
     })
 }
 
+pub(crate) fn backup_run<R: Cols>(r: &R) -> Result<BackupRun> {
+    Ok(BackupRun {
+        id: r.int("id")?,
+        started_at: r.time("started_at")?,
+        duration_ms: r.int("duration_ms")?,
+        ok: r.flag("ok")?,
+        bytes: r.int("bytes")?,
+        file: r.text("file")?,
+        copies: r.int("copies")?,
+        error: r.text("error")?,
+        instance: r.text("instance")?,
+    })
+}
+
 pub(crate) fn share_request<R: Cols>(r: &R) -> Result<ShareRequest> {
     Ok(ShareRequest {
         id: r.int("id")?,
@@ -714,21 +728,50 @@ pub(crate) fn dispute<R: Cols>(r: &R) -> Result<Dispute> {
     })
 }
 
-pub(crate) fn project<R: Cols>(r: &R, items: Vec<ProjectItem>) -> Result<Project> {
-    Ok(Project {
+pub(crate) fn open_filing<R: Cols>(r: &R) -> Result<OpenFiling> {
+    Ok(OpenFiling {
         id: r.int("id")?,
-        name: r.text("name")?,
-        owner_org: r.int("owner_org")?,
-        approved_on: r.date("approved_on")?,
-        planned_acceptance_on: r.date("planned_acceptance_on")?,
-        state: r.text("state")?,
-        exception_reason: r.opt_text("exception_reason")?,
-        exception_by: r.opt_text("exception_by")?,
-        exception_at: r.opt_time("exception_at")?,
-        accepted_by: r.opt_text("accepted_by")?,
-        accepted_at: r.opt_time("accepted_at")?,
-        created_by: r.text("created_by")?,
+        entry_id: r.int("entry_id")?,
+        org_id: r.int("org_id")?,
+        authority_org: r.int("authority_org")?,
+        version: r.int("version")?,
+        attribute: r.parsed("attribute")?,
+        clauses: r.json("clauses")?,
+        basis: r.text("basis")?,
+        filed_on: r.date("filed_on")?,
+        filed_by: r.text("filed_by")?,
         created_at: r.time("created_at")?,
-        items,
+    })
+}
+
+pub(crate) fn open_proposal<R: Cols>(r: &R) -> Result<OpenProposal> {
+    Ok(OpenProposal {
+        id: r.int("id")?,
+        entry_id: r.int("entry_id")?,
+        org_id: r.int("org_id")?,
+        authority_org: r.int("authority_org")?,
+        filing_id: r.opt_int("filing_id")?,
+        from_attribute: r.parsed("from_attribute")?,
+        from_clauses: r.json("from_clauses")?,
+        proposed_attribute: r.parsed("proposed_attribute")?,
+        proposed_clauses: r.json("proposed_clauses")?,
+        reasons: r.text("reasons")?,
+        proposed_by: r.text("proposed_by")?,
+        state: r.parsed("state")?,
+        answer_reasons: r.opt_text("answer_reasons")?,
+        answered_by: r.opt_text("answered_by")?,
+        answered_at: r.opt_time("answered_at")?,
+        applied_version: r.opt_int("applied_version")?,
+        escalation_reasons: r.opt_text("escalation_reasons")?,
+        escalated_by: r.opt_text("escalated_by")?,
+        escalated_at: r.opt_time("escalated_at")?,
+        decision_document_no: r.opt_text("decision_document_no")?,
+        decision_date: r.opt_date("decision_date")?,
+        decided_attribute: r.opt_parsed("decided_attribute")?,
+        decided_clauses: r.json("decided_clauses")?,
+        decided_version: r.opt_int("decided_version")?,
+        decided_by: r.opt_text("decided_by")?,
+        decided_at: r.opt_time("decided_at")?,
+        created_at: r.time("created_at")?,
     })
 }

@@ -365,13 +365,29 @@ macro_rules! migrations {
                 include_str!(concat!("../migrations/", $dir, "/0013_synonyms.sql")),
             ),
             (
+                14,
+                "open_plans",
+                include_str!(concat!("../migrations/", $dir, "/0014_open_plans.sql")),
+            ),
+            (
+                15,
+                "open_proposals",
+                include_str!(concat!("../migrations/", $dir, "/0015_open_proposals.sql")),
+            ),
+            (
+                16,
+                "backup_runs",
+                include_str!(concat!("../migrations/", $dir, "/0016_backup_runs.sql")),
+            ),
+            (
                 19,
-                "disputes_projects",
-                include_str!(concat!(
-                    "../migrations/",
-                    $dir,
-                    "/0019_disputes_projects.sql"
-                )),
+                "disputes",
+                include_str!(concat!("../migrations/", $dir, "/0019_disputes.sql")),
+            ),
+            (
+                20,
+                "reminders",
+                include_str!(concat!("../migrations/", $dir, "/0020_reminders.sql")),
             ),
         ]
     };
@@ -444,6 +460,10 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// Writes a consistent copy to `path`; false when the backend is backed
     /// up by its own tools.
     async fn backup_to(&self, path: &std::path::Path) -> Result<bool>;
+    /// Every table at one instant (`snapshot.rs`).
+    async fn snapshot(&self) -> Result<crate::snapshot::Snapshot>;
+    /// Restores a snapshot into a never-used platform (`snapshot.rs`).
+    async fn restore_snapshot(&self, snap: &crate::snapshot::Snapshot) -> Result<()>;
 
     /// Appends the access records of a group of reads and adds their usage
     /// counts in one transaction (`ShareStore::record_access`); SQLite does

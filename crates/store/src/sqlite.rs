@@ -345,6 +345,12 @@ impl Dialect for SqliteStore {
     async fn begin_load(&self, ds: &Dataset, mode: LoadMode) -> Result<Box<dyn DatasetLoad>> {
         self.start_load(ds, mode).await
     }
+    async fn snapshot(&self) -> Result<crate::snapshot::Snapshot> {
+        self.dump_snapshot().await
+    }
+    async fn restore_snapshot(&self, snap: &crate::snapshot::Snapshot) -> Result<()> {
+        self.load_snapshot(snap).await
+    }
     async fn backup_to(&self, path: &std::path::Path) -> Result<bool> {
         // A read transaction: writers go on while the copy is taken.
         sqlx::query("VACUUM INTO ?")

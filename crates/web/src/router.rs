@@ -21,8 +21,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open, orgs,
-    sharing, tokens, users,
+    audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open,
+    open_plans, open_proposals, orgs, reminders, sharing, supervision, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -30,25 +30,67 @@ use crate::{AppState, health, pages};
 /// `/api/v1`: one row per operation — `METHOD "path" => area::handler`,
 /// optionally followed by `, layer <tower layer>` (applied to that operation
 /// only, first listed innermost).
+///
+/// A row may end in `, served_by "path"` instead: its path cannot be routed
+/// as written (a parameter with a suffix, `{year}.pdf`, which the router
+/// does not match), so the row is documented only and the route of the
+/// named row, written for it, serves it.
 macro_rules! api_routes {
-    ($( $method:ident $path:literal => $area:ident :: $handler:ident $(, layer $layer:expr)* ; )*) => {
+    ($( $method:ident $path:literal => $area:ident :: $handler:ident $(, served_by $served:literal)? $(, layer $layer:expr)* ; )*) => {
         /// Every routed `/api/v1` operation as (method, path).
         pub const API_ROUTES: &[(&str, &str)] = &[$( (stringify!($method), $path) ),*];
+        /// The `served_by` rows as (documented path, path of the route serving it).
+        pub const SERVED_BY: &[(&str, &str)] = &[$( $( ($path, $served), )? )*];
 
         fn api_operations() -> OpenApiRouter<AppState> {
             let r = OpenApiRouter::with_openapi(crate::api::ApiDoc::openapi());
             let mut schemas = SchemaNames::new();
             $(
-                let r = r.routes(as_annotated(
+                let annotated = as_annotated(
                     &mut schemas,
                     stringify!($method),
                     $path,
                     routes!($area::$handler) $(.layer($layer))*,
-                ));
+                );
+                let served_by: Option<&str> = None $(.or(Some($served)))?;
+                let r = match served_by {
+                    None => r.routes(annotated),
+                    Some(via) => documented_only(r, stringify!($method), via, annotated),
+                };
             )*
             r
         }
     };
+}
+
+/// Adds a `served_by` row's operation to the document without routing it,
+/// after checking that the row it names is routed with the same method.
+fn documented_only(
+    mut r: OpenApiRouter<AppState>,
+    method: &str,
+    via: &str,
+    (schemas, paths, _): UtoipaMethodRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    assert!(
+        API_ROUTES
+            .iter()
+            .any(|(m, p)| *m == method && *p == via && !SERVED_BY.iter().any(|(d, _)| d == p)),
+        "served_by names {method} {via}, which is not a routed row"
+    );
+    let doc = r.get_openapi_mut();
+    for (path, item) in paths.paths {
+        match doc.paths.paths.get_mut(&path) {
+            Some(it) => it.merge_operations(item),
+            None => {
+                doc.paths.paths.insert(path, item);
+            }
+        }
+    }
+    doc.components
+        .get_or_insert(utoipa::openapi::Components::new())
+        .schemas
+        .extend(schemas);
+    r
 }
 
 /// Pages, health, metrics and static files: `METHOD "path" => handler`.
@@ -116,6 +158,11 @@ api_routes! {
     GET    "/api/v1/tokens"                                    => tokens::list_tokens;
     POST   "/api/v1/tokens"                                    => tokens::create_token;
     DELETE "/api/v1/tokens/{id}"                               => tokens::revoke_token;
+    GET    "/api/v1/orgs/{id}/webhook"                         => reminders::webhook;
+    PUT    "/api/v1/orgs/{id}/webhook"                         => reminders::put_webhook;
+    GET    "/api/v1/orgs/{id}/webhook/deliveries"              => reminders::deliveries;
+    GET    "/api/v1/inbox"                                     => reminders::inbox;
+    POST   "/api/v1/inbox/{id}/read"                           => reminders::mark_read;
 
     GET    "/api/v1/calendar/add-working-days"                 => calendar::add_working_days;
     GET    "/api/v1/calendar/years"                            => calendar::list_years;
@@ -123,6 +170,7 @@ api_routes! {
 
     GET    "/api/v1/audit"                                     => audit::list_audit;
     GET    "/api/v1/system"                                    => audit::system;
+    GET    "/api/v1/backups"                                   => audit::backups;
 
     GET    "/api/v1/catalog/classifications"                   => catalog::classifications;
     PUT    "/api/v1/catalog/classifications/{code}"            => catalog::put_classification;
@@ -221,6 +269,14 @@ api_routes! {
     GET    "/api/v1/objections/{id}/proofs/{proof_id}"         => objections::get_proof;
     GET    "/api/v1/open/datasets"                             => open::list;
     GET    "/api/v1/open/stats"                                => open::stats;
+    GET    "/api/v1/supervision/figures"                       => supervision::figures;
+    GET    "/api/v1/supervision/evaluation"                    => supervision::evaluation;
+    GET    "/api/v1/supervision/figures/{org_id}/{figure}/items" => supervision::items;
+    GET    "/api/v1/supervision/reports/{level_org_id}"        => supervision::report;
+    GET    "/api/v1/supervision/reports/{year}.xlsx"           => supervision::report_xlsx,
+        served_by "/api/v1/supervision/reports/{level_org_id}";
+    GET    "/api/v1/supervision/reports/{year}.pdf"            => supervision::report_pdf,
+        served_by "/api/v1/supervision/reports/{level_org_id}";
     GET    "/api/v1/open/datasets/{id}"                        => open::get;
     GET    "/api/v1/open/datasets/{id}/rows"                   => open::rows;
     GET    "/api/v1/open/datasets/{id}/download"               => open::download;
@@ -232,6 +288,24 @@ api_routes! {
     POST   "/api/v1/open/applications/{id}/agreement"          => open::accept_agreement;
     GET    "/api/v1/open/applications/{id}/rows"               => open::application_rows;
     GET    "/api/v1/open/applications/{id}/download"           => open::application_download;
+    GET    "/api/v1/open/filings"                              => open_proposals::filings;
+    POST   "/api/v1/catalog/entries/{id}/open-proposals"       => open_proposals::propose;
+    GET    "/api/v1/open/proposals"                            => open_proposals::list;
+    GET    "/api/v1/open/proposals/{id}"                       => open_proposals::get;
+    POST   "/api/v1/open/proposals/{id}/answer"                => open_proposals::answer;
+    POST   "/api/v1/open/proposals/{id}/escalation"            => open_proposals::escalate;
+    POST   "/api/v1/open/proposals/{id}/government-decision"   => open_proposals::decide;
+    GET    "/api/v1/open/priorities"                           => open_plans::priorities;
+    PUT    "/api/v1/open/priorities/{year}"                    => open_plans::put_priorities;
+    GET    "/api/v1/open/plans"                                => open_plans::list_plans;
+    POST   "/api/v1/open/plans"                                => open_plans::create_plan;
+    GET    "/api/v1/open/plans/{id}"                           => open_plans::get_plan;
+    PUT    "/api/v1/open/plans/{id}"                           => open_plans::edit_plan;
+    POST   "/api/v1/open/plans/{id}/filing"                    => open_plans::file_plan;
+    POST   "/api/v1/open/plans/{id}/review"                    => open_plans::review_plan;
+    GET    "/api/v1/open/catalogue"                            => open_plans::catalogue;
+    GET    "/api/v1/open/responsibility/{org_id}"              => open_plans::responsibility;
+    PUT    "/api/v1/open/responsibility/{org_id}"              => open_plans::put_responsibility;
     GET    "/api/v1/data/{dataset_id}"                         => sharing::data;
     POST   "/api/v1/verify/{dataset_id}"                       => sharing::verify;
 }
@@ -243,6 +317,7 @@ page_routes! {
     GET    "/static/app.css"                          => pages::stylesheet;
     GET    "/static/open.js"                          => pages::open::script;
     GET    "/static/open-charts.js"                   => pages::open::charts_script;
+    GET    "/static/supervision-charts.js"            => pages::supervision::charts_script;
     GET    "/static/vendor/echarts.min.js"            => pages::open::echarts;
 
     GET    "/login"                                   => pages::login::page;
@@ -253,10 +328,31 @@ page_routes! {
     GET    "/open"                                    => pages::open::portal;
     GET    "/open/datasets/{id}"                      => pages::open::dataset;
     GET    "/open/stats"                              => pages::open::stats_page;
+    GET    "/supervision"                             => pages::supervision::dashboard;
+    GET    "/supervision/items"                       => pages::supervision::items;
+    GET    "/supervision/report"                      => pages::supervision::report_page;
+    GET    "/open/plans"                              => pages::open_plans::portal_plans;
+    GET    "/open/catalogue"                          => pages::open_plans::portal_catalogue;
+    GET    "/plans"                                   => pages::open_plans::workspace;
+    POST   "/plans/new"                               => pages::open_plans::create;
+    POST   "/plans/priorities"                        => pages::open_plans::put_priorities;
+    GET    "/plans/responsibility"                    => pages::open_plans::responsibility_page;
+    POST   "/plans/responsibility"                    => pages::open_plans::put_responsibility;
+    GET    "/plans/{id}"                              => pages::open_plans::plan_page;
+    POST   "/plans/{id}/items"                        => pages::open_plans::add_item;
+    POST   "/plans/{id}/items/{index}/remove"         => pages::open_plans::remove_item;
+    POST   "/plans/{id}/filing"                       => pages::open_plans::file;
+    POST   "/plans/{id}/review"                       => pages::open_plans::review;
     GET    "/open/applications"                       => pages::open_applications::list;
     GET    "/open/applications/new"                   => pages::open_applications::new_page;
     POST   "/open/applications/new"                   => pages::open_applications::apply;
     GET    "/open/applications/{id}"                  => pages::open_applications::detail;
+    GET    "/open/filings"                            => pages::open_proposals::filings_page;
+    POST   "/catalog/entries/{id}/open-proposals"     => pages::open_proposals::propose;
+    GET    "/open/proposals/{id}"                     => pages::open_proposals::proposal_page;
+    POST   "/open/proposals/{id}/answer"              => pages::open_proposals::answer;
+    POST   "/open/proposals/{id}/escalation"          => pages::open_proposals::escalate;
+    POST   "/open/proposals/{id}/government-decision" => pages::open_proposals::decide;
     POST   "/open/applications/{id}/decision"         => pages::open_applications::decide;
     POST   "/open/applications/{id}/agreement"        => pages::open_applications::accept;
 
@@ -270,6 +366,9 @@ page_routes! {
     POST   "/users/{id}"                              => pages::admin::update_user;
     POST   "/users/{id}/roles"                        => pages::admin::grant_role;
     POST   "/users/{id}/roles/{grant}/revoke"         => pages::admin::revoke_role;
+    GET    "/inbox"                                   => pages::reminders::inbox_page;
+    POST   "/inbox/{id}/read"                         => pages::reminders::mark_read;
+    POST   "/inbox/webhook"                           => pages::reminders::put_webhook;
     GET    "/tokens"                                  => pages::admin::tokens_page;
     POST   "/tokens"                                  => pages::admin::create_token;
     POST   "/tokens/{id}/revoke"                      => pages::admin::revoke_token;

@@ -64,6 +64,7 @@ fn content(i: usize) -> EntryContent {
         open_attribute: OpenAttribute::Unconditional,
         open_conditions: String::new(),
         open_grounds: String::new(),
+        open_basis: String::new(),
         open_clauses: vec![],
         update_frequency: Frequency::Monthly,
         keywords: vec![a.into()],
@@ -140,6 +141,7 @@ async fn run(url: &str, n: usize) -> anyhow::Result<()> {
                         actor: "bench".into(),
                         open_case: None,
                         close_cases: vec![],
+                        file_with: None,
                     },
                     audit,
                 )

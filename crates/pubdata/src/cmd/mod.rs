@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod generate;
 pub mod import;

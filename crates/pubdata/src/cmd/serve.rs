@@ -21,10 +21,24 @@ pub struct ServeArgs {
     /// Demo only: enterprises in the demo enterprise dataset.
     #[arg(long, default_value_t = 20_000)]
     pub enterprises: u64,
-    /// Write a daily backup of the embedded database here, keeping the newest
-    /// seven (SQLite; PostgreSQL is backed up with its own tools).
+    /// Write a daily backup here, keeping the newest seven. With
+    /// --backup-recipient: an encrypted snapshot of the whole platform (both
+    /// backends); without: a plain copy of the embedded database (SQLite).
     #[arg(long, env = "PUBDATA_BACKUP_DIR")]
     pub backup_dir: Option<std::path::PathBuf>,
+    /// The age public key (age1…, `pubdata backup-keygen`) daily backups
+    /// are encrypted to; the server holds no key that decrypts them.
+    #[arg(long, env = "PUBDATA_BACKUP_RECIPIENT", requires = "backup_dir")]
+    pub backup_recipient: Option<String>,
+    /// Off-site directories (another volume) receiving a copy of each
+    /// encrypted backup; comma-separated or repeated.
+    #[arg(
+        long,
+        env = "PUBDATA_BACKUP_OFFSITE",
+        value_delimiter = ',',
+        requires = "backup_recipient"
+    )]
+    pub backup_offsite: Vec<std::path::PathBuf>,
     /// Mark cookies `Secure`: set when users reach the platform over HTTPS
     /// (a TLS-terminating proxy or load balancer in front).
     #[arg(long, env = "PUBDATA_SECURE_COOKIES")]
@@ -75,6 +89,11 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&a.db.database).await?;
     let app = App::new(store).await.context("cannot start the platform")?;
     app.set_backup_dir(a.backup_dir.clone());
+    app.set_backup_target(pubdata_service::backup::Target {
+        recipient: a.backup_recipient.clone(),
+        offsite: a.backup_offsite.clone(),
+    })
+    .context("--backup-recipient")?;
     app.set_open_rate_per_minute(a.open_rate_per_minute);
     if demo {
         let size = pubdata_service::demo::DemoSize {

@@ -60,6 +60,8 @@ async fn world(t: &TestApp) -> (i64, i64, i64) {
                     },
                     "open_conditions": if open == "conditional" { "签署数据利用协议" } else { "" },
                     "open_grounds": if open == "none" { "内部管理数据" } else { "" },
+                    // The basis filed with the authority (Art. 34).
+                    "open_basis": if open == "conditional" { "企业联系人书面同意开放（第三十四条第一项）" } else { "" },
                     "update_frequency": "monthly",
                     "keywords": ["企业"]
                 }),

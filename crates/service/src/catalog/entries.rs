@@ -187,6 +187,7 @@ impl App {
             open_clauses: clean_clauses(req.open_clauses),
             open_conditions: req.open_conditions.trim().to_string(),
             open_grounds: req.open_grounds.trim().to_string(),
+            open_basis: req.open_basis.trim().to_string(),
             update_frequency: req.update_frequency,
             keywords: clean_list(&req.keywords),
             collecting_org: req.collecting_org,
@@ -394,6 +395,7 @@ impl App {
             open_attribute,
             open_conditions,
             open_grounds,
+            open_basis,
             update_frequency
         );
         if let Some(v) = patch.open_clauses.clone() {
@@ -441,6 +443,7 @@ impl App {
                     actor: p.name.clone(),
                     open_case: None,
                     close_cases: vec![],
+                    file_with: None,
                 },
                 audit,
             )

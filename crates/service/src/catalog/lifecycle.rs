@@ -57,6 +57,25 @@ impl App {
         if !matches!(e.state, EntryState::Draft | EntryState::Returned) {
             return Err(transition_error(&e, "submit"));
         }
+        // Art. 33, 34 last paragraphs: a not-open or conditionally open
+        // attribute is filed with the authority on publication, with the
+        // agency's basis (依据).
+        // For not-open data the grounds (不予开放理由, required by Art. 33)
+        // are the basis when no separate basis is given.
+        let c = &e.content;
+        let basis_missing = match c.open_attribute {
+            pubdata_domain::catalog::OpenAttribute::Unconditional => false,
+            pubdata_domain::catalog::OpenAttribute::Conditional => c.open_basis.trim().is_empty(),
+            pubdata_domain::catalog::OpenAttribute::None => {
+                c.open_basis.trim().is_empty() && c.open_grounds.trim().is_empty()
+            }
+        };
+        if basis_missing {
+            return Err(ServiceError::invalid(
+                "open_basis",
+                "不予开放或有条件开放须向本级公共数据主管部门提供依据（第三十三条、第三十四条）(a not-open or conditionally open attribute gives the authority its basis, Art. 33, 34)",
+            ));
+        }
         let consented = self.store.consents(id, e.version).await?;
         let submitter_orgs: Vec<i64> = p.roles.iter().map(|g| g.org_id).collect();
         let missing: Vec<String> = e
@@ -113,6 +132,7 @@ impl App {
                     }),
                     // Submitting the update answers an update obligation.
                     close_cases: vec![(CaseKind::CatalogUpdate, "submitted".into())],
+                    file_with: None,
                 },
                 audit,
             )
@@ -179,6 +199,9 @@ impl App {
                     actor: p.name.clone(),
                     open_case: None,
                     close_cases: vec![(CaseKind::CatalogReview, outcome.into())],
+                    // Publishing files a not-open or conditional attribute
+                    // with the reviewing authority (Art. 33, 34).
+                    file_with: Some(case.responder_org),
                 },
                 audit,
             )
@@ -225,6 +248,7 @@ impl App {
                     actor: p.name.clone(),
                     open_case: None,
                     close_cases: vec![(CaseKind::CatalogUpdate, "delisted".into())],
+                    file_with: None,
                 },
                 audit,
             )

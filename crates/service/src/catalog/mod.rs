@@ -64,6 +64,11 @@ pub struct EntryInput {
     #[serde(default, deserialize_with = "crate::json::or_default")]
     #[schema(nullable)]
     pub open_grounds: String,
+    /// 开放属性依据: the basis given to the authority for a not-open or
+    /// conditionally open attribute (Art. 33, 34); required to submit one.
+    #[serde(default, deserialize_with = "crate::json::or_default")]
+    #[schema(nullable)]
+    pub open_basis: String,
     pub update_frequency: Frequency,
     /// Defaults to the caller's organisation.
     pub providing_org: Option<i64>,
@@ -107,6 +112,7 @@ pub struct EntryPatch {
     pub open_clauses: Option<Vec<OpenClause>>,
     pub open_conditions: Option<String>,
     pub open_grounds: Option<String>,
+    pub open_basis: Option<String>,
     pub update_frequency: Option<Frequency>,
     pub keywords: Option<Vec<String>>,
     /// `null` clears it.

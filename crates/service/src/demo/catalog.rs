@@ -629,6 +629,16 @@ pub(super) fn content(
         } else {
             String::new()
         },
+        open_basis: match open_attribute {
+            OpenAttribute::None if personal => {
+                "《中华人民共和国个人信息保护法》第十三条：处理个人信息须取得个人同意或有法定事由；相关数据主体未同意开放".into()
+            }
+            OpenAttribute::None => "《中华人民共和国出境入境管理法》：出入境证件信息依法不得开放".into(),
+            OpenAttribute::Conditional => {
+                "《清远市公共数据管理办法》第三十四条第三项：开放效益显著，现阶段安全风险需经申请审核评估".into()
+            }
+            OpenAttribute::Unconditional => String::new(),
+        },
         update_frequency: frequency,
         keywords: vec![],
         collecting_org: None,
@@ -718,6 +728,7 @@ impl App {
                 actor: org_code.to_string(),
                 open_case,
                 close_cases,
+                file_with: Some(authority),
             };
             let audit = system.event(
                 "catalog.submit",

@@ -11,17 +11,6 @@ use crate::App;
 use crate::disputes::{DisputeInput, EscalationInput, SettlementInput, StatementInput};
 use crate::error::Result;
 
-/// A government stage's 20 working days may run into a year the calendar
-/// does not know yet: the demo then leaves that dispute at consultation
-/// (`false`) rather than fail.
-fn tolerate_unknown_year<T>(r: Result<T>) -> Result<bool> {
-    match r {
-        Ok(_) => Ok(true),
-        Err(crate::error::ServiceError::CalendarUnknownYear(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
 impl App {
     /// Seeds the demo disputes; does nothing when any exists.
     pub(crate) async fn seed_demo_disputes(&self) -> Result<usize> {

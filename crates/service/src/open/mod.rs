@@ -14,6 +14,7 @@ pub mod applications;
 
 pub mod ckan;
 pub mod dcat;
+pub mod plans;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -355,6 +355,16 @@ impl App {
                 }
             }
         }
+        // The basis filed with the authority (Art. 33, 34): the parent's
+        // when it has one, else the derivation itself (Art. 36).
+        if open == OpenAttribute::Unconditional {
+            content.open_basis.clear();
+        } else if content.open_basis.trim().is_empty() {
+            content.open_basis = format!(
+                "由「{}」（{}）脱敏衍生，依第三十六条确定开放属性",
+                pc.name, parent_entry.code
+            );
+        }
         if let Some(c) = input.share_conditions {
             content.share_conditions = c.trim().to_string();
         }

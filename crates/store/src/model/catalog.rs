@@ -73,6 +73,9 @@ pub struct EntryChange {
     pub open_case: Option<NewCase>,
     /// Open cases of these kinds on this entry are closed with the outcome.
     pub close_cases: Vec<(CaseKind, String)>,
+    /// When the step publishes a not-open or conditionally open version,
+    /// files it (开放属性备案, Art. 33, 34) with this data authority.
+    pub file_with: Option<i64>,
 }
 
 /// Filters for catalogue search; entries come newest first.

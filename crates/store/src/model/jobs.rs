@@ -12,3 +12,35 @@ pub struct JobLease {
     pub until: DateTime<Utc>,
     pub last_run: Option<DateTime<Utc>>,
 }
+
+/// One run of a backup (`pubdata backup` or the daily job), as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BackupRun {
+    pub id: i64,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub ok: bool,
+    /// Size of the encrypted file (0 when the run failed).
+    pub bytes: i64,
+    /// The backup's file name (empty when the run failed).
+    pub file: String,
+    /// Directories it was written to (local and off-site).
+    pub copies: i64,
+    /// Why the run failed (empty when it succeeded).
+    pub error: String,
+    /// The server or command that ran it.
+    pub instance: String,
+}
+
+/// A backup run to record (its id is given by the store).
+#[derive(Debug, Clone)]
+pub struct NewBackupRun {
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub ok: bool,
+    pub bytes: i64,
+    pub file: String,
+    pub copies: i64,
+    pub error: String,
+    pub instance: String,
+}

@@ -156,6 +156,14 @@ impl<D: Dialect> CaseStore for D {
         rows.iter().map(rows::case_event).collect()
     }
 
+    async fn get_case(&self, id: i64) -> Result<Case> {
+        let row = self
+            .reader()
+            .one(sql("SELECT * FROM cases WHERE id = ?").bind(id))
+            .await?;
+        rows::case(&row)
+    }
+
     async fn mark_overdue(&self, today: NaiveDate) -> Result<Vec<Case>> {
         let mut tx = self.begin().await?;
         let due = tx

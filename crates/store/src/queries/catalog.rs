@@ -118,6 +118,124 @@ async fn insert_version<D: Dialect>(
     Ok(())
 }
 
+/// One lifecycle step of an entry inside `tx` (see [`EntryChange`]): the
+/// entry row, its version, its cases and, when it publishes a not-open or
+/// conditionally open version with `file_with`, the filing (开放属性备案).
+/// The caller appends the audit record and commits.
+pub(crate) async fn change_entry_in<D: Dialect>(
+    tx: &mut D::Tx,
+    c: &EntryChange,
+) -> Result<CatalogEntry> {
+    let row = tx
+        .one(
+            sql(format!(
+                "SELECT * FROM catalog_entries WHERE id = ?{}",
+                D::FOR_UPDATE
+            ))
+            .bind(c.entry_id),
+        )
+        .await?;
+    let current = rows::entry(&row)?;
+    if current.state != c.expect_state {
+        return Err(StoreError::Conflict {
+            what: format!("state (now {})", current.state.as_str()),
+        });
+    }
+    let content = c.new_content.as_ref().unwrap_or(&current.content);
+    let version = if c.new_content.is_some() {
+        current.version + 1
+    } else {
+        current.version
+    };
+    let mut q = sql("UPDATE catalog_entries SET state = ");
+    q.push_bind(c.new_state.as_str())
+        .push(", version = ")
+        .push_bind(version)
+        .push(", name = ")
+        .push_bind(&content.name)
+        .push(", classification = ")
+        .push_bind(&content.classification)
+        .push(", grade = ")
+        .push_bind(&content.grade)
+        .push(", share_type = ")
+        .push_bind(content.share_type.as_str())
+        .push(", open_attribute = ")
+        .push_bind(content.open_attribute.as_str())
+        .push(", update_frequency = ")
+        .push_bind(content.update_frequency.as_str())
+        .push(", search_text = ")
+        .push_bind(content.search_text())
+        .push(", content = ")
+        .push_bind(Arg::json(content))
+        .push(", updated_at = ")
+        .push_bind(now());
+    if let Some(day) = c.publish_on {
+        q.push(", published_version = ")
+            .push_bind(version)
+            .push(", published_on = ")
+            .push_bind(day);
+    }
+    q.push(" WHERE id = ")
+        .push_bind(c.entry_id)
+        .push(" RETURNING *");
+    let row = tx.one(q).await?;
+    if c.new_content.is_some() {
+        insert_version::<D>(
+            tx,
+            c.entry_id,
+            version,
+            c.new_state,
+            content,
+            &c.actor,
+            &c.note,
+        )
+        .await?;
+    } else {
+        tx.run(
+            sql("UPDATE catalog_entry_versions SET state = ?,
+                    note = CASE WHEN CAST(? AS TEXT) = '' THEN note ELSE ? END
+                 WHERE entry_id = ? AND version = ?")
+            .bind(c.new_state.as_str())
+            .bind(&c.note)
+            .bind(&c.note)
+            .bind(c.entry_id)
+            .bind(version),
+        )
+        .await?;
+    }
+    // The entry's cases change with it; the step's audit record covers them.
+    let subject = format!("catalog_entry:{}", c.entry_id);
+    for (kind, outcome) in &c.close_cases {
+        close_open_cases::<D>(tx, &subject, *kind, outcome, &c.actor, &c.note).await?;
+    }
+    if let Some(nc) = &c.open_case {
+        step_case::<D>(tx, CaseStep::Open(nc), &c.actor, "", None).await?;
+    }
+    if let (Some(day), Some(authority)) = (c.publish_on, c.file_with)
+        && content.open_attribute != pubdata_domain::catalog::OpenAttribute::Unconditional
+    {
+        tx.run(
+            sql(
+                "INSERT INTO open_filings (entry_id, org_id, authority_org, version, attribute,
+                    clauses, basis, filed_on, filed_by, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(c.entry_id)
+            .bind(current.org_id)
+            .bind(authority)
+            .bind(version)
+            .bind(content.open_attribute.as_str())
+            .bind(Arg::json(&content.open_clauses))
+            .bind(content.filed_basis())
+            .bind(day)
+            .bind(&c.actor)
+            .bind(now()),
+        )
+        .await?;
+    }
+    rows::entry(&row)
+}
+
 #[async_trait]
 impl<D: Dialect> CatalogStore for D {
     async fn classifications(&self) -> Result<Vec<Classification>> {
@@ -280,94 +398,10 @@ impl<D: Dialect> CatalogStore for D {
 
     async fn change_entry(&self, c: EntryChange, audit_event: AuditEvent) -> Result<CatalogEntry> {
         let mut tx = self.begin().await?;
-        let row = tx
-            .one(
-                sql(format!(
-                    "SELECT * FROM catalog_entries WHERE id = ?{}",
-                    D::FOR_UPDATE
-                ))
-                .bind(c.entry_id),
-            )
-            .await?;
-        let current = rows::entry(&row)?;
-        if current.state != c.expect_state {
-            return Err(StoreError::Conflict {
-                what: format!("state (now {})", current.state.as_str()),
-            });
-        }
-        let content = c.new_content.as_ref().unwrap_or(&current.content);
-        let version = if c.new_content.is_some() {
-            current.version + 1
-        } else {
-            current.version
-        };
-        let mut q = sql("UPDATE catalog_entries SET state = ");
-        q.push_bind(c.new_state.as_str())
-            .push(", version = ")
-            .push_bind(version)
-            .push(", name = ")
-            .push_bind(&content.name)
-            .push(", classification = ")
-            .push_bind(&content.classification)
-            .push(", grade = ")
-            .push_bind(&content.grade)
-            .push(", share_type = ")
-            .push_bind(content.share_type.as_str())
-            .push(", open_attribute = ")
-            .push_bind(content.open_attribute.as_str())
-            .push(", update_frequency = ")
-            .push_bind(content.update_frequency.as_str())
-            .push(", search_text = ")
-            .push_bind(content.search_text())
-            .push(", content = ")
-            .push_bind(Arg::json(content))
-            .push(", updated_at = ")
-            .push_bind(now());
-        if let Some(day) = c.publish_on {
-            q.push(", published_version = ")
-                .push_bind(version)
-                .push(", published_on = ")
-                .push_bind(day);
-        }
-        q.push(" WHERE id = ")
-            .push_bind(c.entry_id)
-            .push(" RETURNING *");
-        let row = tx.one(q).await?;
-        if c.new_content.is_some() {
-            insert_version::<D>(
-                &mut tx,
-                c.entry_id,
-                version,
-                c.new_state,
-                content,
-                &c.actor,
-                &c.note,
-            )
-            .await?;
-        } else {
-            tx.run(
-                sql("UPDATE catalog_entry_versions SET state = ?,
-                        note = CASE WHEN CAST(? AS TEXT) = '' THEN note ELSE ? END
-                     WHERE entry_id = ? AND version = ?")
-                .bind(c.new_state.as_str())
-                .bind(&c.note)
-                .bind(&c.note)
-                .bind(c.entry_id)
-                .bind(version),
-            )
-            .await?;
-        }
-        // The entry's cases change with it; the step's audit record covers them.
-        let subject = format!("catalog_entry:{}", c.entry_id);
-        for (kind, outcome) in &c.close_cases {
-            close_open_cases::<D>(&mut tx, &subject, *kind, outcome, &c.actor, &c.note).await?;
-        }
-        if let Some(nc) = &c.open_case {
-            step_case::<D>(&mut tx, CaseStep::Open(nc), &c.actor, "", None).await?;
-        }
+        let entry = change_entry_in::<D>(&mut tx, &c).await?;
         audit::<D>(&mut tx, &audit_event).await?;
         tx.commit().await?;
-        rows::entry(&row)
+        Ok(entry)
     }
 
     async fn set_co_owners(&self, id: i64, orgs: &[i64], audit_event: AuditEvent) -> Result<()> {

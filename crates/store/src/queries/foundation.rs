@@ -527,6 +527,53 @@ impl<D: Dialect> Store for D {
         Dialect::backup_to(self, path).await
     }
 
+    async fn snapshot(&self) -> Result<crate::snapshot::Snapshot> {
+        Dialect::snapshot(self).await
+    }
+
+    async fn restore_snapshot(&self, snap: &crate::snapshot::Snapshot) -> Result<()> {
+        Dialect::restore_snapshot(self, snap).await
+    }
+
+    async fn audit_head(&self) -> Result<(i64, String)> {
+        let row = self
+            .reader()
+            .one(sql(
+                "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
+            ))
+            .await?;
+        Ok((row.int("last_id")?, row.text("last_hash")?))
+    }
+
+    async fn record_backup_run(&self, run: NewBackupRun, event: AuditEvent) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .one(
+                sql("INSERT INTO backup_runs (started_at, duration_ms, ok, bytes, file, copies, error, instance)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+                .bind(run.started_at)
+                .bind(run.duration_ms)
+                .bind(run.ok)
+                .bind(run.bytes)
+                .bind(run.file.as_str())
+                .bind(run.copies)
+                .bind(run.error.as_str())
+                .bind(run.instance.as_str()),
+            )
+            .await?;
+        audit::<D>(&mut tx, &event).await?;
+        tx.commit().await?;
+        row.int("id")
+    }
+
+    async fn backup_runs(&self, limit: u32) -> Result<Vec<BackupRun>> {
+        let rows = self
+            .reader()
+            .all(sql("SELECT * FROM backup_runs ORDER BY id DESC LIMIT ?").bind(limit as i64))
+            .await?;
+        rows.iter().map(rows::backup_run).collect()
+    }
+
     async fn job_leases(&self) -> Result<Vec<JobLease>> {
         let rows = self
             .reader()

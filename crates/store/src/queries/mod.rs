@@ -16,10 +16,14 @@ mod derive;
 mod disputes;
 mod foundation;
 pub(crate) mod load;
+mod notify;
 mod objections;
 mod open;
 mod open_applications;
+mod open_plans;
+mod open_proposals;
 mod sharing;
+mod supervision;
 
 pub(crate) use cases::{CaseStep, step_case};
 

@@ -190,3 +190,16 @@ pub async fn system(
 ) -> ApiResult<Json<pubdata_service::jobs::SystemStatus>> {
     Ok(Json(s.app.system_status(&p).await?))
 }
+
+/// Backup runs, newest first (the 50 latest): when, how long, how large,
+/// how many copies, and why a run failed (platform administrators and
+/// auditors).
+#[utoipa::path(get, path = "/api/v1/backups", tag = "audit",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<pubdata_service::model::BackupRun>), (status = 403, body = Problem)))]
+pub async fn backups(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<Vec<pubdata_service::model::BackupRun>>> {
+    Ok(Json(s.app.list_backup_runs(&p, 50).await?))
+}

@@ -49,7 +49,7 @@ async fn render(
         .map(|y| context! { year => y.year, source => y.source.clone(), off => y.off_strings(), work => y.work_strings() })
         .collect();
     let ctx = context! {
-        years => years, result => result, from => q.from.clone(), days => q.days.clone(),
+        years => years, result => result, missing_year => s.app.calendar_next_year_missing(), from => q.from.clone(), days => q.days.clone(),
         notice => q.done.as_ref().map(|_| text(lang.code(), "common.saved")), error => error,
         ..base(s, p, lang, "/calendar").await
     };
@@ -171,8 +171,20 @@ pub async fn system_page(
             last_run => j.last_run.map(|t| local_time(&t)) }
         })
         .collect();
+    let backups: Vec<Value> = s
+        .app
+        .list_backup_runs(&p, 20)
+        .await?
+        .iter()
+        .map(|b| {
+            context! { at => local_time(&b.started_at), ok => b.ok, bytes => b.bytes,
+            duration_ms => b.duration_ms, file => b.file.clone(), copies => b.copies,
+            error => b.error.clone() }
+        })
+        .collect();
     let ctx = context! { backend => status.backend, instance => status.instance.clone(),
     version => status.version, audit_records => status.audit_records, jobs => jobs,
+    backups => backups,
     ..base(&s, &p, lang, "/system").await };
     Ok(s.templates.render("system.html", ctx))
 }

@@ -45,6 +45,9 @@ pub(crate) fn outcome_name(lang: Lang, o: &str) -> &'static str {
         "returned" => lang.pick("退回", "returned"),
         "submitted" => lang.pick("已提交更新", "update submitted"),
         "delisted" => lang.pick("已下架", "delisted"),
+        "agreed" => lang.pick("部门同意", "agreed"),
+        "disagreed" => lang.pick("未达成一致", "not agreed"),
+        "decided" => lang.pick("本级人民政府已决定", "decided by the government"),
         _ => lang.pick("已办结", "closed"),
     }
 }

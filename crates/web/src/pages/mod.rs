@@ -32,7 +32,11 @@ pub(crate) mod login;
 pub(crate) mod objections;
 pub(crate) mod open;
 pub(crate) mod open_applications;
+pub(crate) mod open_plans;
+pub(crate) mod open_proposals;
+pub(crate) mod reminders;
 pub(crate) mod sharing;
+pub(crate) mod supervision;
 
 pub use errors::{PageError, PageProblem, PageResult, render_errors};
 
@@ -67,6 +71,23 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("home.html", include_str!("../../templates/home.html")),
+    ("inbox.html", include_str!("../../templates/inbox.html")),
+    (
+        "supervision.html",
+        include_str!("../../templates/supervision.html"),
+    ),
+    (
+        "supervision_items.html",
+        include_str!("../../templates/supervision_items.html"),
+    ),
+    (
+        "supervision_report.html",
+        include_str!("../../templates/supervision_report.html"),
+    ),
+    (
+        "supervision_table.html",
+        include_str!("../../templates/supervision_table.html"),
+    ),
     ("orgs.html", include_str!("../../templates/orgs.html")),
     ("org.html", include_str!("../../templates/org.html")),
     ("users.html", include_str!("../../templates/users.html")),
@@ -133,6 +154,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "objection.html",
         include_str!("../../templates/objection.html"),
     ),
+    (
+        "open_filings.html",
+        include_str!("../../templates/open_filings.html"),
+    ),
+    (
+        "open_proposal.html",
+        include_str!("../../templates/open_proposal.html"),
+    ),
     ("open.html", include_str!("../../templates/open.html")),
     (
         "open_stats.html",
@@ -145,6 +174,20 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "open_applications.html",
         include_str!("../../templates/open_applications.html"),
+    ),
+    (
+        "open_plans.html",
+        include_str!("../../templates/open_plans.html"),
+    ),
+    (
+        "open_catalogue.html",
+        include_str!("../../templates/open_catalogue.html"),
+    ),
+    ("plans.html", include_str!("../../templates/plans.html")),
+    ("plan.html", include_str!("../../templates/plan.html")),
+    (
+        "plan_responsibility.html",
+        include_str!("../../templates/plan_responsibility.html"),
     ),
     (
         "open_application_new.html",
@@ -250,9 +293,21 @@ pub async fn nav(s: &AppState, p: &Principal) -> Value {
         calendar => s.app.can(p, Action::ManageCalendar).await,
         audit => s.app.can(p, Action::ReadAudit).await,
         review => catalog::reviews_anything(s, p).await,
+        filings => open_proposals_nav(s, p).await,
         draft => s.app.can(p, Action::EditCatalog(org)).await,
         scheme => s.app.can(p, Action::ManageCatalogScheme).await,
     }
+}
+
+/// Whether the caller reviews for a data authority (and so sees its
+/// filings of open attributes).
+async fn open_proposals_nav(s: &AppState, p: &Principal) -> bool {
+    for g in &p.roles {
+        if s.app.can(p, Action::ReviewCatalog(g.org_id)).await {
+            return true;
+        }
+    }
+    false
 }
 
 /// The context every page of a signed-in caller gets.

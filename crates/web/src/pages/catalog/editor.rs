@@ -50,6 +50,8 @@ pub struct EntryForm {
     #[serde(default)]
     open_grounds: String,
     #[serde(default)]
+    open_basis: String,
+    #[serde(default)]
     update_frequency: String,
     #[serde(default)]
     keywords: String,
@@ -128,6 +130,7 @@ fn form_from(e: &pubdata_domain::catalog::EntryContent) -> EntryForm {
             .collect(),
         open_conditions: e.open_conditions.clone(),
         open_grounds: e.open_grounds.clone(),
+        open_basis: e.open_basis.clone(),
         update_frequency: e.update_frequency.as_str().into(),
         keywords: e.keywords.join("，"),
         collecting_org: e.collecting_org.map(|o| o.to_string()).unwrap_or_default(),
@@ -166,6 +169,7 @@ fn patch_from(f: &EntryForm) -> Result<EntryPatch, ServiceError> {
         ),
         open_conditions: Some(f.open_conditions.clone()),
         open_grounds: Some(f.open_grounds.clone()),
+        open_basis: Some(f.open_basis.clone()),
         update_frequency: Some(parse_field::<Frequency>(
             "update_frequency",
             &f.update_frequency,
@@ -290,6 +294,7 @@ pub async fn create(
             open_clauses: patch.open_clauses.unwrap_or_default(),
             open_conditions: patch.open_conditions.unwrap_or_default(),
             open_grounds: patch.open_grounds.unwrap_or_default(),
+            open_basis: patch.open_basis.unwrap_or_default(),
             update_frequency: patch.update_frequency.expect("set"),
             providing_org: None,
             keywords: patch.keywords.unwrap_or_default(),

@@ -39,6 +39,7 @@ async fn render_entry(
         _ => vec![],
     };
     let classes = s.app.classifications(p).await?;
+    let (open_filings, open_proposals) = s.app.entry_open_record(p, id).await?;
     let owners: Vec<i64> = std::iter::once(e.org_id)
         .chain(e.co_owners.iter().copied())
         .collect();
@@ -105,6 +106,8 @@ async fn render_entry(
             id => d.derivation.id, parent_entry_id => d.derivation.parent_entry_id,
             parent_entry => d.parent_entry_name.clone(), described => d.described.clone(),
         }),
+        open_filings => open_filings.iter().map(|f| crate::pages::open_proposals::filing_row(lang, f)).collect::<Vec<_>>(),
+        open_proposals => open_proposals.iter().map(|v| crate::pages::open_proposals::proposal_row(lang, v)).collect::<Vec<_>>(),
         error => error,
         ..base(s, p, lang, &format!("/catalog/entries/{id}")).await
     };

@@ -63,6 +63,7 @@ pub struct StatementInput {
 /// Moving a dispute to its next stage.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DisputeEscalationInput)]
 pub struct EscalationInput {
     /// Why the stage failed (the stage's minutes).
     pub reason: String,

@@ -668,8 +668,7 @@ pub trait ObjectionStore: Send + Sync {
     ) -> Result<()>;
 }
 
-/// Disputes between agencies (争议处理, DSP-1, Art. 48) and government IT
-/// projects (政务信息化项目, SUP-2, Art. 47).
+/// Disputes between agencies (争议处理, DSP-1, Art. 48).
 #[async_trait]
 pub trait DisputeStore: Send + Sync {
     /// Records the dispute, its filing step and its negotiation case (with
@@ -701,21 +700,6 @@ pub trait DisputeStore: Send + Sync {
         opened_on: NaiveDate,
         due_on: NaiveDate,
     ) -> Result<()>;
-
-    async fn create_project(&self, p: NewProject, audit: AuditEvent) -> Result<Project>;
-    async fn get_project(&self, id: i64) -> Result<Project>;
-    /// Projects of these owners (`None`: all), newest first.
-    async fn list_projects(&self, owners: Option<&[i64]>) -> Result<Vec<Project>>;
-    /// Records the authority's exception to the compliance condition.
-    async fn set_project_exception(
-        &self,
-        id: i64,
-        reason: &str,
-        actor: &str,
-        audit: AuditEvent,
-    ) -> Result<Project>;
-    /// Marks the project accepted (验收); `Conflict` when it already is.
-    async fn accept_project(&self, id: i64, actor: &str, audit: AuditEvent) -> Result<Project>;
 }
 
 /// Authorised operation (公共数据授权运营, OPS-1..3): agreements and their

@@ -863,22 +863,3 @@ pub(crate) fn dispute<R: Cols>(r: &R) -> Result<Dispute> {
         created_at: r.time("created_at")?,
     })
 }
-
-pub(crate) fn project<R: Cols>(r: &R, items: Vec<ProjectItem>) -> Result<Project> {
-    Ok(Project {
-        id: r.int("id")?,
-        name: r.text("name")?,
-        owner_org: r.int("owner_org")?,
-        approved_on: r.date("approved_on")?,
-        planned_acceptance_on: r.date("planned_acceptance_on")?,
-        state: r.text("state")?,
-        exception_reason: r.opt_text("exception_reason")?,
-        exception_by: r.opt_text("exception_by")?,
-        exception_at: r.opt_time("exception_at")?,
-        accepted_by: r.opt_text("accepted_by")?,
-        accepted_at: r.opt_time("accepted_at")?,
-        created_by: r.text("created_by")?,
-        created_at: r.time("created_at")?,
-        items,
-    })
-}

@@ -392,12 +392,8 @@ macro_rules! migrations {
             ),
             (
                 19,
-                "disputes_projects",
-                include_str!(concat!(
-                    "../migrations/",
-                    $dir,
-                    "/0019_disputes_projects.sql"
-                )),
+                "disputes",
+                include_str!(concat!("../migrations/", $dir, "/0019_disputes.sql")),
             ),
             (
                 20,

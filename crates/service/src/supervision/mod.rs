@@ -634,7 +634,7 @@ impl App {
             .store
             .list_open_plans(&pubdata_store::OpenPlanFilter {
                 year: None,
-                org_ids: Some(orgs.to_vec()),
+                org_ids: Some(orgs.iter().copied().collect()),
                 states: Some(vec![PlanState::Filed, PlanState::Acknowledged]),
             })
             .await?;

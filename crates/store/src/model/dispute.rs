@@ -1,5 +1,4 @@
-//! Disputes between agencies (争议处理, DSP-1, Art. 48) and government IT
-//! projects (政务信息化项目, SUP-2, Art. 47).
+//! Disputes between agencies (争议处理, DSP-1, Art. 48).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pubdata_domain::dispute::{
@@ -98,46 +97,4 @@ pub enum DisputeMove {
     Settle {
         decision_no: Option<String>,
     },
-}
-
-/// Government IT project (政务信息化项目, Art. 47).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Project {
-    pub id: i64,
-    pub name: String,
-    pub owner_org: i64,
-    pub approved_on: NaiveDate,
-    pub planned_acceptance_on: NaiveDate,
-    /// `in_progress` or `accepted` (已验收).
-    pub state: String,
-    /// The authority's recorded exception to the compliance condition.
-    pub exception_reason: Option<String>,
-    pub exception_by: Option<String>,
-    pub exception_at: Option<DateTime<Utc>>,
-    pub accepted_by: Option<String>,
-    pub accepted_at: Option<DateTime<Utc>>,
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
-    /// The public data it involves, listed at approval.
-    pub items: Vec<ProjectItem>,
-}
-
-/// One piece of public data a project involves: a catalogue entry, or named
-/// data not yet catalogued.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ProjectItem {
-    pub id: i64,
-    pub entry_id: Option<i64>,
-    pub data_name: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewProject {
-    pub name: String,
-    pub owner_org: i64,
-    pub approved_on: NaiveDate,
-    pub planned_acceptance_on: NaiveDate,
-    /// (entry, name) pairs.
-    pub items: Vec<(Option<i64>, Option<String>)>,
-    pub created_by: String,
 }

@@ -1,6 +1,5 @@
 //! Disputes between agencies (争议处理, DSP-1, Art. 48) with their stage
-//! cases and record, and government IT projects (政务信息化项目, SUP-2,
-//! Art. 47). Written once for both backends.
+//! cases and record. Written once for both backends.
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -39,21 +38,6 @@ async fn add_step<D: Dialect>(
     )
     .await?;
     Ok(())
-}
-
-async fn project_items<E: Exec>(mut db: E, id: i64) -> Result<Vec<ProjectItem>> {
-    let rows = db
-        .all(sql("SELECT * FROM project_items WHERE project_id = ? ORDER BY id").bind(id))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ProjectItem {
-                id: r.int("id")?,
-                entry_id: r.opt_int("entry_id")?,
-                data_name: r.opt_text("data_name")?,
-            })
-        })
-        .collect()
 }
 
 #[async_trait]
@@ -268,122 +252,5 @@ impl<D: Dialect> DisputeStore for D {
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    async fn create_project(&self, p: NewProject, audit_event: AuditEvent) -> Result<Project> {
-        let mut tx = self.begin().await?;
-        let row = tx
-            .one(
-                sql("INSERT INTO projects (name, owner_org, approved_on, planned_acceptance_on, state,
-                        created_by, created_at)
-                     VALUES (?, ?, ?, ?, 'in_progress', ?, ?) RETURNING id")
-                .bind(&p.name)
-                .bind(p.owner_org)
-                .bind(p.approved_on)
-                .bind(p.planned_acceptance_on)
-                .bind(&p.created_by)
-                .bind(now()),
-            )
-            .await?;
-        let id = row.int("id")?;
-        for (entry, name) in &p.items {
-            tx.run(
-                sql("INSERT INTO project_items (project_id, entry_id, data_name) VALUES (?, ?, ?)")
-                    .bind(id)
-                    .bind(*entry)
-                    .bind(name.clone()),
-            )
-            .await?;
-        }
-        let mut ev = audit_event;
-        ev.target = format!("project:{id}");
-        audit::<D>(&mut tx, &ev).await?;
-        tx.commit().await?;
-        self.get_project(id).await
-    }
-
-    async fn get_project(&self, id: i64) -> Result<Project> {
-        let row = self
-            .reader()
-            .one(sql("SELECT * FROM projects WHERE id = ?").bind(id))
-            .await?;
-        let items = project_items(self.reader(), id).await?;
-        rows::project(&row, items)
-    }
-
-    async fn list_projects(&self, owners: Option<&[i64]>) -> Result<Vec<Project>> {
-        let mut q = sql("SELECT * FROM projects WHERE 1 = 1");
-        if let Some(owners) = owners {
-            if owners.is_empty() {
-                return Ok(vec![]);
-            }
-            q.push(" AND owner_org IN ").push_list(owners);
-        }
-        q.push(" ORDER BY id DESC LIMIT 500");
-        let rows = self.reader().all(q).await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let items = project_items(self.reader(), r.int("id")?).await?;
-            out.push(rows::project(r, items)?);
-        }
-        Ok(out)
-    }
-
-    async fn set_project_exception(
-        &self,
-        id: i64,
-        reason: &str,
-        actor: &str,
-        audit_event: AuditEvent,
-    ) -> Result<Project> {
-        let mut tx = self.begin().await?;
-        let n = tx
-            .run(
-                sql(
-                    "UPDATE projects SET exception_reason = ?, exception_by = ?, exception_at = ?
-                     WHERE id = ? AND state = 'in_progress'",
-                )
-                .bind(reason)
-                .bind(actor)
-                .bind(now())
-                .bind(id),
-            )
-            .await?;
-        if n == 0 {
-            return Err(StoreError::Conflict {
-                what: "project state".into(),
-            });
-        }
-        audit::<D>(&mut tx, &audit_event).await?;
-        tx.commit().await?;
-        self.get_project(id).await
-    }
-
-    async fn accept_project(
-        &self,
-        id: i64,
-        actor: &str,
-        audit_event: AuditEvent,
-    ) -> Result<Project> {
-        let mut tx = self.begin().await?;
-        let n = tx
-            .run(
-                sql(
-                    "UPDATE projects SET state = 'accepted', accepted_by = ?, accepted_at = ?
-                     WHERE id = ? AND state = 'in_progress'",
-                )
-                .bind(actor)
-                .bind(now())
-                .bind(id),
-            )
-            .await?;
-        if n == 0 {
-            return Err(StoreError::Conflict {
-                what: "project state".into(),
-            });
-        }
-        audit::<D>(&mut tx, &audit_event).await?;
-        tx.commit().await?;
-        self.get_project(id).await
     }
 }

@@ -43,32 +43,3 @@ CREATE TABLE dispute_steps (
     at                TEXT NOT NULL
 );
 CREATE INDEX dispute_steps_dispute ON dispute_steps(dispute_id, id);
-
--- Government IT projects (政务信息化项目, SUP-2, Art. 47): the public data
--- a project involves, listed at approval, must be catalogued, aggregated
--- and shared before acceptance (验收); the compliance is computed from the
--- records, never stored.
-CREATE TABLE projects (
-    id                INTEGER PRIMARY KEY,
-    name              TEXT NOT NULL,
-    owner_org         INTEGER NOT NULL REFERENCES orgs(id),
-    approved_on       TEXT NOT NULL,
-    planned_acceptance_on TEXT NOT NULL,
-    state             TEXT NOT NULL CHECK (state IN ('in_progress','accepted')),
-    exception_reason  TEXT,                   -- the authority's recorded exception
-    exception_by      TEXT,
-    exception_at      TEXT,
-    accepted_by       TEXT,
-    accepted_at       TEXT,
-    created_by        TEXT NOT NULL,
-    created_at        TEXT NOT NULL
-);
-CREATE INDEX projects_owner ON projects(owner_org, id);
-
-CREATE TABLE project_items (
-    id                INTEGER PRIMARY KEY,
-    project_id        INTEGER NOT NULL REFERENCES projects(id),
-    entry_id          INTEGER REFERENCES catalog_entries(id), -- a catalogue entry, or
-    data_name         TEXT                    -- named data not yet catalogued
-);
-CREATE INDEX project_items_project ON project_items(project_id, id);

@@ -10,7 +10,6 @@
 //! it is not the official schedule; an admin replaces it with the real one
 //! like any other year.
 
-use pubdata_domain::audit::Outcome;
 use pubdata_domain::calendar::{YearSchedule, today_cst};
 use serde_json::json;
 
@@ -34,14 +33,8 @@ impl App {
         let mut added = Vec::new();
         for year in last_known + 1..=next_year {
             let schedule = YearSchedule::parse(year, PLACEHOLDER_SOURCE, &[], &[])?;
-            let audit = p.event(
-                "calendar.put_year",
-                format!("calendar:{year}"),
-                Outcome::Success,
-                json!({"source": schedule.source, "off_days": 0, "work_days": 0,
-                       "replaced": false, "placeholder": true}),
-            );
-            self.store.put_calendar_year(&schedule, audit).await?;
+            self.store_calendar_year(&p, &schedule, json!({"placeholder": true}))
+                .await?;
             added.push(year);
         }
         if !added.is_empty() {

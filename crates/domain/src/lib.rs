@@ -21,6 +21,7 @@ pub mod org;
 pub mod reident;
 pub mod secret;
 pub mod share;
+pub mod violation;
 
 /// A string that is not one of an enumeration's values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -160,7 +160,8 @@ impl App {
                 CaseSubject::DataDemand(_)
                 | CaseSubject::Objection(_)
                 | CaseSubject::Dispute(_)
-                | CaseSubject::OperationArrangement(_),
+                | CaseSubject::OperationArrangement(_)
+                | CaseSubject::Rectification(_),
             )
             | None => None,
         };
@@ -187,6 +188,11 @@ impl App {
             && let Ok(d) = self.store.get_dispute(id).await
         {
             view.subject_title = Some(d.title.chars().take(40).collect());
+        }
+        if let Some(CaseSubject::Rectification(id)) = subject
+            && let Ok(r) = self.store.get_rectification(id).await
+        {
+            view.subject_title = Some(r.requirement.chars().take(40).collect());
         }
         Ok(view)
     }

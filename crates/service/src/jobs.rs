@@ -82,13 +82,17 @@ pub enum Job {
     /// directory and its off-site copies (审计检查点, [`crate::checkpoint`]);
     /// leased; only with a backup directory and a checkpoint key.
     AuditCheckpoint,
+    /// Detects violations from the platform's records and puts missed
+    /// rectification notices on the government's supervision list
+    /// (`violations`; leased).
+    Violations,
 }
 
 /// Backups the backup job keeps.
 pub const BACKUPS_KEPT: usize = 7;
 
 impl Job {
-    pub const ALL: [Job; 11] = [
+    pub const ALL: [Job; 12] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
@@ -100,6 +104,7 @@ impl Job {
         Job::Reminders,
         Job::Backup,
         Job::AuditCheckpoint,
+        Job::Violations,
     ];
 
     pub fn name(self) -> &'static str {
@@ -115,6 +120,7 @@ impl Job {
             Job::Reminders => "reminders",
             Job::Backup => "backup",
             Job::AuditCheckpoint => "audit_checkpoint",
+            Job::Violations => "violations",
         }
     }
 
@@ -132,6 +138,7 @@ impl Job {
             Job::Reminders => Duration::from_secs(300),
             Job::Backup => Duration::from_secs(24 * 3600),
             Job::AuditCheckpoint => Duration::from_secs(crate::checkpoint::EVERY_SECS),
+            Job::Violations => Duration::from_secs(3600),
         }
     }
 
@@ -148,6 +155,7 @@ impl Job {
                 | Job::Reminders
                 | Job::Backup
                 | Job::AuditCheckpoint
+                | Job::Violations
         )
     }
 }
@@ -272,6 +280,12 @@ impl App {
             }
             Job::Backup => return self.backup_now().await.map(|b| b.is_some()),
             Job::AuditCheckpoint => return self.checkpoint_now().await.map(|c| c.is_some()),
+            Job::Violations => {
+                let run = self.run_violation_checks().await?;
+                if run != crate::violations::CheckRun::default() {
+                    tracing::info!(?run, "violations detected, notices escalated");
+                }
+            }
         }
         Ok(true)
     }

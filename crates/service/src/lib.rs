@@ -43,6 +43,7 @@ pub mod reminders;
 pub use pubdata_domain::reident;
 pub mod sharing;
 pub mod supervision;
+pub mod violations;
 
 pub use error::{FieldError, Result, ServiceError};
 

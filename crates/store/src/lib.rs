@@ -668,6 +668,70 @@ pub trait ObjectionStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Violations and rectification notices (违规与整改, VIO-1, VIO-2; Art. 49–50).
+#[async_trait]
+pub trait ViolationStore: Send + Sync {
+    /// Records a violation with its audit record; a detected one whose
+    /// `detection_key` was recorded before is not recorded again (`None`).
+    async fn record_violation(
+        &self,
+        v: NewViolation,
+        audit: AuditEvent,
+    ) -> Result<Option<Violation>>;
+    async fn get_violation(&self, id: i64) -> Result<Violation>;
+    /// Violations, newest first.
+    async fn list_violations(&self, f: &ViolationFilter) -> Result<Vec<Violation>>;
+    /// Adds to the count of grants suspended for a violation (Art. 50).
+    async fn set_violation_suspensions(&self, id: i64, grants: i64) -> Result<()>;
+    /// Dismisses an open violation (核销: a detected finding that is not
+    /// one). `Conflict` unless open.
+    async fn dismiss_violation(
+        &self,
+        id: i64,
+        actor: &str,
+        note: &str,
+        audit: AuditEvent,
+    ) -> Result<Violation>;
+    /// Issues a notice over open violations of one body, opening its case,
+    /// in one transaction. `Conflict` when one of them is not the body's
+    /// or not open.
+    async fn create_rectification(
+        &self,
+        r: NewRectification,
+        audit: AuditEvent,
+    ) -> Result<Rectification>;
+    async fn get_rectification(&self, id: i64) -> Result<Rectification>;
+    /// Notices, newest first.
+    async fn list_rectifications(&self, f: &RectificationFilter) -> Result<Vec<Rectification>>;
+    /// Reports, accepts or returns a notice. `Conflict` when it is not in
+    /// the state the move starts from.
+    async fn move_rectification(
+        &self,
+        id: i64,
+        mv: RectificationMove,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<Rectification>;
+    /// Puts every open notice past its due date (`due_on < today`) on the
+    /// government's supervision list, once, each with an audit record made
+    /// from `event` (its target and detail filled in), in one transaction.
+    async fn escalate_rectifications(
+        &self,
+        today: NaiveDate,
+        event: AuditEvent,
+    ) -> Result<Vec<Rectification>>;
+    /// The last audit record a detector has read (0 before its first run).
+    async fn scan_mark(&self, detector: &str) -> Result<i64>;
+    async fn set_scan_mark(&self, detector: &str, last_id: i64) -> Result<()>;
+    /// Moves an open notice's due date back in time (demo seeding only).
+    async fn backdate_rectification(
+        &self,
+        id: i64,
+        opened_on: NaiveDate,
+        due_on: NaiveDate,
+    ) -> Result<()>;
+}
+
 /// Disputes between agencies (争议处理, DSP-1, Art. 48).
 #[async_trait]
 pub trait DisputeStore: Send + Sync {
@@ -870,6 +934,7 @@ pub trait Store:
     + OpenPlanStore
     + ShareStore
     + SupervisionStore
+    + ViolationStore
     + Send
     + Sync
     + 'static

@@ -70,6 +70,9 @@ pub const TABLES: &[&str] = &[
     "operation_arrangements",
     "operation_revenue",
     "open_products",
+    "rectifications",
+    "violations",
+    "violation_scans",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -122,6 +125,8 @@ const IDENTITY: &[&str] = &[
     "operation_arrangements",
     "operation_revenue",
     "open_products",
+    "rectifications",
+    "violations",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.

@@ -401,6 +401,11 @@ macro_rules! migrations {
                 include_str!(concat!("../migrations/", $dir, "/0020_reminders.sql")),
             ),
             (
+                21,
+                "violations",
+                include_str!(concat!("../migrations/", $dir, "/0021_violations.sql")),
+            ),
+            (
                 24,
                 "audit_checkpoints",
                 include_str!(concat!(

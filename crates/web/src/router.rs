@@ -23,6 +23,7 @@ use utoipa_axum::routes;
 use crate::api::{
     audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open,
     open_plans, open_proposals, operation, orgs, reminders, sharing, supervision, tokens, users,
+    violations,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -260,6 +261,16 @@ api_routes! {
     POST   "/api/v1/disputes/{id}/statements"                  => disputes::statement;
     POST   "/api/v1/disputes/{id}/escalation"                  => disputes::escalate;
     POST   "/api/v1/disputes/{id}/settlement"                  => disputes::settle;
+    GET    "/api/v1/violations"                                => violations::list;
+    POST   "/api/v1/violations"                                => violations::create;
+    POST   "/api/v1/violations/checks"                         => violations::check;
+    GET    "/api/v1/violations/{id}"                           => violations::get;
+    POST   "/api/v1/violations/{id}/dismissal"                 => violations::dismiss;
+    GET    "/api/v1/rectifications"                            => violations::rectifications;
+    POST   "/api/v1/rectifications"                            => violations::issue;
+    GET    "/api/v1/rectifications/{id}"                       => violations::rectification;
+    POST   "/api/v1/rectifications/{id}/report"                => violations::report;
+    POST   "/api/v1/rectifications/{id}/decision"              => violations::decide;
     POST   "/api/v1/objections"                                => objections::create;
     GET    "/api/v1/objections"                                => objections::list;
     GET    "/api/v1/objections/{id}"                           => objections::get;

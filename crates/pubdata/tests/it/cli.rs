@@ -25,7 +25,7 @@ fn calendar_add_prints_the_date_and_refuses_unknown_years() {
 
 /// SQL that lifts the audit log's append-only guard, as an attacker with
 /// database access would.
-fn drop_guard(t: &TestApp) -> &'static str {
+pub(crate) fn drop_guard(t: &TestApp) -> &'static str {
     if t.on_postgres() {
         "ALTER TABLE audit_log DISABLE TRIGGER USER;"
     } else {

@@ -40,3 +40,4 @@ mod sharing_props;
 mod supervision;
 mod supervision_reports;
 mod tokens;
+mod violations;

@@ -15,6 +15,7 @@ use pubdata_domain::calendar::{date_cst, today_cst};
 use pubdata_domain::case::{CaseKind, CaseState};
 use pubdata_domain::open_plan::{Fulfilment, PlanState};
 use pubdata_domain::org::{OrgKind, Role};
+use pubdata_domain::violation::ViolationState;
 use serde::Serialize;
 
 use crate::App;
@@ -68,6 +69,13 @@ pub enum Figure {
     PlanPending,
     /// … not open, their day passed (逾期未开放项).
     PlanOverdue,
+    /// Violations recorded in the period and not yet rectified (违规待整改).
+    ViolationsOpen,
+    /// … rectified (违规已整改).
+    ViolationsClosed,
+    /// Rectification notices put on the government's supervision list in
+    /// the period (纳入督查督办).
+    RectificationsEscalated,
 }
 
 /// Every figure, in display order.
@@ -91,6 +99,9 @@ pub const FIGURES: &[Figure] = &[
     Figure::PlanLate,
     Figure::PlanPending,
     Figure::PlanOverdue,
+    Figure::ViolationsOpen,
+    Figure::ViolationsClosed,
+    Figure::RectificationsEscalated,
 ];
 
 impl Figure {
@@ -115,6 +126,9 @@ impl Figure {
             Figure::PlanLate => "plan_late",
             Figure::PlanPending => "plan_pending",
             Figure::PlanOverdue => "plan_overdue",
+            Figure::ViolationsOpen => "violations_open",
+            Figure::ViolationsClosed => "violations_closed",
+            Figure::RectificationsEscalated => "rectifications_escalated",
         }
     }
 
@@ -140,6 +154,9 @@ impl Figure {
             Figure::PlanLate => "计划逾期开放项",
             Figure::PlanPending => "计划待开放项",
             Figure::PlanOverdue => "计划逾期未开放项",
+            Figure::ViolationsOpen => "违规待整改数",
+            Figure::ViolationsClosed => "违规已整改数",
+            Figure::RectificationsEscalated => "纳入督查督办数",
         }
     }
 
@@ -165,6 +182,9 @@ impl Figure {
             Figure::PlanLate => "Plan items opened late",
             Figure::PlanPending => "Plan items pending",
             Figure::PlanOverdue => "Plan items overdue",
+            Figure::ViolationsOpen => "Violations open",
+            Figure::ViolationsClosed => "Violations rectified",
+            Figure::RectificationsEscalated => "Notices on the supervision list",
         }
     }
 
@@ -183,8 +203,8 @@ pub struct FigureGroup {
 }
 
 /// The report's tables: catalogue (目录), aggregation (归集), sharing (共享),
-/// objections (异议) and opening (开放, with plan fulfilment). The platform
-/// records no violations (违规) figure, so the report has no such table.
+/// objections (异议), opening (开放, with plan fulfilment) and violations
+/// (违规整改).
 pub const FIGURE_GROUPS: &[FigureGroup] = &[
     FigureGroup {
         key: "catalogue",
@@ -232,6 +252,16 @@ pub const FIGURE_GROUPS: &[FigureGroup] = &[
             Figure::PlanLate,
             Figure::PlanPending,
             Figure::PlanOverdue,
+        ],
+    },
+    FigureGroup {
+        key: "violations",
+        zh: "违规整改",
+        en: "Violations",
+        figures: &[
+            Figure::ViolationsOpen,
+            Figure::ViolationsClosed,
+            Figure::RectificationsEscalated,
         ],
     },
 ];
@@ -673,6 +703,69 @@ impl App {
                     },
                 );
             }
+        }
+        // Violations recorded in the period (VIO-1), as they stand today;
+        // dismissed findings count for nothing.
+        let violations = self
+            .store
+            .list_violations(&pubdata_store::ViolationFilter {
+                since: Some(start),
+                until: Some(stop),
+                limit: u32::MAX,
+                ..Default::default()
+            })
+            .await?;
+        for v in violations {
+            if !within(v.org_id) {
+                continue;
+            }
+            let figure = match v.state {
+                ViolationState::Open | ViolationState::Rectifying => Figure::ViolationsOpen,
+                ViolationState::Closed => Figure::ViolationsClosed,
+                ViolationState::Dismissed => continue,
+            };
+            c.push(
+                v.org_id,
+                figure,
+                FigureItem {
+                    kind: "violation",
+                    id: v.id,
+                    title: v.title,
+                    link: format!("/violations/{}", v.id),
+                    date: Some(v.occurred_on),
+                    count: 1,
+                    note: format!("{} · {}", v.kind.zh(), v.state.zh()),
+                },
+            );
+        }
+        let escalated = self
+            .store
+            .list_rectifications(&pubdata_store::RectificationFilter {
+                escalated: Some(true),
+                limit: u32::MAX,
+                ..Default::default()
+            })
+            .await?;
+        for r in escalated {
+            let Some(at) = r.escalated_at.filter(|t| *t >= start && *t < stop) else {
+                continue;
+            };
+            if !within(r.org_id) {
+                continue;
+            }
+            c.push(
+                r.org_id,
+                Figure::RectificationsEscalated,
+                FigureItem {
+                    kind: "rectification",
+                    id: r.id,
+                    title: r.requirement.chars().take(60).collect(),
+                    link: format!("/rectifications/{}", r.id),
+                    date: Some(date_cst(at)),
+                    count: 1,
+                    note: format!("due {} · {}", r.due_on, r.state.zh()),
+                },
+            );
         }
         Ok(c)
     }

@@ -18,6 +18,7 @@ mod operation;
 mod org;
 mod share;
 mod supervision;
+mod violation;
 
 pub use audit::*;
 pub use auth::*;
@@ -36,3 +37,4 @@ pub use operation::*;
 pub use org::*;
 pub use share::*;
 pub use supervision::*;
+pub use violation::*;

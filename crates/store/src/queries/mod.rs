@@ -25,6 +25,7 @@ mod open_proposals;
 mod operation;
 mod sharing;
 mod supervision;
+mod violations;
 
 pub(crate) use cases::{CaseStep, step_case};
 

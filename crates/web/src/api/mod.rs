@@ -26,6 +26,7 @@ pub mod sharing;
 pub mod supervision;
 pub mod tokens;
 pub mod users;
+pub mod violations;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,6 +46,7 @@ pub mod users;
         (name = "cases", description = "到期提醒 Case reminders: inbox and webhooks (CAL-2)"),
         (name = "catalog", description = "目录与采集 Catalogue, cases and collection list (CAT-1 … CAT-7, COL-1, COL-2)"),
         (name = "disputes", description = "争议处理 Disputes between agencies: negotiation, coordination, joint consultation, government decision (DSP-1, Art. 48)"),
+        (name = "violations", description = "违规与整改 Violations of Art. 49–50, detected or recorded; rectification notices with time limits, escalated to the government's supervision list when missed (VIO-1, VIO-2)"),
         (name = "objections", description = "异议与更正 Objections to records and their correction (OBJ-1, Art. 28)"),
         (name = "operation", description = "授权运营 Authorised operation: agreements and their filing, earlier arrangements, revenue records (OPS-1 … OPS-3, Art. 39–42)"),
         (name = "open", description = "数据开放 Open data for anyone: catalogue, rows, downloads (OPN-3)"),

@@ -11,7 +11,7 @@ CREATE TABLE rectifications (
     org_id            BIGINT NOT NULL REFERENCES orgs(id),   -- the body that rectifies
     authority_org     BIGINT NOT NULL REFERENCES orgs(id),   -- the authority that notified
     requirement       TEXT NOT NULL,                          -- 整改要求
-    working_days      INTEGER NOT NULL,                       -- the limit set (限期)
+    working_days      BIGINT NOT NULL,                       -- the limit set (限期)
     case_id           BIGINT REFERENCES cases(id),
     due_on            DATE NOT NULL,
     state             TEXT NOT NULL CHECK (state IN ('open','reported','accepted')),
@@ -42,7 +42,7 @@ CREATE TABLE violations (
     evidence          JSONB NOT NULL,
     state             TEXT NOT NULL CHECK (state IN ('open','rectifying','closed','dismissed')),
     rectification_id  BIGINT REFERENCES rectifications(id),
-    grants_suspended  INTEGER NOT NULL DEFAULT 0,
+    grants_suspended  BIGINT NOT NULL DEFAULT 0,
     occurred_on       DATE NOT NULL,
     closed_by         TEXT,
     closed_at         TIMESTAMPTZ,

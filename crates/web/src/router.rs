@@ -365,6 +365,15 @@ page_routes! {
     POST   "/operation/arrangements/new"              => pages::operation::create_arrangement;
     GET    "/operation/arrangements/{id}"             => pages::operation::arrangement;
     POST   "/operation/arrangements/{id}/review"      => pages::operation::review_arrangement;
+    GET    "/violations"                              => pages::violations::list_page;
+    POST   "/violations"                              => pages::violations::create;
+    POST   "/violations/checks"                       => pages::violations::check;
+    GET    "/violations/{id}"                         => pages::violations::violation_page;
+    POST   "/violations/{id}/notice"                  => pages::violations::notify;
+    POST   "/violations/{id}/dismissal"               => pages::violations::dismiss;
+    GET    "/rectifications/{id}"                     => pages::violations::notice_page;
+    POST   "/rectifications/{id}/report"              => pages::violations::report;
+    POST   "/rectifications/{id}/decision"            => pages::violations::decide;
     GET    "/open/stats"                              => pages::open::stats_page;
     GET    "/supervision"                             => pages::supervision::dashboard;
     GET    "/supervision/items"                       => pages::supervision::items;

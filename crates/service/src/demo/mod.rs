@@ -23,6 +23,7 @@ mod open_proposals;
 mod operation;
 mod sharing;
 pub mod synth;
+mod violations;
 
 pub use datasets::DemoSize;
 
@@ -227,6 +228,7 @@ impl App {
         self.seed_demo_open_plans().await?;
         self.seed_demo_disputes().await?;
         self.seed_demo_operation().await?;
+        self.seed_demo_violations().await?;
         Ok(s)
     }
 

@@ -390,6 +390,24 @@ impl App {
         Ok(n)
     }
 
+    /// The bodies and data users the caller may record a violation
+    /// against (the record form's choices): none unless it reviews for a
+    /// data authority.
+    pub async fn violation_targets(&self, p: &Principal) -> Result<Vec<(i64, String, OrgKind)>> {
+        let tree = self.org_tree().await?;
+        Ok(tree
+            .walk()
+            .into_iter()
+            .filter(|(_, o)| {
+                matches!(
+                    o.kind,
+                    OrgKind::Agency | OrgKind::Enterprise | OrgKind::Institution
+                ) && Self::is_authority_over(p, o.id, &tree)
+            })
+            .map(|(_, o)| (o.id, o.name.clone(), o.kind))
+            .collect())
+    }
+
     pub async fn violation(&self, p: &Principal, id: i64) -> Result<ViolationView> {
         let v = self.violation_of(id).await?;
         self.may_view_violation(p, v.org_id, v.authority_org)
@@ -760,7 +778,7 @@ impl App {
 
     /// Runs the checks, verifying the whole audit chain when `chain_now`
     /// (else once a China day).
-    async fn violation_checks(&self, chain_now: bool) -> Result<CheckRun> {
+    pub(crate) async fn violation_checks(&self, chain_now: bool) -> Result<CheckRun> {
         let detected = self.detect_violations(chain_now).await?;
         let escalated = self
             .store

@@ -38,6 +38,7 @@ pub(crate) mod operation;
 pub(crate) mod reminders;
 pub(crate) mod sharing;
 pub(crate) mod supervision;
+pub(crate) mod violations;
 
 pub use errors::{PageError, PageProblem, PageResult, render_errors};
 
@@ -150,6 +151,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "operation.html",
         include_str!("../../templates/operation.html"),
+    ),
+    (
+        "violations.html",
+        include_str!("../../templates/violations.html"),
+    ),
+    (
+        "violation.html",
+        include_str!("../../templates/violation.html"),
+    ),
+    (
+        "rectification.html",
+        include_str!("../../templates/rectification.html"),
     ),
     (
         "operation_new.html",

@@ -44,6 +44,11 @@ const BATCH: u32 = 5_000;
 /// Refusals that mean a read outside a grant, or after it ended.
 const OUTSIDE_GRANT: &[&str] = &["grant_expired", "grant_revoked", "field_not_granted"];
 
+/// Refused reads by (organisation, dataset target, China day).
+type ReadKey = (i64, String, chrono::NaiveDate);
+/// How many, by refusal code, and the first record.
+type Refusals = (i64, BTreeMap<String, i64>, i64);
+
 struct Finding {
     org: i64,
     kind: ViolationKind,
@@ -175,11 +180,7 @@ impl App {
         let start = self.store.scan_mark(DETECTOR).await?;
         let tree = self.org_tree().await?;
         let mut after = start;
-        // (org, dataset, day) → (refusals, codes, first record)
-        let mut reads: BTreeMap<
-            (i64, String, chrono::NaiveDate),
-            (i64, BTreeMap<String, i64>, i64),
-        > = BTreeMap::new();
+        let mut reads: BTreeMap<ReadKey, Refusals> = BTreeMap::new();
         let mut declares: BTreeMap<(i64, String), (i64, chrono::NaiveDate)> = BTreeMap::new();
         while after - start < i64::from(SCAN_PER_RUN) {
             let batch = self.store.audit_batch(after, BATCH).await?;

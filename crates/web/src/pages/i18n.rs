@@ -741,6 +741,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "审计检查点签名",
         "Audit checkpoint signing",
     ),
+    (
+        "job.violations",
+        "违规监测与督查督办",
+        "Violation detection and escalation",
+    ),
     ("sys.checkpoint", "最近审计检查点", "Last audit checkpoint"),
     ("sys.crypto_profile", "密码配置", "Crypto profile"),
     (

@@ -35,6 +35,12 @@ test('a dispute is raised, answered and escalated to the government on the pages
   await mzj.waitForSelector('#dispute-form');
   await mzj.selectOption('#respondent_org', { label: '清远市公安局' });
   await mzj.selectOption('#dispute_type', 'sharing');
+  const respondent = await mzj.inputValue('#respondent_org');
+  // The share request concerned: 市民政局's request of 市公安局's data.
+  const request = mzj.locator('#subject option', { hasText: '清远市民政局 → 清远市公安局' }).first();
+  const subject = await request.getAttribute('value');
+  assert.match(subject, /^share_request:\d+$/);
+  await mzj.selectOption('#subject', subject);
   await mzj.fill('#title', TITLE);
   await mzj.fill('#grounds', '共享目录列明婚姻状况为无条件共享，市公安局要求另行申请。');
   await mzj.screenshot({ path: path.join(shots, 'disputes-new.png'), fullPage: true });
@@ -47,6 +53,14 @@ test('a dispute is raised, answered and escalated to the government on the pages
   assert.match(filed.due, /^\d{4}-\d{2}-\d{2}$/);
   assert.match(await mzj.textContent('#deadline'), /10/);
   assert.match(await mzj.textContent('#authority'), /清远市政务服务和数据管理局/);
+  // The record concerned is linked; its page offers a dispute about it,
+  // with the other party as the respondent.
+  assert.equal(await mzj.getAttribute('#dispute-subject', 'href'), `/sharing/requests/${subject.split(':')[1]}`);
+  await mzj.click('#dispute-subject');
+  await mzj.click('#raise-dispute');
+  await mzj.waitForSelector('#dispute-form');
+  assert.equal(await mzj.inputValue('#subject'), subject);
+  assert.equal(await mzj.inputValue('#respondent_org'), respondent);
 
   // 市公安局 finds it in its list, answers and moves the negotiation on.
   const gaj = await (await browser.newContext()).newPage();

@@ -122,9 +122,18 @@ pub struct DisputeChoices {
     pub complainants: Vec<(i64, String)>,
     /// Every agency a dispute may be filed against.
     pub respondents: Vec<(i64, String)>,
-    /// Share requests the caller's agencies made or answer, as
-    /// (id, "entry name · requester → source").
-    pub share_requests: Vec<(i64, String)>,
+    /// Share requests the caller's agencies made or answer.
+    pub share_requests: Vec<ShareRequestChoice>,
+}
+
+/// A share request a dispute may be about.
+#[derive(Debug, Clone)]
+pub struct ShareRequestChoice {
+    pub id: i64,
+    /// "entry name · requester → source".
+    pub label: String,
+    pub requester_org: i64,
+    pub source_org: i64,
 }
 
 /// The handling authority of a dispute between `a` and `b`: the data
@@ -657,17 +666,19 @@ impl App {
         for side in [Side::Outgoing, Side::Incoming] {
             for r in self.share_requests(p, side, None, 100).await? {
                 if seen.insert(r.request.id) {
-                    share_requests.push((
-                        r.request.id,
-                        format!(
+                    share_requests.push(ShareRequestChoice {
+                        id: r.request.id,
+                        label: format!(
                             "{} · {} → {}",
                             r.entry_name, r.requester_name, r.source_name
                         ),
-                    ));
+                        requester_org: r.request.requester_org,
+                        source_org: r.request.source_org,
+                    });
                 }
             }
         }
-        share_requests.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+        share_requests.sort_by_key(|r| std::cmp::Reverse(r.id));
         Ok(DisputeChoices {
             complainants,
             respondents,

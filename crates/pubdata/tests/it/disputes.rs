@@ -495,6 +495,33 @@ async fn the_pages_raise_answer_and_escalate_a_dispute_to_the_government_in_both
             .unwrap()
             .contains("does not dispute with itself")
     );
+    // A record named by the link of a grant's page is offered; an unknown one is refused.
+    let (_, form) = html(&mzj, &t, "/disputes/new?subject=grant:999999").await;
+    assert!(
+        form.contains("<option value=\"grant:999999\" selected>"),
+        "{form}"
+    );
+    let r = submit(
+        &mzj,
+        &t,
+        "/disputes/new",
+        "/disputes/new",
+        &[
+            ("respondent_org", &gaj_org),
+            ("dispute_type", "sharing"),
+            ("title", "x"),
+            ("grounds", "y"),
+            ("subject", "grant:999999"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("subject_id: no such grant")
+    );
     let r = submit(
         &mzj,
         &t,

@@ -81,7 +81,7 @@ fn row(lang: Lang, p: &Principal, v: &DisputeView) -> Value {
         overdue => v.deadline.as_ref().is_some_and(|d| d.overdue),
         side => side,
         side_text => side.map(|s| match s {
-            "complainant" => lang.pick("提出方", "Complainant"),
+            "complainant" => lang.pick("申请方", "Complainant"),
             "respondent" => lang.pick("被申请方", "Respondent"),
             _ => lang.pick("处理部门", "Handling authority"),
         }),
@@ -169,24 +169,38 @@ async fn render_new(
     error: Option<String>,
 ) -> PageResult {
     let choices = s.app.dispute_choices(p).await?;
+    let subject = parse_subject(&f.subject).ok().flatten();
+    let chosen_request = subject.and_then(|(k, id)| {
+        (k == DisputeSubjectKind::ShareRequest)
+            .then(|| choices.share_requests.iter().find(|r| r.id == id))
+            .flatten()
+    });
+    // The record's other party is the respondent unless one was chosen.
+    let mut f = f;
+    if f.respondent_org.trim().is_empty()
+        && let Some(r) = chosen_request
+    {
+        let ours = |o: i64| choices.complainants.iter().any(|(c, _)| *c == o);
+        let other = if ours(r.requester_org) {
+            r.source_org
+        } else {
+            r.requester_org
+        };
+        f.respondent_org = other.to_string();
+    }
     let pair = |(id, name): &(i64, String)| context! { id => id, name => name };
     // A prefilled record that is not among the share requests listed
     // (a grant, a catalogue entry) is offered as it is.
-    let extra_subject = parse_subject(&f.subject)
-        .ok()
-        .flatten()
-        .filter(|(k, id)| {
-            !(*k == DisputeSubjectKind::ShareRequest
-                && choices.share_requests.iter().any(|(r, _)| r == id))
-        })
+    let extra_subject = subject
+        .filter(|_| chosen_request.is_none())
         .map(|(k, id)| {
             context! { value => format!("{}:{id}", k.as_str()), name => format!("{} #{id}", lang.pick(k.zh(), k.en())) }
         });
     let ctx = context! {
         complainants => choices.complainants.iter().map(pair).collect::<Vec<_>>(),
         respondents => choices.respondents.iter().map(pair).collect::<Vec<_>>(),
-        share_requests => choices.share_requests.iter().map(|(id, name)| context! {
-            value => format!("share_request:{id}"), name => format!("#{id} {name}"),
+        share_requests => choices.share_requests.iter().map(|r| context! {
+            value => format!("share_request:{}", r.id), name => format!("#{} {}", r.id, r.label),
         }).collect::<Vec<_>>(),
         extra_subject => extra_subject,
         types => DisputeType::ALL.iter().map(|t| context! { value => t.as_str(), name => lang.pick(t.zh(), t.en()) }).collect::<Vec<_>>(),

@@ -168,6 +168,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.operation", "授权运营", "Authorised operation"),
     ("nav.disputes", "争议处理", "Disputes"),
     (
+        "dsp.raise_about",
+        "就此提起部门间争议",
+        "Raise a dispute about this",
+    ),
+    (
         "dsp.title",
         "部门间数据争议处理",
         "Disputes between agencies",
@@ -214,7 +219,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "平台默认时限，办法未规定",
         "a platform default; the measures set none",
     ),
-    ("dsp.complainant", "提出方", "Complainant"),
+    ("dsp.complainant", "申请方", "Complainant"),
     ("dsp.respondent", "被申请方", "Respondent"),
     ("dsp.choose", "请选择", "Choose"),
     ("dsp.kind", "争议类型", "Kind"),

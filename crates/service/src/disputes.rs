@@ -31,6 +31,7 @@ use crate::error::{Result, ServiceError};
 use crate::org_tree::OrgTree;
 use crate::policy::Action;
 use crate::principal::Principal;
+use crate::sharing::requests::Side;
 use crate::sharing::required_text;
 
 /// A dispute as filed.
@@ -111,6 +112,28 @@ pub struct DisputeView {
     pub is_authority: bool,
     pub can_escalate: bool,
     pub can_settle: bool,
+}
+
+/// What the filing form offers the caller (提起争议表单的选项).
+#[derive(Debug, Clone, Default)]
+pub struct DisputeChoices {
+    /// The agencies the caller may file for (as their data administrator
+    /// or chief data officer).
+    pub complainants: Vec<(i64, String)>,
+    /// Every agency a dispute may be filed against.
+    pub respondents: Vec<(i64, String)>,
+    /// Share requests the caller's agencies made or answer.
+    pub share_requests: Vec<ShareRequestChoice>,
+}
+
+/// A share request a dispute may be about.
+#[derive(Debug, Clone)]
+pub struct ShareRequestChoice {
+    pub id: i64,
+    /// "entry name · requester → source".
+    pub label: String,
+    pub requester_org: i64,
+    pub source_org: i64,
 }
 
 /// The handling authority of a dispute between `a` and `b`: the data
@@ -604,6 +627,63 @@ impl App {
             .await
             .map_err(Self::moved_meanwhile)?;
         self.dispute_view(p, d, true).await
+    }
+
+    /// The agencies the caller may file a dispute for (none: it files none).
+    pub async fn dispute_complainants(&self, p: &Principal) -> Result<Vec<(i64, String)>> {
+        let tree = self.org_tree().await?;
+        Ok(Self::own_orgs(p)
+            .into_iter()
+            .filter(|o| {
+                p.is_person()
+                    && tree.kind(*o) == Some(OrgKind::Agency)
+                    && (crate::policy::holds(p, Role::AgencyDataAdmin, *o, &tree)
+                        || crate::policy::holds(p, Role::ChiefDataOfficer, *o, &tree))
+            })
+            .filter_map(|o| tree.get(o).map(|x| (o, x.name.clone())))
+            .collect())
+    }
+
+    /// The choices of the filing form: the agencies the caller files for,
+    /// the agencies a dispute may be against, and the share requests its
+    /// agencies are party to (the record a dispute is often about).
+    pub async fn dispute_choices(&self, p: &Principal) -> Result<DisputeChoices> {
+        let tree = self.org_tree().await?;
+        let complainants = self.dispute_complainants(p).await?;
+        if complainants.is_empty() {
+            return Ok(DisputeChoices::default());
+        }
+        let respondents = tree
+            .walk()
+            .into_iter()
+            .filter(|(_, o)| {
+                o.kind == OrgKind::Agency && !(complainants.len() == 1 && complainants[0].0 == o.id)
+            })
+            .map(|(_, o)| (o.id, o.name.clone()))
+            .collect();
+        let mut share_requests = Vec::new();
+        let mut seen = BTreeSet::new();
+        for side in [Side::Outgoing, Side::Incoming] {
+            for r in self.share_requests(p, side, None, 100).await? {
+                if seen.insert(r.request.id) {
+                    share_requests.push(ShareRequestChoice {
+                        id: r.request.id,
+                        label: format!(
+                            "{} · {} → {}",
+                            r.entry_name, r.requester_name, r.source_name
+                        ),
+                        requester_org: r.request.requester_org,
+                        source_org: r.request.source_org,
+                    });
+                }
+            }
+        }
+        share_requests.sort_by_key(|r| std::cmp::Reverse(r.id));
+        Ok(DisputeChoices {
+            complainants,
+            respondents,
+            share_requests,
+        })
     }
 
     /// Open dispute cases that concern the caller's organisations as a

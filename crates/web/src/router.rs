@@ -470,6 +470,13 @@ page_routes! {
     POST   "/objections/{id}/proofs"                  => pages::objections::upload_proof,
         layer axum::extract::DefaultBodyLimit::max(pubdata_domain::objection::MAX_PROOF_BYTES + 64 * 1024);
     GET    "/objections/{id}/proofs/{proof_id}"       => pages::objections::proof;
+    GET    "/disputes"                                => pages::disputes::list_page;
+    GET    "/disputes/new"                            => pages::disputes::new_page;
+    POST   "/disputes/new"                            => pages::disputes::create;
+    GET    "/disputes/{id}"                           => pages::disputes::detail;
+    POST   "/disputes/{id}/statements"                => pages::disputes::statement;
+    POST   "/disputes/{id}/escalation"                => pages::disputes::escalate;
+    POST   "/disputes/{id}/settlement"                => pages::disputes::settle;
     // export.csv or export.xlsx
     GET    "/sharing/grants/{id}/{action}"            => pages::sharing::export;
     POST   "/sharing/grants/{id}/deliveries"          => pages::sharing::record_delivery;

@@ -414,3 +414,317 @@ async fn the_demo_has_disputes_at_every_stage_settled_overdue_and_across_levels(
     assert!(all.iter().any(|d| d["deadline"]["overdue"] == true));
     assert!(all.iter().any(|d| d["cross_level"] == true));
 }
+
+async fn html(c: &reqwest::Client, t: &TestApp, path: &str) -> (StatusCode, String) {
+    let r = c.get(t.url(path)).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// Posts a page form with the session's CSRF token taken from `from`.
+async fn submit(
+    c: &reqwest::Client,
+    t: &TestApp,
+    from: &str,
+    to: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let (_, page) = html(c, t, from).await;
+    let csrf = crate::pages::hidden(&page, "csrf");
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    c.post(t.url(to)).form(&form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_pages_raise_answer_and_escalate_a_dispute_to_the_government_in_both_languages() {
+    use crate::pages::sign_in;
+    use pubdata_domain::calendar::today_cst;
+    use pubdata_domain::case::CaseKind;
+    let t = TestApp::demo().await;
+    let mzj = sign_in(&t, "qy-mzj").await;
+    let gaj_org = t.org_id("qy-gaj").await.to_string();
+    let mzj_org = t.org_id("qy-mzj").await.to_string();
+
+    // The form offers the filing agency and every other agency.
+    let (status, form) = html(&mzj, &t, "/disputes/new").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("id=\"dispute-form\""), "{form}");
+    assert!(form.contains("清远市公安局") && form.contains("英德市民政局"));
+    assert!(form.contains(&format!("<option value=\"{mzj_org}\"")));
+    // Without grounds: the API's problem message beside the form, nothing filed.
+    let r = submit(
+        &mzj,
+        &t,
+        "/disputes/new",
+        "/disputes/new",
+        &[
+            ("complainant_org", &mzj_org),
+            ("respondent_org", &gaj_org),
+            ("dispute_type", "sharing"),
+            ("title", "出生日期字段共享争议"),
+            ("grounds", " "),
+            ("subject", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("grounds: "), "{page}");
+    assert!(
+        page.contains("出生日期字段共享争议"),
+        "the form keeps what was typed"
+    );
+    // A dispute with oneself: the service's refusal shown, not swallowed.
+    let r = submit(
+        &mzj,
+        &t,
+        "/disputes/new",
+        "/disputes/new",
+        &[
+            ("respondent_org", &mzj_org),
+            ("dispute_type", "sharing"),
+            ("title", "x"),
+            ("grounds", "y"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("does not dispute with itself")
+    );
+    // A record named by the link of a grant's page is offered; an unknown one is refused.
+    let (_, form) = html(&mzj, &t, "/disputes/new?subject=grant:999999").await;
+    assert!(
+        form.contains("<option value=\"grant:999999\" selected>"),
+        "{form}"
+    );
+    let r = submit(
+        &mzj,
+        &t,
+        "/disputes/new",
+        "/disputes/new",
+        &[
+            ("respondent_org", &gaj_org),
+            ("dispute_type", "sharing"),
+            ("title", "x"),
+            ("grounds", "y"),
+            ("subject", "grant:999999"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("subject_id: no such grant")
+    );
+    let r = submit(
+        &mzj,
+        &t,
+        "/disputes/new",
+        "/disputes/new",
+        &[
+            ("complainant_org", &mzj_org),
+            ("respondent_org", &gaj_org),
+            ("dispute_type", "sharing"),
+            ("title", "出生日期字段共享争议"),
+            ("grounds", "共享目录列明出生日期可共享"),
+            ("subject", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let id: i64 = to.strip_prefix("/disputes/").unwrap().parse().unwrap();
+
+    // The complainant's page: negotiation with its 10-working-day deadline.
+    let due = CaseKind::DisputeNegotiation
+        .due(&t.app.calendar(), today_cst())
+        .unwrap();
+    let (_, page) = html(&mzj, &t, &to).await;
+    assert!(page.contains("data-stage=\"negotiation\""), "{page}");
+    assert!(page.contains(&format!("data-due=\"{due}\"")), "{page}");
+    assert!(page.contains("自行协商") && page.contains("共享目录列明出生日期可共享"));
+    assert!(page.contains("id=\"statement-form\"") && page.contains("id=\"escalate-form\""));
+
+    // The respondent's list has it, with its stage and due date.
+    let gaj = sign_in(&t, "qy-gaj").await;
+    let (_, list) = html(&gaj, &t, "/disputes").await;
+    assert!(
+        list.contains(&format!(
+            "data-id=\"{id}\" data-stage=\"negotiation\" data-state=\"open\""
+        )),
+        "{list}"
+    );
+    assert!(list.contains(&due.to_string()) && list.contains("被申请方"));
+    // The respondent answers and moves the failed negotiation on.
+    let r = submit(
+        &gaj,
+        &t,
+        &to,
+        &format!("{to}/statements"),
+        &[("text", "出生日期属有条件共享")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = submit(
+        &gaj,
+        &t,
+        &to,
+        &format!("{to}/escalation"),
+        &[("reason", "协商未达成一致")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = html(&gaj, &t, &to).await;
+    assert!(
+        page.contains("id=\"dispute-stage\" data-stage=\"coordination\""),
+        "{page}"
+    );
+    assert!(page.contains("出生日期属有条件共享") && page.contains("协商未达成一致"));
+    // After negotiation a party has no escalation form and is refused (403 page).
+    assert!(!page.contains("id=\"escalate-form\"") && !page.contains("id=\"settle-form\""));
+    let r = submit(
+        &gaj,
+        &t,
+        &to,
+        &format!("{to}/escalation"),
+        &[("reason", "x")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // The authority: coordination → consultation → government (the leaning required).
+    let sjj = sign_in(&t, "qy-sjj").await;
+    let (_, list) = html(&sjj, &t, "/disputes?state=open").await;
+    assert!(list.contains(&format!("/disputes/{id}")) && list.contains("处理部门"));
+    let r = submit(
+        &sjj,
+        &t,
+        &to,
+        &format!("{to}/escalation"),
+        &[("reason", "协调未果")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = submit(
+        &sjj,
+        &t,
+        &to,
+        &format!("{to}/statements"),
+        &[("text", "会同市委编办联合会商，未形成一致意见")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = html(&sjj, &t, &to).await;
+    assert!(page.contains("id=\"escalate-leaning\""), "{page}");
+    let r = submit(
+        &sjj,
+        &t,
+        &to,
+        &format!("{to}/escalation"),
+        &[("reason", "会商未果"), ("leaning", "")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("leaning: reporting to the government needs"),
+        "{page}"
+    );
+    assert!(page.contains("data-stage=\"consultation\""));
+    let r = submit(
+        &sjj,
+        &t,
+        &to,
+        &format!("{to}/escalation"),
+        &[
+            ("reason", "会商未果"),
+            ("leaning", "倾向于按目录共享出生日期"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let due = CaseKind::DisputeGovernment
+        .due(&t.app.calendar(), today_cst())
+        .unwrap();
+    let (_, page) = html(&sjj, &t, &to).await;
+    assert!(
+        page.contains("id=\"dispute-stage\" data-stage=\"government\""),
+        "{page}"
+    );
+    assert!(page.contains(&format!("data-due=\"{due}\"")), "{page}");
+    assert!(
+        page.contains("倾向于按目录共享出生日期") && page.contains("id=\"settle-decision-no\"")
+    );
+    // Every stage's record is on the page.
+    for stage in ["negotiation", "coordination", "consultation"] {
+        assert!(
+            page.contains(&format!("data-stage=\"{stage}\" data-status=\"done\"")),
+            "{stage}"
+        );
+    }
+    // The decision without its number: the problem shown; with it: settled.
+    let r = submit(
+        &sjj,
+        &t,
+        &to,
+        &format!("{to}/settlement"),
+        &[("outcome", "按目录共享"), ("decision_no", "")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("decision_no: "));
+    let r = submit(
+        &sjj,
+        &t,
+        &to,
+        &format!("{to}/settlement"),
+        &[
+            ("outcome", "市政府决定：按目录共享出生日期"),
+            ("decision_no", "清府函〔2026〕12号"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // English: the complainant sees the decision.
+    let _ = mzj
+        .get(t.url(&format!("/lang?to=en&next={to}")))
+        .send()
+        .await
+        .unwrap();
+    let (_, page) = html(&mzj, &t, &to).await;
+    assert!(
+        page.contains("Decision by the government") && page.contains("清府函〔2026〕12号"),
+        "{page}"
+    );
+    assert!(page.contains("data-state=\"settled\"") && !page.contains("id=\"statement-form\""));
+    let (_, list) = html(&mzj, &t, "/disputes").await;
+    assert!(list.contains("Disputes between agencies") && list.contains("id=\"settled-disputes\""));
+
+    // An outsider: 404, and not listed; forms need the session's token.
+    let rsj = sign_in(&t, "qy-rsj").await;
+    let (status, _) = html(&rsj, &t, &to).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list) = html(&rsj, &t, "/disputes").await;
+    assert!(!list.contains(&format!("/disputes/{id}\"")));
+    for path in [
+        "/disputes/new".to_string(),
+        format!("{to}/statements"),
+        format!("{to}/escalation"),
+        format!("{to}/settlement"),
+    ] {
+        let r = mzj
+            .post(t.url(&path))
+            .form(&[("csrf", "forged"), ("text", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+}

@@ -25,6 +25,7 @@ pub(crate) mod catalog;
 pub(crate) mod collection;
 pub(crate) mod datasets;
 pub(crate) mod derive;
+pub(crate) mod disputes;
 pub(crate) mod errors;
 pub(crate) mod home;
 pub mod i18n;
@@ -147,6 +148,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "objections.html",
         include_str!("../../templates/objections.html"),
+    ),
+    (
+        "disputes.html",
+        include_str!("../../templates/disputes.html"),
+    ),
+    (
+        "disputes_new.html",
+        include_str!("../../templates/disputes_new.html"),
+    ),
+    (
+        "disputes_detail.html",
+        include_str!("../../templates/disputes_detail.html"),
     ),
     (
         "operation.html",

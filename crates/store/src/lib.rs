@@ -460,6 +460,13 @@ pub trait OpenStore: Send + Sync {
     /// Open datasets — loaded datasets of published, unconditionally open
     /// entries — matching `f`, by id: (one page of ids, how many in all).
     async fn open_datasets(&self, f: &OpenFilter) -> Result<(Vec<i64>, i64)>;
+    /// The same page as `open_datasets`, loaded: each open dataset with
+    /// its catalogue entry, in id order, and how many in all — in three
+    /// queries whatever the page's size (count, datasets, their entries).
+    async fn open_datasets_loaded(
+        &self,
+        f: &OpenFilter,
+    ) -> Result<(Vec<(Dataset, CatalogEntry)>, i64)>;
     /// Successful public reads of open data since `since`, by dataset id:
     /// (dataset id, reads) — counted from the audit chain's access records
     /// (basis `open`), the usage figures of the portal's charts.

@@ -255,9 +255,11 @@ impl App {
         let terms = q
             .map(|q| pubdata_domain::catalog::term_variants_with(q, &synonyms))
             .unwrap_or_default();
-        let (ids, total) = self
+        // One page in three queries (count, datasets, their entries), not
+        // two reads per result.
+        let (page, total) = self
             .store
-            .open_datasets(&OpenFilter {
+            .open_datasets_loaded(&OpenFilter {
                 terms,
                 org,
                 conditional,
@@ -265,11 +267,11 @@ impl App {
                 offset: offset.max(0),
             })
             .await?;
-        let mut items = Vec::with_capacity(ids.len());
-        for id in ids {
-            let d = self.load_dataset(id).await?;
-            items.push(self.open_view(&d).await?);
-        }
+        let tree = self.org_tree().await?;
+        let items = page
+            .iter()
+            .map(|(d, e)| open_view_of(d, e, &tree))
+            .collect();
         Ok(OpenDatasetList { items, total })
     }
 
@@ -284,34 +286,29 @@ impl App {
         let terms = q
             .map(|q| pubdata_domain::catalog::term_variants_with(q, &synonyms))
             .unwrap_or_default();
-        let mut ids = vec![];
+        let tree = self.org_tree().await?;
+        let mut out: Vec<Loaded> = vec![];
+        // A thousand at a time, each page in three queries.
         loop {
             let (page, total) = self
                 .store
-                .open_datasets(&OpenFilter {
+                .open_datasets_loaded(&OpenFilter {
                     terms: terms.clone(),
                     org,
                     conditional: false,
                     limit: 1000,
-                    offset: ids.len() as i64,
+                    offset: out.len() as i64,
                 })
                 .await?;
             let n = page.len();
-            ids.extend(page);
-            if n == 0 || ids.len() as i64 >= total {
-                break;
-            }
-        }
-        let tree = self.org_tree().await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let dataset = self.load_dataset(id).await?;
-            let entry = self.load_entry(dataset.entry_id).await?;
-            out.push(Loaded {
+            out.extend(page.into_iter().map(|(dataset, entry)| Loaded {
                 view: open_view_of(&dataset, &entry, &tree),
                 entry,
                 dataset,
-            });
+            }));
+            if n == 0 || out.len() as i64 >= total {
+                break;
+            }
         }
         Ok(out)
     }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use pubdata_domain::audit::AuditEvent;
 
 use super::{audit, contains_pattern};
-use crate::rows::Cols;
+use crate::rows::{self, Cols};
 use crate::sql::{Dialect, Exec, Sql, Tx, now, sql};
 use crate::*;
 
@@ -61,6 +61,53 @@ impl<D: Dialect> OpenStore for D {
         let rows = self.reader().all(q).await?;
         let ids = rows.iter().map(|r| r.int("id")).collect::<Result<_>>()?;
         Ok((ids, total))
+    }
+
+    async fn open_datasets_loaded(
+        &self,
+        f: &OpenFilter,
+    ) -> Result<(Vec<(Dataset, CatalogEntry)>, i64)> {
+        let mut count = sql("SELECT COUNT(*) AS n");
+        open_where(&mut count, f);
+        let total = self.reader().one(count).await?.int("n")?;
+        let mut q = sql("SELECT d.*");
+        open_where(&mut q, f);
+        q.push(" ORDER BY d.id LIMIT ")
+            .push_bind(i64::from(f.limit.max(1)))
+            .push(" OFFSET ")
+            .push_bind(f.offset);
+        let datasets = self
+            .reader()
+            .all(q)
+            .await?
+            .iter()
+            .map(rows::dataset)
+            .collect::<Result<Vec<Dataset>>>()?;
+        if datasets.is_empty() {
+            return Ok((vec![], total));
+        }
+        let mut entry_ids: Vec<i64> = datasets.iter().map(|d| d.entry_id).collect();
+        entry_ids.sort_unstable();
+        entry_ids.dedup();
+        let mut q = sql("SELECT * FROM catalog_entries WHERE id IN ");
+        q.push_list(&entry_ids);
+        let entries: std::collections::HashMap<i64, CatalogEntry> = self
+            .reader()
+            .all(q)
+            .await?
+            .iter()
+            .map(|r| rows::entry(r).map(|e| (e.id, e)))
+            .collect::<Result<_>>()?;
+        let mut out = Vec::with_capacity(datasets.len());
+        for d in datasets {
+            // Entries are never deleted: every joined one is there.
+            let e = entries
+                .get(&d.entry_id)
+                .cloned()
+                .ok_or(StoreError::NotFound)?;
+            out.push((d, e));
+        }
+        Ok((out, total))
     }
 
     async fn open_reads_since(&self, since: DateTime<Utc>) -> Result<Vec<(i64, i64)>> {

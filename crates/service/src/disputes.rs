@@ -276,16 +276,27 @@ impl App {
         match (req.subject_kind, req.subject_id) {
             (None, None) => {}
             (Some(kind), Some(id)) => {
+                // The record must concern one of the parties: no one learns
+                // of another agency's records by naming them.
+                let parties = [complainant, req.respondent_org];
                 let found = match kind {
-                    DisputeSubjectKind::ShareRequest => {
-                        self.store.get_share_request(id).await.map(|_| ())
+                    DisputeSubjectKind::ShareRequest => self
+                        .store
+                        .get_share_request(id)
+                        .await
+                        .map(|r| vec![r.requester_org, r.source_org]),
+                    DisputeSubjectKind::Grant => self
+                        .store
+                        .get_grant(id)
+                        .await
+                        .map(|g| vec![g.grantee_org, g.source_org]),
+                    DisputeSubjectKind::CatalogEntry => {
+                        self.store.get_entry(id).await.map(|e| vec![e.org_id])
                     }
-                    DisputeSubjectKind::Grant => self.store.get_grant(id).await.map(|_| ()),
-                    DisputeSubjectKind::CatalogEntry => self.store.get_entry(id).await.map(|_| ()),
                 };
-                match found {
-                    Ok(()) => {}
-                    Err(StoreError::NotFound) => {
+                match found.map(|orgs| orgs.iter().any(|o| parties.contains(o))) {
+                    Ok(true) => {}
+                    Ok(false) | Err(StoreError::NotFound) => {
                         return Err(ServiceError::invalid(
                             "subject_id",
                             format!("no such {}", kind.as_str()),

@@ -253,6 +253,17 @@ async fn the_parties_may_settle_in_negotiation_and_outsiders_see_nothing() {
                           "subject_kind": "grant", "subject_id": 999999})))
         .await;
     assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    // A record of neither party is refused as if it did not exist: naming
+    // ids tells no one what other agencies hold.
+    let (other, _) = crate::catalog::published_population_entry(&t).await;
+    let rsj_id = t.org_id("qy-rsj").await;
+    let r = t
+        .call(reqwest::Method::POST, "/api/v1/disputes", Some(&mzj),
+              Some(json!({"respondent_org": rsj_id, "dispute_type": "other", "title": "t", "grounds": "g",
+                          "subject_kind": "catalog_entry", "subject_id": other})))
+        .await;
+    let p = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    assert!(p.to_string().contains("no such catalog_entry"), "{p}");
     // The two agree.
     let (status, v) = t
         .post(

@@ -26,6 +26,7 @@ string_enum! {
         DisputeConsultation = "dispute_consultation" / "争议联合会商" / "Consult jointly on a dispute",
         DisputeGovernment = "dispute_government" / "争议报政府决定" / "Government decision on a dispute",
         OperationArrangement = "operation_arrangement" / "前期授权运营安排研究" / "Review an earlier operation arrangement",
+        ProcurementEvaluation = "procurement_evaluation" / "社会数据采购需求评估" / "Evaluate a social data procurement demand",
     }
 }
 
@@ -57,6 +58,8 @@ pub enum CaseSubject {
     Dispute(i64),
     /// An earlier arrangement giving a third party data (前期安排, Art. 40).
     OperationArrangement(i64),
+    /// A demand for purchased social data (社会数据采购需求, Art. 17).
+    ProcurementDemand(i64),
 }
 
 impl CaseSubject {
@@ -70,7 +73,8 @@ impl CaseSubject {
             | CaseSubject::Objection(_)
             | CaseSubject::OpenProposal(_)
             | CaseSubject::Dispute(_)
-            | CaseSubject::OperationArrangement(_) => None,
+            | CaseSubject::OperationArrangement(_)
+            | CaseSubject::ProcurementDemand(_) => None,
         }
     }
 
@@ -85,6 +89,7 @@ impl CaseSubject {
             CaseSubject::OpenProposal(id) => format!("/open/proposals/{id}"),
             CaseSubject::Dispute(id) => format!("/disputes/{id}"),
             CaseSubject::OperationArrangement(id) => format!("/operation/arrangements/{id}"),
+            CaseSubject::ProcurementDemand(id) => format!("/procurement/demands/{id}"),
         }
     }
 }
@@ -100,6 +105,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::OpenProposal(id) => write!(f, "open_proposal:{id}"),
             CaseSubject::Dispute(id) => write!(f, "dispute:{id}"),
             CaseSubject::OperationArrangement(id) => write!(f, "operation_arrangement:{id}"),
+            CaseSubject::ProcurementDemand(id) => write!(f, "procurement_demand:{id}"),
         }
     }
 }
@@ -122,6 +128,7 @@ impl std::str::FromStr for CaseSubject {
             "open_proposal" => Ok(CaseSubject::OpenProposal(id)),
             "dispute" => Ok(CaseSubject::Dispute(id)),
             "operation_arrangement" => Ok(CaseSubject::OperationArrangement(id)),
+            "procurement_demand" => Ok(CaseSubject::ProcurementDemand(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -185,6 +192,13 @@ impl CaseKind {
             CaseKind::OperationArrangement => (
                 WorkingDays::of(crate::operation::ARRANGEMENT_REVIEW_DAYS),
                 "《清远市公共数据管理办法》第四十条（时限为平台默认）",
+            ),
+            // Art. 17: the authority evaluates an agency's demand for social
+            // data before the unified procurement. The measures set no
+            // limit; 15 working days is the platform's default.
+            CaseKind::ProcurementEvaluation => (
+                WorkingDays::of(crate::procurement::EVALUATION_DAYS),
+                "《清远市公共数据管理办法》第十七条（时限为平台默认）",
             ),
         }
     }

@@ -160,7 +160,8 @@ impl App {
                 CaseSubject::DataDemand(_)
                 | CaseSubject::Objection(_)
                 | CaseSubject::Dispute(_)
-                | CaseSubject::OperationArrangement(_),
+                | CaseSubject::OperationArrangement(_)
+                | CaseSubject::ProcurementDemand(_),
             )
             | None => None,
         };

@@ -751,6 +751,26 @@ pub trait OperationStore: Send + Sync {
     async fn open_products(&self) -> Result<Vec<OpenProduct>>;
 }
 
+/// Government IT projects (政务信息化项目, SUP-2, Art. 47): the public data
+/// list at approval and the acceptance.
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
+    /// Records the project (with its audit record); `Conflict` when its
+    /// code is taken.
+    async fn create_project(&self, p: NewProject, audit: AuditEvent) -> Result<ItProject>;
+    async fn get_project(&self, id: i64) -> Result<ItProject>;
+    /// Projects, newest first; `Some(orgs)`: of these agencies only.
+    async fn list_projects(&self, orgs: Option<&[i64]>) -> Result<Vec<ItProject>>;
+    /// Records the acceptance of an approved project; `Conflict` when it
+    /// was accepted meanwhile.
+    async fn accept_project(
+        &self,
+        id: i64,
+        a: ProjectAcceptance,
+        audit: AuditEvent,
+    ) -> Result<ItProject>;
+}
+
 /// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).
 #[async_trait]
 pub trait DeriveStore: Send + Sync {
@@ -868,6 +888,7 @@ pub trait Store:
     + OpenApplicationStore
     + OpenProposalStore
     + OpenPlanStore
+    + ProjectStore
     + ShareStore
     + SupervisionStore
     + Send

@@ -70,6 +70,7 @@ pub const TABLES: &[&str] = &[
     "operation_arrangements",
     "operation_revenue",
     "open_products",
+    "it_projects",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -122,6 +123,7 @@ const IDENTITY: &[&str] = &[
     "operation_arrangements",
     "operation_revenue",
     "open_products",
+    "it_projects",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.

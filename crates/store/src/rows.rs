@@ -762,6 +762,32 @@ pub(crate) fn arrangement<R: Cols>(r: &R) -> Result<OperationArrangement> {
     })
 }
 
+pub(crate) fn it_project<R: Cols>(r: &R) -> Result<ItProject> {
+    let state: pubdata_domain::project::ProjectState = r.parsed("state")?;
+    let accepted = state == pubdata_domain::project::ProjectState::Accepted;
+    Ok(ItProject {
+        id: r.int("id")?,
+        agency_org: r.int("agency_org")?,
+        name: r.text("name")?,
+        code: r.text("code")?,
+        approved_on: r.date("approved_on")?,
+        planned_acceptance_on: r.date("planned_acceptance_on")?,
+        entries: r.json("entries")?,
+        state,
+        compliant: if accepted {
+            Some(r.flag("compliant")?)
+        } else {
+            None
+        },
+        override_reason: r.opt_text("override_reason")?,
+        accepted_at: r.opt_time("accepted_at")?,
+        accepted_by: r.opt_text("accepted_by")?,
+        accepted_org: r.opt_int("accepted_org")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
 pub(crate) fn revenue<R: Cols>(r: &R) -> Result<RevenueRecord> {
     Ok(RevenueRecord {
         id: r.int("id")?,

@@ -401,6 +401,11 @@ macro_rules! migrations {
                 include_str!(concat!("../migrations/", $dir, "/0020_reminders.sql")),
             ),
             (
+                22,
+                "it_projects",
+                include_str!(concat!("../migrations/", $dir, "/0022_it_projects.sql")),
+            ),
+            (
                 24,
                 "audit_checkpoints",
                 include_str!(concat!(

@@ -22,7 +22,8 @@ use utoipa_axum::routes;
 
 use crate::api::{
     audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open,
-    open_plans, open_proposals, operation, orgs, reminders, sharing, supervision, tokens, users,
+    open_plans, open_proposals, operation, orgs, projects, reminders, sharing, supervision, tokens,
+    users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -280,6 +281,11 @@ api_routes! {
     GET    "/api/v1/operation/arrangements"                    => operation::list_arrangements;
     GET    "/api/v1/operation/arrangements/{id}"               => operation::get_arrangement;
     POST   "/api/v1/operation/arrangements/{id}/review"        => operation::review_arrangement;
+    GET    "/api/v1/projects"                                  => projects::list;
+    POST   "/api/v1/projects"                                  => projects::create;
+    GET    "/api/v1/projects/{id}"                             => projects::get;
+    GET    "/api/v1/projects/{id}/compliance"                  => projects::compliance;
+    POST   "/api/v1/projects/{id}/acceptance"                  => projects::accept;
     GET    "/api/v1/open/products"                             => operation::products;
     POST   "/api/v1/open/products"                             => operation::add_product;
     GET    "/api/v1/open/datasets"                             => open::list;
@@ -354,6 +360,10 @@ page_routes! {
     POST   "/operation/arrangements/new"              => pages::operation::create_arrangement;
     GET    "/operation/arrangements/{id}"             => pages::operation::arrangement;
     POST   "/operation/arrangements/{id}/review"      => pages::operation::review_arrangement;
+    GET    "/projects"                                => pages::projects::list_page;
+    POST   "/projects/new"                            => pages::projects::create;
+    GET    "/projects/{id}"                           => pages::projects::detail;
+    POST   "/projects/{id}/acceptance"                => pages::projects::accept;
     GET    "/open/stats"                              => pages::open::stats_page;
     GET    "/supervision"                             => pages::supervision::dashboard;
     GET    "/supervision/items"                       => pages::supervision::items;

@@ -16,6 +16,7 @@ mod open_plan;
 mod open_proposal;
 mod operation;
 mod org;
+mod project;
 mod share;
 mod supervision;
 
@@ -34,5 +35,6 @@ pub use open_plan::*;
 pub use open_proposal::*;
 pub use operation::*;
 pub use org::*;
+pub use project::*;
 pub use share::*;
 pub use supervision::*;

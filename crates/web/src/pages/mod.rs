@@ -35,6 +35,7 @@ pub(crate) mod open_applications;
 pub(crate) mod open_plans;
 pub(crate) mod open_proposals;
 pub(crate) mod operation;
+pub(crate) mod projects;
 pub(crate) mod reminders;
 pub(crate) mod sharing;
 pub(crate) mod supervision;
@@ -151,6 +152,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "operation.html",
         include_str!("../../templates/operation.html"),
     ),
+    (
+        "projects.html",
+        include_str!("../../templates/projects.html"),
+    ),
+    ("project.html", include_str!("../../templates/project.html")),
     (
         "operation_new.html",
         include_str!("../../templates/operation_new.html"),

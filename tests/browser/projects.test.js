@@ -1,8 +1,10 @@
-// Browser test of government IT projects (政务信息化项目, SUP-2, Art. 47):
+// Browser test of government IT projects (政务信息化项目, SUP-2, Art. 47) and
+// procurement of social data (社会数据统一采购, COL-3, Art. 17):
 // 市数据局 opens the demo's non-compliant project, sees ✓/✗ per listed entry
 // with the reason, is refused acceptance without a reason and accepts with
 // one; 市公安局 registers a project on the page with its public data list
-// (the demo server and Chromium: harness.js).
+// (the demo server and Chromium: harness.js). The procurement test is at the
+// end of the file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -63,4 +65,54 @@ test('an agency registers a project with its public data list', async () => {
   assert.equal(await gaj.getAttribute('#state', 'data-state'), 'approved');
   // The agency does not accept its own project.
   assert.equal(await gaj.locator('#accept-form').count(), 0);
+});
+
+// Procurement of social data (社会数据统一采购, COL-3, Art. 17) on the same
+// demo: 市公安局 files a demand; 市数据局 approves it and records the unified
+// procurement under the agency's catalogue entry, whose checks show.
+test('a procurement demand is filed, approved and recorded under a catalogue entry', async () => {
+  const gaj = await (await browser.newContext()).newPage();
+  await signIn(gaj, 'qy-gaj');
+  await gaj.click('#nav-procurement');
+  await gaj.waitForSelector('#demand-form');
+  await gaj.selectOption('#demand-kind', 'low_altitude');
+  await gaj.fill('#demand-title', '城区低空遥感影像数据服务');
+  await gaj.fill('#demand-description', '中心城区季度0.1米分辨率正射影像');
+  await gaj.fill('#demand-justification', '平台无同类影像数据');
+  await gaj.fill('#demand-budget', '360000.00');
+  await gaj.click('#file-demand');
+  await gaj.waitForSelector('#demand');
+  assert.equal(await gaj.getAttribute('#state', 'data-state'), 'evaluating');
+  assert.equal(await gaj.getAttribute('#kind', 'data-kind'), 'low_altitude');
+  assert.match(await gaj.textContent('#due'), /\d{4}-\d{2}-\d{2}/);
+  assert.equal(await gaj.locator('#evaluate-form').count(), 0);
+  const url = gaj.url();
+
+  const sjj = await (await browser.newContext()).newPage();
+  await signIn(sjj, 'qy-sjj');
+  await sjj.goto(url);
+  await sjj.waitForSelector('#evaluate-form');
+  // Refusing needs a reason.
+  await sjj.check('#decision-refuse');
+  await sjj.click('#evaluate');
+  await sjj.waitForSelector('#error');
+  await sjj.goto(url);
+  await sjj.check('#decision-approve');
+  await sjj.fill('#evaluate-reason', '纳入统采共用');
+  await sjj.click('#evaluate');
+  await sjj.waitForSelector('#record-form');
+  assert.equal(await sjj.getAttribute('#state', 'data-state'), 'approved');
+  await sjj.fill('#record-supplier', '清远市示范测绘地理信息有限公司');
+  await sjj.fill('#record-contract', 'QYSJ-CG-2026-077');
+  await sjj.fill('#record-amount', '352000');
+  await sjj.fill('#record-from', '2027-01-01');
+  await sjj.fill('#record-to', '2027-12-31');
+  await sjj.selectOption('#record-entry-id', { index: 0 });
+  await sjj.click('#record-submit');
+  await sjj.waitForSelector('#record');
+  assert.equal(await sjj.getAttribute('#state', 'data-state'), 'procured');
+  assert.equal(await sjj.textContent('#contract-no'), 'QYSJ-CG-2026-077');
+  assert.equal(await sjj.textContent('#amount'), '352000.00');
+  assert.equal(await sjj.locator('#entry-checks td.check').count(), 3);
+  await sjj.screenshot({ path: path.join(shots, 'procurement.png'), fullPage: true });
 });

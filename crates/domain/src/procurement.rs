@@ -17,7 +17,7 @@ string_enum! {
 
 string_enum! {
     /// Where a procurement demand stands.
-    DemandState {
+    ProcurementState {
         Evaluating = "evaluating" / "评估中" / "Under evaluation",
         Approved = "approved" / "评估通过待采购" / "Approved, to be procured",
         Refused = "refused" / "不予采购" / "Refused",

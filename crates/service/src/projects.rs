@@ -302,7 +302,7 @@ impl App {
     }
 
     /// The three checks of Art. 47 for one entry, from the platform's records.
-    async fn check_entry(&self, entry: &CatalogEntry) -> Result<[CheckOutcome; 3]> {
+    pub(crate) async fn check_entry(&self, entry: &CatalogEntry) -> Result<[CheckOutcome; 3]> {
         use ComplianceCheck::*;
         let published = entry.published_version.is_some() && entry.state != EntryState::Delisted;
         let catalogued = match (entry.published_version, entry.state) {

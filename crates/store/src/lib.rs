@@ -771,6 +771,43 @@ pub trait ProjectStore: Send + Sync {
     ) -> Result<ItProject>;
 }
 
+/// Procurement of social data (社会数据统一采购, COL-3, Art. 17): demands,
+/// their evaluation (a case) and the unified procurement records.
+#[async_trait]
+pub trait ProcurementStore: Send + Sync {
+    /// Records the demand and opens its evaluation case in one transaction.
+    async fn create_procurement_demand(
+        &self,
+        d: NewProcurementDemand,
+        audit: AuditEvent,
+    ) -> Result<ProcurementDemand>;
+    async fn get_procurement_demand(&self, id: i64) -> Result<ProcurementDemand>;
+    /// Demands, newest first; `Some(orgs)`: those these organisations file
+    /// or evaluate.
+    async fn list_procurement_demands(
+        &self,
+        orgs: Option<&[i64]>,
+    ) -> Result<Vec<ProcurementDemand>>;
+    /// Decides a demand under evaluation (`approved` or `refused`) and
+    /// closes its case; `Conflict` when it was decided meanwhile.
+    async fn evaluate_procurement_demand(
+        &self,
+        id: i64,
+        to: pubdata_domain::procurement::ProcurementState,
+        reason: Option<&str>,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<ProcurementDemand>;
+    /// Records the unified procurement of an approved demand (which becomes
+    /// `procured`); `Conflict` when it is not approved (or already procured).
+    async fn record_procurement(
+        &self,
+        r: NewProcurementRecord,
+        audit: AuditEvent,
+    ) -> Result<ProcurementRecord>;
+    async fn procurement_record(&self, demand_id: i64) -> Result<Option<ProcurementRecord>>;
+}
+
 /// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).
 #[async_trait]
 pub trait DeriveStore: Send + Sync {
@@ -888,6 +925,7 @@ pub trait Store:
     + OpenApplicationStore
     + OpenProposalStore
     + OpenPlanStore
+    + ProcurementStore
     + ProjectStore
     + ShareStore
     + SupervisionStore

@@ -71,6 +71,8 @@ pub const TABLES: &[&str] = &[
     "operation_revenue",
     "open_products",
     "it_projects",
+    "procurement_demands",
+    "procurement_records",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -124,6 +126,8 @@ const IDENTITY: &[&str] = &[
     "operation_revenue",
     "open_products",
     "it_projects",
+    "procurement_demands",
+    "procurement_records",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.

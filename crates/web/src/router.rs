@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 
 use crate::api::{
     audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open,
-    open_plans, open_proposals, operation, orgs, projects, reminders, sharing, supervision, tokens,
-    users,
+    open_plans, open_proposals, operation, orgs, procurement, projects, reminders, sharing,
+    supervision, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -281,6 +281,11 @@ api_routes! {
     GET    "/api/v1/operation/arrangements"                    => operation::list_arrangements;
     GET    "/api/v1/operation/arrangements/{id}"               => operation::get_arrangement;
     POST   "/api/v1/operation/arrangements/{id}/review"        => operation::review_arrangement;
+    GET    "/api/v1/procurement/demands"                       => procurement::list;
+    POST   "/api/v1/procurement/demands"                       => procurement::create;
+    GET    "/api/v1/procurement/demands/{id}"                  => procurement::get;
+    POST   "/api/v1/procurement/demands/{id}/evaluation"       => procurement::evaluate;
+    POST   "/api/v1/procurement/demands/{id}/record"           => procurement::record;
     GET    "/api/v1/projects"                                  => projects::list;
     POST   "/api/v1/projects"                                  => projects::create;
     GET    "/api/v1/projects/{id}"                             => projects::get;
@@ -360,6 +365,11 @@ page_routes! {
     POST   "/operation/arrangements/new"              => pages::operation::create_arrangement;
     GET    "/operation/arrangements/{id}"             => pages::operation::arrangement;
     POST   "/operation/arrangements/{id}/review"      => pages::operation::review_arrangement;
+    GET    "/procurement"                             => pages::procurement::list_page;
+    POST   "/procurement/demands/new"                 => pages::procurement::create;
+    GET    "/procurement/demands/{id}"                => pages::procurement::detail;
+    POST   "/procurement/demands/{id}/evaluation"     => pages::procurement::evaluate;
+    POST   "/procurement/demands/{id}/record"         => pages::procurement::record;
     GET    "/projects"                                => pages::projects::list_page;
     POST   "/projects/new"                            => pages::projects::create;
     GET    "/projects/{id}"                           => pages::projects::detail;

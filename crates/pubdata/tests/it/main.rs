@@ -32,6 +32,7 @@ mod open_proposals;
 mod operation;
 mod orgs;
 mod pages;
+mod procurement;
 mod projects;
 mod reident;
 mod reminders;

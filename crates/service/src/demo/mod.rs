@@ -21,6 +21,7 @@ mod open_catalog;
 mod open_plans;
 mod open_proposals;
 mod operation;
+mod procurement;
 mod projects;
 mod sharing;
 pub mod synth;
@@ -229,6 +230,7 @@ impl App {
         self.seed_demo_disputes().await?;
         self.seed_demo_operation().await?;
         self.seed_demo_projects().await?;
+        self.seed_demo_procurement().await?;
         Ok(s)
     }
 

@@ -15,7 +15,7 @@ use crate::projects::{AcceptanceInput, ProjectInput};
 
 impl App {
     /// The id of the demo entry `name` (any state), if it exists.
-    async fn demo_entry_named(&self, name: &str) -> Result<Option<i64>> {
+    pub(super) async fn demo_entry_named(&self, name: &str) -> Result<Option<i64>> {
         Ok(self
             .store
             .list_entries(&EntryFilter {

@@ -21,6 +21,7 @@ pub mod open_plans;
 pub mod open_proposals;
 pub mod operation;
 pub mod orgs;
+pub mod procurement;
 pub mod projects;
 pub mod reminders;
 pub mod sharing;
@@ -48,6 +49,7 @@ pub mod users;
         (name = "disputes", description = "争议处理 Disputes between agencies: negotiation, coordination, joint consultation, government decision (DSP-1, Art. 48)"),
         (name = "objections", description = "异议与更正 Objections to records and their correction (OBJ-1, Art. 28)"),
         (name = "operation", description = "授权运营 Authorised operation: agreements and their filing, earlier arrangements, revenue records (OPS-1 … OPS-3, Art. 39–42)"),
+        (name = "procurement", description = "社会数据统一采购 Procurement of social data: demand, evaluation, unified procurement record (COL-3, Art. 17)"),
         (name = "projects", description = "政务信息化项目 Government IT projects: public data list at approval, compliance before acceptance (SUP-2, Art. 47)"),
         (name = "open", description = "数据开放 Open data for anyone: catalogue, rows, downloads (OPN-3)"),
         (name = "supervision", description = "监督考核 Supervision figures, drill-down and evaluation reports (SUP-1, Art. 46)"),

@@ -35,6 +35,7 @@ pub(crate) mod open_applications;
 pub(crate) mod open_plans;
 pub(crate) mod open_proposals;
 pub(crate) mod operation;
+pub(crate) mod procurement;
 pub(crate) mod projects;
 pub(crate) mod reminders;
 pub(crate) mod sharing;
@@ -157,6 +158,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/projects.html"),
     ),
     ("project.html", include_str!("../../templates/project.html")),
+    (
+        "procurement.html",
+        include_str!("../../templates/procurement.html"),
+    ),
+    (
+        "procurement_demand.html",
+        include_str!("../../templates/procurement_demand.html"),
+    ),
     (
         "operation_new.html",
         include_str!("../../templates/operation_new.html"),

@@ -27,6 +27,7 @@ string_enum! {
         DisputeGovernment = "dispute_government" / "争议报政府决定" / "Government decision on a dispute",
         OperationArrangement = "operation_arrangement" / "前期授权运营安排研究" / "Review an earlier operation arrangement",
         Rectification = "rectification" / "限期整改" / "Rectify within the time limit",
+        ProcurementEvaluation = "procurement_evaluation" / "社会数据采购需求评估" / "Evaluate a social data procurement demand",
     }
 }
 
@@ -60,6 +61,8 @@ pub enum CaseSubject {
     OperationArrangement(i64),
     /// A rectification notice (限期整改通知, Art. 49).
     Rectification(i64),
+    /// A demand for purchased social data (社会数据采购需求, Art. 17).
+    ProcurementDemand(i64),
 }
 
 impl CaseSubject {
@@ -74,7 +77,8 @@ impl CaseSubject {
             | CaseSubject::OpenProposal(_)
             | CaseSubject::Dispute(_)
             | CaseSubject::OperationArrangement(_)
-            | CaseSubject::Rectification(_) => None,
+            | CaseSubject::Rectification(_)
+            | CaseSubject::ProcurementDemand(_) => None,
         }
     }
 
@@ -90,6 +94,7 @@ impl CaseSubject {
             CaseSubject::Dispute(id) => format!("/disputes/{id}"),
             CaseSubject::OperationArrangement(id) => format!("/operation/arrangements/{id}"),
             CaseSubject::Rectification(id) => format!("/rectifications/{id}"),
+            CaseSubject::ProcurementDemand(id) => format!("/procurement/demands/{id}"),
         }
     }
 }
@@ -106,6 +111,7 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::Dispute(id) => write!(f, "dispute:{id}"),
             CaseSubject::OperationArrangement(id) => write!(f, "operation_arrangement:{id}"),
             CaseSubject::Rectification(id) => write!(f, "rectification:{id}"),
+            CaseSubject::ProcurementDemand(id) => write!(f, "procurement_demand:{id}"),
         }
     }
 }
@@ -129,6 +135,7 @@ impl std::str::FromStr for CaseSubject {
             "dispute" => Ok(CaseSubject::Dispute(id)),
             "operation_arrangement" => Ok(CaseSubject::OperationArrangement(id)),
             "rectification" => Ok(CaseSubject::Rectification(id)),
+            "procurement_demand" => Ok(CaseSubject::ProcurementDemand(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -199,6 +206,13 @@ impl CaseKind {
             CaseKind::Rectification => (
                 WorkingDays::of(crate::violation::RECTIFICATION_DEFAULT_DAYS),
                 "《清远市公共数据管理办法》第四十九条（整改期限由主管部门确定）",
+            ),
+            // Art. 17: the authority evaluates an agency's demand for social
+            // data before the unified procurement. The measures set no
+            // limit; 15 working days is the platform's default.
+            CaseKind::ProcurementEvaluation => (
+                WorkingDays::of(crate::procurement::EVALUATION_DAYS),
+                "《清远市公共数据管理办法》第十七条（时限为平台默认）",
             ),
         }
     }

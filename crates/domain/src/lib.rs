@@ -18,6 +18,8 @@ pub mod open_plan;
 pub mod open_proposal;
 pub mod operation;
 pub mod org;
+pub mod procurement;
+pub mod project;
 pub mod reident;
 pub mod secret;
 pub mod share;

@@ -161,7 +161,8 @@ impl App {
                 | CaseSubject::Objection(_)
                 | CaseSubject::Dispute(_)
                 | CaseSubject::OperationArrangement(_)
-                | CaseSubject::Rectification(_),
+                | CaseSubject::Rectification(_)
+                | CaseSubject::ProcurementDemand(_),
             )
             | None => None,
         };

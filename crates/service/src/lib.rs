@@ -39,6 +39,8 @@ pub mod org_tree;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
+pub mod procurement;
+pub mod projects;
 pub mod reminders;
 pub use pubdata_domain::reident;
 pub mod sharing;

@@ -69,6 +69,14 @@ pub enum Action {
     /// Accept or return filed operation agreements and decide earlier
     /// arrangements (the city data authority, Art. 40).
     ReviewOperation,
+    /// Register the government IT projects (政务信息化项目, Art. 47) and file
+    /// the social data procurement demands (社会数据采购需求, Art. 17) of an
+    /// agency: its data administrator or chief data officer.
+    ManageDigitalProjects(i64),
+    /// Accept an agency's IT projects and evaluate its procurement demands
+    /// and record the unified procurement: the data authority of the
+    /// agency's level (a reviewer holding the role over it).
+    ReviewDigitalProjects(i64),
 }
 
 /// Whether `p` holds `role` over organisation `org` (directly, or through an
@@ -182,6 +190,14 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
                         && tree.get(g.org_id).and_then(|o| o.level)
                             == Some(pubdata_domain::org::Level::City)
                 })
+        }
+        Action::ManageDigitalProjects(org) => {
+            p.is_person()
+                && (holds(p, Role::AgencyDataAdmin, org, tree)
+                    || holds(p, Role::ChiefDataOfficer, org, tree))
+        }
+        Action::ReviewDigitalProjects(org) => {
+            p.is_person() && holds(p, Role::AuthorityReviewer, org, tree)
         }
         Action::DelistCatalog(org) => {
             holds(p, Role::AgencyDataAdmin, org, tree)
@@ -337,6 +353,15 @@ mod tests {
         assert!(!allowed(&county, Action::ReviewOperation));
         assert!(allowed(&county, Action::ManageOperation(6)));
         assert!(!allowed(&county, Action::ManageOperation(3)));
+        // IT projects and procurement demands: the authority of the
+        // agency's level (the city's covers the counties below it).
+        assert!(allowed(&city, Action::ReviewDigitalProjects(3)));
+        assert!(allowed(&county, Action::ReviewDigitalProjects(6)));
+        assert!(!allowed(&county, Action::ReviewDigitalProjects(3)));
+        let agency = person(&[(Role::AgencyDataAdmin, 3)]);
+        assert!(allowed(&agency, Action::ManageDigitalProjects(3)));
+        assert!(!allowed(&agency, Action::ManageDigitalProjects(6)));
+        assert!(!allowed(&agency, Action::ReviewDigitalProjects(3)));
     }
 
     #[test]

@@ -822,6 +822,63 @@ pub trait OperationStore: Send + Sync {
     async fn open_products(&self) -> Result<Vec<OpenProduct>>;
 }
 
+/// Government IT projects (政务信息化项目, SUP-2, Art. 47): the public data
+/// list at approval and the acceptance.
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
+    /// Records the project (with its audit record); `Conflict` when its
+    /// code is taken.
+    async fn create_project(&self, p: NewProject, audit: AuditEvent) -> Result<ItProject>;
+    async fn get_project(&self, id: i64) -> Result<ItProject>;
+    /// Projects, newest first; `Some(orgs)`: of these agencies only.
+    async fn list_projects(&self, orgs: Option<&[i64]>) -> Result<Vec<ItProject>>;
+    /// Records the acceptance of an approved project; `Conflict` when it
+    /// was accepted meanwhile.
+    async fn accept_project(
+        &self,
+        id: i64,
+        a: ProjectAcceptance,
+        audit: AuditEvent,
+    ) -> Result<ItProject>;
+}
+
+/// Procurement of social data (社会数据统一采购, COL-3, Art. 17): demands,
+/// their evaluation (a case) and the unified procurement records.
+#[async_trait]
+pub trait ProcurementStore: Send + Sync {
+    /// Records the demand and opens its evaluation case in one transaction.
+    async fn create_procurement_demand(
+        &self,
+        d: NewProcurementDemand,
+        audit: AuditEvent,
+    ) -> Result<ProcurementDemand>;
+    async fn get_procurement_demand(&self, id: i64) -> Result<ProcurementDemand>;
+    /// Demands, newest first; `Some(orgs)`: those these organisations file
+    /// or evaluate.
+    async fn list_procurement_demands(
+        &self,
+        orgs: Option<&[i64]>,
+    ) -> Result<Vec<ProcurementDemand>>;
+    /// Decides a demand under evaluation (`approved` or `refused`) and
+    /// closes its case; `Conflict` when it was decided meanwhile.
+    async fn evaluate_procurement_demand(
+        &self,
+        id: i64,
+        to: pubdata_domain::procurement::ProcurementState,
+        reason: Option<&str>,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<ProcurementDemand>;
+    /// Records the unified procurement of an approved demand (which becomes
+    /// `procured`); `Conflict` when it is not approved (or already procured).
+    async fn record_procurement(
+        &self,
+        r: NewProcurementRecord,
+        audit: AuditEvent,
+    ) -> Result<ProcurementRecord>;
+    async fn procurement_record(&self, demand_id: i64) -> Result<Option<ProcurementRecord>>;
+}
+
 /// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).
 #[async_trait]
 pub trait DeriveStore: Send + Sync {
@@ -939,6 +996,8 @@ pub trait Store:
     + OpenApplicationStore
     + OpenProposalStore
     + OpenPlanStore
+    + ProcurementStore
+    + ProjectStore
     + ShareStore
     + SupervisionStore
     + ViolationStore

@@ -73,6 +73,9 @@ pub const TABLES: &[&str] = &[
     "rectifications",
     "violations",
     "violation_scans",
+    "it_projects",
+    "procurement_demands",
+    "procurement_records",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -127,6 +130,9 @@ const IDENTITY: &[&str] = &[
     "open_products",
     "rectifications",
     "violations",
+    "it_projects",
+    "procurement_demands",
+    "procurement_records",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.

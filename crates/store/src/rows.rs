@@ -762,6 +762,69 @@ pub(crate) fn arrangement<R: Cols>(r: &R) -> Result<OperationArrangement> {
     })
 }
 
+pub(crate) fn it_project<R: Cols>(r: &R) -> Result<ItProject> {
+    let state: pubdata_domain::project::ProjectState = r.parsed("state")?;
+    let accepted = state == pubdata_domain::project::ProjectState::Accepted;
+    Ok(ItProject {
+        id: r.int("id")?,
+        agency_org: r.int("agency_org")?,
+        name: r.text("name")?,
+        code: r.text("code")?,
+        approved_on: r.date("approved_on")?,
+        planned_acceptance_on: r.date("planned_acceptance_on")?,
+        entries: r.json("entries")?,
+        state,
+        compliant: if accepted {
+            Some(r.flag("compliant")?)
+        } else {
+            None
+        },
+        override_reason: r.opt_text("override_reason")?,
+        accepted_at: r.opt_time("accepted_at")?,
+        accepted_by: r.opt_text("accepted_by")?,
+        accepted_org: r.opt_int("accepted_org")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn procurement_demand<R: Cols>(r: &R) -> Result<ProcurementDemand> {
+    Ok(ProcurementDemand {
+        id: r.int("id")?,
+        agency_org: r.int("agency_org")?,
+        authority_org: r.int("authority_org")?,
+        kind: r.parsed("kind")?,
+        title: r.text("title")?,
+        description: r.text("description")?,
+        justification: r.text("justification")?,
+        budget_fen: r.int("budget_fen")?,
+        state: r.parsed("state")?,
+        case_id: r.opt_int("case_id")?,
+        due_on: r.date("due_on")?,
+        reason: r.opt_text("reason")?,
+        evaluated_by: r.opt_text("evaluated_by")?,
+        evaluated_at: r.opt_time("evaluated_at")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn procurement_record<R: Cols>(r: &R) -> Result<ProcurementRecord> {
+    Ok(ProcurementRecord {
+        id: r.int("id")?,
+        demand_id: r.int("demand_id")?,
+        supplier: r.text("supplier")?,
+        contract_no: r.text("contract_no")?,
+        amount_fen: r.int("amount_fen")?,
+        term_from: r.date("term_from")?,
+        term_to: r.date("term_to")?,
+        entry_id: r.int("entry_id")?,
+        recorded_by: r.text("recorded_by")?,
+        recorded_org: r.int("recorded_org")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
 pub(crate) fn revenue<R: Cols>(r: &R) -> Result<RevenueRecord> {
     Ok(RevenueRecord {
         id: r.int("id")?,

@@ -406,6 +406,16 @@ macro_rules! migrations {
                 include_str!(concat!("../migrations/", $dir, "/0021_violations.sql")),
             ),
             (
+                22,
+                "it_projects",
+                include_str!(concat!("../migrations/", $dir, "/0022_it_projects.sql")),
+            ),
+            (
+                23,
+                "procurement",
+                include_str!(concat!("../migrations/", $dir, "/0023_procurement.sql")),
+            ),
+            (
                 24,
                 "audit_checkpoints",
                 include_str!(concat!(

@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 
 use crate::api::{
     audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open,
-    open_plans, open_proposals, operation, orgs, reminders, sharing, supervision, tokens, users,
-    violations,
+    open_plans, open_proposals, operation, orgs, procurement, projects, reminders, sharing,
+    supervision, tokens, users, violations,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -291,6 +291,16 @@ api_routes! {
     GET    "/api/v1/operation/arrangements"                    => operation::list_arrangements;
     GET    "/api/v1/operation/arrangements/{id}"               => operation::get_arrangement;
     POST   "/api/v1/operation/arrangements/{id}/review"        => operation::review_arrangement;
+    GET    "/api/v1/procurement/demands"                       => procurement::list;
+    POST   "/api/v1/procurement/demands"                       => procurement::create;
+    GET    "/api/v1/procurement/demands/{id}"                  => procurement::get;
+    POST   "/api/v1/procurement/demands/{id}/evaluation"       => procurement::evaluate;
+    POST   "/api/v1/procurement/demands/{id}/record"           => procurement::record;
+    GET    "/api/v1/projects"                                  => projects::list;
+    POST   "/api/v1/projects"                                  => projects::create;
+    GET    "/api/v1/projects/{id}"                             => projects::get;
+    GET    "/api/v1/projects/{id}/compliance"                  => projects::compliance;
+    POST   "/api/v1/projects/{id}/acceptance"                  => projects::accept;
     GET    "/api/v1/open/products"                             => operation::products;
     POST   "/api/v1/open/products"                             => operation::add_product;
     GET    "/api/v1/open/datasets"                             => open::list;
@@ -374,6 +384,15 @@ page_routes! {
     GET    "/rectifications/{id}"                     => pages::violations::notice_page;
     POST   "/rectifications/{id}/report"              => pages::violations::report;
     POST   "/rectifications/{id}/decision"            => pages::violations::decide;
+    GET    "/procurement"                             => pages::procurement::list_page;
+    POST   "/procurement/demands/new"                 => pages::procurement::create;
+    GET    "/procurement/demands/{id}"                => pages::procurement::detail;
+    POST   "/procurement/demands/{id}/evaluation"     => pages::procurement::evaluate;
+    POST   "/procurement/demands/{id}/record"         => pages::procurement::record;
+    GET    "/projects"                                => pages::projects::list_page;
+    POST   "/projects/new"                            => pages::projects::create;
+    GET    "/projects/{id}"                           => pages::projects::detail;
+    POST   "/projects/{id}/acceptance"                => pages::projects::accept;
     GET    "/open/stats"                              => pages::open::stats_page;
     GET    "/supervision"                             => pages::supervision::dashboard;
     GET    "/supervision/items"                       => pages::supervision::items;

@@ -32,6 +32,8 @@ mod open_proposals;
 mod operation;
 mod orgs;
 mod pages;
+mod procurement;
+mod projects;
 mod reident;
 mod reminders;
 mod scale;

@@ -21,6 +21,8 @@ mod open_catalog;
 mod open_plans;
 mod open_proposals;
 mod operation;
+mod procurement;
+mod projects;
 mod sharing;
 pub mod synth;
 mod violations;
@@ -228,6 +230,9 @@ impl App {
         self.seed_demo_open_plans().await?;
         self.seed_demo_disputes().await?;
         self.seed_demo_operation().await?;
+        self.seed_demo_projects().await?;
+        self.seed_demo_procurement().await?;
+        // Last: its checks look at everything seeded before.
         self.seed_demo_violations().await?;
         Ok(s)
     }

@@ -23,6 +23,8 @@ mod open_applications;
 mod open_plans;
 mod open_proposals;
 mod operation;
+mod procurement;
+mod projects;
 mod sharing;
 mod supervision;
 mod violations;

@@ -21,6 +21,8 @@ pub mod open_plans;
 pub mod open_proposals;
 pub mod operation;
 pub mod orgs;
+pub mod procurement;
+pub mod projects;
 pub mod reminders;
 pub mod sharing;
 pub mod supervision;
@@ -49,6 +51,8 @@ pub mod violations;
         (name = "violations", description = "违规与整改 Violations of Art. 49–50, detected or recorded; rectification notices with time limits, escalated to the government's supervision list when missed (VIO-1, VIO-2)"),
         (name = "objections", description = "异议与更正 Objections to records and their correction (OBJ-1, Art. 28)"),
         (name = "operation", description = "授权运营 Authorised operation: agreements and their filing, earlier arrangements, revenue records (OPS-1 … OPS-3, Art. 39–42)"),
+        (name = "procurement", description = "社会数据统一采购 Procurement of social data: demand, evaluation, unified procurement record (COL-3, Art. 17)"),
+        (name = "projects", description = "政务信息化项目 Government IT projects: public data list at approval, compliance before acceptance (SUP-2, Art. 47)"),
         (name = "open", description = "数据开放 Open data for anyone: catalogue, rows, downloads (OPN-3)"),
         (name = "supervision", description = "监督考核 Supervision figures, drill-down and evaluation reports (SUP-1, Art. 46)"),
         (name = "sharing", description = "数据共享 Share requests, grants, data service and verification (SHR-1 … SHR-9, VER-1, BACK-1), desensitised derivatives and masking rules (SHR-6)")

@@ -36,6 +36,8 @@ pub(crate) mod open_applications;
 pub(crate) mod open_plans;
 pub(crate) mod open_proposals;
 pub(crate) mod operation;
+pub(crate) mod procurement;
+pub(crate) mod projects;
 pub(crate) mod reminders;
 pub(crate) mod sharing;
 pub(crate) mod supervision;
@@ -176,6 +178,19 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "rectification.html",
         include_str!("../../templates/rectification.html"),
+    ),
+    (
+        "projects.html",
+        include_str!("../../templates/projects.html"),
+    ),
+    ("project.html", include_str!("../../templates/project.html")),
+    (
+        "procurement.html",
+        include_str!("../../templates/procurement.html"),
+    ),
+    (
+        "procurement_demand.html",
+        include_str!("../../templates/procurement_demand.html"),
     ),
     (
         "operation_new.html",

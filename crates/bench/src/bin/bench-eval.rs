@@ -179,7 +179,9 @@ fn inserts(head: &str, rows: &[String], out: &mut Vec<String>) {
 }
 
 fn content(i: usize, open: OpenAttribute, freq: Frequency) -> EntryContent {
-    const WORDS: &[&str] = &["人口", "企业", "社保", "交通", "教育", "医疗", "住房", "农业"];
+    const WORDS: &[&str] = &[
+        "人口", "企业", "社保", "交通", "教育", "医疗", "住房", "农业",
+    ];
     let a = WORDS[i % WORDS.len()];
     EntryContent {
         name: format!("{a}评估数据{i}"),
@@ -239,7 +241,11 @@ fn main() -> anyhow::Result<()> {
     while i < args.len() {
         match args[i].as_str() {
             "--scale" => {
-                scale = args.get(i + 1).map(|s| s.parse()).transpose()?.unwrap_or(1.0);
+                scale = args
+                    .get(i + 1)
+                    .map(|s| s.parse())
+                    .transpose()?
+                    .unwrap_or(1.0);
                 i += 1;
             }
             "--rounds" => {
@@ -286,7 +292,10 @@ async fn run(url: &str, s: &Scale, rounds: usize) -> anyhow::Result<String> {
         let app = App::new(store.clone()).await?;
         app.seed_demo_world().await?;
         let city = store.get_org_by_code("qy").await?.expect("demo city");
-        let authority = store.get_org_by_code("qy-sjj").await?.expect("demo authority");
+        let authority = store
+            .get_org_by_code("qy-sjj")
+            .await?
+            .expect("demo authority");
         (app.calendar(), city.id, authority.id)
     };
     let raw = Raw::open(url).await?;
@@ -439,9 +448,7 @@ async fn run(url: &str, s: &Scale, rounds: usize) -> anyhow::Result<String> {
             _ => CaseKind::DataDemand,
         };
         let opened = case_first + Duration::days(rng.below(case_span - 1) as i64);
-        let due = kind
-            .due(&cal, opened)
-            .unwrap_or(opened + Duration::days(7));
+        let due = kind.due(&cal, opened).unwrap_or(opened + Duration::days(7));
         let agency = agencies[rng.below(agencies.len() as u64) as usize];
         let other = agencies[rng.below(agencies.len() as u64) as usize];
         let (mut state, mut closed) = ("closed", None);
@@ -465,12 +472,18 @@ async fn run(url: &str, s: &Scale, rounds: usize) -> anyhow::Result<String> {
         };
         let (subject, requester, responder) = match kind {
             CaseKind::CatalogReview => (
-                format!("catalog_entry:{}", entry0 + rng.below(s.entries as u64) as i64),
+                format!(
+                    "catalog_entry:{}",
+                    entry0 + rng.below(s.entries as u64) as i64
+                ),
                 agency,
                 authority,
             ),
             CaseKind::CatalogUpdate => (
-                format!("catalog_entry:{}", entry0 + rng.below(s.entries as u64) as i64),
+                format!(
+                    "catalog_entry:{}",
+                    entry0 + rng.below(s.entries as u64) as i64
+                ),
                 authority,
                 agency,
             ),
@@ -633,16 +646,28 @@ async fn run(url: &str, s: &Scale, rounds: usize) -> anyhow::Result<String> {
     let mut parts = vec![];
     let t = Instant::now();
     let n_entries = store.entries_published_between(from, to).await?.len();
-    parts.push(format!("entries {n_entries} rows {:.3} s", t.elapsed().as_secs_f64()));
+    parts.push(format!(
+        "entries {n_entries} rows {:.3} s",
+        t.elapsed().as_secs_f64()
+    ));
     let t = Instant::now();
     let n_cases = store.cases_opened_between(from, to).await?.len();
-    parts.push(format!("cases {n_cases} rows {:.3} s", t.elapsed().as_secs_f64()));
+    parts.push(format!(
+        "cases {n_cases} rows {:.3} s",
+        t.elapsed().as_secs_f64()
+    ));
     let t = Instant::now();
     let n_ds = store.supervised_datasets().await?.len();
-    parts.push(format!("datasets {n_ds} rows {:.3} s", t.elapsed().as_secs_f64()));
+    parts.push(format!(
+        "datasets {n_ds} rows {:.3} s",
+        t.elapsed().as_secs_f64()
+    ));
     let t = Instant::now();
     let n_reads = store.open_reads_between(start, stop).await?.len();
-    parts.push(format!("open reads {n_reads} rows {:.3} s", t.elapsed().as_secs_f64()));
+    parts.push(format!(
+        "open reads {n_reads} rows {:.3} s",
+        t.elapsed().as_secs_f64()
+    ));
     let t = Instant::now();
     let n_open = app.open_datasets(None, None, false, 1000, 0).await?.total;
     parts.push(format!(
@@ -726,7 +751,10 @@ async fn run(url: &str, s: &Scale, rounds: usize) -> anyhow::Result<String> {
                 "datasets" => ag.counts["datasets_on_time"] + ag.counts["datasets_stale"],
                 f => ag.counts[f],
             };
-            let bl = base.get(&(ag.org_id, fig.to_string())).copied().unwrap_or(0);
+            let bl = base
+                .get(&(ag.org_id, fig.to_string()))
+                .copied()
+                .unwrap_or(0);
             if ours != bl {
                 mismatches += 1;
                 if mismatches <= 10 {
@@ -766,7 +794,11 @@ async fn run(url: &str, s: &Scale, rounds: usize) -> anyhow::Result<String> {
     Ok(format!(
         "pubdata {ours_m:7.3} s  baseline {theirs_m:7.3} s  ratio {:6.1}x  {verdict}{}",
         ours_m / theirs_m,
-        if mismatches > 0 { "  COUNTS DISAGREE" } else { "" }
+        if mismatches > 0 {
+            "  COUNTS DISAGREE"
+        } else {
+            ""
+        }
     ))
 }
 

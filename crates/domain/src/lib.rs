@@ -18,6 +18,7 @@ pub mod open_proposal;
 pub mod org;
 pub mod reident;
 pub mod secret;
+pub mod security;
 pub mod share;
 
 /// A string that is not one of an enumeration's values.

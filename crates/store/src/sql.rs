@@ -384,6 +384,11 @@ macro_rules! migrations {
                 "reminders",
                 include_str!(concat!("../migrations/", $dir, "/0020_reminders.sql")),
             ),
+            (
+                25,
+                "security",
+                include_str!(concat!("../migrations/", $dir, "/0025_security.sql")),
+            ),
         ]
     };
 }

@@ -21,6 +21,7 @@ mod open;
 mod open_applications;
 mod open_plans;
 mod open_proposals;
+mod security;
 mod sharing;
 mod supervision;
 

@@ -6,7 +6,10 @@
 //! fsync off — the same for pubdata and its baseline), printing each
 //! backend's figures side by side.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
 
 pub mod load;
 
@@ -115,4 +118,50 @@ pub fn databases(
         v.push(("postgres", pg.database(label)?));
     }
     Ok(v)
+}
+
+/// The `pubdata` binary built beside this benchmark (target/release/pubdata).
+pub fn pubdata_bin() -> std::path::PathBuf {
+    let here = std::env::current_exe().expect("exe");
+    here.parent().expect("dir").join("pubdata")
+}
+
+/// Runs a command, polling its peak resident memory (VmHWM); returns (seconds, peak KiB).
+pub fn run_measured(cmd: &mut Command) -> anyhow::Result<(f64, u64)> {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("spawn")?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path)
+            && let Some(line) = s.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            peak = peak.max(
+                line.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            );
+        }
+        if let Some(status) = child.try_wait()? {
+            let out = child.wait_with_output()?;
+            if !status.success() {
+                bail!(
+                    "{:?} failed: {}{}",
+                    cmd,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            if std::env::var_os("BENCH_VERBOSE").is_some() {
+                eprint!("{}", String::from_utf8_lossy(&out.stderr));
+            }
+            return Ok((start.elapsed().as_secs_f64(), peak));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

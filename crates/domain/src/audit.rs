@@ -7,6 +7,58 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sm3::Digest as _;
+
+/// The platform's crypto profile, chosen at setup and stored in the
+/// database (`audit_head.crypto_profile`) so it cannot silently change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CryptoProfile {
+    /// SHA-256 chain hashes, Ed25519 checkpoint signatures, X25519/age
+    /// backup encryption.
+    #[default]
+    International,
+    /// 国密: SM3 chain hashes, SM2 checkpoint signatures, SM4-GCM backup
+    /// encryption with the key wrapped by SM2 encryption.
+    Guomi,
+}
+
+impl CryptoProfile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CryptoProfile::International => "international",
+            CryptoProfile::Guomi => "guomi",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "international" => Some(CryptoProfile::International),
+            "guomi" => Some(CryptoProfile::Guomi),
+            _ => None,
+        }
+    }
+    /// The chain hash's name.
+    pub fn hash_name(self) -> &'static str {
+        match self {
+            CryptoProfile::International => "SHA-256",
+            CryptoProfile::Guomi => "SM3",
+        }
+    }
+}
+
+impl std::fmt::Display for CryptoProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for CryptoProfile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        CryptoProfile::parse(s)
+            .ok_or_else(|| format!("unknown crypto profile `{s}`: use international or guomi"))
+    }
+}
 
 /// The `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -69,8 +121,21 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-/// The hash of a record given its predecessor's hash.
+/// The hash of a record given its predecessor's hash (SHA-256, the
+/// `international` profile).
 pub fn record_hash(prev_hash: &str, id: i64, at: &str, e: &AuditEvent) -> String {
+    record_hash_in(CryptoProfile::International, prev_hash, id, at, e)
+}
+
+/// The hash of a record in `profile`: SHA-256 or SM3 over the same
+/// canonical text.
+pub fn record_hash_in(
+    profile: CryptoProfile,
+    prev_hash: &str,
+    id: i64,
+    at: &str,
+    e: &AuditEvent,
+) -> String {
     let canonical = serde_json::json!([
         prev_hash,
         id,
@@ -84,7 +149,11 @@ pub fn record_hash(prev_hash: &str, id: i64, at: &str, e: &AuditEvent) -> String
         e.detail.to_string(),
         e.client_ip,
     ]);
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    let text = canonical.to_string();
+    match profile {
+        CryptoProfile::International => hex::encode(Sha256::digest(text.as_bytes())),
+        CryptoProfile::Guomi => hex::encode(sm3::Sm3::digest(text.as_bytes())),
+    }
 }
 
 /// Why a chain does not verify.
@@ -105,6 +174,7 @@ pub enum ChainError {
 /// Verifies records streamed in id order; call [`ChainVerifier::finish`] at the end.
 #[derive(Debug)]
 pub struct ChainVerifier {
+    profile: CryptoProfile,
     prev_hash: String,
     next_id: Option<i64>,
     pub checked: u64,
@@ -113,6 +183,7 @@ pub struct ChainVerifier {
 impl Default for ChainVerifier {
     fn default() -> Self {
         ChainVerifier {
+            profile: CryptoProfile::International,
             prev_hash: GENESIS_HASH.to_string(),
             next_id: None,
             checked: 0,
@@ -121,6 +192,14 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// A verifier hashing as `profile` does.
+    pub fn for_profile(profile: CryptoProfile) -> Self {
+        ChainVerifier {
+            profile,
+            ..Default::default()
+        }
+    }
+
     pub fn check(&mut self, r: &AuditRecord) -> Result<(), ChainError> {
         let expected = self.next_id.unwrap_or(1);
         if r.id != expected {
@@ -129,7 +208,7 @@ impl ChainVerifier {
         if r.prev_hash != self.prev_hash {
             return Err(ChainError::Link { id: r.id });
         }
-        if record_hash(&r.prev_hash, r.id, &r.at, &r.event) != r.hash {
+        if record_hash_in(self.profile, &r.prev_hash, r.id, &r.at, &r.event) != r.hash {
             return Err(ChainError::Content { id: r.id });
         }
         self.prev_hash = r.hash.clone();
@@ -191,6 +270,40 @@ mod tests {
             v.check(r)?;
         }
         v.finish(written)
+    }
+
+    #[test]
+    fn the_guomi_profile_hashes_with_sm3_and_catches_tampering() {
+        let mut c = chain(3);
+        let mut prev = GENESIS_HASH.to_string();
+        for r in c.iter_mut() {
+            r.prev_hash = prev.clone();
+            r.hash = record_hash_in(CryptoProfile::Guomi, &prev, r.id, &r.at, &r.event);
+            prev = r.hash.clone();
+        }
+        assert_ne!(c[0].hash, chain(1)[0].hash, "SM3 is not SHA-256");
+        let verify_in = |p: CryptoProfile, rs: &[AuditRecord]| {
+            let mut v = ChainVerifier::for_profile(p);
+            for r in rs {
+                v.check(r)?;
+            }
+            v.finish(rs.len() as i64)
+        };
+        assert_eq!(verify_in(CryptoProfile::Guomi, &c), Ok(3));
+        assert_eq!(
+            verify_in(CryptoProfile::International, &c),
+            Err(ChainError::Content { id: 1 })
+        );
+        c[1].event.target = "user:99".into();
+        assert_eq!(
+            verify_in(CryptoProfile::Guomi, &c),
+            Err(ChainError::Content { id: 2 })
+        );
+        // SM3 of "abc" (GB/T 32905 test vector).
+        assert_eq!(
+            hex::encode(sm3::Sm3::digest(b"abc")),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
     }
 
     #[test]

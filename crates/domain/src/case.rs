@@ -21,6 +21,11 @@ string_enum! {
         Objection = "objection" / "异议处理" / "Handle an objection",
         OpenProposal = "open_proposal" / "开放属性修改建议答复" / "Answer the authority's open attribute proposal",
         OpenEscalation = "open_escalation" / "开放属性报本级人民政府决定" / "Record the government's decision on an open attribute",
+        DisputeNegotiation = "dispute_negotiation" / "争议自行协商" / "Negotiate a dispute",
+        DisputeCoordination = "dispute_coordination" / "争议主管部门协调" / "Coordinate a dispute",
+        DisputeConsultation = "dispute_consultation" / "争议联合会商" / "Consult jointly on a dispute",
+        DisputeGovernment = "dispute_government" / "争议报政府决定" / "Government decision on a dispute",
+        OperationArrangement = "operation_arrangement" / "前期授权运营安排研究" / "Review an earlier operation arrangement",
     }
 }
 
@@ -48,6 +53,10 @@ pub enum CaseSubject {
     /// The authority's proposal to change an entry's open attribute
     /// (开放属性修改建议, Art. 32).
     OpenProposal(i64),
+    /// A dispute between agencies (争议, Art. 48).
+    Dispute(i64),
+    /// An earlier arrangement giving a third party data (前期安排, Art. 40).
+    OperationArrangement(i64),
 }
 
 impl CaseSubject {
@@ -59,7 +68,9 @@ impl CaseSubject {
             | CaseSubject::DataDemand(_)
             | CaseSubject::OpenApplication(_)
             | CaseSubject::Objection(_)
-            | CaseSubject::OpenProposal(_) => None,
+            | CaseSubject::OpenProposal(_)
+            | CaseSubject::Dispute(_)
+            | CaseSubject::OperationArrangement(_) => None,
         }
     }
 
@@ -72,6 +83,8 @@ impl CaseSubject {
             CaseSubject::OpenApplication(id) => format!("/open/applications/{id}"),
             CaseSubject::Objection(id) => format!("/objections/{id}"),
             CaseSubject::OpenProposal(id) => format!("/open/proposals/{id}"),
+            CaseSubject::Dispute(id) => format!("/disputes/{id}"),
+            CaseSubject::OperationArrangement(id) => format!("/operation/arrangements/{id}"),
         }
     }
 }
@@ -85,6 +98,8 @@ impl std::fmt::Display for CaseSubject {
             CaseSubject::OpenApplication(id) => write!(f, "open_application:{id}"),
             CaseSubject::Objection(id) => write!(f, "objection:{id}"),
             CaseSubject::OpenProposal(id) => write!(f, "open_proposal:{id}"),
+            CaseSubject::Dispute(id) => write!(f, "dispute:{id}"),
+            CaseSubject::OperationArrangement(id) => write!(f, "operation_arrangement:{id}"),
         }
     }
 }
@@ -105,6 +120,8 @@ impl std::str::FromStr for CaseSubject {
             "open_application" => Ok(CaseSubject::OpenApplication(id)),
             "objection" => Ok(CaseSubject::Objection(id)),
             "open_proposal" => Ok(CaseSubject::OpenProposal(id)),
+            "dispute" => Ok(CaseSubject::Dispute(id)),
+            "operation_arrangement" => Ok(CaseSubject::OperationArrangement(id)),
             other => Err(format!("unknown case subject kind `{other}`")),
         }
     }
@@ -149,6 +166,25 @@ impl CaseKind {
             CaseKind::OpenEscalation => (
                 WorkingDays::of(20),
                 "《清远市公共数据管理办法》第三十二条（记录决定时限为平台默认）",
+            ),
+            // Art. 48 sets no time limits for disputes: these are platform
+            // defaults (平台默认时限) — negotiation 10, coordination 15,
+            // joint consultation 15, the government's decision 20 working days.
+            CaseKind::DisputeNegotiation => {
+                (WorkingDays::of(10), "《清远市公共数据管理办法》第四十八条")
+            }
+            CaseKind::DisputeCoordination | CaseKind::DisputeConsultation => {
+                (WorkingDays::of(15), "《清远市公共数据管理办法》第四十八条")
+            }
+            CaseKind::DisputeGovernment => {
+                (WorkingDays::of(20), "《清远市公共数据管理办法》第四十八条")
+            }
+            // Art. 40: the authority studies an earlier arrangement and
+            // decides to re-sign or terminate it. The measures set no limit;
+            // 20 working days is the platform's default.
+            CaseKind::OperationArrangement => (
+                WorkingDays::of(crate::operation::ARRANGEMENT_REVIEW_DAYS),
+                "《清远市公共数据管理办法》第四十条（时限为平台默认）",
             ),
         }
     }

@@ -34,6 +34,9 @@ enum Command {
     /// Create the key pair for encrypted backups: prints the public key,
     /// writes the secret key to a file that belongs off the backup host.
     BackupKeygen(cmd::backup::KeygenArgs),
+    /// Create the audit checkpoint signing key (审计检查点): writes the key
+    /// file, prints its public key.
+    CheckpointKeygen(cmd::audit::KeygenArgs),
     /// Write an encrypted, checksummed snapshot of the whole platform.
     Backup(cmd::backup::BackupArgs),
     /// Restore a backup into a fresh, empty platform and verify it.
@@ -60,6 +63,7 @@ fn main() -> std::process::ExitCode {
             Command::Generate(c) => cmd::generate::run(c).await,
             Command::MigrateStore(a) => cmd::migrate::run(a).await,
             Command::BackupKeygen(a) => cmd::backup::keygen(a).await,
+            Command::CheckpointKeygen(a) => cmd::audit::keygen(a).await,
             Command::Backup(a) => cmd::backup::run_backup(a).await,
             Command::Restore(a) => cmd::backup::run_restore(a).await,
         }

@@ -532,7 +532,13 @@ impl App {
             .collect();
         let today = today_cst();
         if let Some(i) = grants.iter().position(|g| g.scope().usable(today).is_ok()) {
-            return Ok(grants.swap_remove(i));
+            let g = grants.swap_remove(i);
+            // No data reaches a third party without a filed, current
+            // operation agreement listing the dataset (OPS-2, Art. 40).
+            if let Err(err) = self.operation_cover(g.grantee_org, d.id).await {
+                return Err(self.refuse(p, d, Some(g.id), err, asked.clone()).await);
+            }
+            return Ok(g);
         }
         let err = match grants.first() {
             Some(g) => {
@@ -1301,6 +1307,9 @@ impl App {
                         };
                         return Err(refuse(err, usable.first().map(|g| g.id)).await);
                     };
+                    if let Err(err) = self.operation_cover(g.grantee_org, d.id).await {
+                        return Err(refuse(err, Some(g.id)).await);
+                    }
                     (Some(g.id), g.fields.clone(), g.row_filter.clone())
                 }
             }

@@ -40,7 +40,7 @@ pub enum VerifyError {
 
 /// Recomputes the whole chain; returns how many records were checked.
 pub async fn verify_chain(store: &dyn Store) -> Result<u64, VerifyError> {
-    let mut v = ChainVerifier::default();
+    let mut v = ChainVerifier::for_profile(store.crypto_profile().await?);
     let mut after = 0;
     loop {
         let batch = store.audit_batch(after, 5000).await?;

@@ -21,6 +21,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use pubdata_domain::audit::CryptoProfile;
 use pubdata_store::Store;
 use pubdata_store::snapshot::{Snapshot, TableDump};
 use serde::{Deserialize, Serialize};
@@ -28,16 +29,34 @@ use sha2::Digest;
 
 /// The container's first line.
 const MAGIC: &str = "PUBDATA-BACKUP 1";
+/// The first line of a `guomi` backup file (outside the encryption).
+const GUOMI_MAGIC: &[u8] = b"PUBDATA-GUOMI-BACKUP 1\n";
+/// A `guomi` recipient: SM2 public key (SEC1, hex) after this prefix.
+pub const SM2_RECIPIENT_PREFIX: &str = "sm2pub1";
+/// A `guomi` identity line: the SM2 secret key (hex) after this prefix.
+const SM2_IDENTITY_PREFIX: &str = "PUBDATA-SM2-SECRET-KEY-";
+
+type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, aes_gcm::aead::consts::U12>;
 
 /// Why a backup could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     #[error("{0}")]
     Io(String),
-    #[error("not an age X25519 public key (age1…): {0}")]
+    #[error("not an age X25519 public key (age1…) nor an SM2 one (sm2pub1…): {0}")]
     BadRecipient(String),
-    #[error("the identity file holds no age X25519 secret key (AGE-SECRET-KEY-1…)")]
+    #[error(
+        "the identity file holds no age X25519 secret key (AGE-SECRET-KEY-1…) nor an SM2 one (PUBDATA-SM2-SECRET-KEY-…)"
+    )]
     BadIdentity,
+    #[error(
+        "the platform's crypto profile is `{profile}`: its backups are encrypted to {wanted} keys, not {given} (`pubdata backup-keygen --profile {profile}`)"
+    )]
+    Profile {
+        profile: CryptoProfile,
+        wanted: &'static str,
+        given: &'static str,
+    },
     #[error("checksum mismatch: the backup file {0} is corrupt or was changed (nothing decrypted)")]
     Checksum(String),
     #[error("cannot decrypt the backup: {0} (wrong secret key, or the file was changed)")]
@@ -79,6 +98,10 @@ pub struct Manifest {
     pub audit_records: i64,
     /// Hash of the last audit record (the chain head).
     pub audit_head: String,
+    /// The platform's crypto profile (`international`, `guomi`): the
+    /// restored platform takes it (backups before it: international).
+    #[serde(default)]
+    pub crypto_profile: CryptoProfile,
     pub parts: Vec<PartEntry>,
 }
 
@@ -114,7 +137,27 @@ pub struct BackupKeys {
 }
 
 pub fn generate_keys() -> BackupKeys {
+    generate_keys_for(CryptoProfile::International)
+}
+
+/// A fresh key pair for `profile`: age X25519, or SM2 (国密) whose public
+/// key wraps each backup's fresh SM4 key.
+pub fn generate_keys_for(profile: CryptoProfile) -> BackupKeys {
     use age::secrecy::ExposeSecret;
+    if profile == CryptoProfile::Guomi {
+        let key = loop {
+            if let Ok(k) = sm2::pke::DecryptingKey::from_slice(&rand::random::<[u8; 32]>()) {
+                break k;
+            }
+        };
+        return BackupKeys {
+            recipient: format!(
+                "{SM2_RECIPIENT_PREFIX}{}",
+                hex::encode(key.encrypting_key().to_sec1_bytes())
+            ),
+            identity: format!("{SM2_IDENTITY_PREFIX}{}", hex::encode(key.to_bytes())),
+        };
+    }
     let id = age::x25519::Identity::generate();
     BackupKeys {
         recipient: id.to_public().to_string(),
@@ -122,21 +165,67 @@ pub fn generate_keys() -> BackupKeys {
     }
 }
 
-/// Checks a recipient (`age1…`) before it is used.
-pub fn parse_recipient(text: &str) -> Result<age::x25519::Recipient, BackupError> {
-    text.trim()
-        .parse::<age::x25519::Recipient>()
+/// Whom a backup is encrypted to.
+pub enum Recipient {
+    /// age X25519 (`international`).
+    Age(age::x25519::Recipient),
+    /// SM2 public key (`guomi`).
+    Sm2(Box<sm2::pke::EncryptingKey>),
+}
+
+impl Recipient {
+    pub fn profile(&self) -> CryptoProfile {
+        match self {
+            Recipient::Age(_) => CryptoProfile::International,
+            Recipient::Sm2(_) => CryptoProfile::Guomi,
+        }
+    }
+}
+
+fn key_kind(p: CryptoProfile) -> &'static str {
+    match p {
+        CryptoProfile::International => "age X25519",
+        CryptoProfile::Guomi => "SM2",
+    }
+}
+
+/// Checks a recipient (`age1…` or `sm2pub1…`) before it is used.
+pub fn parse_recipient(text: &str) -> Result<Recipient, BackupError> {
+    let text = text.trim();
+    if let Some(hex_key) = text.strip_prefix(SM2_RECIPIENT_PREFIX) {
+        let bytes = hex::decode(hex_key).map_err(|e| BackupError::BadRecipient(e.to_string()))?;
+        return sm2::pke::EncryptingKey::from_sec1_bytes(&bytes)
+            .map(|k| Recipient::Sm2(Box::new(k)))
+            .map_err(|e| BackupError::BadRecipient(e.to_string()));
+    }
+    text.parse::<age::x25519::Recipient>()
+        .map(Recipient::Age)
         .map_err(|e| BackupError::BadRecipient(e.to_string()))
 }
 
-/// The secret key of an identity file (age's format: `#` comments, then
-/// the `AGE-SECRET-KEY-1…` line).
-pub fn parse_identity(text: &str) -> Result<age::x25519::Identity, BackupError> {
-    text.lines()
+/// The secret key of an identity file: age X25519 or SM2.
+pub enum Identity {
+    Age(age::x25519::Identity),
+    Sm2(Box<sm2::pke::DecryptingKey>),
+}
+
+/// The secret key of an identity file (`#` comments, then the
+/// `AGE-SECRET-KEY-1…` or `PUBDATA-SM2-SECRET-KEY-…` line).
+pub fn parse_identity(text: &str) -> Result<Identity, BackupError> {
+    let line = text
+        .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .and_then(|l| l.parse::<age::x25519::Identity>().ok())
-        .ok_or(BackupError::BadIdentity)
+        .ok_or(BackupError::BadIdentity)?;
+    if let Some(hex_key) = line.strip_prefix(SM2_IDENTITY_PREFIX) {
+        let bytes = hex::decode(hex_key).map_err(|_| BackupError::BadIdentity)?;
+        return sm2::pke::DecryptingKey::from_slice(&bytes)
+            .map(|k| Identity::Sm2(Box::new(k)))
+            .map_err(|_| BackupError::BadIdentity);
+    }
+    line.parse::<age::x25519::Identity>()
+        .map(Identity::Age)
+        .map_err(|_| BackupError::BadIdentity)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -145,7 +234,11 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The container: the magic line, then each part as `name bytes\n` and its
 /// bytes; the manifest is the first part.
-fn pack(snap: &Snapshot, backend: &str) -> Result<(Manifest, Vec<u8>), BackupError> {
+fn pack(
+    snap: &Snapshot,
+    backend: &str,
+    profile: CryptoProfile,
+) -> Result<(Manifest, Vec<u8>), BackupError> {
     let manifest = Manifest {
         format: 1,
         created_at: Utc::now(),
@@ -154,6 +247,7 @@ fn pack(snap: &Snapshot, backend: &str) -> Result<(Manifest, Vec<u8>), BackupErr
         migrations: snap.migrations.clone(),
         audit_records: snap.audit_records,
         audit_head: snap.audit_head.clone(),
+        crypto_profile: profile,
         parts: snap
             .tables
             .iter()
@@ -242,8 +336,12 @@ fn unpack(plain: &[u8]) -> Result<(Manifest, Snapshot), BackupError> {
     Ok((manifest, snap))
 }
 
-fn encrypt(recipient: &age::x25519::Recipient, plain: &[u8]) -> Result<Vec<u8>, BackupError> {
+fn encrypt(recipient: &Recipient, plain: &[u8]) -> Result<Vec<u8>, BackupError> {
     let fail = |e: &dyn std::fmt::Display| BackupError::Io(format!("encryption failed: {e}"));
+    let recipient = match recipient {
+        Recipient::Age(r) => r,
+        Recipient::Sm2(k) => return encrypt_guomi(k, plain),
+    };
     let enc = age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
         .map_err(|e| fail(&e))?;
     let mut out = Vec::with_capacity(plain.len() + 1024);
@@ -253,7 +351,76 @@ fn encrypt(recipient: &age::x25519::Recipient, plain: &[u8]) -> Result<Vec<u8>, 
     Ok(out)
 }
 
-fn decrypt(identity: &age::x25519::Identity, cipher: &[u8]) -> Result<Vec<u8>, BackupError> {
+/// 国密 envelope: a fresh SM4 key and nonce per backup; the container
+/// sealed with SM4-GCM (authenticated; the magic line as associated data);
+/// the SM4 key encrypted with SM2 to the recipient (GB/T 32918.4, C1C3C2).
+/// The file: magic line, wrapped key length (4 bytes, big-endian), wrapped
+/// key, 12-byte nonce, ciphertext with its tag.
+fn encrypt_guomi(
+    recipient: &sm2::pke::EncryptingKey,
+    plain: &[u8],
+) -> Result<Vec<u8>, BackupError> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let fail = |e: &dyn std::fmt::Display| BackupError::Io(format!("encryption failed: {e}"));
+    let key: [u8; 16] = rand::random();
+    let nonce: [u8; 12] = rand::random();
+    let mut rng = sm2::elliptic_curve::common::getrandom::SysRng;
+    let wrapped = recipient.encrypt(&mut rng, &key).map_err(|e| fail(&e))?;
+    let cipher = Sm4Gcm::new_from_slice(&key).map_err(|e| fail(&e))?;
+    let sealed = cipher
+        .encrypt(
+            (&nonce).into(),
+            Payload {
+                msg: plain,
+                aad: GUOMI_MAGIC,
+            },
+        )
+        .map_err(|e| fail(&e))?;
+    let mut out = Vec::with_capacity(sealed.len() + wrapped.len() + 64);
+    out.extend_from_slice(GUOMI_MAGIC);
+    out.extend_from_slice(&(wrapped.len() as u32).to_be_bytes());
+    out.extend_from_slice(&wrapped);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+fn decrypt_guomi(identity: &sm2::pke::DecryptingKey, file: &[u8]) -> Result<Vec<u8>, BackupError> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let bad = |what: &str| BackupError::Decrypt(what.to_string());
+    let rest = file
+        .strip_prefix(GUOMI_MAGIC)
+        .ok_or_else(|| bad("not a guomi (SM2/SM4) backup"))?;
+    let len = rest
+        .get(..4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .ok_or_else(|| bad("truncated"))?;
+    let wrapped = rest.get(4..4 + len).ok_or_else(|| bad("truncated"))?;
+    let nonce: [u8; 12] = rest
+        .get(4 + len..16 + len)
+        .and_then(|n| n.try_into().ok())
+        .ok_or_else(|| bad("truncated"))?;
+    let sealed = &rest[16 + len..];
+    let key = identity
+        .decrypt(wrapped)
+        .map_err(|_| bad("SM2 cannot unwrap the SM4 key"))?;
+    let cipher = Sm4Gcm::new_from_slice(&key).map_err(|_| bad("bad SM4 key"))?;
+    cipher
+        .decrypt(
+            (&nonce).into(),
+            Payload {
+                msg: sealed,
+                aad: GUOMI_MAGIC,
+            },
+        )
+        .map_err(|_| bad("SM4-GCM authentication failed"))
+}
+
+fn decrypt(identity: &Identity, cipher: &[u8]) -> Result<Vec<u8>, BackupError> {
+    let identity = match identity {
+        Identity::Age(i) => i,
+        Identity::Sm2(k) => return decrypt_guomi(k, cipher),
+    };
     let d = age::Decryptor::new(cipher).map_err(|e| BackupError::Decrypt(e.to_string()))?;
     let mut r = d
         .decrypt(std::iter::once(identity as &dyn age::Identity))
@@ -264,9 +431,19 @@ fn decrypt(identity: &age::x25519::Identity, cipher: &[u8]) -> Result<Vec<u8>, B
     Ok(plain)
 }
 
-/// The file name of a backup taken at `at`.
+/// The file name of a backup taken at `at` (`.backup.age`, or
+/// `.backup.sm4` under the guomi profile).
 pub fn file_name(at: DateTime<Utc>) -> String {
     format!("pubdata-{}.backup.age", at.format("%Y%m%dT%H%M%S%.3fZ"))
+}
+
+fn file_name_in(profile: CryptoProfile, at: DateTime<Utc>) -> String {
+    match profile {
+        CryptoProfile::International => file_name(at),
+        CryptoProfile::Guomi => {
+            format!("pubdata-{}.backup.sm4", at.format("%Y%m%dT%H%M%S%.3fZ"))
+        }
+    }
 }
 
 /// Writes `bytes` to `dir/name` (and its checksum) under a temporary name,
@@ -299,19 +476,27 @@ pub async fn write_backup(
     if dirs.is_empty() {
         return Err(BackupError::Io("no backup directory given".into()));
     }
+    let profile = store.crypto_profile().await?;
+    if recipient.profile() != profile {
+        return Err(BackupError::Profile {
+            profile,
+            wanted: key_kind(profile),
+            given: key_kind(recipient.profile()),
+        });
+    }
     let snap = store.snapshot().await?;
     let backend = store.backend().to_string();
     let rows = snap.tables.iter().map(|t| t.rows).sum();
     let tables = snap.tables.len();
     let audit_records = snap.audit_records;
     let (manifest, cipher) = tokio::task::spawn_blocking(move || {
-        let (manifest, plain) = pack(&snap, &backend)?;
+        let (manifest, plain) = pack(&snap, &backend, profile)?;
         drop(snap);
         Ok::<_, BackupError>((manifest, encrypt(&recipient, &plain)?))
     })
     .await
     .map_err(|e| BackupError::Io(e.to_string()))??;
-    let name = file_name(manifest.created_at);
+    let name = file_name_in(profile, manifest.created_at);
     let sum = sha256_hex(&cipher);
     let mut copies = Vec::new();
     for dir in dirs {
@@ -335,7 +520,9 @@ fn prune(dir: &Path, keep: usize) {
     };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("pubdata-") && n.ends_with(".backup.age"))
+        .filter(|n| {
+            n.starts_with("pubdata-") && (n.ends_with(".backup.age") || n.ends_with(".backup.sm4"))
+        })
         .collect();
     names.sort();
     let excess = names.len().saturating_sub(keep);
@@ -379,6 +566,12 @@ pub async fn restore(
     manifest: &Manifest,
     snap: &Snapshot,
 ) -> Result<Restored, BackupError> {
+    // The restored platform runs under the backup's profile (its chain
+    // was hashed so); a platform already running is refused below anyway.
+    match store.set_crypto_profile(manifest.crypto_profile).await {
+        Err(pubdata_store::StoreError::Conflict { .. }) => return Err(BackupError::NotEmpty),
+        other => other?,
+    }
     match store.restore_snapshot(snap).await {
         Err(pubdata_store::StoreError::Conflict { .. }) => return Err(BackupError::NotEmpty),
         other => other?,

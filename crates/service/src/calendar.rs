@@ -46,6 +46,13 @@ impl App {
         Ok(())
     }
 
+    /// Next year (China Standard Time) when its official schedule is not
+    /// yet entered: deadlines that reach into it cannot be computed.
+    pub fn calendar_next_year_missing(&self) -> Option<i32> {
+        let next = chrono::Datelike::year(&pubdata_domain::calendar::today_cst()) + 1;
+        self.calendar().year(next).is_none().then_some(next)
+    }
+
     pub fn calendar(&self) -> Arc<Calendar> {
         self.calendar.read().expect("calendar lock").clone()
     }
@@ -67,16 +74,31 @@ impl App {
     ) -> Result<YearSchedule> {
         self.authorize(p, Action::ManageCalendar).await?;
         let schedule = YearSchedule::parse(year, &req.source, &req.off, &req.work)?;
-        let replaced = self.calendar().year(year).is_some();
-        let audit = p.event(
-            "calendar.put_year",
-            format!("calendar:{year}"),
-            Outcome::Success,
-            json!({"source": schedule.source, "off_days": schedule.off.len(),
-                   "work_days": schedule.work.len(), "replaced": replaced}),
-        );
-        self.store.put_calendar_year(&schedule, audit).await?;
+        self.store_calendar_year(p, &schedule, json!({})).await?;
         self.load_calendar().await?;
         Ok(schedule)
+    }
+
+    /// Stores a year's schedule with its `calendar.put_year` audit record
+    /// (`extra` joins the record's detail); the caller reloads the calendar.
+    pub(crate) async fn store_calendar_year(
+        &self,
+        p: &Principal,
+        schedule: &YearSchedule,
+        extra: serde_json::Value,
+    ) -> Result<()> {
+        let mut detail = json!({"source": schedule.source, "off_days": schedule.off.len(),
+                                "work_days": schedule.work.len(),
+                                "replaced": self.calendar().year(schedule.year).is_some()});
+        if let (Some(d), serde_json::Value::Object(extra)) = (detail.as_object_mut(), extra) {
+            d.extend(extra);
+        }
+        let audit = p.event(
+            "calendar.put_year",
+            format!("calendar:{}", schedule.year),
+            Outcome::Success,
+            detail,
+        );
+        Ok(self.store.put_calendar_year(schedule, audit).await?)
     }
 }

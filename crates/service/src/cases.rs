@@ -71,12 +71,20 @@ impl App {
             cases = self
                 .store
                 .list_cases(&CaseFilter {
-                    responder_orgs: Some(orgs),
+                    responder_orgs: Some(orgs.clone()),
                     state: Some(CaseState::Open),
                     limit: 200,
                     ..Default::default()
                 })
                 .await?;
+            // A dispute's stage case shows on both parties' and the
+            // handling authority's dashboards, whoever answers it.
+            for c in self.dispute_cases(&orgs).await? {
+                if !cases.iter().any(|k| k.id == c.id) {
+                    cases.push(c);
+                }
+            }
+            cases.sort_by_key(|c| (c.due_on, c.id));
         } else {
             for org in orgs {
                 cases.extend(
@@ -148,7 +156,13 @@ impl App {
                 Err(pubdata_store::StoreError::NotFound) => None,
                 Err(e) => return Err(e.into()),
             },
-            Some(CaseSubject::DataDemand(_) | CaseSubject::Objection(_)) | None => None,
+            Some(
+                CaseSubject::DataDemand(_)
+                | CaseSubject::Objection(_)
+                | CaseSubject::Dispute(_)
+                | CaseSubject::OperationArrangement(_),
+            )
+            | None => None,
         };
         let entry = match entry_id {
             Some(id) => match self.store.get_entry(id).await {
@@ -168,6 +182,11 @@ impl App {
             && let Ok(o) = self.store.get_objection(id).await
         {
             view.subject_title = Some(o.description.chars().take(40).collect());
+        }
+        if let Some(CaseSubject::Dispute(id)) = subject
+            && let Ok(d) = self.store.get_dispute(id).await
+        {
+            view.subject_title = Some(d.title.chars().take(40).collect());
         }
         Ok(view)
     }

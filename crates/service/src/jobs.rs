@@ -44,6 +44,8 @@ pub struct SystemStatus {
     pub jobs: Vec<JobView>,
     /// Records in the audit chain.
     pub audit_records: i64,
+    /// The crypto profile (`international`, `guomi` 国密), fixed at setup.
+    pub crypto_profile: pubdata_domain::audit::CryptoProfile,
 }
 
 /// A background job of the platform.
@@ -76,13 +78,17 @@ pub enum Job {
     /// the embedded database as is (SQLite only). Keeps the newest
     /// [`BACKUPS_KEPT`]; leased; only with a backup directory.
     Backup,
+    /// Signs the audit chain head with the checkpoint key into the backup
+    /// directory and its off-site copies (审计检查点, [`crate::checkpoint`]);
+    /// leased; only with a backup directory and a checkpoint key.
+    AuditCheckpoint,
 }
 
 /// Backups the backup job keeps.
 pub const BACKUPS_KEPT: usize = 7;
 
 impl Job {
-    pub const ALL: [Job; 10] = [
+    pub const ALL: [Job; 11] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
@@ -93,6 +99,7 @@ impl Job {
         Job::OpenIndexes,
         Job::Reminders,
         Job::Backup,
+        Job::AuditCheckpoint,
     ];
 
     pub fn name(self) -> &'static str {
@@ -107,6 +114,7 @@ impl Job {
             Job::OpenIndexes => "open_indexes",
             Job::Reminders => "reminders",
             Job::Backup => "backup",
+            Job::AuditCheckpoint => "audit_checkpoint",
         }
     }
 
@@ -123,6 +131,7 @@ impl Job {
             Job::OpenIndexes => Duration::from_secs(3600),
             Job::Reminders => Duration::from_secs(300),
             Job::Backup => Duration::from_secs(24 * 3600),
+            Job::AuditCheckpoint => Duration::from_secs(crate::checkpoint::EVERY_SECS),
         }
     }
 
@@ -138,6 +147,7 @@ impl Job {
                 | Job::OpenIndexes
                 | Job::Reminders
                 | Job::Backup
+                | Job::AuditCheckpoint
         )
     }
 }
@@ -186,6 +196,7 @@ impl App {
             version: env!("CARGO_PKG_VERSION"),
             jobs,
             audit_records: self.store.audit_written().await?,
+            crypto_profile: self.store.crypto_profile().await?,
         })
     }
 
@@ -194,6 +205,11 @@ impl App {
     /// renewed for three periods). Returns whether it ran.
     pub async fn run_job(&self, job: Job) -> Result<bool> {
         if job == Job::Backup && self.backup_dir().is_none() {
+            return Ok(false);
+        }
+        if job == Job::AuditCheckpoint
+            && (self.backup_dir().is_none() || self.checkpoint_key().is_none())
+        {
             return Ok(false);
         }
         if job.leased() {
@@ -255,6 +271,7 @@ impl App {
                 }
             }
             Job::Backup => return self.backup_now().await.map(|b| b.is_some()),
+            Job::AuditCheckpoint => return self.checkpoint_now().await.map(|c| c.is_some()),
         }
         Ok(true)
     }
@@ -327,6 +344,8 @@ impl App {
             .map_err(|e| crate::ServiceError::Internal(Box::new(e)))?;
             tracing::info!(file = %written.file.display(), bytes = written.bytes,
                 copies = written.copies.len(), "encrypted backup written");
+            // Every backup also signs the chain head beside it.
+            self.checkpoint_now().await?;
             return Ok(Some(written.file));
         }
         std::fs::create_dir_all(&dir).map_err(io_failure)?;

@@ -22,8 +22,10 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_export;
+pub mod checkpoint;
 pub mod collection;
 pub mod demo;
+pub mod disputes;
 pub mod error;
 pub mod ingest;
 pub mod jobs;
@@ -32,6 +34,7 @@ pub mod json;
 pub mod objections;
 pub mod open;
 pub mod open_proposals;
+pub mod operation;
 pub mod org_tree;
 pub mod orgs;
 pub mod policy;
@@ -64,6 +67,8 @@ pub struct App {
     backup_dir: RwLock<Option<std::path::PathBuf>>,
     /// Whom backups are encrypted to and where copies go off-site.
     backup_target: RwLock<backup::Target>,
+    /// The key audit checkpoints are signed with, if any.
+    checkpoint_key: RwLock<Option<Arc<checkpoint::CheckpointKey>>>,
     principals: Mutex<HashMap<String, (Principal, Instant)>>,
     token_uses: Mutex<HashMap<i64, DateTime<Utc>>>,
     dummy_hash: String,
@@ -85,6 +90,7 @@ impl App {
             instance: jobs::instance_name(),
             backup_dir: RwLock::new(None),
             backup_target: RwLock::new(backup::Target::default()),
+            checkpoint_key: RwLock::new(None),
             principals: Mutex::new(HashMap::new()),
             token_uses: Mutex::new(HashMap::new()),
             dummy_hash: String::new(),

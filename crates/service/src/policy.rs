@@ -61,6 +61,14 @@ pub enum Action {
     /// Grant a source department's data straight to another body without a
     /// request: backflow (回流) by the data authority over the source.
     GrantBackflow(i64),
+    /// Record, file and terminate the operation agreements (授权运营协议)
+    /// and earlier arrangements of an agency (its data administrator or
+    /// chief data officer) or, for county operations, of a county
+    /// government's data authority.
+    ManageOperation(i64),
+    /// Accept or return filed operation agreements and decide earlier
+    /// arrangements (the city data authority, Art. 40).
+    ReviewOperation,
 }
 
 /// Whether `p` holds `role` over organisation `org` (directly, or through an
@@ -161,6 +169,20 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
                 || holds(p, Role::AuthorityReviewer, source, tree)
         }
         Action::GrantBackflow(org) => p.is_person() && holds(p, Role::AuthorityReviewer, org, tree),
+        Action::ManageOperation(org) => {
+            p.is_person()
+                && (holds(p, Role::AgencyDataAdmin, org, tree)
+                    || holds(p, Role::ChiefDataOfficer, org, tree)
+                    || holds(p, Role::AuthorityReviewer, org, tree))
+        }
+        Action::ReviewOperation => {
+            p.is_person()
+                && p.roles.iter().any(|g| {
+                    g.role == Role::AuthorityReviewer
+                        && tree.get(g.org_id).and_then(|o| o.level)
+                            == Some(pubdata_domain::org::Level::City)
+                })
+        }
         Action::DelistCatalog(org) => {
             holds(p, Role::AgencyDataAdmin, org, tree)
                 || holds(p, Role::AuthorityReviewer, org, tree)
@@ -309,6 +331,12 @@ mod tests {
         assert!(!allowed(&county, Action::ManageCatalogScheme));
         assert!(allowed(&county, Action::DelistCatalog(6)));
         assert!(!allowed(&county, Action::DelistCatalog(3)));
+        // Operation agreements are filed with the city authority only; a
+        // county authority manages its county's operations (Art. 40).
+        assert!(allowed(&city, Action::ReviewOperation));
+        assert!(!allowed(&county, Action::ReviewOperation));
+        assert!(allowed(&county, Action::ManageOperation(6)));
+        assert!(!allowed(&county, Action::ManageOperation(3)));
     }
 
     #[test]
@@ -331,6 +359,8 @@ mod tests {
             Action::ReviewCatalog(2),
             Action::WriteDataset(3),
             Action::ManageCollection(3),
+            Action::ManageOperation(3),
+            Action::ReviewOperation,
         ] {
             assert!(!allowed(&auditor, a), "{a:?}");
         }

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use pubdata_domain::audit::{AuditEvent, AuditRecord};
 use pubdata_domain::calendar::YearSchedule;
 use pubdata_domain::catalog::Grade;
+use pubdata_domain::operation::{AgreementState, ArrangementState};
 use pubdata_domain::org::Role;
 
 pub mod migrate;
@@ -732,6 +733,89 @@ pub trait ObjectionStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// Disputes between agencies (争议处理, DSP-1, Art. 48).
+#[async_trait]
+pub trait DisputeStore: Send + Sync {
+    /// Records the dispute, its filing step and its negotiation case (with
+    /// the audit record) in one transaction.
+    async fn create_dispute(&self, d: NewDispute, audit: AuditEvent) -> Result<Dispute>;
+    async fn get_dispute(&self, id: i64) -> Result<Dispute>;
+    /// Disputes, newest first.
+    async fn list_disputes(&self, f: &DisputeFilter) -> Result<Vec<Dispute>>;
+    async fn dispute_steps(&self, id: i64) -> Result<Vec<DisputeStep>>;
+    /// Records a step of an open dispute at `stage`: a statement, an
+    /// escalation (closing the stage's case and opening the next) or the
+    /// settlement (closing the case). `Conflict` when the dispute moved
+    /// meanwhile (settled, or no longer at `stage`).
+    #[allow(clippy::too_many_arguments)]
+    async fn move_dispute(
+        &self,
+        id: i64,
+        stage: pubdata_domain::dispute::DisputeStage,
+        mv: DisputeMove,
+        org_id: Option<i64>,
+        actor: &str,
+        body: &str,
+        audit: AuditEvent,
+    ) -> Result<Dispute>;
+    /// Moves an open dispute's current case back in time (demo seeding only).
+    async fn backdate_dispute(
+        &self,
+        id: i64,
+        opened_on: NaiveDate,
+        due_on: NaiveDate,
+    ) -> Result<()>;
+}
+
+/// Authorised operation (公共数据授权运营, OPS-1..3): agreements and their
+/// filing, earlier arrangements (a case), revenue records, and the registry
+/// of products built on open data.
+#[async_trait]
+pub trait OperationStore: Send + Sync {
+    async fn create_agreement(
+        &self,
+        a: NewAgreement,
+        audit: AuditEvent,
+    ) -> Result<OperationAgreement>;
+    async fn get_agreement(&self, id: i64) -> Result<OperationAgreement>;
+    /// Agreements, newest first.
+    async fn list_agreements(&self, f: &AgreementFilter) -> Result<Vec<OperationAgreement>>;
+    /// Moves an agreement from one of `from` to `to` with a reason (and, when
+    /// `decided`, the decider); `Conflict` when it is in another state.
+    async fn move_agreement(
+        &self,
+        id: i64,
+        from: &[AgreementState],
+        to: AgreementState,
+        reason: Option<&str>,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<OperationAgreement>;
+    /// Registers an arrangement and opens its review case in one transaction.
+    async fn create_arrangement(
+        &self,
+        a: NewArrangement,
+        audit: AuditEvent,
+    ) -> Result<OperationArrangement>;
+    async fn get_arrangement(&self, id: i64) -> Result<OperationArrangement>;
+    async fn list_arrangements(&self, orgs: Option<&[i64]>) -> Result<Vec<OperationArrangement>>;
+    /// Decides an arrangement under review (re-signed with its new draft
+    /// agreement, or terminated) and closes its case.
+    async fn decide_arrangement(
+        &self,
+        id: i64,
+        to: ArrangementState,
+        reason: &str,
+        draft: Option<NewAgreement>,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> Result<OperationArrangement>;
+    async fn add_revenue(&self, r: NewRevenue, audit: AuditEvent) -> Result<RevenueRecord>;
+    async fn revenue(&self, agreement_id: i64) -> Result<Vec<RevenueRecord>>;
+    async fn add_open_product(&self, p: NewOpenProduct, audit: AuditEvent) -> Result<OpenProduct>;
+    async fn open_products(&self) -> Result<Vec<OpenProduct>>;
+}
+
 /// Desensitised derivatives (脱敏衍生, SHR-6) and masking rules (脱敏规则).
 #[async_trait]
 pub trait DeriveStore: Send + Sync {
@@ -842,7 +926,9 @@ pub trait Store:
     + DatasetStore
     + DeriveStore
     + NotifyStore
+    + DisputeStore
     + ObjectionStore
+    + OperationStore
     + OpenStore
     + OpenApplicationStore
     + OpenProposalStore
@@ -939,10 +1025,25 @@ pub trait Store:
     async fn restore_snapshot(&self, snap: &snapshot::Snapshot) -> Result<()>;
     /// The audit chain's head: records written and the last record's hash.
     async fn audit_head(&self) -> Result<(i64, String)>;
+    /// The platform's crypto profile (international or guomi 国密).
+    async fn crypto_profile(&self) -> Result<pubdata_domain::audit::CryptoProfile>;
+    /// Sets the crypto profile while the audit chain is empty (first start,
+    /// restore, migrate-store); `Conflict` when the platform already runs
+    /// under another profile (it never changes silently).
+    async fn set_crypto_profile(&self, profile: pubdata_domain::audit::CryptoProfile)
+    -> Result<()>;
     /// Records a backup run with its audit record (one transaction).
     async fn record_backup_run(&self, run: NewBackupRun, event: AuditEvent) -> Result<i64>;
     /// Backup runs, newest first.
     async fn backup_runs(&self, limit: u32) -> Result<Vec<BackupRun>>;
+    /// Records an audit checkpoint run with its audit record (one transaction).
+    async fn record_audit_checkpoint(
+        &self,
+        cp: NewAuditCheckpoint,
+        event: AuditEvent,
+    ) -> Result<i64>;
+    /// Audit checkpoint runs, newest first.
+    async fn audit_checkpoints(&self, limit: u32) -> Result<Vec<AuditCheckpoint>>;
     /// Failed logins of `client` since `since`: how many, and the first.
     async fn login_failures(
         &self,

@@ -65,9 +65,16 @@ pub const TABLES: &[&str] = &[
     "security_records",
     "confidentiality_reviews",
     "security_alerts",
+    "audit_checkpoints",
     "notifications",
     "webhooks",
     "webhook_deliveries",
+    "disputes",
+    "dispute_steps",
+    "operation_agreements",
+    "operation_arrangements",
+    "operation_revenue",
+    "open_products",
 ];
 
 /// Tables a migration leaves behind: the audit head (set from the source
@@ -114,8 +121,15 @@ const IDENTITY: &[&str] = &[
     "security_records",
     "confidentiality_reviews",
     "security_alerts",
+    "audit_checkpoints",
     "notifications",
     "webhook_deliveries",
+    "disputes",
+    "dispute_steps",
+    "operation_agreements",
+    "operation_arrangements",
+    "operation_revenue",
+    "open_products",
 ];
 
 /// The source's tables that are neither copied nor deliberately left.
@@ -178,15 +192,19 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> Result<Migr
         let n = copy_table(from, &mut tx, &t, &t).await?;
         report.tables.push((t, n));
     }
-    let (last_id, last_hash): (i64, String) =
-        sqlx::query_as("SELECT last_id, last_hash FROM audit_head WHERE one = 1")
+    // The chain keeps its hashes, so the target takes the source's profile.
+    let (last_id, last_hash, profile): (i64, String, String) =
+        sqlx::query_as("SELECT last_id, last_hash, crypto_profile FROM audit_head WHERE one = 1")
             .fetch_one(&from.read)
             .await?;
-    sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE one = 1")
-        .bind(last_id)
-        .bind(&last_hash)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE audit_head SET last_id = $1, last_hash = $2, crypto_profile = $3 WHERE one = 1",
+    )
+    .bind(last_id)
+    .bind(&last_hash)
+    .bind(&profile)
+    .execute(&mut *tx)
+    .await?;
     report.audit_records = last_id;
     tx.commit().await?;
     Ok(report)

@@ -449,6 +449,23 @@ pub(crate) fn backup_run<R: Cols>(r: &R) -> Result<BackupRun> {
     })
 }
 
+pub(crate) fn audit_checkpoint<R: Cols>(r: &R) -> Result<AuditCheckpoint> {
+    Ok(AuditCheckpoint {
+        id: r.int("id")?,
+        at: r.time("at")?,
+        ok: r.flag("ok")?,
+        records: r.int("records")?,
+        head: r.text("head")?,
+        algorithm: r.text("algorithm")?,
+        public_key: r.text("public_key")?,
+        signature: r.text("signature")?,
+        file: r.text("file")?,
+        copies: r.int("copies")?,
+        error: r.text("error")?,
+        instance: r.text("instance")?,
+    })
+}
+
 pub(crate) fn share_request<R: Cols>(r: &R) -> Result<ShareRequest> {
     Ok(ShareRequest {
         id: r.int("id")?,
@@ -702,6 +719,78 @@ pub(crate) fn objection_proof<R: Cols>(r: &R) -> Result<ObjectionProof> {
     })
 }
 
+pub(crate) fn agreement<R: Cols>(r: &R) -> Result<OperationAgreement> {
+    Ok(OperationAgreement {
+        id: r.int("id")?,
+        agency_org: r.int("agency_org")?,
+        operator_org: r.int("operator_org")?,
+        level: r.parsed("level")?,
+        title: r.text("title")?,
+        datasets: r.json("datasets")?,
+        scenarios: r.text("scenarios")?,
+        term_from: r.date("term_from")?,
+        term_to: r.date("term_to")?,
+        revenue_terms: r.text("revenue_terms")?,
+        state: r.parsed("state")?,
+        reason: r.opt_text("reason")?,
+        earlier_arrangement: r.opt_int("earlier_arrangement")?,
+        filed_at: r.opt_time("filed_at")?,
+        decided_by: r.opt_text("decided_by")?,
+        decided_at: r.opt_time("decided_at")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn arrangement<R: Cols>(r: &R) -> Result<OperationArrangement> {
+    Ok(OperationArrangement {
+        id: r.int("id")?,
+        agency_org: r.int("agency_org")?,
+        third_party_org: r.int("third_party_org")?,
+        description: r.text("description")?,
+        datasets: r.json("datasets")?,
+        since: r.date("since")?,
+        state: r.parsed("state")?,
+        case_id: r.opt_int("case_id")?,
+        due_on: r.date("due_on")?,
+        reason: r.opt_text("reason")?,
+        agreement_id: r.opt_int("agreement_id")?,
+        decided_by: r.opt_text("decided_by")?,
+        decided_at: r.opt_time("decided_at")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn revenue<R: Cols>(r: &R) -> Result<RevenueRecord> {
+    Ok(RevenueRecord {
+        id: r.int("id")?,
+        agreement_id: r.int("agreement_id")?,
+        period: r.text("period")?,
+        revenue_fen: r.int("revenue_fen")?,
+        contribution_fen: r.int("contribution_fen")?,
+        products: r.int("products")?,
+        note: r.text("note")?,
+        entered_by: r.text("entered_by")?,
+        entered_org: r.int("entered_org")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub(crate) fn open_product<R: Cols>(r: &R) -> Result<OpenProduct> {
+    Ok(OpenProduct {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        org_id: r.opt_int("org_id")?,
+        provider: r.text("provider")?,
+        description: r.text("description")?,
+        datasets: r.json("datasets")?,
+        url: r.opt_text("url")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
 pub(crate) fn open_filing<R: Cols>(r: &R) -> Result<OpenFiling> {
     Ok(OpenFiling {
         id: r.int("id")?,
@@ -746,6 +835,31 @@ pub(crate) fn open_proposal<R: Cols>(r: &R) -> Result<OpenProposal> {
         decided_version: r.opt_int("decided_version")?,
         decided_by: r.opt_text("decided_by")?,
         decided_at: r.opt_time("decided_at")?,
+        created_at: r.time("created_at")?,
+    })
+}
+pub(crate) fn dispute<R: Cols>(r: &R) -> Result<Dispute> {
+    Ok(Dispute {
+        id: r.int("id")?,
+        complainant_org: r.int("complainant_org")?,
+        respondent_org: r.int("respondent_org")?,
+        authority_org: r.int("authority_org")?,
+        cross_level: r.flag("cross_level")?,
+        dispute_type: r.parsed("dispute_type")?,
+        subject_kind: r.opt_parsed("subject_kind")?,
+        subject_id: r.opt_int("subject_id")?,
+        title: r.text("title")?,
+        grounds: r.text("grounds")?,
+        stage: r.parsed("stage")?,
+        state: r.parsed("state")?,
+        case_id: r.opt_int("case_id")?,
+        due_on: r.date("due_on")?,
+        leaning: r.opt_text("leaning")?,
+        outcome: r.opt_text("outcome")?,
+        decision_no: r.opt_text("decision_no")?,
+        settled_by: r.opt_text("settled_by")?,
+        settled_at: r.opt_time("settled_at")?,
+        created_by: r.text("created_by")?,
         created_at: r.time("created_at")?,
     })
 }

@@ -14,7 +14,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use pubdata_domain::audit::{AuditEvent, record_hash};
+use pubdata_domain::audit::{AuditEvent, CryptoProfile, record_hash_in};
+
+/// The stored crypto profile, refusing one this version does not know.
+pub(crate) fn crypto_profile_of(text: &str) -> Result<CryptoProfile> {
+    CryptoProfile::parse(text)
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("unknown crypto profile `{text}`")))
+}
 use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -380,9 +386,28 @@ macro_rules! migrations {
                 include_str!(concat!("../migrations/", $dir, "/0016_backup_runs.sql")),
             ),
             (
+                18,
+                "operation",
+                include_str!(concat!("../migrations/", $dir, "/0018_operation.sql")),
+            ),
+            (
+                19,
+                "disputes",
+                include_str!(concat!("../migrations/", $dir, "/0019_disputes.sql")),
+            ),
+            (
                 20,
                 "reminders",
                 include_str!(concat!("../migrations/", $dir, "/0020_reminders.sql")),
+            ),
+            (
+                24,
+                "audit_checkpoints",
+                include_str!(concat!(
+                    "../migrations/",
+                    $dir,
+                    "/0024_audit_checkpoints.sql"
+                )),
             ),
             (
                 25,
@@ -577,10 +602,11 @@ pub(crate) async fn append_many<E: Exec + ?Sized>(
     use crate::rows::Cols;
     let head = conn
         .one(sql(format!(
-            "SELECT last_id, last_hash FROM audit_head WHERE one = 1{for_update}"
+            "SELECT last_id, last_hash, crypto_profile FROM audit_head WHERE one = 1{for_update}"
         )))
         .await?;
     let (mut id, mut hash) = (head.int("last_id")?, head.text("last_hash")?);
+    let profile = crypto_profile_of(&head.text("crypto_profile")?)?;
     if events.is_empty() {
         return Ok(id);
     }
@@ -595,7 +621,7 @@ pub(crate) async fn append_many<E: Exec + ?Sized>(
         for (n, e) in chunk.iter().enumerate() {
             id += 1;
             let prev = std::mem::take(&mut hash);
-            hash = record_hash(&prev, id, &at_text, e);
+            hash = record_hash_in(profile, &prev, id, &at_text, e);
             if n > 0 {
                 q.push(", ");
             }

@@ -187,11 +187,13 @@ fn append_access_on(
 /// on `db` (a rusqlite connection), as [`crate::sql::append_many`] does on
 /// sqlx's. Returns the id of the last record.
 pub(super) fn append_on(db: &rusqlite::Connection, events: &[AuditEvent]) -> rusqlite::Result<i64> {
-    let (mut id, mut hash): (i64, String) = db.query_row(
-        "SELECT last_id, last_hash FROM audit_head WHERE one = 1",
+    let (mut id, mut hash, profile): (i64, String, String) = db.query_row(
+        "SELECT last_id, last_hash, crypto_profile FROM audit_head WHERE one = 1",
         [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
+    let profile = pubdata_domain::audit::CryptoProfile::parse(&profile)
+        .ok_or(rusqlite::Error::InvalidQuery)?;
     let at = fmt_time(crate::sql::now());
     let mut insert = db.prepare_cached(
         "INSERT INTO audit_log (id, at, actor, actor_user_id, org_id, action, target, outcome,
@@ -201,7 +203,7 @@ pub(super) fn append_on(db: &rusqlite::Connection, events: &[AuditEvent]) -> rus
     for e in events {
         id += 1;
         let prev = std::mem::take(&mut hash);
-        hash = pubdata_domain::audit::record_hash(&prev, id, &at, e);
+        hash = pubdata_domain::audit::record_hash_in(profile, &prev, id, &at, e);
         insert.execute(rusqlite::params![
             id,
             at,

@@ -21,8 +21,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, auth, base, calendar, catalog, ckan, datasets, derive, objections, open, open_plans,
-    open_proposals, orgs, reminders, sharing, supervision, tokens, users,
+    audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open,
+    open_plans, open_proposals, operation, orgs, reminders, sharing, supervision, tokens, users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -30,25 +30,67 @@ use crate::{AppState, health, pages};
 /// `/api/v1`: one row per operation — `METHOD "path" => area::handler`,
 /// optionally followed by `, layer <tower layer>` (applied to that operation
 /// only, first listed innermost).
+///
+/// A row may end in `, served_by "path"` instead: its path cannot be routed
+/// as written (a parameter with a suffix, `{year}.pdf`, which the router
+/// does not match), so the row is documented only and the route of the
+/// named row, written for it, serves it.
 macro_rules! api_routes {
-    ($( $method:ident $path:literal => $area:ident :: $handler:ident $(, layer $layer:expr)* ; )*) => {
+    ($( $method:ident $path:literal => $area:ident :: $handler:ident $(, served_by $served:literal)? $(, layer $layer:expr)* ; )*) => {
         /// Every routed `/api/v1` operation as (method, path).
         pub const API_ROUTES: &[(&str, &str)] = &[$( (stringify!($method), $path) ),*];
+        /// The `served_by` rows as (documented path, path of the route serving it).
+        pub const SERVED_BY: &[(&str, &str)] = &[$( $( ($path, $served), )? )*];
 
         fn api_operations() -> OpenApiRouter<AppState> {
             let r = OpenApiRouter::with_openapi(crate::api::ApiDoc::openapi());
             let mut schemas = SchemaNames::new();
             $(
-                let r = r.routes(as_annotated(
+                let annotated = as_annotated(
                     &mut schemas,
                     stringify!($method),
                     $path,
                     routes!($area::$handler) $(.layer($layer))*,
-                ));
+                );
+                let served_by: Option<&str> = None $(.or(Some($served)))?;
+                let r = match served_by {
+                    None => r.routes(annotated),
+                    Some(via) => documented_only(r, stringify!($method), via, annotated),
+                };
             )*
             r
         }
     };
+}
+
+/// Adds a `served_by` row's operation to the document without routing it,
+/// after checking that the row it names is routed with the same method.
+fn documented_only(
+    mut r: OpenApiRouter<AppState>,
+    method: &str,
+    via: &str,
+    (schemas, paths, _): UtoipaMethodRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    assert!(
+        API_ROUTES
+            .iter()
+            .any(|(m, p)| *m == method && *p == via && !SERVED_BY.iter().any(|(d, _)| d == p)),
+        "served_by names {method} {via}, which is not a routed row"
+    );
+    let doc = r.get_openapi_mut();
+    for (path, item) in paths.paths {
+        match doc.paths.paths.get_mut(&path) {
+            Some(it) => it.merge_operations(item),
+            None => {
+                doc.paths.paths.insert(path, item);
+            }
+        }
+    }
+    doc.components
+        .get_or_insert(utoipa::openapi::Components::new())
+        .schemas
+        .extend(schemas);
+    r
 }
 
 /// Pages, health, metrics and static files: `METHOD "path" => handler`.
@@ -127,6 +169,7 @@ api_routes! {
     PUT    "/api/v1/calendar/years/{year}"                     => calendar::put_year;
 
     GET    "/api/v1/audit"                                     => audit::list_audit;
+    GET    "/api/v1/audit/checkpoints"                         => audit::checkpoints;
     GET    "/api/v1/system"                                    => audit::system;
     GET    "/api/v1/backups"                                   => audit::backups;
 
@@ -211,6 +254,12 @@ api_routes! {
     GET    "/api/v1/synonyms"                                  => catalog::synonyms;
     PUT    "/api/v1/synonyms"                                  => catalog::put_synonyms;
     PUT    "/api/v1/masking-rules"                             => derive::put_masking_rules;
+    GET    "/api/v1/disputes"                                  => disputes::list;
+    POST   "/api/v1/disputes"                                  => disputes::create;
+    GET    "/api/v1/disputes/{id}"                             => disputes::get;
+    POST   "/api/v1/disputes/{id}/statements"                  => disputes::statement;
+    POST   "/api/v1/disputes/{id}/escalation"                  => disputes::escalate;
+    POST   "/api/v1/disputes/{id}/settlement"                  => disputes::settle;
     POST   "/api/v1/objections"                                => objections::create;
     GET    "/api/v1/objections"                                => objections::list;
     GET    "/api/v1/objections/{id}"                           => objections::get;
@@ -219,12 +268,30 @@ api_routes! {
     POST   "/api/v1/objections/{id}/proofs"                    => objections::add_proof,
         layer axum::extract::DefaultBodyLimit::max(pubdata_domain::objection::MAX_PROOF_BYTES + 64 * 1024);
     GET    "/api/v1/objections/{id}/proofs/{proof_id}"         => objections::get_proof;
+    POST   "/api/v1/operation/agreements"                      => operation::create;
+    GET    "/api/v1/operation/agreements"                      => operation::list;
+    GET    "/api/v1/operation/agreements/{id}"                 => operation::get;
+    POST   "/api/v1/operation/agreements/{id}/filing"          => operation::file;
+    POST   "/api/v1/operation/agreements/{id}/review"          => operation::review;
+    POST   "/api/v1/operation/agreements/{id}/termination"     => operation::terminate;
+    POST   "/api/v1/operation/agreements/{id}/revenue"         => operation::add_revenue;
+    GET    "/api/v1/operation/agreements/{id}/revenue"         => operation::revenue;
+    POST   "/api/v1/operation/arrangements"                    => operation::create_arrangement;
+    GET    "/api/v1/operation/arrangements"                    => operation::list_arrangements;
+    GET    "/api/v1/operation/arrangements/{id}"               => operation::get_arrangement;
+    POST   "/api/v1/operation/arrangements/{id}/review"        => operation::review_arrangement;
+    GET    "/api/v1/open/products"                             => operation::products;
+    POST   "/api/v1/open/products"                             => operation::add_product;
     GET    "/api/v1/open/datasets"                             => open::list;
     GET    "/api/v1/open/stats"                                => open::stats;
     GET    "/api/v1/supervision/figures"                       => supervision::figures;
     GET    "/api/v1/supervision/evaluation"                    => supervision::evaluation;
     GET    "/api/v1/supervision/figures/{org_id}/{figure}/items" => supervision::items;
     GET    "/api/v1/supervision/reports/{level_org_id}"        => supervision::report;
+    GET    "/api/v1/supervision/reports/{year}.xlsx"           => supervision::report_xlsx,
+        served_by "/api/v1/supervision/reports/{level_org_id}";
+    GET    "/api/v1/supervision/reports/{year}.pdf"            => supervision::report_pdf,
+        served_by "/api/v1/supervision/reports/{level_org_id}";
     GET    "/api/v1/open/datasets/{id}"                        => open::get;
     GET    "/api/v1/open/datasets/{id}/rows"                   => open::rows;
     GET    "/api/v1/open/datasets/{id}/download"               => open::download;
@@ -275,6 +342,18 @@ page_routes! {
     GET    "/"                                        => pages::home::page;
     GET    "/open"                                    => pages::open::portal;
     GET    "/open/datasets/{id}"                      => pages::open::dataset;
+    GET    "/open/products"                           => pages::operation::products_page;
+    GET    "/operation"                               => pages::operation::list_page;
+    GET    "/operation/agreements/new"                => pages::operation::new_page;
+    POST   "/operation/agreements/new"                => pages::operation::create;
+    GET    "/operation/agreements/{id}"               => pages::operation::detail;
+    POST   "/operation/agreements/{id}/filing"        => pages::operation::file;
+    POST   "/operation/agreements/{id}/review"        => pages::operation::review;
+    POST   "/operation/agreements/{id}/termination"   => pages::operation::terminate;
+    POST   "/operation/agreements/{id}/revenue"       => pages::operation::add_revenue;
+    POST   "/operation/arrangements/new"              => pages::operation::create_arrangement;
+    GET    "/operation/arrangements/{id}"             => pages::operation::arrangement;
+    POST   "/operation/arrangements/{id}/review"      => pages::operation::review_arrangement;
     GET    "/open/stats"                              => pages::open::stats_page;
     GET    "/supervision"                             => pages::supervision::dashboard;
     GET    "/supervision/items"                       => pages::supervision::items;

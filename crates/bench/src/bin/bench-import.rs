@@ -11,58 +11,14 @@
 //! Needs `sqlite3` on PATH and target/release/pubdata; for the PostgreSQL
 //! part `psql` and server binaries (or BENCH_POSTGRES=URL; =skip to skip).
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
+use pubdata_bench::{pubdata_bin, run_measured};
 use pubdata_service::App;
 use pubdata_service::ingest::{ColumnInput, CreateDataset};
 use pubdata_store::SessionKind;
-
-fn pubdata_bin() -> std::path::PathBuf {
-    let here = std::env::current_exe().expect("exe");
-    here.parent().expect("dir").join("pubdata")
-}
-
-/// Runs a command, polling its peak resident memory (VmHWM); returns (seconds, peak KiB).
-fn run_measured(cmd: &mut Command) -> anyhow::Result<(f64, u64)> {
-    let start = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("spawn")?;
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Ok(s) = std::fs::read_to_string(&status_path)
-            && let Some(line) = s.lines().find(|l| l.starts_with("VmHWM:"))
-        {
-            peak = peak.max(
-                line.split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0),
-            );
-        }
-        if let Some(status) = child.try_wait()? {
-            let out = child.wait_with_output()?;
-            if !status.success() {
-                bail!(
-                    "{:?} failed: {}{}",
-                    cmd,
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            if std::env::var_os("BENCH_VERBOSE").is_some() {
-                eprint!("{}", String::from_utf8_lossy(&out.stderr));
-            }
-            return Ok((start.elapsed().as_secs_f64(), peak));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 async fn prepare(db: &str) -> anyhow::Result<i64> {
     let app = App::new(pubdata_store::open(db).await?).await?;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use pubdata_service::backup;
 
-use super::{DbArgs, open_store};
+use super::{DbArgs, open_db};
 
 #[derive(clap::Args)]
 pub struct KeygenArgs {
@@ -14,6 +14,10 @@ pub struct KeygenArgs {
     /// Keep it OFF the servers that write backups: offline, in a safe.
     #[arg(long)]
     pub secret_out: PathBuf,
+    /// The platform's crypto profile: `international` (age X25519) or
+    /// `guomi` (SM2 key pair; each backup's SM4 key is wrapped to it).
+    #[arg(long, env = "PUBDATA_CRYPTO_PROFILE", default_value = "international")]
+    pub profile: pubdata_domain::audit::CryptoProfile,
 }
 
 #[derive(clap::Args)]
@@ -34,6 +38,10 @@ pub struct BackupArgs {
     /// Backups kept in each directory (the oldest are removed).
     #[arg(long, default_value_t = pubdata_service::jobs::BACKUPS_KEPT)]
     pub keep: usize,
+    /// The audit checkpoint key file (`pubdata checkpoint-keygen`): after the
+    /// backup, the chain head is signed into the same directories.
+    #[arg(long, env = "PUBDATA_CHECKPOINT_KEY")]
+    pub checkpoint_key: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -49,7 +57,7 @@ pub struct RestoreArgs {
 }
 
 pub async fn keygen(a: KeygenArgs) -> anyhow::Result<ExitCode> {
-    let keys = backup::generate_keys();
+    let keys = backup::generate_keys_for(a.profile);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -66,7 +74,11 @@ pub async fn keygen(a: KeygenArgs) -> anyhow::Result<ExitCode> {
     use std::io::Write;
     writeln!(
         f,
-        "# pubdata backup secret key (age X25519 identity), created {}\n# public key: {}\n{}",
+        "# pubdata backup secret key ({} identity), created {}\n# public key: {}\n{}",
+        match a.profile {
+            pubdata_domain::audit::CryptoProfile::International => "age X25519",
+            pubdata_domain::audit::CryptoProfile::Guomi => "SM2",
+        },
         chrono::Utc::now().to_rfc3339(),
         keys.recipient,
         keys.identity
@@ -85,7 +97,12 @@ pub async fn keygen(a: KeygenArgs) -> anyhow::Result<ExitCode> {
 
 pub async fn run_backup(a: BackupArgs) -> anyhow::Result<ExitCode> {
     backup::parse_recipient(&a.recipient)?;
-    let store = open_store(&a.db.database).await?;
+    let checkpoint_key = a
+        .checkpoint_key
+        .as_deref()
+        .map(pubdata_service::checkpoint::CheckpointKey::read)
+        .transpose()?;
+    let store = open_db(&a.db).await?;
     let mut dirs = vec![a.to.clone()];
     dirs.extend(a.offsite.iter().cloned());
     let started = std::time::Instant::now();
@@ -110,6 +127,22 @@ pub async fn run_backup(a: BackupArgs) -> anyhow::Result<ExitCode> {
     for c in &w.copies[1..] {
         println!("off-site copy: {}", c.display());
     }
+    if let Some(key) = &checkpoint_key {
+        let c = pubdata_service::checkpoint::checkpoint_and_record(
+            store.as_ref(),
+            key,
+            &dirs,
+            &instance,
+        )
+        .await?;
+        println!(
+            "audit checkpoint signed: record {} head {} -> {} ({} copies)",
+            c.checkpoint.records,
+            c.checkpoint.head,
+            c.checkpoint.file_name(),
+            c.copies.len()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -127,7 +160,7 @@ pub async fn run_restore(a: RestoreArgs) -> anyhow::Result<ExitCode> {
         manifest.backend,
         manifest.created_at.to_rfc3339()
     );
-    let store = open_store(&a.db.database).await?;
+    let store = open_db(&a.db).await?;
     let r = match backup::restore(store.as_ref(), &manifest, &snap).await {
         Ok(r) => r,
         Err(e @ backup::BackupError::NotEmpty) => bail!("{e}"),

@@ -9,7 +9,7 @@ use anyhow::Context;
 use pubdata_service::App;
 use pubdata_service::ingest::Progress;
 
-use super::{DbArgs, open_store};
+use super::{DbArgs, open_db};
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
@@ -45,7 +45,7 @@ impl Progress for Line {
 
 pub async fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
     super::serve::init_logging("text");
-    let app = App::new(open_store(&a.db.database).await?).await?;
+    let app = App::new(open_db(&a.db).await?).await?;
     let operator = app
         .console_operator_for_dataset(a.dataset)
         .await

@@ -18,6 +18,25 @@ pub struct DbArgs {
     /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (an existing database).
     #[arg(long, env = "PUBDATA_DATABASE_URL", default_value = DEFAULT_DATABASE)]
     pub database: String,
+    /// The platform's crypto profile, chosen at its first start and stored
+    /// in the database: `international` (SHA-256, Ed25519, age X25519) or
+    /// `guomi` (国密: SM3, SM2, SM4). Later starts may repeat it; another
+    /// value is refused once the audit chain holds records.
+    #[arg(long, env = "PUBDATA_CRYPTO_PROFILE")]
+    pub crypto_profile: Option<pubdata_domain::audit::CryptoProfile>,
+}
+
+/// Opens the database `db` names and, when given, sets or checks its
+/// crypto profile.
+pub async fn open_db(db: &DbArgs) -> anyhow::Result<std::sync::Arc<dyn pubdata_store::Store>> {
+    let store = open_store(&db.database).await?;
+    if let Some(p) = db.crypto_profile {
+        store
+            .set_crypto_profile(p)
+            .await
+            .with_context(|| format!("--crypto-profile {p}"))?;
+    }
+    Ok(store)
 }
 
 pub async fn open_store(url: &str) -> anyhow::Result<std::sync::Arc<dyn pubdata_store::Store>> {

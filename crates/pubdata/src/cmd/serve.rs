@@ -6,7 +6,7 @@ use anyhow::Context;
 use pubdata_service::App;
 use tracing_subscriber::EnvFilter;
 
-use super::{DbArgs, open_store};
+use super::{DbArgs, open_db};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -39,6 +39,11 @@ pub struct ServeArgs {
         requires = "backup_recipient"
     )]
     pub backup_offsite: Vec<std::path::PathBuf>,
+    /// The audit checkpoint key file (`pubdata checkpoint-keygen`): the
+    /// chain head is signed hourly and after every backup into the backup
+    /// directory and its off-site copies (审计检查点).
+    #[arg(long, env = "PUBDATA_CHECKPOINT_KEY", requires = "backup_dir")]
+    pub checkpoint_key: Option<std::path::PathBuf>,
     /// Mark cookies `Secure`: set when users reach the platform over HTTPS
     /// (a TLS-terminating proxy or load balancer in front).
     #[arg(long, env = "PUBDATA_SECURE_COOKIES")]
@@ -86,7 +91,8 @@ async fn shutdown_signal() {
 
 pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     init_logging(&a.log_format);
-    let store = open_store(&a.db.database).await?;
+    let store = open_db(&a.db).await?;
+    let profile = store.crypto_profile().await?;
     let app = App::new(store).await.context("cannot start the platform")?;
     app.set_backup_dir(a.backup_dir.clone());
     app.set_backup_target(pubdata_service::backup::Target {
@@ -94,6 +100,11 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         offsite: a.backup_offsite.clone(),
     })
     .context("--backup-recipient")?;
+    if let Some(path) = &a.checkpoint_key {
+        let key =
+            pubdata_service::checkpoint::CheckpointKey::read(path).context("--checkpoint-key")?;
+        app.set_checkpoint_key(Some(key));
+    }
     app.set_open_rate_per_minute(a.open_rate_per_minute);
     if demo {
         let size = pubdata_service::demo::DemoSize {
@@ -118,6 +129,7 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", a.listen))?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
+    tracing::info!(crypto_profile = %profile, "crypto profile");
     println!("pubdata listening on http://{addr}");
     if demo {
         println!(

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use pubdata_service::App;
 use pubdata_service::orgs::{CreateOrg, CreateUser};
 
-use super::{DbArgs, open_store};
+use super::{DbArgs, open_db};
 
 #[derive(clap::Subcommand)]
 pub enum UserCmd {
@@ -45,7 +45,7 @@ pub async fn run(c: UserCmd) -> anyhow::Result<ExitCode> {
             if password.is_empty() {
                 bail!("give the password on standard input");
             }
-            let app = App::new(open_store(&db.database).await?).await?;
+            let app = App::new(open_db(&db).await?).await?;
             let system = pubdata_service::Principal::system();
             let org = match app.org_by_code(&org).await? {
                 Some(o) => o,

@@ -36,6 +36,9 @@ async fn add_working_days_is_public_and_right_around_spring_festival_and_nationa
 #[tokio::test]
 async fn reaching_past_the_known_years_is_calendar_unknown_year_until_an_admin_adds_the_year() {
     let t = TestApp::demo().await;
+    // The demo's placeholder years go: the platform as shipped.
+    t.sql("DELETE FROM calendar_years WHERE year > 2026").await;
+    t.app.reload_calendar().await.unwrap();
     let (status, body) = add(&t, "2026-12-28", 5).await;
     assert_eq!(
         (status, body["code"].as_str()),
@@ -87,8 +90,39 @@ async fn reaching_past_the_known_years_is_calendar_unknown_year_until_an_admin_a
         })
         .await
         .unwrap();
-    assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].event.target, "calendar:2027");
+    let by_admin: Vec<_> = audit
+        .iter()
+        .filter(|a| a.event.detail["source"] == "测试用安排")
+        .collect();
+    assert_eq!(by_admin.len(), 1);
+    assert_eq!(by_admin[0].event.target, "calendar:2027");
+    assert_eq!(by_admin[0].event.actor, "admin");
+}
+
+#[tokio::test]
+async fn the_demo_counts_into_next_year_on_a_placeholder_that_says_it_is_not_official() {
+    let t = TestApp::demo().await;
+    let next = chrono::Datelike::year(&pubdata_domain::calendar::today_cst()) + 1;
+    let (_, years) = json_of(
+        t.call(Method::GET, "/api/v1/calendar/years", None, None)
+            .await,
+    )
+    .await;
+    let items = years["items"].as_array().unwrap();
+    let placeholder = items
+        .iter()
+        .find(|y| y["year"] == next)
+        .unwrap_or_else(|| panic!("next year {next} known in the demo: {years}"));
+    let source = placeholder["source"].as_str().unwrap();
+    assert!(source.contains("非国务院办公厅公布的安排"), "{source}");
+    // The shipped years keep their official notices.
+    let y2026 = items.iter().find(|y| y["year"] == 2026).unwrap();
+    assert!(!y2026["source"].as_str().unwrap().contains("占位"));
+    // A 20-working-day limit opened on the last day of this year resolves.
+    let (status, body) = add(&t, &format!("{}-12-31", next - 1), 20).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Seeding again adds nothing.
+    assert!(t.app.seed_demo_calendar().await.unwrap().is_empty());
 }
 
 #[tokio::test]

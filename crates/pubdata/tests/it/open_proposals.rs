@@ -235,7 +235,7 @@ async fn an_agreed_proposal_changes_the_attribute_as_a_new_version_then_filed_ag
     assert_eq!(v["from_attribute"], "none");
     assert_eq!(v["proposed_attribute"], "conditional");
     // The agency's case: Art. 32, 10 working days (platform default).
-    let cal = Calendar::shipped();
+    let cal = t.app.calendar();
     let due = CaseKind::OpenProposal.due(&cal, today_cst()).unwrap();
     assert_eq!(v["cases"][0]["kind"], "open_proposal", "{v}");
     assert_eq!(v["cases"][0]["due_on"], due.to_string());
@@ -788,7 +788,7 @@ async fn the_pages_list_filings_propose_answer_and_show_the_history() {
     // Both dashboards show the case with its deadline: the agency answers,
     // the authority asked.
     let due = CaseKind::OpenProposal
-        .due(&Calendar::shipped(), today_cst())
+        .due(&t.app.calendar(), today_cst())
         .unwrap()
         .to_string();
     for c in [&scj, &sjj] {

@@ -226,11 +226,22 @@ async fn an_agency_admin_creates_a_token_on_the_page_and_sees_it_once() {
 #[tokio::test]
 async fn calendar_and_audit_pages_work() {
     let t = TestApp::demo().await;
+    // The platform as shipped: the demo's placeholder years go.
+    t.sql("DELETE FROM calendar_years WHERE year > 2026").await;
+    t.app.reload_calendar().await.unwrap();
     let c = sign_in(&t, "admin").await;
     let (_, html) = page(&t, &c, "/calendar?from=2026-09-30&days=5").await;
     assert!(html.contains("id=\"due-date\">2026-10-13<"));
     let (_, html) = page(&t, &c, "/calendar?from=2026-12-30&days=5").await;
     assert!(html.contains("2027"), "unknown year is explained");
+    let next = chrono::Datelike::year(&pubdata_domain::calendar::today_cst()) + 1;
+    if next == 2027 {
+        // Next year's schedule is missing: the keepers are told.
+        assert!(
+            html.contains("id=\"calendar-gap\"") && html.contains("2027年的法定节假日安排尚未录入"),
+            "the missing year is flagged"
+        );
+    }
     let csrf = hidden(&html, "csrf");
     let r = c
         .post(t.url("/calendar/years"))
@@ -247,6 +258,9 @@ async fn calendar_and_audit_pages_work() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = page(&t, &c, "/calendar?from=2026-12-28&days=5").await;
     assert!(html.contains("id=\"due-date\">2027-01-05<"));
+    if next == 2027 {
+        assert!(!html.contains("id=\"calendar-gap\""), "no gap once entered");
+    }
 
     let a = sign_in(&t, "auditor").await;
     // The filter form sends every field, empty ones included.

@@ -147,7 +147,7 @@ async fn a_conditional_request_is_answered_narrowed_implemented_and_read_exactly
     assert_eq!(r["state"], "pending");
     let id = r["id"].as_i64().unwrap();
     let today = pubdata_domain::calendar::today_cst();
-    let cal = pubdata_domain::calendar::Calendar::shipped();
+    let cal = t.app.calendar();
     let due = cal
         .add_working_days(today, pubdata_domain::calendar::WorkingDays::of(2))
         .unwrap();
@@ -1242,7 +1242,9 @@ async fn a_demand_for_uncatalogued_data_is_confirmed_within_5_working_days_and_l
     let (status, d) = t.post("/api/v1/data-demands", &mzj, body.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{d}");
     assert_eq!(d["state"], "pending");
-    let due = pubdata_domain::calendar::Calendar::shipped()
+    let due = t
+        .app
+        .calendar()
         .add_working_days(
             pubdata_domain::calendar::today_cst(),
             pubdata_domain::calendar::WorkingDays::of(5),

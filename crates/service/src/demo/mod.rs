@@ -10,14 +10,17 @@ use crate::error::Result;
 use crate::orgs::{CreateOrg, CreateUser};
 use crate::principal::Principal;
 
+mod calendar;
 mod catalog;
 mod collection;
 mod datasets;
+pub mod disputes;
 pub mod objections;
 mod open_applications;
 mod open_catalog;
 mod open_plans;
 mod open_proposals;
+mod operation;
 mod sharing;
 pub mod synth;
 
@@ -222,11 +225,14 @@ impl App {
         self.seed_demo_objections().await?;
         self.seed_demo_open_proposals().await?;
         self.seed_demo_open_plans().await?;
+        self.seed_demo_disputes().await?;
+        self.seed_demo_operation().await?;
         Ok(s)
     }
 
     /// Seeds the demo organisations and accounts only; safe to run again.
     pub async fn seed_demo_world(&self) -> Result<Seeded> {
+        self.seed_demo_calendar().await?;
         let p = Principal::system();
         let mut s = Seeded::default();
         let org = |code: &str, name: &str, kind: OrgKind, parent: Option<i64>| CreateOrg {

@@ -531,7 +531,7 @@ impl App {
     }
 
     /// How each item of `items` stands today.
-    async fn item_views(&self, items: &[PlanItem]) -> Result<Vec<PlanItemView>> {
+    pub(crate) async fn item_views(&self, items: &[PlanItem]) -> Result<Vec<PlanItemView>> {
         let today = today_cst();
         let mut out = Vec::with_capacity(items.len());
         for item in items {

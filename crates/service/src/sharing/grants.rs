@@ -172,6 +172,13 @@ impl App {
     pub async fn implement_grant(&self, p: &Principal, id: i64) -> Result<GrantView> {
         let g = self.grant_of(id).await?;
         self.authorize(p, Action::DecideShare(g.source_org)).await?;
+        self.grant_needs_cover(
+            p,
+            g.grantee_org,
+            g.dataset_id,
+            ("grant.implement", format!("grant:{id}")),
+        )
+        .await?;
         let event = p.event(
             "grant.implement",
             format!("grant:{id}"),
@@ -264,6 +271,13 @@ impl App {
         if tree.get(b.grantee_org).is_none() {
             return Err(ServiceError::invalid("grantee_org", "no such organisation"));
         }
+        self.grant_needs_cover(
+            p,
+            b.grantee_org,
+            d.id,
+            ("grant.backflow", format!("dataset:{}", d.id)),
+        )
+        .await?;
         if b.fields.is_empty() {
             return Err(ServiceError::invalid("fields", "name at least one field"));
         }

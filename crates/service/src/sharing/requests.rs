@@ -416,6 +416,13 @@ impl App {
                     .map_err(|e| ServiceError::invalid("masks", format!("「{f}」: {e}")))?;
                 masks.insert(f.clone(), m.to_string());
             }
+            self.grant_needs_cover(
+                p,
+                req.requester_org,
+                req.dataset_id,
+                ("share.decide", format!("share_request:{id}")),
+            )
+            .await?;
             let implement_due = CaseKind::ShareImplement.due(&self.calendar(), today)?;
             detail["fields"] = json!(fields);
             detail["until"] = json!(until.to_string());

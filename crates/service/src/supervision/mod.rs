@@ -5,6 +5,7 @@
 //! typed in. Every count is the number of items its drill-down lists: both
 //! come from one pass ([`App::collect_figures`]), so they cannot disagree.
 
+mod pdf;
 mod report;
 
 use std::collections::{BTreeMap, HashMap};
@@ -12,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use pubdata_domain::calendar::{date_cst, today_cst};
 use pubdata_domain::case::{CaseKind, CaseState};
+use pubdata_domain::open_plan::{Fulfilment, PlanState};
 use pubdata_domain::org::{OrgKind, Role};
 use serde::Serialize;
 
@@ -57,6 +59,15 @@ pub enum Figure {
     /// Public reads of open datasets in the period (开放数据访问量); its
     /// items are the datasets read, each with its count.
     OpenReads,
+    /// Items of filed open plans planned in the period and opened by their
+    /// day (开放计划按期开放项).
+    PlanFulfilled,
+    /// … opened, but after their day (逾期开放项).
+    PlanLate,
+    /// … not open yet, their day still to come (待开放项).
+    PlanPending,
+    /// … not open, their day passed (逾期未开放项).
+    PlanOverdue,
 }
 
 /// Every figure, in display order.
@@ -76,6 +87,10 @@ pub const FIGURES: &[Figure] = &[
     Figure::ObjectionsInTime,
     Figure::OpenDatasets,
     Figure::OpenReads,
+    Figure::PlanFulfilled,
+    Figure::PlanLate,
+    Figure::PlanPending,
+    Figure::PlanOverdue,
 ];
 
 impl Figure {
@@ -96,6 +111,10 @@ impl Figure {
             Figure::ObjectionsInTime => "objections_in_time",
             Figure::OpenDatasets => "open_datasets",
             Figure::OpenReads => "open_reads",
+            Figure::PlanFulfilled => "plan_fulfilled",
+            Figure::PlanLate => "plan_late",
+            Figure::PlanPending => "plan_pending",
+            Figure::PlanOverdue => "plan_overdue",
         }
     }
 
@@ -117,6 +136,10 @@ impl Figure {
             Figure::ObjectionsInTime => "按时处理异议数",
             Figure::OpenDatasets => "开放数据集",
             Figure::OpenReads => "开放数据访问量",
+            Figure::PlanFulfilled => "计划按期开放项",
+            Figure::PlanLate => "计划逾期开放项",
+            Figure::PlanPending => "计划待开放项",
+            Figure::PlanOverdue => "计划逾期未开放项",
         }
     }
 
@@ -138,6 +161,10 @@ impl Figure {
             Figure::ObjectionsInTime => "… answered in time",
             Figure::OpenDatasets => "Open datasets",
             Figure::OpenReads => "Open data reads",
+            Figure::PlanFulfilled => "Plan items opened on time",
+            Figure::PlanLate => "Plan items opened late",
+            Figure::PlanPending => "Plan items pending",
+            Figure::PlanOverdue => "Plan items overdue",
         }
     }
 
@@ -146,10 +173,73 @@ impl Figure {
     }
 }
 
+/// A group of figures as the report prints them (one table each).
+pub struct FigureGroup {
+    /// `catalogue`, `aggregation`, `sharing`, `objections`, `opening`.
+    pub key: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub figures: &'static [Figure],
+}
+
+/// The report's tables: catalogue (目录), aggregation (归集), sharing (共享),
+/// objections (异议) and opening (开放, with plan fulfilment). The platform
+/// records no violations (违规) figure, so the report has no such table.
+pub const FIGURE_GROUPS: &[FigureGroup] = &[
+    FigureGroup {
+        key: "catalogue",
+        zh: "目录编制",
+        en: "Catalogue",
+        figures: &[
+            Figure::EntriesPublished,
+            Figure::ReviewsOverdue,
+            Figure::UpdatesOverdue,
+        ],
+    },
+    FigureGroup {
+        key: "aggregation",
+        zh: "数据归集",
+        en: "Aggregation",
+        figures: &[Figure::DatasetsOnTime, Figure::DatasetsStale],
+    },
+    FigureGroup {
+        key: "sharing",
+        zh: "数据共享",
+        en: "Sharing",
+        figures: &[
+            Figure::ShareAnswered,
+            Figure::ShareAnsweredInTime,
+            Figure::ShareImplemented,
+            Figure::ShareImplementedInTime,
+            Figure::ShareRefused,
+            Figure::ShareRefusedWithBasis,
+        ],
+    },
+    FigureGroup {
+        key: "objections",
+        zh: "异议处理",
+        en: "Objections",
+        figures: &[Figure::ObjectionsAnswered, Figure::ObjectionsInTime],
+    },
+    FigureGroup {
+        key: "opening",
+        zh: "数据开放",
+        en: "Opening",
+        figures: &[
+            Figure::OpenDatasets,
+            Figure::OpenReads,
+            Figure::PlanFulfilled,
+            Figure::PlanLate,
+            Figure::PlanPending,
+            Figure::PlanOverdue,
+        ],
+    },
+];
+
 /// One case, entry or dataset behind a figure.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FigureItem {
-    /// `case`, `catalog_entry` or `dataset`.
+    /// `case`, `catalog_entry`, `dataset` or `open_plan_item` (its id the plan's).
     pub kind: &'static str,
     pub id: i64,
     pub title: String,
@@ -367,6 +457,9 @@ impl App {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Collected> {
+        // Sets, not list scans: a city has hundreds of agencies and thousands
+        // of open datasets (issue 12's scaled-up world).
+        let orgs: std::collections::HashSet<i64> = orgs.iter().copied().collect();
         let within = |o: i64| orgs.contains(&o);
         let mut c = Collected::default();
         let today = today_cst();
@@ -510,7 +603,12 @@ impl App {
             }
         }
         // Open data and its reads in the period (the audit chain's access records).
-        let reads = self.store.open_reads_between(start, stop).await?;
+        let reads: HashMap<i64, i64> = self
+            .store
+            .open_reads_between(start, stop)
+            .await?
+            .into_iter()
+            .collect();
         for o in self.open_loaded(None, None).await? {
             if !within(o.view.org_id) {
                 continue;
@@ -525,12 +623,55 @@ impl App {
                 note: o.view.org_name.clone(),
             };
             c.push(o.view.org_id, Figure::OpenDatasets, item(1));
-            let n = reads
-                .iter()
-                .find(|(id, _)| *id == o.dataset.id)
-                .map_or(0, |(_, n)| *n);
+            let n = reads.get(&o.dataset.id).copied().unwrap_or(0);
             if n > 0 {
                 c.push(o.view.org_id, Figure::OpenReads, item(n));
+            }
+        }
+        // Open plan fulfilment (开放计划落实情况): items of the agencies' filed
+        // plans planned within the period, as they stand today.
+        let plans = self
+            .store
+            .list_open_plans(&pubdata_store::OpenPlanFilter {
+                year: None,
+                org_ids: Some(orgs.iter().copied().collect()),
+                states: Some(vec![PlanState::Filed, PlanState::Acknowledged]),
+            })
+            .await?;
+        for plan in plans {
+            if i64::from(from.year()) > plan.year || plan.year > i64::from(to.year()) {
+                continue;
+            }
+            let items: Vec<_> = plan
+                .items
+                .iter()
+                .filter(|i| (from..=to).contains(&i.planned_on))
+                .cloned()
+                .collect();
+            for v in self.item_views(&items).await? {
+                let figure = match v.fulfilment {
+                    Fulfilment::Fulfilled => Figure::PlanFulfilled,
+                    Fulfilment::Late => Figure::PlanLate,
+                    Fulfilment::Pending => Figure::PlanPending,
+                    Fulfilment::Overdue => Figure::PlanOverdue,
+                };
+                let note = match v.opened_on {
+                    Some(d) => format!("planned {} · opened {d}", v.planned_on),
+                    None => format!("planned {} · not open", v.planned_on),
+                };
+                c.push(
+                    plan.org_id,
+                    figure,
+                    FigureItem {
+                        kind: "open_plan_item",
+                        id: plan.id,
+                        title: v.name,
+                        link: format!("/plans/{}", plan.id),
+                        date: Some(v.planned_on),
+                        count: 1,
+                        note,
+                    },
+                );
             }
         }
         Ok(c)

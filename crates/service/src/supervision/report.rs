@@ -108,6 +108,46 @@ impl Report {
 }
 
 impl App {
+    /// The level a caller's annual report covers by default: the authority
+    /// they review or audit for (an authority's own level), else the
+    /// platform administrator's or their own organisation. `None` when
+    /// they act for no organisation.
+    pub fn own_level(p: &Principal) -> Option<i64> {
+        use pubdata_domain::org::Role;
+        p.roles
+            .iter()
+            .find(|g| matches!(g.role, Role::AuthorityReviewer | Role::Auditor))
+            .or_else(|| p.roles.iter().find(|g| g.role == Role::PlatformAdmin))
+            .map(|g| g.org_id)
+            .or_else(|| p.org_id())
+    }
+
+    /// The annual evaluation report (`GET /api/v1/supervision/reports/{year}.xlsx|pdf`)
+    /// of the caller's own level, or of `level` — a level or agency it
+    /// supervises (the same rule as every supervision figure: 403 outside).
+    pub async fn supervision_annual_report(
+        &self,
+        p: &Principal,
+        year: i64,
+        level: Option<i64>,
+    ) -> Result<Report> {
+        let level = match level.or_else(|| Self::own_level(p)) {
+            Some(l) => l,
+            None => {
+                return Err(ServiceError::Forbidden(
+                    "you act for no organisation: name the level (`level`)".into(),
+                ));
+            }
+        };
+        if !(2000..=2100).contains(&year) {
+            return Err(ServiceError::invalid(
+                "year",
+                "a year between 2000 and 2100",
+            ));
+        }
+        self.supervision_report(p, level, &year.to_string()).await
+    }
+
     /// The evaluation report of a level for a period (`2026`, `2026Q3`).
     pub async fn supervision_report(
         &self,

@@ -545,6 +545,38 @@ impl<D: Dialect> Store for D {
         Ok((row.int("last_id")?, row.text("last_hash")?))
     }
 
+    async fn crypto_profile(&self) -> Result<pubdata_domain::audit::CryptoProfile> {
+        let row = self
+            .reader()
+            .one(sql("SELECT crypto_profile FROM audit_head WHERE one = 1"))
+            .await?;
+        crate::sql::crypto_profile_of(&row.text("crypto_profile")?)
+    }
+
+    async fn set_crypto_profile(
+        &self,
+        profile: pubdata_domain::audit::CryptoProfile,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.run(
+            sql("UPDATE audit_head SET crypto_profile = ? WHERE one = 1 AND last_id = 0")
+                .bind(profile.as_str()),
+        )
+        .await?;
+        let row = tx
+            .one(sql("SELECT crypto_profile FROM audit_head WHERE one = 1"))
+            .await?;
+        let now = crate::sql::crypto_profile_of(&row.text("crypto_profile")?)?;
+        if now != profile {
+            return Err(StoreError::Conflict {
+                what: format!(
+                    "crypto profile: the platform runs under `{now}` (its audit chain is not empty); it cannot change to `{profile}`"
+                ),
+            });
+        }
+        tx.commit().await
+    }
+
     async fn record_backup_run(&self, run: NewBackupRun, event: AuditEvent) -> Result<i64> {
         let mut tx = self.begin().await?;
         let row = tx
@@ -572,6 +604,45 @@ impl<D: Dialect> Store for D {
             .all(sql("SELECT * FROM backup_runs ORDER BY id DESC LIMIT ?").bind(limit as i64))
             .await?;
         rows.iter().map(rows::backup_run).collect()
+    }
+
+    async fn record_audit_checkpoint(
+        &self,
+        cp: NewAuditCheckpoint,
+        event: AuditEvent,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let row = tx
+            .one(
+                sql(
+                    "INSERT INTO audit_checkpoints (at, ok, records, head, algorithm, public_key,
+                         signature, file, copies, error, instance)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                )
+                .bind(cp.at)
+                .bind(cp.ok)
+                .bind(cp.records)
+                .bind(cp.head.as_str())
+                .bind(cp.algorithm.as_str())
+                .bind(cp.public_key.as_str())
+                .bind(cp.signature.as_str())
+                .bind(cp.file.as_str())
+                .bind(cp.copies)
+                .bind(cp.error.as_str())
+                .bind(cp.instance.as_str()),
+            )
+            .await?;
+        audit::<D>(&mut tx, &event).await?;
+        tx.commit().await?;
+        row.int("id")
+    }
+
+    async fn audit_checkpoints(&self, limit: u32) -> Result<Vec<AuditCheckpoint>> {
+        let rows = self
+            .reader()
+            .all(sql("SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT ?").bind(limit as i64))
+            .await?;
+        rows.iter().map(rows::audit_checkpoint).collect()
     }
 
     async fn job_leases(&self) -> Result<Vec<JobLease>> {

@@ -13,6 +13,7 @@ mod catalog;
 mod contents;
 mod datasets;
 mod derive;
+mod disputes;
 mod foundation;
 pub(crate) mod load;
 mod notify;
@@ -22,6 +23,7 @@ mod open_applications;
 mod open_plans;
 mod open_proposals;
 mod security;
+mod operation;
 mod sharing;
 mod supervision;
 

@@ -203,3 +203,17 @@ pub async fn backups(
 ) -> ApiResult<Json<Vec<pubdata_service::model::BackupRun>>> {
     Ok(Json(s.app.list_backup_runs(&p, 50).await?))
 }
+
+/// Audit checkpoint runs (审计检查点), newest first (the 50 latest): the
+/// signed chain head — records, head hash, time, algorithm, public key and
+/// signature — and where the file went, or why the run failed (platform
+/// administrators and auditors).
+#[utoipa::path(get, path = "/api/v1/audit/checkpoints", tag = "audit",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<pubdata_service::model::AuditCheckpoint>), (status = 403, body = Problem)))]
+pub async fn checkpoints(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<Vec<pubdata_service::model::AuditCheckpoint>>> {
+    Ok(Json(s.app.list_audit_checkpoints(&p, 50).await?))
+}

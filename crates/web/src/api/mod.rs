@@ -14,10 +14,12 @@ pub mod catalog;
 pub mod ckan;
 pub mod datasets;
 pub mod derive;
+pub mod disputes;
 pub mod objections;
 pub mod open;
 pub mod open_plans;
 pub mod open_proposals;
+pub mod operation;
 pub mod orgs;
 pub mod reminders;
 pub mod sharing;
@@ -42,7 +44,9 @@ pub mod users;
         (name = "datasets", description = "数据汇聚 Datasets, loads, quality, staleness (AGG-1 … AGG-3, QLT-1)"),
         (name = "cases", description = "到期提醒 Case reminders: inbox and webhooks (CAL-2)"),
         (name = "catalog", description = "目录与采集 Catalogue, cases and collection list (CAT-1 … CAT-7, COL-1, COL-2)"),
+        (name = "disputes", description = "争议处理 Disputes between agencies: negotiation, coordination, joint consultation, government decision (DSP-1, Art. 48)"),
         (name = "objections", description = "异议与更正 Objections to records and their correction (OBJ-1, Art. 28)"),
+        (name = "operation", description = "授权运营 Authorised operation: agreements and their filing, earlier arrangements, revenue records (OPS-1 … OPS-3, Art. 39–42)"),
         (name = "open", description = "数据开放 Open data for anyone: catalogue, rows, downloads (OPN-3)"),
         (name = "supervision", description = "监督考核 Supervision figures, drill-down and evaluation reports (SUP-1, Art. 46)"),
         (name = "sharing", description = "数据共享 Share requests, grants, data service and verification (SHR-1 … SHR-9, VER-1, BACK-1), desensitised derivatives and masking rules (SHR-6)")

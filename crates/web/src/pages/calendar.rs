@@ -49,7 +49,7 @@ async fn render(
         .map(|y| context! { year => y.year, source => y.source.clone(), off => y.off_strings(), work => y.work_strings() })
         .collect();
     let ctx = context! {
-        years => years, result => result, from => q.from.clone(), days => q.days.clone(),
+        years => years, result => result, missing_year => s.app.calendar_next_year_missing(), from => q.from.clone(), days => q.days.clone(),
         notice => q.done.as_ref().map(|_| text(lang.code(), "common.saved")), error => error,
         ..base(s, p, lang, "/calendar").await
     };
@@ -182,9 +182,17 @@ pub async fn system_page(
             error => b.error.clone() }
         })
         .collect();
+    let checkpoint = s.app.list_audit_checkpoints(&p, 1).await?.first().map(|c| {
+        context! { at => local_time(&c.at), ok => c.ok, records => c.records,
+        head => c.head.clone(), algorithm => c.algorithm.clone(),
+        public_key => c.public_key.clone(), file => c.file.clone(), copies => c.copies,
+        error => c.error.clone() }
+    });
     let ctx = context! { backend => status.backend, instance => status.instance.clone(),
     version => status.version, audit_records => status.audit_records, jobs => jobs,
-    backups => backups,
+    crypto_profile => status.crypto_profile.as_str(),
+    crypto_label => super::text(lang.code(), &format!("crypto.{}", status.crypto_profile.as_str())),
+    backups => backups, checkpoint => checkpoint,
     ..base(&s, &p, lang, "/system").await };
     Ok(s.templates.render("system.html", ctx))
 }

@@ -54,7 +54,19 @@ pub async fn page(State(s): State<AppState>, PageCaller(p): PageCaller, lang: La
         .take(20)
         .map(|v| context! { id => v.dataset.id, name => v.dataset.name, org => v.org_name })
         .collect();
+    // From October, when the State Council publishes next year's schedule,
+    // the calendar's keepers are told it is still missing.
+    let calendar_gap = match s.app.calendar_next_year_missing() {
+        Some(y)
+            if chrono::Datelike::month(&today) >= 10
+                && s.app.can(&p, Action::ManageCalendar).await =>
+        {
+            Some(y)
+        }
+        _ => None,
+    };
     let ctx = context! {
+        calendar_gap => calendar_gap,
         pending => pending,
         stale => stale,
         outgoing => outgoing,

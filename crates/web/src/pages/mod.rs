@@ -34,6 +34,7 @@ pub(crate) mod open;
 pub(crate) mod open_applications;
 pub(crate) mod open_plans;
 pub(crate) mod open_proposals;
+pub(crate) mod operation;
 pub(crate) mod reminders;
 pub(crate) mod sharing;
 pub(crate) mod supervision;
@@ -145,6 +146,26 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "objections.html",
         include_str!("../../templates/objections.html"),
+    ),
+    (
+        "operation.html",
+        include_str!("../../templates/operation.html"),
+    ),
+    (
+        "operation_new.html",
+        include_str!("../../templates/operation_new.html"),
+    ),
+    (
+        "operation_agreement.html",
+        include_str!("../../templates/operation_agreement.html"),
+    ),
+    (
+        "operation_arrangement.html",
+        include_str!("../../templates/operation_arrangement.html"),
+    ),
+    (
+        "open_products.html",
+        include_str!("../../templates/open_products.html"),
     ),
     (
         "objection_new.html",

@@ -82,7 +82,7 @@ fn items(lang: Lang, d: &OpenDataset) -> Vec<Value> {
         .collect()
 }
 
-fn public_base(lang: Lang, path: &str, signed_in: bool) -> Value {
+pub(crate) fn public_base(lang: Lang, path: &str, signed_in: bool) -> Value {
     context! { lang => lang.code(), path => path, signed_in => signed_in }
 }
 

@@ -21,20 +21,10 @@ pub struct DashboardQuery {
     to: Option<NaiveDate>,
 }
 
-/// The level a caller opens first: the authority they review for, else
-/// their own organisation.
+/// The level a caller opens first: their own level, as the annual
+/// reports' (`App::own_level`).
 fn default_level(p: &Principal) -> Option<i64> {
-    use pubdata_domain::org::Role;
-    p.roles
-        .iter()
-        .find(|g| {
-            matches!(
-                g.role,
-                Role::AuthorityReviewer | Role::Auditor | Role::PlatformAdmin
-            )
-        })
-        .map(|g| g.org_id)
-        .or_else(|| p.org_id())
+    pubdata_service::App::own_level(p)
 }
 
 fn pct(v: Option<f64>) -> String {

@@ -82,13 +82,16 @@ pub enum Job {
     /// directory and its off-site copies (审计检查点, [`crate::checkpoint`]);
     /// leased; only with a backup directory and a checkpoint key.
     AuditCheckpoint,
+    /// Scans the access records for unusual access and raises alerts
+    /// (异常访问告警, SEC-3, [`crate::security`]; leased).
+    SecurityAlerts,
 }
 
 /// Backups the backup job keeps.
 pub const BACKUPS_KEPT: usize = 7;
 
 impl Job {
-    pub const ALL: [Job; 11] = [
+    pub const ALL: [Job; 12] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
@@ -100,6 +103,7 @@ impl Job {
         Job::Reminders,
         Job::Backup,
         Job::AuditCheckpoint,
+        Job::SecurityAlerts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -115,6 +119,7 @@ impl Job {
             Job::Reminders => "reminders",
             Job::Backup => "backup",
             Job::AuditCheckpoint => "audit_checkpoint",
+            Job::SecurityAlerts => "security_alerts",
         }
     }
 
@@ -132,6 +137,7 @@ impl Job {
             Job::Reminders => Duration::from_secs(300),
             Job::Backup => Duration::from_secs(24 * 3600),
             Job::AuditCheckpoint => Duration::from_secs(crate::checkpoint::EVERY_SECS),
+            Job::SecurityAlerts => Duration::from_secs(600),
         }
     }
 
@@ -148,6 +154,7 @@ impl Job {
                 | Job::Reminders
                 | Job::Backup
                 | Job::AuditCheckpoint
+                | Job::SecurityAlerts
         )
     }
 }
@@ -268,6 +275,12 @@ impl App {
                 let run = self.run_reminders().await?;
                 if run != crate::reminders::ReminderRun::default() {
                     tracing::info!(?run, "case reminders");
+                }
+            }
+            Job::SecurityAlerts => {
+                let n = self.detect_unusual_access().await?.len();
+                if n > 0 {
+                    tracing::warn!(count = n, "unusual access: alerts raised");
                 }
             }
             Job::Backup => return self.backup_now().await.map(|b| b.is_some()),

@@ -69,6 +69,17 @@ pub enum Action {
     /// Accept or return filed operation agreements and decide earlier
     /// arrangements (the city data authority, Art. 40).
     ReviewOperation,
+    /// Keep an agency's security management (安全管理, SEC-2, SEC-4): its
+    /// officer, grade protection settings, checks, assessments, drills and
+    /// confidentiality reviews (its data administrator, chief data officer
+    /// or security officer).
+    ManageSecurity(i64),
+    /// Read an agency's security management: the agency, and the data
+    /// authority supervising it (and admins, auditors).
+    ViewSecurity(i64),
+    /// Acknowledge an unusual-access alert on a grant from this source
+    /// department (the supervising data authority, admins).
+    SuperviseSecurity(i64),
 }
 
 /// Whether `p` holds `role` over organisation `org` (directly, or through an
@@ -182,6 +193,24 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
                         && tree.get(g.org_id).and_then(|o| o.level)
                             == Some(pubdata_domain::org::Level::City)
                 })
+        }
+        Action::ManageSecurity(org) => {
+            p.is_person()
+                && (holds(p, Role::AgencyDataAdmin, org, tree)
+                    || holds(p, Role::ChiefDataOfficer, org, tree)
+                    || holds(p, Role::SecurityOfficer, org, tree))
+        }
+        Action::ViewSecurity(org) => {
+            admin
+                || has_role(p, Role::Auditor)
+                || holds(p, Role::AgencyDataAdmin, org, tree)
+                || holds(p, Role::ChiefDataOfficer, org, tree)
+                || holds(p, Role::SecurityOfficer, org, tree)
+                || holds(p, Role::AgencyReviewer, org, tree)
+                || holds(p, Role::AuthorityReviewer, org, tree)
+        }
+        Action::SuperviseSecurity(org) => {
+            admin || (p.is_person() && holds(p, Role::AuthorityReviewer, org, tree))
         }
         Action::DelistCatalog(org) => {
             holds(p, Role::AgencyDataAdmin, org, tree)

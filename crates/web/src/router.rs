@@ -22,7 +22,8 @@ use utoipa_axum::routes;
 
 use crate::api::{
     audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open,
-    open_plans, open_proposals, operation, orgs, reminders, sharing, supervision, tokens, users,
+    open_plans, open_proposals, operation, orgs, reminders, security, sharing, supervision, tokens,
+    users,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -282,6 +283,14 @@ api_routes! {
     POST   "/api/v1/operation/arrangements/{id}/review"        => operation::review_arrangement;
     GET    "/api/v1/open/products"                             => operation::products;
     POST   "/api/v1/open/products"                             => operation::add_product;
+    GET    "/api/v1/security/orgs/{org_id}"                    => security::overview;
+    PUT    "/api/v1/security/orgs/{org_id}/officer"            => security::put_officer;
+    PUT    "/api/v1/security/orgs/{org_id}/settings"           => security::put_settings;
+    POST   "/api/v1/security/orgs/{org_id}/records"            => security::add_record;
+    POST   "/api/v1/security/reviews"                          => security::add_review;
+    GET    "/api/v1/security/reviews"                          => security::reviews;
+    GET    "/api/v1/security/alerts"                           => security::alerts;
+    POST   "/api/v1/security/alerts/{id}/acknowledgement"      => security::acknowledge;
     GET    "/api/v1/open/datasets"                             => open::list;
     GET    "/api/v1/open/stats"                                => open::stats;
     GET    "/api/v1/supervision/figures"                       => supervision::figures;

@@ -35,6 +35,7 @@ mod pages;
 mod reident;
 mod reminders;
 mod scale;
+mod security;
 mod sharing;
 mod sharing_props;
 mod supervision;

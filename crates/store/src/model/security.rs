@@ -176,6 +176,8 @@ pub struct GrantAccess {
     pub at: DateTime<Utc>,
     pub action: String,
     pub grant_id: i64,
-    /// For verifications: the keys verified.
+    /// For verifications: the keys verified (or probed).
     pub keys: Vec<String>,
+    /// Rows read, or records verified.
+    pub rows: i64,
 }

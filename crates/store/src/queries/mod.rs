@@ -22,8 +22,8 @@ mod open;
 mod open_applications;
 mod open_plans;
 mod open_proposals;
-mod security;
 mod operation;
+mod security;
 mod sharing;
 mod supervision;
 

@@ -147,9 +147,11 @@ impl<D: Dialect> SecurityStore for D {
         let at = now();
         for s in settings {
             tx.run(
-                sql("INSERT INTO security_grade_settings (org_id, grade, masking_default,
+                sql(
+                    "INSERT INTO security_grade_settings (org_id, grade, masking_default,
                         review_required, export_allowed, notes, updated_by, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
                 .bind(org_id)
                 .bind(&s.grade)
                 .bind(s.masking_default)
@@ -174,9 +176,11 @@ impl<D: Dialect> SecurityStore for D {
         let mut tx = self.begin().await?;
         let row = tx
             .one(
-                sql("INSERT INTO security_records (org_id, kind, held_on, scope, findings,
+                sql(
+                    "INSERT INTO security_records (org_id, kind, held_on, scope, findings,
                         follow_up, recorded_by, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                )
                 .bind(r.org_id)
                 .bind(r.kind.as_str())
                 .bind(r.held_on)
@@ -286,6 +290,15 @@ impl<D: Dialect> SecurityStore for D {
             if detail.get("refused").is_some() {
                 continue;
             }
+            // Reads under another basis (an objection's sight) are not
+            // the grant's use.
+            if detail
+                .get("basis")
+                .and_then(|b| b.as_str())
+                .is_some_and(|b| b != "grant")
+            {
+                continue;
+            }
             let Some(grant_id) = detail.get("grant").and_then(|g| g.as_i64()) else {
                 continue;
             };
@@ -304,6 +317,11 @@ impl<D: Dialect> SecurityStore for D {
                 action: r.text("action")?,
                 grant_id,
                 keys,
+                rows: detail
+                    .get("rows")
+                    .or_else(|| detail.get("records"))
+                    .and_then(|n| n.as_i64())
+                    .unwrap_or(0),
             });
         }
         Ok(out)
@@ -323,11 +341,13 @@ impl<D: Dialect> SecurityStore for D {
         for a in alerts {
             let row = tx
                 .opt(
-                    sql("INSERT INTO security_alerts (kind, fingerprint, grant_id, source_org,
+                    sql(
+                        "INSERT INTO security_alerts (kind, fingerprint, grant_id, source_org,
                             grantee_org, window_start, window_end, observed, threshold, detail,
                             detected_at)
                          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                         ON CONFLICT (fingerprint) DO NOTHING RETURNING *")
+                         ON CONFLICT (fingerprint) DO NOTHING RETURNING *",
+                    )
                     .bind(a.kind.as_str())
                     .bind(&a.fingerprint)
                     .bind(a.grant_id)
@@ -429,11 +449,9 @@ impl<D: Dialect> SecurityStore for D {
     async fn security_alert_counts(&self) -> Result<Vec<AlertCount>> {
         let rows = self
             .reader()
-            .all(sql(
-                "SELECT kind, COUNT(*) AS total,
+            .all(sql("SELECT kind, COUNT(*) AS total,
                         SUM(CASE WHEN acknowledged_at IS NULL THEN 1 ELSE 0 END) AS open
-                 FROM security_alerts GROUP BY kind ORDER BY kind",
-            ))
+                 FROM security_alerts GROUP BY kind ORDER BY kind"))
             .await?;
         let mut out: Vec<AlertCount> = AlertKind::ALL
             .iter()

@@ -22,6 +22,7 @@ pub mod open_proposals;
 pub mod operation;
 pub mod orgs;
 pub mod reminders;
+pub mod security;
 pub mod sharing;
 pub mod supervision;
 pub mod tokens;
@@ -48,6 +49,7 @@ pub mod users;
         (name = "objections", description = "异议与更正 Objections to records and their correction (OBJ-1, Art. 28)"),
         (name = "operation", description = "授权运营 Authorised operation: agreements and their filing, earlier arrangements, revenue records (OPS-1 … OPS-3, Art. 39–42)"),
         (name = "open", description = "数据开放 Open data for anyone: catalogue, rows, downloads (OPN-3)"),
+        (name = "security", description = "安全管理 Security management: officers, grade protection, checks and drills, confidentiality reviews, unusual-access alerts (SEC-2 … SEC-4, Art. 44–45)"),
         (name = "supervision", description = "监督考核 Supervision figures, drill-down and evaluation reports (SUP-1, Art. 46)"),
         (name = "sharing", description = "数据共享 Share requests, grants, data service and verification (SHR-1 … SHR-9, VER-1, BACK-1), desensitised derivatives and masking rules (SHR-6)")
     )

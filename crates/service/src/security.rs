@@ -362,6 +362,24 @@ impl App {
         })
     }
 
+    /// The agencies whose security management `p` may read, by name (for
+    /// choosing one on the security page).
+    pub async fn security_orgs(&self, p: &Principal) -> Result<Vec<(i64, String)>> {
+        let tree = self.org_tree().await?;
+        Ok(tree
+            .walk()
+            .into_iter()
+            .filter(|(_, o)| o.kind == pubdata_domain::org::OrgKind::Agency)
+            .filter(|(_, o)| authorize(p, Action::ViewSecurity(o.id), &tree).is_ok())
+            .map(|(_, o)| (o.id, o.name.clone()))
+            .collect())
+    }
+
+    /// Whether `p` may acknowledge alerts on grants from `source`.
+    pub async fn may_acknowledge_alerts(&self, p: &Principal, source: i64) -> bool {
+        self.can(p, Action::SuperviseSecurity(source)).await
+    }
+
     /// Records (replaces) the agency's security officer.
     pub async fn put_security_officer(
         &self,

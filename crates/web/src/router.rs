@@ -402,6 +402,12 @@ page_routes! {
     POST   "/users/{id}"                              => pages::admin::update_user;
     POST   "/users/{id}/roles"                        => pages::admin::grant_role;
     POST   "/users/{id}/roles/{grant}/revoke"         => pages::admin::revoke_role;
+    GET    "/security"                                => pages::security::security_page;
+    POST   "/security/orgs/{org}/officer"             => pages::security::put_officer;
+    POST   "/security/orgs/{org}/settings"            => pages::security::put_settings;
+    POST   "/security/orgs/{org}/records"             => pages::security::add_record;
+    POST   "/security/reviews"                        => pages::security::add_review;
+    POST   "/security/alerts/{id}/acknowledgement"    => pages::security::acknowledge;
     GET    "/inbox"                                   => pages::reminders::inbox_page;
     POST   "/inbox/{id}/read"                         => pages::reminders::mark_read;
     POST   "/inbox/webhook"                           => pages::reminders::put_webhook;

@@ -554,3 +554,106 @@ async fn unusual_access_raises_alerts_for_the_authority_and_in_metrics() {
         .unwrap();
     assert!(metrics.contains("pubdata_security_alerts_open{kind=\"volume\"} 0"));
 }
+
+#[tokio::test]
+async fn the_agency_keeps_its_records_on_the_page_and_the_authority_reads_them_in_english() {
+    use crate::pages::{hidden, sign_in};
+    let t = TestApp::demo().await;
+    let org = t.org_id("qy-gaj").await;
+    let c = sign_in(&t, "qy-gaj").await;
+    let html = c
+        .get(t.url("/security"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("安全负责人") && html.contains("id=\"officer-form\""));
+    let csrf = hidden(&html, "csrf");
+    let r = c
+        .post(t.url(&format!("/security/orgs/{org}/officer")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "陈伟"),
+            ("post", "网络安全科科长"),
+            ("contact", "0763-3300001"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = c
+        .post(t.url(&format!("/security/orgs/{org}/settings")))
+        .form(&[("csrf", csrf.as_str()), ("review", "L3"), ("masking", "L3")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = c
+        .post(t.url(&format!("/security/orgs/{org}/records")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("kind", "recovery_drill"),
+            (
+                "held_on",
+                &pubdata_domain::calendar::today_cst().to_string(),
+            ),
+            ("scope", "数据库损毁后从异地备份恢复"),
+            ("findings", "4小时内恢复，审计链校验通过"),
+            ("follow_up", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A form error shows beside the form.
+    let html = c
+        .post(t.url(&format!("/security/orgs/{org}/records")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("kind", "check"),
+            ("held_on", "2999-01-01"),
+            ("scope", "x"),
+            ("findings", "x"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"sec-error\""), "{html}");
+
+    let s = sign_in(&t, "qy-sjj").await;
+    s.get(t.url("/lang?to=en&next=/")).send().await.unwrap();
+    let html = s
+        .get(t.url(&format!("/security?org={org}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Security management") && html.contains("Unusual-access alerts"));
+    assert!(html.contains("网络安全科科长"));
+    assert!(html.contains("Disaster-recovery drill"));
+    assert!(
+        html.contains("id=\"review-L3\" aria-label=\"Confidentiality review L3\" checked disabled")
+    );
+    // The authority reads; it does not get the agency's forms.
+    assert!(!html.contains("id=\"officer-form\""));
+    let csrf = hidden(&html, "csrf");
+    let r = s
+        .post(t.url(&format!("/security/orgs/{org}/officer")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "某"),
+            ("post", "某"),
+            ("contact", "某"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

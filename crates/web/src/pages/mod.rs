@@ -36,6 +36,7 @@ pub(crate) mod open_plans;
 pub(crate) mod open_proposals;
 pub(crate) mod operation;
 pub(crate) mod reminders;
+pub(crate) mod security;
 pub(crate) mod sharing;
 pub(crate) mod supervision;
 
@@ -73,6 +74,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("inbox.html", include_str!("../../templates/inbox.html")),
+    (
+        "security.html",
+        include_str!("../../templates/security.html"),
+    ),
     (
         "supervision.html",
         include_str!("../../templates/supervision.html"),
@@ -317,6 +322,7 @@ pub async fn nav(s: &AppState, p: &Principal) -> Value {
         filings => open_proposals_nav(s, p).await,
         draft => s.app.can(p, Action::EditCatalog(org)).await,
         scheme => s.app.can(p, Action::ManageCatalogScheme).await,
+        security => s.app.can(p, Action::ViewSecurity(org)).await,
     }
 }
 

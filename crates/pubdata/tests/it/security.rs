@@ -657,3 +657,96 @@ async fn the_agency_keeps_its_records_on_the_page_and_the_authority_reads_them_i
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_demo_shows_an_agencys_officer_drills_and_a_passed_review() {
+    let t = TestApp::full_demo().await;
+    let org = t.org_id("qy-gaj").await;
+    let sjj = t.login("qy-sjj").await;
+    let (status, v) = t.get(&format!("/api/v1/security/orgs/{org}"), &sjj).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["officer"]["name"], "陈伟");
+    let kinds: Vec<&str> = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "recovery_drill",
+            "emergency_drill",
+            "risk_assessment",
+            "check"
+        ]
+    );
+    assert_eq!(v["reviews"][0]["passed"], true);
+    assert!(v["reviews"][0]["share_request_id"].as_i64().is_some());
+    let l4 = v["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["grade"] == "L4")
+        .unwrap();
+    assert_eq!(l4["review_required"], true);
+    // Seeding again adds nothing.
+    t.app.seed_demo().await.unwrap();
+    let (_, again) = t.get(&format!("/api/v1/security/orgs/{org}"), &sjj).await;
+    assert_eq!(again["records"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn a_conditional_opening_is_approved_only_after_a_passed_review_of_its_version() {
+    let t = TestApp::demo().await;
+    let (conditional, _, _) = crate::open_applications::world(&t).await;
+    let scj = t.login("qy-scjgj").await;
+    let ent = t.login("ent-demo").await;
+    let org = t.org_id("qy-scjgj").await;
+    let (status, _) = put(
+        &t,
+        &format!("/api/v1/security/orgs/{org}/settings"),
+        &scj,
+        json!([{"grade": "L3", "review_required": true}]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, a) =
+        crate::open_applications::apply(&t, &ent, conditional, &["企业名称", "联系电话"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{a}");
+    let id = a["id"].as_i64().unwrap();
+    let decision = format!("/api/v1/open/applications/{id}/decision");
+    let r = t
+        .call(
+            Method::POST,
+            &decision,
+            Some(&scj),
+            Some(json!({"approve": true})),
+        )
+        .await;
+    assert_problem(r, StatusCode::CONFLICT, "confidentiality_review_required").await;
+    let entry = t.store.get_dataset(conditional).await.unwrap().entry_id;
+    let (status, e) = t
+        .get(&format!("/api/v1/catalog/entries/{entry}"), &scj)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    let version = e["published_version"].as_i64().unwrap();
+    let (status, rv) = t
+        .post(
+            "/api/v1/security/reviews",
+            &scj,
+            json!({"entry_id": entry, "entry_version": version, "reviewer": "保密办 黄芳",
+                   "reviewed_on": pubdata_domain::calendar::today_cst().to_string(), "passed": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{rv}");
+    let (status, a) = t.post(&decision, &scj, json!({"approve": true})).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(a["state"], "approved");
+    let refused = audited(&t, "open_application.decide")
+        .await
+        .into_iter()
+        .filter(|d| d["refused"] == "confidentiality_review_required")
+        .count();
+    assert_eq!(refused, 1);
+}

@@ -21,6 +21,7 @@ mod open_catalog;
 mod open_plans;
 mod open_proposals;
 mod operation;
+mod security;
 mod sharing;
 pub mod synth;
 
@@ -227,6 +228,7 @@ impl App {
         self.seed_demo_open_plans().await?;
         self.seed_demo_disputes().await?;
         self.seed_demo_operation().await?;
+        self.seed_demo_security().await?;
         Ok(s)
     }
 

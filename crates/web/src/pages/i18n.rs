@@ -648,6 +648,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "审计检查点签名",
         "Audit checkpoint signing",
     ),
+    (
+        "job.security_alerts",
+        "异常访问告警扫描",
+        "Unusual-access alert scan",
+    ),
     ("sys.checkpoint", "最近审计检查点", "Last audit checkpoint"),
     ("sys.crypto_profile", "密码配置", "Crypto profile"),
     (

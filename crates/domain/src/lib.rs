@@ -22,6 +22,7 @@ pub mod procurement;
 pub mod project;
 pub mod reident;
 pub mod secret;
+pub mod security;
 pub mod share;
 pub mod violation;
 

@@ -86,13 +86,16 @@ pub enum Job {
     /// rectification notices on the government's supervision list
     /// (`violations`; leased).
     Violations,
+    /// Scans the access records for unusual access and raises alerts
+    /// (异常访问告警, SEC-3, [`crate::security`]; leased).
+    SecurityAlerts,
 }
 
 /// Backups the backup job keeps.
 pub const BACKUPS_KEPT: usize = 7;
 
 impl Job {
-    pub const ALL: [Job; 12] = [
+    pub const ALL: [Job; 13] = [
         Job::TokenUses,
         Job::CalendarReload,
         Job::DeadlineSweep,
@@ -105,6 +108,7 @@ impl Job {
         Job::Backup,
         Job::AuditCheckpoint,
         Job::Violations,
+        Job::SecurityAlerts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -121,6 +125,7 @@ impl Job {
             Job::Backup => "backup",
             Job::AuditCheckpoint => "audit_checkpoint",
             Job::Violations => "violations",
+            Job::SecurityAlerts => "security_alerts",
         }
     }
 
@@ -139,6 +144,7 @@ impl Job {
             Job::Backup => Duration::from_secs(24 * 3600),
             Job::AuditCheckpoint => Duration::from_secs(crate::checkpoint::EVERY_SECS),
             Job::Violations => Duration::from_secs(3600),
+            Job::SecurityAlerts => Duration::from_secs(600),
         }
     }
 
@@ -156,6 +162,7 @@ impl Job {
                 | Job::Backup
                 | Job::AuditCheckpoint
                 | Job::Violations
+                | Job::SecurityAlerts
         )
     }
 }
@@ -276,6 +283,12 @@ impl App {
                 let run = self.run_reminders().await?;
                 if run != crate::reminders::ReminderRun::default() {
                     tracing::info!(?run, "case reminders");
+                }
+            }
+            Job::SecurityAlerts => {
+                let n = self.detect_unusual_access().await?.len();
+                if n > 0 {
+                    tracing::warn!(count = n, "unusual access: alerts raised");
                 }
             }
             Job::Backup => return self.backup_now().await.map(|b| b.is_some()),

@@ -43,6 +43,7 @@ pub mod procurement;
 pub mod projects;
 pub mod reminders;
 pub use pubdata_domain::reident;
+pub mod security;
 pub mod sharing;
 pub mod supervision;
 pub mod violations;
@@ -81,6 +82,8 @@ pub struct App {
     limits: Mutex<access::Limits>,
     /// The open data portal's client key and rate buckets.
     open: open::OpenState,
+    /// Unusual-access detection thresholds.
+    security: security::SecurityState,
 }
 
 impl App {
@@ -100,6 +103,7 @@ impl App {
             journal: journal::Journal::start(store.clone()),
             limits: Mutex::new(access::Limits::default()),
             open: open::OpenState::default(),
+            security: security::SecurityState::default(),
         };
         app.dummy_hash = app.hash_password("pubdata-no-such-user").await?;
         app.load_calendar().await?;

@@ -77,6 +77,17 @@ pub enum Action {
     /// and record the unified procurement: the data authority of the
     /// agency's level (a reviewer holding the role over it).
     ReviewDigitalProjects(i64),
+    /// Keep an agency's security management (安全管理, SEC-2, SEC-4): its
+    /// officer, grade protection settings, checks, assessments, drills and
+    /// confidentiality reviews (its data administrator, chief data officer
+    /// or security officer).
+    ManageSecurity(i64),
+    /// Read an agency's security management: the agency, and the data
+    /// authority supervising it (and admins, auditors).
+    ViewSecurity(i64),
+    /// Acknowledge an unusual-access alert on a grant from this source
+    /// department (the supervising data authority, admins).
+    SuperviseSecurity(i64),
 }
 
 /// Whether `p` holds `role` over organisation `org` (directly, or through an
@@ -198,6 +209,24 @@ pub fn authorize(p: &Principal, action: Action, tree: &OrgTree) -> Result<()> {
         }
         Action::ReviewDigitalProjects(org) => {
             p.is_person() && holds(p, Role::AuthorityReviewer, org, tree)
+        }
+        Action::ManageSecurity(org) => {
+            p.is_person()
+                && (holds(p, Role::AgencyDataAdmin, org, tree)
+                    || holds(p, Role::ChiefDataOfficer, org, tree)
+                    || holds(p, Role::SecurityOfficer, org, tree))
+        }
+        Action::ViewSecurity(org) => {
+            admin
+                || has_role(p, Role::Auditor)
+                || holds(p, Role::AgencyDataAdmin, org, tree)
+                || holds(p, Role::ChiefDataOfficer, org, tree)
+                || holds(p, Role::SecurityOfficer, org, tree)
+                || holds(p, Role::AgencyReviewer, org, tree)
+                || holds(p, Role::AuthorityReviewer, org, tree)
+        }
+        Action::SuperviseSecurity(org) => {
+            admin || (p.is_person() && holds(p, Role::AuthorityReviewer, org, tree))
         }
         Action::DelistCatalog(org) => {
             holds(p, Role::AgencyDataAdmin, org, tree)

@@ -508,6 +508,71 @@ pub trait SupervisionStore: Send + Sync {
     ) -> Result<Vec<(i64, i64)>>;
 }
 
+/// Per-agency security management (安全管理, SEC-2 to SEC-4): officers,
+/// grade protection settings, recorded checks and drills, confidentiality
+/// reviews and unusual-access alerts (`queries/security.rs`).
+#[async_trait]
+pub trait SecurityStore: Send + Sync {
+    async fn security_officer(&self, org_id: i64) -> Result<Option<SecurityOfficer>>;
+    /// Records (replaces) the agency's officer with the audit record.
+    async fn put_security_officer(
+        &self,
+        o: &SecurityOfficer,
+        audit: AuditEvent,
+    ) -> Result<SecurityOfficer>;
+    /// The agency's protection settings, by grade.
+    async fn grade_protections(&self, org_id: i64) -> Result<Vec<GradeProtection>>;
+    /// Replaces the agency's protection settings with the audit record.
+    async fn put_grade_protections(
+        &self,
+        org_id: i64,
+        settings: &[GradeProtection],
+        audit: AuditEvent,
+    ) -> Result<Vec<GradeProtection>>;
+    async fn add_security_record(
+        &self,
+        r: NewSecurityRecord,
+        audit: AuditEvent,
+    ) -> Result<SecurityRecord>;
+    /// The agency's records, latest held first.
+    async fn security_records(&self, org_id: i64, limit: u32) -> Result<Vec<SecurityRecord>>;
+    async fn add_confidentiality_review(
+        &self,
+        r: NewConfidentialityReview,
+        audit: AuditEvent,
+    ) -> Result<ConfidentialityReview>;
+    /// Reviews matching `f`, newest first.
+    async fn confidentiality_reviews(&self, f: &ReviewFilter)
+    -> Result<Vec<ConfidentialityReview>>;
+    /// Successful reads and verifications through grants recorded in
+    /// `[since, until)`, oldest first.
+    async fn grant_access_between(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<GrantAccess>>;
+    /// Stores the alerts not stored yet (by fingerprint), each with its
+    /// audit record; returns those added.
+    async fn add_security_alerts(
+        &self,
+        alerts: Vec<NewSecurityAlert>,
+        actor: &str,
+    ) -> Result<Vec<SecurityAlert>>;
+    /// Alerts matching `f`, newest first.
+    async fn security_alerts(&self, f: &AlertFilter) -> Result<Vec<SecurityAlert>>;
+    async fn get_security_alert(&self, id: i64) -> Result<SecurityAlert>;
+    /// `Conflict` when already acknowledged.
+    async fn acknowledge_security_alert(
+        &self,
+        id: i64,
+        actor: &str,
+        note: &str,
+        audit: AuditEvent,
+    ) -> Result<SecurityAlert>;
+    /// Every alert kind: alerts ever and alerts not acknowledged.
+    async fn security_alert_counts(&self) -> Result<Vec<AlertCount>>;
+}
+
 /// Open data plans (开放计划, OPN-2): the year's priority areas, yearly
 /// open plans and the agencies' open-data responsibility.
 #[async_trait]
@@ -998,6 +1063,7 @@ pub trait Store:
     + OpenPlanStore
     + ProcurementStore
     + ProjectStore
+    + SecurityStore
     + ShareStore
     + SupervisionStore
     + ViolationStore

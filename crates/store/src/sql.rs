@@ -424,6 +424,11 @@ macro_rules! migrations {
                     "/0024_audit_checkpoints.sql"
                 )),
             ),
+            (
+                25,
+                "security",
+                include_str!(concat!("../migrations/", $dir, "/0025_security.sql")),
+            ),
         ]
     };
 }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -33,6 +34,12 @@ struct JobLabels {
     outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertLabels {
+    /// `volume`, `odd_hours` or `enumeration`.
+    kind: String,
+}
+
 type Hist = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 pub struct Metrics {
@@ -40,6 +47,11 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     duration: Hist,
     jobs: Family<JobLabels, Counter>,
+    /// Unusual-access alerts ever raised, and those not acknowledged, by
+    /// kind (SEC-3): read from the database at each scrape, so every
+    /// server reports the platform's figures.
+    alerts: Family<AlertLabels, Gauge>,
+    alerts_open: Family<AlertLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -70,11 +82,25 @@ impl Metrics {
             "Background job ticks of this server by outcome",
             jobs.clone(),
         );
+        let alerts = Family::<AlertLabels, Gauge>::default();
+        registry.register(
+            "security_alerts",
+            "Unusual-access alerts raised, by kind",
+            alerts.clone(),
+        );
+        let alerts_open = Family::<AlertLabels, Gauge>::default();
+        registry.register(
+            "security_alerts_open",
+            "Unusual-access alerts not yet acknowledged, by kind",
+            alerts_open.clone(),
+        );
         Metrics {
             registry,
             requests,
             duration,
             jobs,
+            alerts,
+            alerts_open,
         }
     }
 
@@ -130,6 +156,18 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 pub async fn metrics(State(s): State<AppState>) -> Response {
+    match s.app.security_alert_counts().await {
+        Ok(counts) => {
+            for c in counts {
+                let l = AlertLabels {
+                    kind: c.kind.as_str().into(),
+                };
+                s.metrics.alerts.get_or_create(&l).set(c.total);
+                s.metrics.alerts_open.get_or_create(&l).set(c.open);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "alert counts unavailable for /metrics"),
+    }
     let mut out = String::new();
     if prometheus_client::encoding::text::encode(&mut out, &s.metrics.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 
 use crate::api::{
     audit, auth, base, calendar, catalog, ckan, datasets, derive, disputes, objections, open,
-    open_plans, open_proposals, operation, orgs, procurement, projects, reminders, sharing,
-    supervision, tokens, users, violations,
+    open_plans, open_proposals, operation, orgs, procurement, projects, reminders, security,
+    sharing, supervision, tokens, users, violations,
 };
 use crate::error::ApiError;
 use crate::{AppState, health, pages};
@@ -303,6 +303,14 @@ api_routes! {
     POST   "/api/v1/projects/{id}/acceptance"                  => projects::accept;
     GET    "/api/v1/open/products"                             => operation::products;
     POST   "/api/v1/open/products"                             => operation::add_product;
+    GET    "/api/v1/security/orgs/{org_id}"                    => security::overview;
+    PUT    "/api/v1/security/orgs/{org_id}/officer"            => security::put_officer;
+    PUT    "/api/v1/security/orgs/{org_id}/settings"           => security::put_settings;
+    POST   "/api/v1/security/orgs/{org_id}/records"            => security::add_record;
+    POST   "/api/v1/security/reviews"                          => security::add_review;
+    GET    "/api/v1/security/reviews"                          => security::reviews;
+    GET    "/api/v1/security/alerts"                           => security::alerts;
+    POST   "/api/v1/security/alerts/{id}/acknowledgement"      => security::acknowledge;
     GET    "/api/v1/open/datasets"                             => open::list;
     GET    "/api/v1/open/stats"                                => open::stats;
     GET    "/api/v1/supervision/figures"                       => supervision::figures;
@@ -432,6 +440,12 @@ page_routes! {
     POST   "/users/{id}"                              => pages::admin::update_user;
     POST   "/users/{id}/roles"                        => pages::admin::grant_role;
     POST   "/users/{id}/roles/{grant}/revoke"         => pages::admin::revoke_role;
+    GET    "/security"                                => pages::security::security_page;
+    POST   "/security/orgs/{org}/officer"             => pages::security::put_officer;
+    POST   "/security/orgs/{org}/settings"            => pages::security::put_settings;
+    POST   "/security/orgs/{org}/records"             => pages::security::add_record;
+    POST   "/security/reviews"                        => pages::security::add_review;
+    POST   "/security/alerts/{id}/acknowledgement"    => pages::security::acknowledge;
     GET    "/inbox"                                   => pages::reminders::inbox_page;
     POST   "/inbox/{id}/read"                         => pages::reminders::mark_read;
     POST   "/inbox/webhook"                           => pages::reminders::put_webhook;

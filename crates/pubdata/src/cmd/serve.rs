@@ -54,6 +54,19 @@ pub struct ServeArgs {
     #[arg(long, env = "PUBDATA_OPEN_RATE_PER_MINUTE", default_value_t = 600,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub open_rate_per_minute: u64,
+    /// Unusual-access alerts (SEC-3): a grant's day of more rows than this
+    /// many times its trailing 7-day mean …
+    #[arg(long, env = "PUBDATA_ALERT_VOLUME_FACTOR", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub alert_volume_factor: i64,
+    /// … and more than this many rows is unusual volume.
+    #[arg(long, env = "PUBDATA_ALERT_VOLUME_FLOOR", default_value_t = 1000,
+          value_parser = clap::value_parser!(i64).range(0..))]
+    pub alert_volume_floor: i64,
+    /// Odd hours, China time, as `FROM-TO` (hours; wraps past midnight
+    /// when FROM is larger): reads then raise an alert.
+    #[arg(long, env = "PUBDATA_ALERT_ODD_HOURS", default_value = "0-6")]
+    pub alert_odd_hours: String,
     /// Log format: `text` or `json`.
     #[arg(long, env = "PUBDATA_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -106,6 +119,19 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         app.set_checkpoint_key(Some(key));
     }
     app.set_open_rate_per_minute(a.open_rate_per_minute);
+    let (odd_from, odd_to) = a
+        .alert_odd_hours
+        .split_once('-')
+        .and_then(|(f, t)| Some((f.trim().parse().ok()?, t.trim().parse().ok()?)))
+        .context("--alert-odd-hours: FROM-TO, e.g. 0-6")?;
+    app.set_alert_thresholds(pubdata_service::security::AlertThresholds {
+        volume_factor: a.alert_volume_factor,
+        volume_floor: a.alert_volume_floor,
+        odd_from,
+        odd_to,
+        ..Default::default()
+    })
+    .map_err(|e| anyhow::anyhow!("--alert-*: {e}"))?;
     if demo {
         let size = pubdata_service::demo::DemoSize {
             population: a.population,

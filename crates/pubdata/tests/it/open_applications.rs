@@ -19,7 +19,7 @@ F003,连州农产品有限公司,王五,13700003333,80\n";
 /// Three published entries of 市场监督管理局 with loaded datasets: one
 /// conditionally open (with two personal items), one unconditionally open
 /// and one not open. (conditional, unconditional, not open) dataset ids.
-async fn world(t: &TestApp) -> (i64, i64, i64) {
+pub(crate) async fn world(t: &TestApp) -> (i64, i64, i64) {
     let scj = t.login("qy-scjgj").await;
     let sjj = t.login("qy-sjj").await;
     let mut ids = vec![];
@@ -110,7 +110,12 @@ fn day(offset: i64) -> String {
     (today_cst() + chrono::Duration::days(offset)).to_string()
 }
 
-async fn apply(t: &TestApp, token: &str, dataset: i64, fields: &[&str]) -> (StatusCode, Value) {
+pub(crate) async fn apply(
+    t: &TestApp,
+    token: &str,
+    dataset: i64,
+    fields: &[&str],
+) -> (StatusCode, Value) {
     t.post(
         "/api/v1/open/applications",
         token,

@@ -168,7 +168,13 @@ impl App {
             .await?;
         let reason = req.reason.trim().to_string();
         let (state, outcome) = match req.decision {
-            Decision::Approve => (EntryState::Published, "approved"),
+            Decision::Approve => {
+                // Publishing an open entry opens its data: 保密审查 first,
+                // when its grade requires one.
+                self.review_before_opening(p, &e, CaseSubject::CatalogEntry(id).to_string())
+                    .await?;
+                (EntryState::Published, "approved")
+            }
             Decision::Return => {
                 if reason.is_empty() {
                     return Err(ServiceError::invalid(

@@ -23,6 +23,7 @@ mod open_proposals;
 mod operation;
 mod procurement;
 mod projects;
+mod security;
 mod sharing;
 pub mod synth;
 mod violations;
@@ -234,6 +235,7 @@ impl App {
         self.seed_demo_procurement().await?;
         // Last: its checks look at everything seeded before.
         self.seed_demo_violations().await?;
+        self.seed_demo_security().await?;
         Ok(s)
     }
 

@@ -452,6 +452,17 @@ impl App {
             }
             let entry = self.load_entry(a.entry_id).await?;
             let content = self.published_content(&entry).await?;
+            // 保密审查 of the version opened, when its grade requires one.
+            self.require_confidentiality_review(
+                p,
+                &entry,
+                &content.grade,
+                crate::security::ReviewOf::Version(
+                    entry.published_version.unwrap_or(entry.version),
+                ),
+                ("open_application.decide", format!("open_application:{id}")),
+            )
+            .await?;
             let dataset = self.load_dataset(a.dataset_id).await?;
             // Personal items (by the entry, or the dataset's column) are
             // masked as the masking rules say.

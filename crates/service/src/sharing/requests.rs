@@ -364,6 +364,15 @@ impl App {
         } else {
             let entry = self.store.get_entry(req.entry_id).await?;
             let content = self.published_content(&entry).await?;
+            // 保密审查 of this request, when the entry's grade requires one.
+            self.require_confidentiality_review(
+                p,
+                &entry,
+                &content.grade,
+                crate::security::ReviewOf::Share(id),
+                ("share.decide", format!("share_request:{id}")),
+            )
+            .await?;
             let dataset = self.load_dataset(req.dataset_id).await?;
             let fields = match &d.fields {
                 Some(f) => {

@@ -25,6 +25,7 @@ mod open_proposals;
 mod operation;
 mod procurement;
 mod projects;
+mod security;
 mod sharing;
 mod supervision;
 mod violations;

@@ -24,6 +24,7 @@ pub mod orgs;
 pub mod procurement;
 pub mod projects;
 pub mod reminders;
+pub mod security;
 pub mod sharing;
 pub mod supervision;
 pub mod tokens;
@@ -54,6 +55,7 @@ pub mod violations;
         (name = "procurement", description = "社会数据统一采购 Procurement of social data: demand, evaluation, unified procurement record (COL-3, Art. 17)"),
         (name = "projects", description = "政务信息化项目 Government IT projects: public data list at approval, compliance before acceptance (SUP-2, Art. 47)"),
         (name = "open", description = "数据开放 Open data for anyone: catalogue, rows, downloads (OPN-3)"),
+        (name = "security", description = "安全管理 Security management: officers, grade protection, checks and drills, confidentiality reviews, unusual-access alerts (SEC-2 … SEC-4, Art. 44–45)"),
         (name = "supervision", description = "监督考核 Supervision figures, drill-down and evaluation reports (SUP-1, Art. 46)"),
         (name = "sharing", description = "数据共享 Share requests, grants, data service and verification (SHR-1 … SHR-9, VER-1, BACK-1), desensitised derivatives and masking rules (SHR-6)")
     )

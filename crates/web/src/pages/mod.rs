@@ -39,6 +39,7 @@ pub(crate) mod operation;
 pub(crate) mod procurement;
 pub(crate) mod projects;
 pub(crate) mod reminders;
+pub(crate) mod security;
 pub(crate) mod sharing;
 pub(crate) mod supervision;
 pub(crate) mod violations;
@@ -77,6 +78,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("inbox.html", include_str!("../../templates/inbox.html")),
+    (
+        "security.html",
+        include_str!("../../templates/security.html"),
+    ),
     (
         "supervision.html",
         include_str!("../../templates/supervision.html"),
@@ -358,6 +363,7 @@ pub async fn nav(s: &AppState, p: &Principal) -> Value {
         filings => open_proposals_nav(s, p).await,
         draft => s.app.can(p, Action::EditCatalog(org)).await,
         scheme => s.app.can(p, Action::ManageCatalogScheme).await,
+        security => s.app.can(p, Action::ViewSecurity(org)).await,
     }
 }
 

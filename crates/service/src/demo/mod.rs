@@ -233,9 +233,9 @@ impl App {
         self.seed_demo_operation().await?;
         self.seed_demo_projects().await?;
         self.seed_demo_procurement().await?;
+        self.seed_demo_security().await?;
         // Last: its checks look at everything seeded before.
         self.seed_demo_violations().await?;
-        self.seed_demo_security().await?;
         Ok(s)
     }
 

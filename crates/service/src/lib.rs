@@ -64,7 +64,7 @@ pub use principal::{Principal, Via};
 pub struct App {
     pub(crate) store: Arc<dyn Store>,
     calendar: RwLock<Arc<Calendar>>,
-    tree: RwLock<Option<(Arc<orgs::OrgTree>, Instant)>>,
+    tree: RwLock<orgs::TreeCache>,
     /// This process among the servers of the platform (job leases).
     instance: String,
     /// Where the backup job writes, if anywhere.
@@ -92,7 +92,7 @@ impl App {
         let mut app = App {
             store: store.clone(),
             calendar: RwLock::new(Arc::new(Calendar::default())),
-            tree: RwLock::new(None),
+            tree: RwLock::new(orgs::TreeCache::default()),
             instance: jobs::instance_name(),
             backup_dir: RwLock::new(None),
             backup_target: RwLock::new(backup::Target::default()),

@@ -108,23 +108,45 @@ pub(crate) fn check_password(pw: &str) -> Result<()> {
     Ok(())
 }
 
+/// This server's copy of the organisation tree, and how many changes it
+/// has seen (a tree read before a change is not cached after it).
+#[derive(Default)]
+pub(crate) struct TreeCache {
+    cached: Option<(Arc<OrgTree>, std::time::Instant)>,
+    generation: u64,
+}
+
 impl App {
     /// The cached organisation tree.
     pub async fn org_tree(&self) -> Result<Arc<OrgTree>> {
         // Kept for as long as a principal: another server's change shows here
         // within that time; this server's own changes show at once.
-        if let Some((t, at)) = self.tree.read().expect("tree lock").clone()
-            && at.elapsed() < crate::principal::PRINCIPAL_TTL
-        {
-            return Ok(t);
-        }
+        let generation = {
+            let c = self.tree.read().expect("tree lock");
+            if let Some((t, at)) = &c.cached
+                && at.elapsed() < crate::principal::PRINCIPAL_TTL
+            {
+                return Ok(t.clone());
+            }
+            c.generation
+        };
         let tree = Arc::new(OrgTree::new(self.store.list_orgs().await?));
-        *self.tree.write().expect("tree lock") = Some((tree.clone(), std::time::Instant::now()));
+        let mut c = self.tree.write().expect("tree lock");
+        // A change made while this read ran (a background job reading the
+        // tree while an organisation is created) must not be hidden by
+        // caching the older tree: keep it only if nothing changed meanwhile.
+        if c.generation == generation {
+            c.cached = Some((tree.clone(), std::time::Instant::now()));
+        }
         Ok(tree)
     }
 
     fn org_changed(&self) {
-        *self.tree.write().expect("tree lock") = None;
+        {
+            let mut c = self.tree.write().expect("tree lock");
+            c.cached = None;
+            c.generation += 1;
+        }
         self.forget_principals();
     }
 

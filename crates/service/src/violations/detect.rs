@@ -22,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use pubdata_domain::audit::{ChainError, Outcome};
 use pubdata_domain::calendar::{date_cst, today_cst};
 use pubdata_domain::case::CaseKind;
@@ -31,7 +31,7 @@ use pubdata_domain::violation::{ViolationKind, ViolationSource};
 use pubdata_store::NewViolation;
 use serde_json::json;
 
-use super::authority_for;
+use super::{authority_for, city_authority};
 use crate::App;
 use crate::audit::{VerifyError, verify_chain};
 use crate::error::Result;
@@ -192,8 +192,8 @@ impl App {
                     continue;
                 }
                 let Some(org) = e.org_id else { continue };
-                let day = DateTime::parse_from_rfc3339(&r.at)
-                    .map(|t| date_cst(t.with_timezone(&Utc)))
+                let day = pubdata_store::parse_time(&r.at)
+                    .map(date_cst)
                     .unwrap_or_else(|_| today_cst());
                 match e.action.as_str() {
                     "dataset.read" => {
@@ -280,12 +280,7 @@ impl App {
         self.store.set_scan_mark(DETECTOR, day).await?;
         let Some(e) = broken else { return Ok(()) };
         let tree = self.org_tree().await?;
-        let Some(city) = tree
-            .walk()
-            .into_iter()
-            .find(|(_, o)| o.kind == OrgKind::Region)
-            .and_then(|(_, o)| tree.authority_of(o.id))
-        else {
+        let Some(city) = city_authority(&tree) else {
             return Ok(());
         };
         let at = match &e {

@@ -164,12 +164,15 @@ pub struct CheckRun {
 pub(crate) fn authority_for(tree: &OrgTree, org: i64) -> Option<i64> {
     tree.region_of(org)
         .and_then(|r| tree.authority_of(r))
-        .or_else(|| {
-            tree.walk()
-                .into_iter()
-                .find(|(_, o)| o.kind == OrgKind::Region)
-                .and_then(|(_, o)| tree.authority_of(o.id))
-        })
+        .or_else(|| city_authority(tree))
+}
+
+/// The data authority of the topmost region (the city's).
+pub(crate) fn city_authority(tree: &OrgTree) -> Option<i64> {
+    tree.walk()
+        .into_iter()
+        .find(|(_, o)| o.kind == OrgKind::Region)
+        .and_then(|(_, o)| tree.authority_of(o.id))
 }
 
 impl App {

@@ -82,6 +82,22 @@ impl CaseSubject {
         }
     }
 
+    /// The subject record's id.
+    pub fn id(self) -> i64 {
+        match self {
+            CaseSubject::CatalogEntry(id)
+            | CaseSubject::ShareRequest(id)
+            | CaseSubject::DataDemand(id)
+            | CaseSubject::OpenApplication(id)
+            | CaseSubject::Objection(id)
+            | CaseSubject::OpenProposal(id)
+            | CaseSubject::Dispute(id)
+            | CaseSubject::OperationArrangement(id)
+            | CaseSubject::Rectification(id)
+            | CaseSubject::ProcurementDemand(id) => id,
+        }
+    }
+
     /// The page that shows the subject.
     pub fn link(self) -> String {
         match self {

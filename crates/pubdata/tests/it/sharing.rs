@@ -861,7 +861,7 @@ async fn on_the_pages_a_request_is_filed_narrowed_approved_implemented_previewed
         .send()
         .await
         .unwrap();
-    assert_eq!(refused.status(), StatusCode::OK);
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().await.unwrap().contains("id=\"form-error\""));
     let r = gaj
         .post(t.url(&format!("{link}/decision")))

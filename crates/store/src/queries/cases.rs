@@ -10,7 +10,7 @@ use super::audit;
 use crate::rows::{self, Cols};
 use crate::sql::{Dialect, Exec, Tx, now, sql};
 use crate::*;
-use pubdata_domain::case::CaseKind;
+use pubdata_domain::case::{CaseKind, CaseSubject};
 
 /// One change of a case.
 pub(crate) enum CaseStep<'a> {
@@ -79,6 +79,39 @@ pub(crate) async fn step_case<D: Dialect>(
         audit::<D>(tx, e).await?;
     }
     Ok(Some(case))
+}
+
+/// Opens the case of a record just inserted into `table` (the record
+/// `subject` names), sets the record's `case_id`, appends `ev` with the
+/// record as its target, commits `tx` and returns the record's row. The one
+/// shape of every record born with a case: objections, disputes, operation
+/// arrangements, procurement demands, rectification notices.
+pub(crate) async fn open_case_of<D: Dialect>(
+    mut tx: D::Tx,
+    table: &'static str,
+    subject: CaseSubject,
+    mut case: NewCase,
+    actor: &str,
+    mut ev: AuditEvent,
+) -> Result<crate::sql::DbRow> {
+    let id = subject.id();
+    case.subject = subject.to_string();
+    let opened = step_case::<D>(&mut tx, CaseStep::Open(&case), actor, "", None)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let row = tx
+        .one(
+            sql(format!(
+                "UPDATE {table} SET case_id = ? WHERE id = ? RETURNING *"
+            ))
+            .bind(opened.id)
+            .bind(id),
+        )
+        .await?;
+    ev.target = case.subject;
+    audit::<D>(&mut tx, &ev).await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// Closes the open cases of `kind` on `subject` with `outcome` inside `tx`

@@ -9,7 +9,7 @@ use pubdata_domain::dispute::{DisputeStage, DisputeStepKind};
 
 use super::audit;
 use super::cases::close_open_cases;
-use super::{CaseStep, step_case};
+use super::{CaseStep, open_case_of, step_case};
 use crate::rows::{self, Cols};
 use crate::sql::{Dialect, Exec, Tx, now, sql};
 use crate::*;
@@ -65,11 +65,6 @@ impl<D: Dialect> DisputeStore for D {
             )
             .await?;
         let created = rows::dispute(&row)?;
-        let mut case = d.case;
-        case.subject = CaseSubject::Dispute(created.id).to_string();
-        let opened = step_case::<D>(&mut tx, CaseStep::Open(&case), &d.created_by, "", None)
-            .await?
-            .ok_or(StoreError::NotFound)?;
         add_step::<D>(
             &mut tx,
             created.id,
@@ -80,17 +75,15 @@ impl<D: Dialect> DisputeStore for D {
             &d.grounds,
         )
         .await?;
-        let row = tx
-            .one(
-                sql("UPDATE disputes SET case_id = ? WHERE id = ? RETURNING *")
-                    .bind(opened.id)
-                    .bind(created.id),
-            )
-            .await?;
-        let mut ev = audit_event;
-        ev.target = format!("dispute:{}", created.id);
-        audit::<D>(&mut tx, &ev).await?;
-        tx.commit().await?;
+        let row = open_case_of::<D>(
+            tx,
+            "disputes",
+            CaseSubject::Dispute(created.id),
+            d.case,
+            &d.created_by,
+            audit_event,
+        )
+        .await?;
         rows::dispute(&row)
     }
 

@@ -30,7 +30,7 @@ mod sharing;
 mod supervision;
 mod violations;
 
-pub(crate) use cases::{CaseStep, step_case};
+pub(crate) use cases::{CaseStep, open_case_of, step_case};
 
 /// Appends `e` to the audit chain inside `tx`.
 async fn audit<D: Dialect>(tx: &mut D::Tx, e: &AuditEvent) -> Result<i64> {

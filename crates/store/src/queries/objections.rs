@@ -8,7 +8,7 @@ use pubdata_domain::objection::ObjectionState;
 
 use super::audit;
 use super::cases::close_open_cases;
-use super::{CaseStep, step_case};
+use super::open_case_of;
 use crate::rows::{self, Cols};
 use crate::sql::{Arg, Dialect, Exec, Tx, now, sql};
 use crate::*;
@@ -48,22 +48,15 @@ impl<D: Dialect> ObjectionStore for D {
             )
             .await?;
         let created = rows::objection(&row)?;
-        let mut case = o.case;
-        case.subject = CaseSubject::Objection(created.id).to_string();
-        let opened = step_case::<D>(&mut tx, CaseStep::Open(&case), &o.objector_name, "", None)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let row = tx
-            .one(
-                sql("UPDATE objections SET case_id = ? WHERE id = ? RETURNING *")
-                    .bind(opened.id)
-                    .bind(created.id),
-            )
-            .await?;
-        let mut ev = audit_event;
-        ev.target = format!("objection:{}", created.id);
-        audit::<D>(&mut tx, &ev).await?;
-        tx.commit().await?;
+        let row = open_case_of::<D>(
+            tx,
+            "objections",
+            CaseSubject::Objection(created.id),
+            o.case,
+            &o.objector_name,
+            audit_event,
+        )
+        .await?;
         rows::objection(&row)
     }
 

@@ -9,7 +9,7 @@ use pubdata_domain::operation::{AgreementState, ArrangementState};
 
 use super::audit;
 use super::cases::close_open_cases;
-use super::{CaseStep, step_case};
+use super::open_case_of;
 use crate::rows;
 use crate::sql::{Arg, Dialect, Exec, Tx, now, sql};
 use crate::*;
@@ -150,22 +150,15 @@ impl<D: Dialect> OperationStore for D {
             )
             .await?;
         let created = rows::arrangement(&row)?;
-        let mut case = a.case;
-        case.subject = CaseSubject::OperationArrangement(created.id).to_string();
-        let opened = step_case::<D>(&mut tx, CaseStep::Open(&case), &a.created_by, "", None)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let row = tx
-            .one(
-                sql("UPDATE operation_arrangements SET case_id = ? WHERE id = ? RETURNING *")
-                    .bind(opened.id)
-                    .bind(created.id),
-            )
-            .await?;
-        let mut ev = audit_event;
-        ev.target = format!("operation_arrangement:{}", created.id);
-        audit::<D>(&mut tx, &ev).await?;
-        tx.commit().await?;
+        let row = open_case_of::<D>(
+            tx,
+            "operation_arrangements",
+            CaseSubject::OperationArrangement(created.id),
+            a.case,
+            &a.created_by,
+            audit_event,
+        )
+        .await?;
         rows::arrangement(&row)
     }
 

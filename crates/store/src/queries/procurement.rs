@@ -9,7 +9,7 @@ use pubdata_domain::procurement::ProcurementState;
 
 use super::audit;
 use super::cases::close_open_cases;
-use super::{CaseStep, step_case};
+use super::open_case_of;
 use crate::rows;
 use crate::sql::{Dialect, Exec, Tx, now, sql};
 use crate::*;
@@ -40,22 +40,15 @@ impl<D: Dialect> ProcurementStore for D {
             )
             .await?;
         let created = rows::procurement_demand(&row)?;
-        let mut case = d.case;
-        case.subject = CaseSubject::ProcurementDemand(created.id).to_string();
-        let opened = step_case::<D>(&mut tx, CaseStep::Open(&case), &d.created_by, "", None)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let row = tx
-            .one(
-                sql("UPDATE procurement_demands SET case_id = ? WHERE id = ? RETURNING *")
-                    .bind(opened.id)
-                    .bind(created.id),
-            )
-            .await?;
-        let mut ev = audit_event;
-        ev.target = format!("procurement_demand:{}", created.id);
-        audit::<D>(&mut tx, &ev).await?;
-        tx.commit().await?;
+        let row = open_case_of::<D>(
+            tx,
+            "procurement_demands",
+            CaseSubject::ProcurementDemand(created.id),
+            d.case,
+            &d.created_by,
+            audit_event,
+        )
+        .await?;
         rows::procurement_demand(&row)
     }
 

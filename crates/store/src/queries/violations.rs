@@ -9,7 +9,7 @@ use pubdata_domain::violation::RectificationState;
 
 use super::audit;
 use super::cases::close_open_cases;
-use super::{CaseStep, step_case};
+use super::open_case_of;
 use crate::rows::Cols;
 use crate::sql::{Arg, Dialect, Exec, Tx, now, sql};
 use crate::*;
@@ -219,22 +219,15 @@ impl<D: Dialect> ViolationStore for D {
                 what: "violation state".into(),
             });
         }
-        let mut case = r.case;
-        case.subject = CaseSubject::Rectification(created.id).to_string();
-        let opened = step_case::<D>(&mut tx, CaseStep::Open(&case), &r.created_by, "", None)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let row = tx
-            .one(
-                sql("UPDATE rectifications SET case_id = ? WHERE id = ? RETURNING *")
-                    .bind(opened.id)
-                    .bind(created.id),
-            )
-            .await?;
-        let mut ev = audit_event;
-        ev.target = format!("rectification:{}", created.id);
-        audit::<D>(&mut tx, &ev).await?;
-        tx.commit().await?;
+        let row = open_case_of::<D>(
+            tx,
+            "rectifications",
+            CaseSubject::Rectification(created.id),
+            r.case,
+            &r.created_by,
+            audit_event,
+        )
+        .await?;
         rectification(&row)
     }
 

@@ -8,7 +8,7 @@ use pubdata_service::orgs::{CreateOrg, CreateUser, GrantRole, OrgTree, UpdateOrg
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms, text};
+use super::{PageCaller, PageResult, base, form_outcome, local_time, not_the_forms, text};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang, NoFields};
 
@@ -122,11 +122,12 @@ pub async fn create_org(
         s.app.create_org(&p, req).await
     }
     .await;
-    match result {
-        Ok(_) => Ok(Redirect::to("/orgs?done=1").into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_orgs(&s, &p, lang, None, Some(e.to_string())).await,
-    }
+    form_outcome(
+        result,
+        |_| "/orgs?done=1".to_string(),
+        |m| render_orgs(&s, &p, lang, None, Some(m)),
+    )
+    .await
 }
 
 async fn render_org(
@@ -284,11 +285,12 @@ pub async fn create_user(
         s.app.create_user(&p, req).await
     }
     .await;
-    match result {
-        Ok(u) => Ok(Redirect::to(&format!("/users/{}?done=1", u.user.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_users(&s, &p, lang, None, Some(e.to_string())).await,
-    }
+    form_outcome(
+        result,
+        |u| format!("/users/{}?done=1", u.user.id),
+        |m| render_users(&s, &p, lang, None, Some(m)),
+    )
+    .await
 }
 
 async fn render_user(

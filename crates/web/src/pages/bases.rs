@@ -1,13 +1,12 @@
 //! Base database page: fields and their one source, contributions, lookup.
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect};
 use minijinja::context;
 use pubdata_service::base::ContributeField;
 use pubdata_service::policy::Action;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, not_the_forms};
+use super::{PageCaller, PageResult, base, form_outcome};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -88,9 +87,10 @@ pub async fn contribute(
         }
         Err(_) => Err(ServiceError::invalid("dataset_id", "choose a dataset")),
     };
-    match r {
-        Ok(_) => Ok(Redirect::to("/base").into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render(&s, &p, lang, Lookup::default(), Some(e.to_string())).await,
-    }
+    form_outcome(
+        r,
+        |_| "/base".to_string(),
+        |m| render(&s, &p, lang, Lookup::default(), Some(m)),
+    )
+    .await
 }

@@ -1,13 +1,12 @@
 //! The working-day calendar page and the audit log page.
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
 use pubdata_domain::calendar::WorkingDays;
 use pubdata_service::calendar::PutYear;
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms, text, urlencode};
+use super::{PageCaller, PageResult, base, form_outcome, local_time, text, urlencode};
 use crate::AppState;
 use crate::api::audit::{AuditQuery, encode_cursor};
 use crate::extract::{CsrfForm, Lang};
@@ -102,11 +101,13 @@ pub async fn put_year(
         }
         Err(_) => Err(ServiceError::invalid("year", "a year such as 2027")),
     };
-    match r {
-        Ok(_) => Ok(Redirect::to("/calendar?done=1").into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render(&s, &p, lang, &ComputeQuery::default(), Some(e.to_string())).await,
-    }
+    let q = ComputeQuery::default();
+    form_outcome(
+        r,
+        |_| "/calendar?done=1".to_string(),
+        |m| render(&s, &p, lang, &q, Some(m)),
+    )
+    .await
 }
 
 pub async fn audit_page(

@@ -12,7 +12,8 @@ use serde::Deserialize;
 use std::io::Write;
 
 use super::{
-    PageCaller, PageError, PageResult, base, csrf_ok, csrf_refused, local_time, not_the_forms,
+    PageCaller, PageError, PageResult, base, csrf_ok, csrf_refused, form_outcome, local_time,
+    not_the_forms,
 };
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang, NoFields};
@@ -124,11 +125,12 @@ pub async fn create(
         s.app.create_dataset(&p, req).await
     }
     .await;
-    match r {
-        Ok(d) => Ok(Redirect::to(&format!("/datasets/{}", d.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_list(&s, &p, lang, Some(e.to_string())).await,
-    }
+    form_outcome(
+        r,
+        |d| format!("/datasets/{}", d.id),
+        |m| render_list(&s, &p, lang, Some(m)),
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]

@@ -13,7 +13,7 @@ use pubdata_service::sharing::{DerivationInput, DerivationView};
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms};
+use super::{PageCaller, PageResult, base, form_outcome, local_time, not_the_forms};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -172,11 +172,12 @@ pub async fn put_rules(
         Ok(r) => r,
         Err(e) => return render_list(&s, &p, lang, Some(e)).await,
     };
-    match s.app.put_masking_rules(&p, rules).await {
-        Ok(_) => Ok(Redirect::to("/sharing/derivations").into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_list(&s, &p, lang, Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.put_masking_rules(&p, rules).await,
+        |_| "/sharing/derivations".to_string(),
+        |m| render_list(&s, &p, lang, Some(m)),
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,6 @@
 //! decision.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
 use pubdata_domain::dispute::{
     DisputeStage, DisputeState, DisputeStepKind, DisputeSubjectKind, DisputeType,
@@ -18,7 +17,7 @@ use pubdata_service::disputes::{
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms};
+use super::{PageCaller, PageResult, base, form_outcome, local_time};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -275,15 +274,12 @@ pub async fn create(
         s.app.file_dispute(&p, input).await
     }
     .await;
-    match filed {
-        Ok(v) => Ok(Redirect::to(&format!("/disputes/{}", v.dispute.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut r = render_new(&s, &p, lang, f, Some(e.to_string())).await?;
-            *r.status_mut() = crate::error::status_of(&e);
-            Ok(r)
-        }
-    }
+    form_outcome(
+        filed,
+        |v| format!("/disputes/{}", v.dispute.id),
+        |m| render_new(&s, &p, lang, f, Some(m)),
+    )
+    .await
 }
 
 /// Every stage with its case and the record made at it, in order; stages
@@ -402,15 +398,12 @@ async fn after(
     id: i64,
     done: Result<DisputeView, ServiceError>,
 ) -> PageResult {
-    match done {
-        Ok(_) => Ok(Redirect::to(&format!("/disputes/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut r = render_detail(s, p, lang, id, Some(e.to_string())).await?;
-            *r.status_mut() = crate::error::status_of(&e);
-            Ok(r)
-        }
-    }
+    form_outcome(
+        done,
+        |_| format!("/disputes/{id}"),
+        |m| render_detail(s, p, lang, id, Some(m)),
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -421,6 +421,29 @@ pub fn not_the_forms(e: &ServiceError) -> bool {
     )
 }
 
+/// What a form post answers: on success a redirect to `to(value)`; on an
+/// error the form can show (an invalid field, a conflict, a case in another
+/// state) the page again by `again(message)`, with the error's own status;
+/// refusals and outages stay the error page ([`not_the_forms`]).
+pub async fn form_outcome<T, Fut>(
+    done: Result<T, ServiceError>,
+    to: impl FnOnce(T) -> String,
+    again: impl FnOnce(String) -> Fut,
+) -> PageResult
+where
+    Fut: std::future::Future<Output = PageResult>,
+{
+    match done {
+        Ok(v) => Ok(Redirect::to(&to(v)).into_response()),
+        Err(e) if not_the_forms(&e) => Err(e.into()),
+        Err(e) => {
+            let mut resp = again(e.to_string()).await?;
+            *resp.status_mut() = crate::error::status_of(&e);
+            Ok(resp)
+        }
+    }
+}
+
 /// China time for display.
 pub fn local_time(t: &DateTime<Utc>) -> String {
     t.with_timezone(&pubdata_domain::calendar::cst())

@@ -14,7 +14,7 @@ use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
 use super::errors::PageError;
-use super::{PageCaller, PageResult, base, csrf_ok, csrf_refused, local_time, not_the_forms};
+use super::{PageCaller, PageResult, base, csrf_ok, csrf_refused, form_outcome, local_time};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -241,15 +241,12 @@ pub async fn resolve(
         reply: Some(f.reply),
         corrections,
     };
-    match s.app.resolve_objection(&p, id, input).await {
-        Ok(_) => Ok(Redirect::to(&format!("/objections/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut r = render_detail(&s, &p, lang, id, Some(e.to_string())).await?;
-            *r.status_mut() = crate::error::status_of(&e);
-            Ok(r)
-        }
-    }
+    form_outcome(
+        s.app.resolve_objection(&p, id, input).await,
+        |_| format!("/objections/{id}"),
+        |m| render_detail(&s, &p, lang, id, Some(m)),
+    )
+    .await
 }
 
 /// The proof upload form posts `csrf` then `file` (multipart).
@@ -283,15 +280,12 @@ pub async fn upload_proof(
                         return too_large_or(&s, &p, lang, id, e.status(), e.body_text()).await;
                     }
                 };
-                return match s.app.add_objection_proof(&p, id, &name, bytes).await {
-                    Ok(_) => Ok(Redirect::to(&format!("/objections/{id}")).into_response()),
-                    Err(e) if not_the_forms(&e) => Err(e.into()),
-                    Err(e) => {
-                        let mut r = render_detail(&s, &p, lang, id, Some(e.to_string())).await?;
-                        *r.status_mut() = crate::error::status_of(&e);
-                        Ok(r)
-                    }
-                };
+                return form_outcome(
+                    s.app.add_objection_proof(&p, id, &name, bytes).await,
+                    |_| format!("/objections/{id}"),
+                    |m| render_detail(&s, &p, lang, id, Some(m)),
+                )
+                .await;
             }
             _ => {}
         }

@@ -16,7 +16,7 @@ use pubdata_service::open::applications::{
 use pubdata_service::policy::Action;
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms};
+use super::{PageCaller, PageResult, base, form_outcome, local_time, not_the_forms};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -149,11 +149,12 @@ pub async fn apply(
         use_scenario: f.use_scenario,
         end_date,
     };
-    match s.app.apply_open(&p, req).await {
-        Ok(a) => Ok(Redirect::to(&format!("/open/applications/{}", a.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_form(&s, &p, lang, f.dataset_id, Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.apply_open(&p, req).await,
+        |a| format!("/open/applications/{}", a.id),
+        |m| render_form(&s, &p, lang, f.dataset_id, Some(m)),
+    )
+    .await
 }
 
 async fn render(
@@ -228,11 +229,12 @@ pub async fn decide(
         fields: approve.then_some(f.fields),
         end_date: if approve { end_date } else { None },
     };
-    match s.app.decide_open_application(&p, id, d).await {
-        Ok(_) => Ok(Redirect::to(&format!("/open/applications/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render(&s, &p, lang, id, Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.decide_open_application(&p, id, d).await,
+        |_| format!("/open/applications/{id}"),
+        |m| render(&s, &p, lang, id, Some(m)),
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -25,7 +25,7 @@ use pubdata_service::policy::Action;
 use serde::Deserialize;
 
 use super::open::Visitor;
-use super::{PageCaller, PageResult, base, local_time, not_the_forms};
+use super::{PageCaller, PageResult, base, form_outcome, local_time, not_the_forms};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang, NoFields};
 
@@ -256,11 +256,12 @@ pub async fn create(
         year: f.year,
         items: vec![],
     };
-    match s.app.create_open_plan(&p, req).await {
-        Ok(v) => Ok(Redirect::to(&format!("/plans/{}", v.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_workspace(&s, &p, lang, Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.create_open_plan(&p, req).await,
+        |v| format!("/plans/{}", v.id),
+        |m| render_workspace(&s, &p, lang, Some(m)),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -452,11 +453,12 @@ pub async fn file(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
-    match s.app.file_open_plan(&p, id).await {
-        Ok(_) => Ok(Redirect::to(&format!("/plans/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_plan(&s, &p, lang, id, Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.file_open_plan(&p, id).await,
+        |_| format!("/plans/{id}"),
+        |m| render_plan(&s, &p, lang, id, Some(m)),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -483,11 +485,12 @@ pub async fn review(
         decision,
         reason: f.reason,
     };
-    match s.app.review_open_plan(&p, id, r).await {
-        Ok(_) => Ok(Redirect::to(&format!("/plans/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_plan(&s, &p, lang, id, Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.review_open_plan(&p, id, r).await,
+        |_| format!("/plans/{id}"),
+        |m| render_plan(&s, &p, lang, id, Some(m)),
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -18,7 +18,7 @@ use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
 use super::open::{Visitor, public_base};
-use super::{PageCaller, PageResult, base, local_time, not_the_forms};
+use super::{PageCaller, PageResult, base, form_outcome, local_time, not_the_forms};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang, NoFields};
 
@@ -164,17 +164,12 @@ pub async fn create(
         s.app.create_agreement(&p, input).await
     }
     .await;
-    match made {
-        Ok(a) => {
-            Ok(Redirect::to(&format!("/operation/agreements/{}", a.agreement.id)).into_response())
-        }
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut resp = render_new(&s, &p, lang, Some(e.to_string())).await?;
-            *resp.status_mut() = crate::error::status_of(&e);
-            Ok(resp)
-        }
-    }
+    form_outcome(
+        made,
+        |a| format!("/operation/agreements/{}", a.agreement.id),
+        |m| render_new(&s, &p, lang, Some(m)),
+    )
+    .await
 }
 
 async fn render_detail(
@@ -226,15 +221,12 @@ async fn after(
     id: i64,
     done: Result<(), ServiceError>,
 ) -> PageResult {
-    match done {
-        Ok(()) => Ok(Redirect::to(&format!("/operation/agreements/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut r = render_detail(s, p, lang, id, Some(e.to_string())).await?;
-            *r.status_mut() = crate::error::status_of(&e);
-            Ok(r)
-        }
-    }
+    form_outcome(
+        done,
+        |()| format!("/operation/agreements/{id}"),
+        |m| render_detail(s, p, lang, id, Some(m)),
+    )
+    .await
 }
 
 pub async fn file(
@@ -399,15 +391,12 @@ pub async fn review_arrangement(
         decision,
         reason: text_of(&f.rest, "reason"),
     };
-    match s.app.review_arrangement(&p, id, r).await {
-        Ok(_) => Ok(Redirect::to(&format!("/operation/arrangements/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut resp = render_arrangement(&s, &p, lang, id, Some(e.to_string())).await?;
-            *resp.status_mut() = crate::error::status_of(&e);
-            Ok(resp)
-        }
-    }
+    form_outcome(
+        s.app.review_arrangement(&p, id, r).await,
+        |_| format!("/operation/arrangements/{id}"),
+        |m| render_arrangement(&s, &p, lang, id, Some(m)),
+    )
+    .await
 }
 
 /// Products and services built on open data (Art. 42), for anyone.

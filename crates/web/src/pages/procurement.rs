@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
 use pubdata_domain::procurement::{EvaluationDecision, PurchaseKind};
 use pubdata_service::procurement::{
@@ -15,7 +14,7 @@ use pubdata_service::procurement::{
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms, text};
+use super::{PageCaller, PageResult, base, form_outcome, local_time, text};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -149,15 +148,12 @@ pub async fn create(
         s.app.file_procurement_demand(&p, input).await
     }
     .await;
-    match made {
-        Ok(v) => Ok(Redirect::to(&format!("/procurement/demands/{}", v.demand.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut resp = render_list(&s, &p, lang, Some(e.to_string())).await?;
-            *resp.status_mut() = crate::error::status_of(&e);
-            Ok(resp)
-        }
-    }
+    form_outcome(
+        made,
+        |v| format!("/procurement/demands/{}", v.demand.id),
+        |m| render_list(&s, &p, lang, Some(m)),
+    )
+    .await
 }
 
 async fn render_detail(
@@ -204,15 +200,12 @@ async fn after(
     id: i64,
     done: Result<(), ServiceError>,
 ) -> PageResult {
-    match done {
-        Ok(()) => Ok(Redirect::to(&format!("/procurement/demands/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut r = render_detail(s, p, lang, id, Some(e.to_string())).await?;
-            *r.status_mut() = crate::error::status_of(&e);
-            Ok(r)
-        }
-    }
+    form_outcome(
+        done,
+        |()| format!("/procurement/demands/{id}"),
+        |m| render_detail(s, p, lang, id, Some(m)),
+    )
+    .await
 }
 
 pub async fn evaluate(

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
 use pubdata_domain::project::DataUse;
 use pubdata_service::model::ProjectEntry;
@@ -14,7 +13,7 @@ use pubdata_service::projects::{AcceptanceInput, CheckOutcome, ProjectInput, Pro
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms, text};
+use super::{PageCaller, PageResult, base, form_outcome, local_time, text};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -124,15 +123,12 @@ pub async fn create(
         s.app.register_project(&p, input).await
     }
     .await;
-    match made {
-        Ok(v) => Ok(Redirect::to(&format!("/projects/{}", v.project.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut resp = render_list(&s, &p, lang, Some(e.to_string())).await?;
-            *resp.status_mut() = crate::error::status_of(&e);
-            Ok(resp)
-        }
-    }
+    form_outcome(
+        made,
+        |v| format!("/projects/{}", v.project.id),
+        |m| render_list(&s, &p, lang, Some(m)),
+    )
+    .await
 }
 
 async fn render_detail(
@@ -190,13 +186,10 @@ pub async fn accept(
     let input = AcceptanceInput {
         override_reason: Some(reason).filter(|r| !r.trim().is_empty()),
     };
-    match s.app.accept_project(&p, id, input).await {
-        Ok(_) => Ok(Redirect::to(&format!("/projects/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut r = render_detail(&s, &p, lang, id, Some(e.to_string())).await?;
-            *r.status_mut() = crate::error::status_of(&e);
-            Ok(r)
-        }
-    }
+    form_outcome(
+        s.app.accept_project(&p, id, input).await,
+        |_| format!("/projects/{id}"),
+        |m| render_detail(&s, &p, lang, id, Some(m)),
+    )
+    .await
 }

@@ -8,7 +8,7 @@ use pubdata_service::policy::Action;
 use pubdata_service::reminders::WebhookInput;
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms};
+use super::{PageCaller, PageResult, base, form_outcome, local_time};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang, NoFields};
 
@@ -111,9 +111,10 @@ pub async fn put_webhook(
         secret: (!f.secret.trim().is_empty()).then(|| f.secret.trim().to_string()),
         active: f.active.is_some(),
     };
-    match s.app.put_webhook(&p, org, input).await {
-        Ok(_) => Ok(Redirect::to("/inbox").into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render(&s, &p, lang, Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.put_webhook(&p, org, input).await,
+        |_| "/inbox".to_string(),
+        |m| render(&s, &p, lang, Some(m)),
+    )
+    .await
 }

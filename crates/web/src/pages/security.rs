@@ -4,7 +4,6 @@
 //! supervising authority acknowledges.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect};
 use chrono::NaiveDate;
 use minijinja::{Value, context};
 use pubdata_domain::security::SecurityRecordKind;
@@ -15,7 +14,7 @@ use pubdata_service::security::{
 };
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms};
+use super::{PageCaller, PageResult, base, form_outcome, local_time};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -132,11 +131,7 @@ async fn after<T>(
         Some(o) => format!("/security?org={o}"),
         None => "/security".into(),
     };
-    match r {
-        Ok(_) => Ok(Redirect::to(&to).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render(s, p, lang, org, Some(e.to_string())).await,
-    }
+    form_outcome(r, |_| to.clone(), |m| render(s, p, lang, org, Some(m))).await
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 use pubdata_domain::share::{DeliveryMode, GrantState, RequestState};
 use pubdata_service::access::{SharedQuery, VerifyItem};
@@ -18,7 +18,7 @@ use pubdata_service::sharing::{
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms};
+use super::{PageCaller, PageResult, base, form_outcome, local_time, not_the_forms};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang};
 
@@ -185,11 +185,12 @@ pub async fn create_backflow(
         purpose: f.purpose,
         using_unit: f.using_unit,
     };
-    match s.app.grant_backflow(&p, b).await {
-        Ok(g) => Ok(Redirect::to(&format!("/sharing/grants/{}", g.grant.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_overview(&s, &p, lang, Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.grant_backflow(&p, b).await,
+        |g| format!("/sharing/grants/{}", g.grant.id),
+        |m| render_overview(&s, &p, lang, Some(m)),
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -268,11 +269,12 @@ pub async fn create(
         purpose: f.purpose,
         research_only: f.research_only.is_some(),
     };
-    match s.app.request_share(&p, req).await {
-        Ok((r, _)) => Ok(Redirect::to(&format!("/sharing/requests/{}", r.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_new(&s, &p, lang, Some(entry), Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.request_share(&p, req).await,
+        |(r, _)| format!("/sharing/requests/{}", r.id),
+        |m| render_new(&s, &p, lang, Some(entry), Some(m)),
+    )
+    .await
 }
 
 async fn render_request(
@@ -364,11 +366,12 @@ pub async fn decide(
         masks: None,
         basis: f.basis,
     };
-    match s.app.decide_share(&p, id, d).await {
-        Ok(_) => Ok(Redirect::to(&format!("/sharing/requests/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_request(&s, &p, lang, id, Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.decide_share(&p, id, d).await,
+        |_| format!("/sharing/requests/{id}"),
+        |m| render_request(&s, &p, lang, id, Some(m)),
+    )
+    .await
 }
 
 /// What a grant page shows below the grant itself.
@@ -495,17 +498,30 @@ pub async fn grant_action(
         },
         _ => return Err(ServiceError::NotFound { what: "action" }.into()),
     };
-    match done {
-        Ok(_) => Ok(Redirect::to(&format!("/sharing/grants/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
+    after_grant_form(&s, &p, lang, id, done).await
+}
+
+/// A grant form's outcome: back to the grant, or the grant page again with
+/// the error beside its forms.
+async fn after_grant_form(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    id: i64,
+    done: Result<(), ServiceError>,
+) -> PageResult {
+    form_outcome(
+        done,
+        |()| format!("/sharing/grants/{id}"),
+        |m| {
             let extras = GrantExtras {
-                error: Some(e.to_string()),
+                error: Some(m),
                 ..Default::default()
             };
-            render_grant(&s, &p, lang, id, extras).await
-        }
-    }
+            render_grant(s, p, lang, id, extras)
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -654,17 +670,8 @@ pub async fn record_delivery(
         rows: f.rows,
         received_by: f.received_by,
     };
-    match s.app.record_offline_delivery(&p, id, d).await {
-        Ok(_) => Ok(Redirect::to(&format!("/sharing/grants/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let extras = GrantExtras {
-                error: Some(e.to_string()),
-                ..Default::default()
-            };
-            render_grant(&s, &p, lang, id, extras).await
-        }
-    }
+    let done = s.app.record_offline_delivery(&p, id, d).await.map(drop);
+    after_grant_form(&s, &p, lang, id, done).await
 }
 
 #[derive(Deserialize)]
@@ -687,17 +694,8 @@ pub async fn put_push_target(
         table: f.table,
         every_minutes: Some(f.every_minutes),
     };
-    match s.app.set_push_target(&p, id, t).await {
-        Ok(_) => Ok(Redirect::to(&format!("/sharing/grants/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let extras = GrantExtras {
-                error: Some(e.to_string()),
-                ..Default::default()
-            };
-            render_grant(&s, &p, lang, id, extras).await
-        }
-    }
+    let done = s.app.set_push_target(&p, id, t).await.map(drop);
+    after_grant_form(&s, &p, lang, id, done).await
 }
 
 fn demand_row(lang: Lang, d: &DemandView) -> Value {
@@ -783,11 +781,12 @@ pub async fn file_demand(
         scenario: f.scenario,
         purpose: f.purpose,
     };
-    match s.app.file_demand(&p, d).await {
-        Ok(d) => Ok(Redirect::to(&format!("/sharing/demands/{}", d.demand.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_demands(&s, &p, lang, Some(e.to_string())).await,
-    }
+    form_outcome(
+        s.app.file_demand(&p, d).await,
+        |d| format!("/sharing/demands/{}", d.demand.id),
+        |m| render_demands(&s, &p, lang, Some(m)),
+    )
+    .await
 }
 
 async fn render_demand(
@@ -869,9 +868,10 @@ pub async fn answer_demand(
         };
         s.app.answer_demand(&p, id, a).await
     };
-    match done {
-        Ok(_) => Ok(Redirect::to(&format!("/sharing/demands/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => render_demand(&s, &p, lang, id, Some(e.to_string())).await,
-    }
+    form_outcome(
+        done,
+        |_| format!("/sharing/demands/{id}"),
+        |m| render_demand(&s, &p, lang, id, Some(m)),
+    )
+    .await
 }

@@ -16,7 +16,7 @@ use pubdata_service::violations::{
 use pubdata_service::{Principal, ServiceError};
 use serde::Deserialize;
 
-use super::{PageCaller, PageResult, base, local_time, not_the_forms};
+use super::{PageCaller, PageResult, base, form_outcome, local_time};
 use crate::AppState;
 use crate::extract::{CsrfForm, Lang, NoFields};
 
@@ -189,15 +189,12 @@ pub async fn create(
         s.app.record_violation(&p, input).await
     }
     .await;
-    match made {
-        Ok(v) => Ok(Redirect::to(&format!("/violations/{}", v.violation.id)).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut resp = render_list(&s, &p, lang, None, None, Some(e.to_string())).await?;
-            *resp.status_mut() = crate::error::status_of(&e);
-            Ok(resp)
-        }
-    }
+    form_outcome(
+        made,
+        |v| format!("/violations/{}", v.violation.id),
+        |m| render_list(&s, &p, lang, None, None, Some(m)),
+    )
+    .await
 }
 
 /// Runs the checks now, then shows the list.
@@ -270,17 +267,12 @@ pub async fn notify(
             .await
     }
     .await;
-    match made {
-        Ok(n) => {
-            Ok(Redirect::to(&format!("/rectifications/{}", n.rectification.id)).into_response())
-        }
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut resp = render_violation(&s, &p, lang, id, Some(e.to_string())).await?;
-            *resp.status_mut() = crate::error::status_of(&e);
-            Ok(resp)
-        }
-    }
+    form_outcome(
+        made,
+        |n| format!("/rectifications/{}", n.rectification.id),
+        |m| render_violation(&s, &p, lang, id, Some(m)),
+    )
+    .await
 }
 
 pub async fn dismiss(
@@ -300,15 +292,12 @@ pub async fn dismiss(
             },
         )
         .await;
-    match done {
-        Ok(_) => Ok(Redirect::to(&format!("/violations/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut resp = render_violation(&s, &p, lang, id, Some(e.to_string())).await?;
-            *resp.status_mut() = crate::error::status_of(&e);
-            Ok(resp)
-        }
-    }
+    form_outcome(
+        done,
+        |_| format!("/violations/{id}"),
+        |m| render_violation(&s, &p, lang, id, Some(m)),
+    )
+    .await
 }
 
 async fn render_notice(
@@ -346,15 +335,12 @@ async fn after_notice(
     id: i64,
     done: Result<RectificationView, ServiceError>,
 ) -> PageResult {
-    match done {
-        Ok(_) => Ok(Redirect::to(&format!("/rectifications/{id}")).into_response()),
-        Err(e) if not_the_forms(&e) => Err(e.into()),
-        Err(e) => {
-            let mut resp = render_notice(s, p, lang, id, Some(e.to_string())).await?;
-            *resp.status_mut() = crate::error::status_of(&e);
-            Ok(resp)
-        }
-    }
+    form_outcome(
+        done,
+        |_| format!("/rectifications/{id}"),
+        |m| render_notice(s, p, lang, id, Some(m)),
+    )
+    .await
 }
 
 pub async fn report(

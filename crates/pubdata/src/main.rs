@@ -37,6 +37,8 @@ enum Command {
     /// Create the audit checkpoint signing key (审计检查点): writes the key
     /// file, prints its public key.
     CheckpointKeygen(cmd::audit::KeygenArgs),
+    /// Write a fresh key file for sealing stored secrets (`serve --secret-key`).
+    SecretKeygen(cmd::audit::SecretKeygenArgs),
     /// Write an encrypted, checksummed snapshot of the whole platform.
     Backup(cmd::backup::BackupArgs),
     /// Restore a backup into a fresh, empty platform and verify it.
@@ -64,6 +66,7 @@ fn main() -> std::process::ExitCode {
             Command::MigrateStore(a) => cmd::migrate::run(a).await,
             Command::BackupKeygen(a) => cmd::backup::keygen(a).await,
             Command::CheckpointKeygen(a) => cmd::audit::keygen(a).await,
+            Command::SecretKeygen(a) => cmd::audit::secret_keygen(a),
             Command::Backup(a) => cmd::backup::run_backup(a).await,
             Command::Restore(a) => cmd::backup::run_restore(a).await,
         }

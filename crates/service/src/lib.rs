@@ -43,6 +43,7 @@ pub mod procurement;
 pub mod projects;
 pub mod reminders;
 pub use pubdata_domain::reident;
+pub mod secrets;
 pub mod security;
 pub mod sharing;
 pub mod supervision;
@@ -73,6 +74,8 @@ pub struct App {
     backup_target: RwLock<backup::Target>,
     /// The key audit checkpoints are signed with, if any.
     checkpoint_key: RwLock<Option<Arc<checkpoint::CheckpointKey>>>,
+    /// The key stored secrets are sealed with, if any.
+    secret_key: RwLock<Option<Arc<secrets::SecretKey>>>,
     principals: Mutex<HashMap<String, (Principal, Instant)>>,
     token_uses: Mutex<HashMap<i64, DateTime<Utc>>>,
     dummy_hash: String,
@@ -97,6 +100,7 @@ impl App {
             backup_dir: RwLock::new(None),
             backup_target: RwLock::new(backup::Target::default()),
             checkpoint_key: RwLock::new(None),
+            secret_key: RwLock::new(None),
             principals: Mutex::new(HashMap::new()),
             token_uses: Mutex::new(HashMap::new()),
             dummy_hash: String::new(),

@@ -24,6 +24,7 @@ use crate::cases::CaseView;
 use crate::error::{Result, ServiceError};
 use crate::policy::Action;
 use crate::principal::Principal;
+use crate::secrets::{self, SecretColumn};
 
 /// The waits before the 2nd … 6th attempt; after the 6th, `failed`.
 const BACKOFF_MINUTES: [i64; 5] = [1, 5, 30, 120, 720];
@@ -125,6 +126,7 @@ impl App {
         let outcome = match hook.filter(|h| h.active) {
             None => Err((None, "the webhook was removed or deactivated".to_string())),
             Some(h) => {
+                let secret = self.open_secret(SecretColumn::WebhookSecret, &h.secret)?;
                 let case = self
                     .case_view(self.store.get_case(n.case_id).await?)
                     .await?;
@@ -142,7 +144,7 @@ impl App {
                     .header("x-pubdata-event", "case.reminder")
                     .header("x-pubdata-delivery", d.id.to_string())
                     .header("x-pubdata-timestamp", ts.to_string())
-                    .header("x-pubdata-signature", signature(&h.secret, ts, &body))
+                    .header("x-pubdata-signature", signature(&secret, ts, &body))
                     .body(body)
                     .send()
                     .await;
@@ -217,11 +219,18 @@ impl App {
             ));
         }
         let secret = match (w.secret, self.store.webhook(org).await?) {
-            (Some(s), _) if s.chars().count() >= 16 => s,
+            (Some(s), _) if s.chars().count() >= 16 => {
+                self.seal_secret(SecretColumn::WebhookSecret, &s).await?
+            }
             (Some(_), _) => {
                 return Err(ServiceError::invalid("secret", "at least 16 characters"));
             }
-            (None, Some(old)) => old.secret,
+            (None, Some(old)) if secrets::is_sealed(&old.secret) => old.secret,
+            // Kept, and sealed now if it was stored before sealing existed.
+            (None, Some(old)) => {
+                self.seal_secret(SecretColumn::WebhookSecret, &old.secret)
+                    .await?
+            }
             (None, None) => {
                 return Err(ServiceError::invalid(
                     "secret",

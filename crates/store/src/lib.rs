@@ -128,6 +128,15 @@ pub trait DatasetLoad: Send {
     ) -> Result<DatasetVersion>;
 }
 
+/// The columns that hold secrets (sealed at rest by the service), with the
+/// key column of their rows: `(table.column, key)`.
+pub const SECRET_COLUMNS: [(&str, &str); 4] = [
+    ("pull_sources.url", "dataset_id"),
+    ("push_targets.url", "grant_id"),
+    ("derivations.secret", "id"),
+    ("webhooks.secret", "org_id"),
+];
+
 /// The catalogue and the collection list (CAT-1 … CAT-7, COL-1). An entry's
 /// lifecycle step (`change_entry`) opens and closes its cases in the same
 /// transaction.
@@ -1175,6 +1184,16 @@ pub trait Store:
     ) -> Result<i64>;
     /// Audit checkpoint runs, newest first.
     async fn audit_checkpoints(&self, limit: u32) -> Result<Vec<AuditCheckpoint>>;
+    /// Every stored value of a secret column (`table.column`, one of
+    /// [`SECRET_COLUMNS`]) by its row's key, as stored.
+    async fn stored_secrets(&self, column: &str) -> Result<Vec<(i64, String)>>;
+    /// Replaces stored secrets (`table.column`, row key, new value) in one
+    /// transaction with `event` (sealing values written before sealing).
+    async fn reseal_secrets(
+        &self,
+        values: &[(&str, i64, String)],
+        event: &AuditEvent,
+    ) -> Result<()>;
     /// Failed logins of `client` since `since`: how many, and the first.
     async fn login_failures(
         &self,

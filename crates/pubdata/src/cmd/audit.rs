@@ -77,6 +77,24 @@ pub async fn keygen(a: KeygenArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[derive(clap::Args)]
+pub struct SecretKeygenArgs {
+    /// Where the key goes (created with mode 0600, never overwritten). Keep
+    /// a copy apart from the database and its backups: without it the
+    /// sealed secrets of a restored platform cannot be used.
+    #[arg(long)]
+    pub key_out: PathBuf,
+}
+
+pub fn secret_keygen(a: SecretKeygenArgs) -> anyhow::Result<ExitCode> {
+    pubdata_service::secrets::SecretKey::create(&a.key_out).map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "secret key written to {} — give it to `serve --secret-key` (every server of the platform).",
+        a.key_out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(c: AuditCmd) -> anyhow::Result<ExitCode> {
     match c {
         AuditCmd::Verify {

@@ -47,3 +47,16 @@ pub async fn open_store(url: &str) -> anyhow::Result<std::sync::Arc<dyn pubdata_
         )
     })
 }
+
+/// Where the secret key lives when `--secret-key` is not given: beside a
+/// SQLite database file, else in the working directory.
+pub fn default_secret_key_path(database: &str) -> std::path::PathBuf {
+    const NAME: &str = "pubdata-secret.key";
+    database
+        .strip_prefix("sqlite://")
+        .or_else(|| database.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|path| !path.is_empty() && !path.starts_with(':'))
+        .and_then(|path| std::path::Path::new(path).parent().map(|d| d.join(NAME)))
+        .unwrap_or_else(|| std::path::PathBuf::from(NAME))
+}

@@ -44,6 +44,14 @@ pub struct ServeArgs {
     /// directory and its off-site copies (审计检查点).
     #[arg(long, env = "PUBDATA_CHECKPOINT_KEY", requires = "backup_dir")]
     pub checkpoint_key: Option<std::path::PathBuf>,
+    /// The key file stored secrets are sealed with (pull-source and
+    /// push-target passwords, pseudonym and webhook keys; `pubdata
+    /// secret-keygen`). Default: `pubdata-secret.key` beside the SQLite
+    /// database (in the working directory for PostgreSQL), created on first
+    /// start. Every server of one platform needs the same file; keep a copy
+    /// apart from the database and its backups.
+    #[arg(long, env = "PUBDATA_SECRET_KEY")]
+    pub secret_key: Option<std::path::PathBuf>,
     /// Mark cookies `Secure`: set when users reach the platform over HTTPS
     /// (a TLS-terminating proxy or load balancer in front).
     #[arg(long, env = "PUBDATA_SECURE_COOKIES")]
@@ -117,6 +125,26 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         let key =
             pubdata_service::checkpoint::CheckpointKey::read(path).context("--checkpoint-key")?;
         app.set_checkpoint_key(Some(key));
+    }
+    let key_path = a
+        .secret_key
+        .clone()
+        .unwrap_or_else(|| super::default_secret_key_path(&a.db.database));
+    let (key, created) = pubdata_service::secrets::SecretKey::read_or_create(&key_path)
+        .map_err(|e| anyhow::anyhow!("--secret-key: {e}"))?;
+    if created {
+        tracing::info!(path = %key_path.display(), "created the secret key file: keep a copy apart from the database and its backups");
+    }
+    app.set_secret_key(Some(key));
+    let sealed = app
+        .seal_stored_secrets()
+        .await
+        .with_context(|| format!("stored secrets and the key {}", key_path.display()))?;
+    if sealed > 0 {
+        tracing::info!(
+            sealed,
+            "sealed stored secrets written before sealing existed"
+        );
     }
     app.set_open_rate_per_minute(a.open_rate_per_minute);
     let (odd_from, odd_to) = a

@@ -18,6 +18,7 @@ use crate::common::*;
 async fn seeded(url: &str) -> Arc<dyn Store> {
     let store = pubdata_store::open(url).await.expect("store opens");
     let app = pubdata_service::App::new(store.clone()).await.expect("app");
+    app.set_secret_key(Some(pubdata_service::secrets::SecretKey::generate()));
     let size = pubdata_service::demo::DemoSize {
         population: 1500,
         enterprises: 400,

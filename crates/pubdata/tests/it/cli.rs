@@ -271,9 +271,14 @@ async fn migrate_store_moves_the_demo_world_to_postgres_with_its_audit_chain() {
     // The source: a SQLite platform with the demo seeded.
     let dir = tempfile::tempdir().unwrap();
     let from = format!("sqlite://{}", dir.path().join("src.db").display());
+    // Stored secrets move sealed: the target's servers need the same key.
+    let key_file = dir.path().join("pubdata-secret.key");
     {
         let store = pubdata_store::open(&from).await.unwrap();
         let app = pubdata_service::App::new(store).await.unwrap();
+        app.set_secret_key(Some(
+            pubdata_service::secrets::SecretKey::create(&key_file).unwrap(),
+        ));
         let size = pubdata_service::demo::DemoSize {
             population: 2000,
             enterprises: 500,
@@ -336,7 +341,13 @@ async fn migrate_store_moves_the_demo_world_to_postgres_with_its_audit_chain() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a platform"));
 
     // The platform serves from the target; demo accounts log in, new ids continue.
-    let (mut server, base) = start(&["serve", "--database", &to]);
+    let (mut server, base) = start(&[
+        "serve",
+        "--database",
+        &to,
+        "--secret-key",
+        key_file.to_str().unwrap(),
+    ]);
     let client = client();
     let r = client
         .post(format!("{base}/api/v1/auth/login"))

@@ -51,6 +51,12 @@ impl TestApp {
     pub async fn on(db_url: String, dir: TempDir) -> TestApp {
         let store = pubdata_store::open(&db_url).await.expect("store opens");
         let app = App::new(store.clone()).await.expect("app starts");
+        // As `pubdata serve` does: the secret key beside the database.
+        let (key, _) = pubdata_service::secrets::SecretKey::read_or_create(
+            &dir.path().join("pubdata-secret.key"),
+        )
+        .expect("secret key");
+        app.set_secret_key(Some(key));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -76,6 +82,11 @@ impl TestApp {
             stop: Some(stop),
             server: Some(server),
         }
+    }
+
+    /// The throwaway folder beside the database (its secret key file).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// Stops the server gracefully (the database stays for inspection).

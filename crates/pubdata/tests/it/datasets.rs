@@ -863,6 +863,14 @@ async fn the_platform_pulls_from_an_agencys_postgresql_database() {
     assert!(shown.contains("postgres:***@"), "{shown}");
     let chain = t.store.audit_batch(0, 100_000).await.unwrap();
     assert!(!format!("{chain:?}").contains("s3cret"));
+    // Nor in the database: the URL is sealed at rest with the key file.
+    let stored = t.store.stored_secrets("pull_sources.url").await.unwrap();
+    assert!(
+        stored.iter().any(|(k, v)| *k == id
+            && v.starts_with("sealed:v1:aes256gcm:")
+            && !v.contains("s3cret")),
+        "{stored:?}"
+    );
     let (_, rows) = t.get(&format!("/api/v1/datasets/{id}/rows"), &gaj).await;
     let text = rows.to_string();
     assert!(

@@ -13,7 +13,7 @@ use crate::cli::pubdata;
 use crate::common::*;
 
 /// A platform set up under `guomi` with the demo organisations and accounts.
-async fn guomi_platform() -> TestApp {
+pub(crate) async fn guomi_platform() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = test_database_url(&dir).await;
     let store = pubdata_store::open(&url).await.unwrap();

@@ -37,6 +37,7 @@ mod projects;
 mod reident;
 mod reminders;
 mod scale;
+mod secrets;
 mod security;
 mod sharing;
 mod sharing_props;

@@ -85,8 +85,12 @@ async fn two_servers_on_one_database_serve_one_platform_and_run_each_job_once() 
     t.sql("DELETE FROM job_leases").await;
 
     let env = [("PUBDATA_JOB_PERIOD_SECS", "1")];
-    let (mut a, base_a) = start_with_env(&["serve", "--database", &t.db_url], &env);
-    let (mut b, base_b) = start_with_env(&["serve", "--database", &t.db_url], &env);
+    // Every server of one platform holds the same secret key file.
+    let key = t.dir().join("pubdata-secret.key");
+    let key = key.to_str().unwrap();
+    let serve = ["serve", "--database", &t.db_url, "--secret-key", key];
+    let (mut a, base_a) = start_with_env(&serve, &env);
+    let (mut b, base_b) = start_with_env(&serve, &env);
     let c = client();
 
     // Sessions live in the database: a login on A works on B.

@@ -1012,6 +1012,14 @@ async fn a_table_push_lands_the_granted_view_in_the_grantees_sqlite_and_postgres
         assert_eq!(status, StatusCode::OK, "{target}");
         assert_eq!(target["pushed_version"], 0);
         assert!(!target["url"].as_str().unwrap().contains("s3cret"));
+        // Sealed at rest: the database holds no password either.
+        let sealed = t.store.stored_secrets("push_targets.url").await.unwrap();
+        assert!(
+            sealed
+                .iter()
+                .any(|(k, v)| *k == grant && v.starts_with("sealed:v1:") && !v.contains("s3cret")),
+            "{sealed:?}"
+        );
 
         let (status, out) = t
             .post(&format!("/api/v1/grants/{grant}/push"), &mzj, json!(null))

@@ -9,6 +9,8 @@ use serde_json::json;
 
 use pubdata_domain::secret::SecretUrl;
 
+use crate::secrets::SecretColumn;
+
 use crate::App;
 use crate::error::{Result, ServiceError};
 use crate::principal::Principal;
@@ -133,8 +135,24 @@ impl App {
             Outcome::Success,
             json!({"url": src.url, "query": src.query}),
         );
-        self.store.put_pull_source(&src, audit).await?;
+        let sealed = pubdata_store::PullSource {
+            url: SecretUrl::new(self.seal_secret(SecretColumn::PullSourceUrl, url).await?),
+            ..src.clone()
+        };
+        self.store.put_pull_source(&sealed, audit).await?;
         Ok(src)
+    }
+
+    /// A stored pull source with its URL opened (sealed at rest).
+    fn opened_pull_source(
+        &self,
+        src: pubdata_store::PullSource,
+    ) -> Result<pubdata_store::PullSource> {
+        let url = self.open_secret(SecretColumn::PullSourceUrl, src.url.expose())?;
+        Ok(pubdata_store::PullSource {
+            url: SecretUrl::new(url),
+            ..src
+        })
     }
 
     pub async fn get_pull_source(
@@ -143,7 +161,11 @@ impl App {
         id: i64,
     ) -> Result<Option<pubdata_store::PullSource>> {
         self.dataset_for(p, id, Access::View).await?;
-        Ok(self.store.pull_source(id).await?)
+        self.store
+            .pull_source(id)
+            .await?
+            .map(|src| self.opened_pull_source(src))
+            .transpose()
     }
 
     /// Pulls from the dataset's source now: the whole table (a new full
@@ -159,6 +181,7 @@ impl App {
                 code: "no_pull_source",
                 detail: "configure the dataset's source first".into(),
             })?;
+        let src = self.opened_pull_source(src)?;
         let incremental = src.incremental_column.as_deref();
         let after = incremental.and(src.last_value.as_deref());
         let read =

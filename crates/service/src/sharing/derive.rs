@@ -39,6 +39,7 @@ use crate::ingest::{RawRow, RowSource};
 use crate::open::ReidSpec;
 use crate::policy::Action;
 use crate::principal::{Principal, Via};
+use crate::secrets::SecretColumn;
 
 /// A derivation as asked.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -393,7 +394,12 @@ impl App {
                 transform: t.to_string(),
             })
             .collect();
-        let secret = hex::encode(rand::random::<[u8; 32]>());
+        let secret = self
+            .seal_secret(
+                SecretColumn::DerivationSecret,
+                &hex::encode(rand::random::<[u8; 32]>()),
+            )
+            .await?;
         let audit = p.event(
             "derivation.create",
             "",
@@ -627,7 +633,7 @@ impl App {
             }
         };
         let parent_version = parent.current_version;
-        let secret = hex::decode(&d.secret)
+        let secret = hex::decode(self.open_secret(SecretColumn::DerivationSecret, &d.secret)?)
             .map_err(|_| ServiceError::Internal("a derivation's secret is not hex".into()))?;
         let key = Pseudonymiser::new(&secret);
         let today = today_cst();

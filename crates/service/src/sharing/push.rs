@@ -8,6 +8,8 @@
 use chrono::{Duration, Utc};
 use pubdata_domain::audit::Outcome;
 use pubdata_domain::secret::SecretUrl;
+
+use crate::secrets::SecretColumn;
 use pubdata_domain::share::DeliveryMode;
 use pubdata_store::target::PushWriter;
 use pubdata_store::{Grant, PushTarget};
@@ -116,7 +118,11 @@ impl App {
             Outcome::Success,
             json!({"url": target.url.redacted(), "table": table, "every_minutes": every}),
         );
-        self.store.put_push_target(&target, event).await?;
+        let sealed = PushTarget {
+            url: SecretUrl::new(self.seal_secret(SecretColumn::PushTargetUrl, url).await?),
+            ..target
+        };
+        self.store.put_push_target(&sealed, event).await?;
         self.push_target(p, grant_id).await
     }
 
@@ -131,12 +137,18 @@ impl App {
             },
         )
         .await?;
-        self.store
+        let t = self
+            .store
             .push_target(grant_id)
             .await?
             .ok_or(ServiceError::NotFound {
                 what: "push target",
-            })
+            })?;
+        let url = self.open_secret(SecretColumn::PushTargetUrl, t.url.expose())?;
+        Ok(PushTarget {
+            url: SecretUrl::new(url),
+            ..t
+        })
     }
 
     /// Pushes now, at the grantee's request.
@@ -216,7 +228,9 @@ impl App {
             return Ok(outcome);
         }
         let columns = g.scope().fields;
-        let mut writer = PushWriter::begin(target.url.expose(), &target.table_name, &columns)
+        // Sealed at rest: opened here, where the connection is made.
+        let url = self.open_secret(SecretColumn::PushTargetUrl, target.url.expose())?;
+        let mut writer = PushWriter::begin(&url, &target.table_name, &columns)
             .await
             .map_err(|e| ServiceError::Conflict {
                 code: "push_target_failed",

@@ -637,6 +637,38 @@ impl<D: Dialect> Store for D {
         row.int("id")
     }
 
+    async fn stored_secrets(&self, column: &str) -> Result<Vec<(i64, String)>> {
+        let (table, col, key) = secret_column(column)?;
+        let rows = self
+            .reader()
+            .all(sql(format!(
+                "SELECT {key} AS k, {col} AS v FROM {table} ORDER BY {key}"
+            )))
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.int("k")?, r.text("v")?)))
+            .collect()
+    }
+
+    async fn reseal_secrets(
+        &self,
+        values: &[(&str, i64, String)],
+        event: &AuditEvent,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for (column, id, value) in values {
+            let (table, col, key) = secret_column(column)?;
+            tx.run(
+                sql(format!("UPDATE {table} SET {col} = ? WHERE {key} = ?"))
+                    .bind(value.as_str())
+                    .bind(*id),
+            )
+            .await?;
+        }
+        audit::<D>(&mut tx, event).await?;
+        tx.commit().await
+    }
+
     async fn audit_checkpoints(&self, limit: u32) -> Result<Vec<AuditCheckpoint>> {
         let rows = self
             .reader()
@@ -690,4 +722,17 @@ impl<D: Dialect> Store for D {
             .await?;
         Ok(())
     }
+}
+
+/// `(table, column, key column)` of a secret column named `table.column`;
+/// only the columns of [`crate::SECRET_COLUMNS`] (their names go into SQL).
+fn secret_column(name: &str) -> Result<(&'static str, &'static str, &'static str)> {
+    let (full, key) = crate::SECRET_COLUMNS
+        .iter()
+        .find(|(c, _)| *c == name)
+        .ok_or_else(|| StoreError::Conflict {
+            what: format!("`{name}` is not a secret column"),
+        })?;
+    let (table, col) = full.split_once('.').expect("table.column");
+    Ok((table, col, key))
 }

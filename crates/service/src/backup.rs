@@ -113,6 +113,9 @@ pub struct Target {
     pub recipient: Option<String>,
     /// Directories on other volumes that receive a copy of each backup.
     pub offsite: Vec<PathBuf>,
+    /// An S3-compatible bucket that receives a copy of each backup and
+    /// checkpoint (`--backup-s3`).
+    pub s3: Option<crate::s3::S3Target>,
 }
 
 /// A written backup.
@@ -127,6 +130,11 @@ pub struct BackupWritten {
     pub tables: usize,
     pub rows: u64,
     pub audit_records: i64,
+    /// The object key of the copy in the S3 bucket, when one was asked for
+    /// and written.
+    pub s3_key: Option<String>,
+    /// Why the copy to the S3 bucket failed (the local copies stand).
+    pub s3_error: Option<String>,
 }
 
 /// A fresh key pair: the public key (`age1…`) goes to the servers that
@@ -510,7 +518,22 @@ pub async fn write_backup(
         tables,
         rows,
         audit_records,
+        s3_key: None,
+        s3_error: None,
     })
+}
+
+/// Copies a written backup and its checksum file to the bucket; the
+/// backup's object key.
+pub async fn copy_to_s3(
+    s3: &crate::s3::S3Target,
+    file: &Path,
+) -> Result<String, crate::s3::S3Error> {
+    let mut sum = file.as_os_str().to_owned();
+    sum.push(".sha256");
+    // The checksum first: a backup object in the bucket always has its own.
+    s3.put_file(Path::new(&sum)).await?;
+    s3.put_file(file).await
 }
 
 /// Removes all but the newest `keep` backups (and their checksums) in `dir`.
@@ -600,13 +623,20 @@ pub async fn backup_and_record(
     store: &dyn Store,
     recipient: &str,
     dirs: &[PathBuf],
+    s3: Option<&crate::s3::S3Target>,
     keep: usize,
     instance: &str,
 ) -> Result<BackupWritten, BackupError> {
     use pubdata_domain::audit::Outcome;
     let started_at = Utc::now();
     let clock = std::time::Instant::now();
-    let result = write_backup(store, recipient, dirs, keep).await;
+    let mut result = write_backup(store, recipient, dirs, keep).await;
+    if let (Ok(w), Some(s3)) = (&mut result, s3) {
+        match copy_to_s3(s3, &w.file).await {
+            Ok(key) => w.s3_key = Some(key),
+            Err(e) => w.s3_error = Some(e.to_string()),
+        }
+    }
     let duration_ms = clock.elapsed().as_millis() as i64;
     let run = match &result {
         Ok(w) => pubdata_store::NewBackupRun {
@@ -619,8 +649,13 @@ pub async fn backup_and_record(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            copies: w.copies.len() as i64,
-            error: String::new(),
+            copies: (w.copies.len() + usize::from(w.s3_key.is_some())) as i64,
+            // The local backup stands; a failed bucket copy is said here.
+            error: w
+                .s3_error
+                .as_ref()
+                .map(|e| format!("copy to the S3 bucket failed: {e}"))
+                .unwrap_or_default(),
             instance: instance.into(),
         },
         Err(e) => pubdata_store::NewBackupRun {
@@ -638,6 +673,7 @@ pub async fn backup_and_record(
         Ok(w) => (
             Outcome::Success,
             serde_json::json!({"file": run.file, "bytes": w.bytes, "copies": w.copies.len(),
+                               "s3_key": w.s3_key, "s3_error": w.s3_error,
                                "duration_ms": duration_ms, "instance": instance}),
         ),
         Err(e) => (

@@ -513,13 +513,20 @@ impl App {
         let (Some(key), Some(dir)) = (self.checkpoint_key(), self.backup_dir()) else {
             return Ok(None);
         };
+        let target = self.backup_target();
         let mut dirs = vec![dir];
-        dirs.extend(self.backup_target().offsite);
+        dirs.extend(target.offsite);
         let w = checkpoint_and_record(self.store.as_ref(), &key, &dirs, &self.instance)
             .await
             .map_err(|e| crate::ServiceError::Internal(Box::new(e)))?;
         tracing::info!(records = w.checkpoint.records, file = %w.checkpoint.file_name(),
             copies = w.copies.len(), "audit checkpoint signed");
+        // And to the bucket, where the database's writer cannot reach back.
+        if let Some(s3) = &target.s3
+            && let Err(e) = s3.put_file(&w.copies[0]).await
+        {
+            tracing::warn!(error = %e, "the checkpoint's copy to the S3 bucket failed");
+        }
         Ok(Some(w))
     }
 

@@ -364,13 +364,17 @@ impl App {
                 self.store.as_ref(),
                 recipient,
                 &dirs,
+                target.s3.as_ref(),
                 BACKUPS_KEPT,
                 &self.instance,
             )
             .await
             .map_err(|e| crate::ServiceError::Internal(Box::new(e)))?;
             tracing::info!(file = %written.file.display(), bytes = written.bytes,
-                copies = written.copies.len(), "encrypted backup written");
+                copies = written.copies.len(), s3 = ?written.s3_key, "encrypted backup written");
+            if let Some(e) = &written.s3_error {
+                tracing::warn!(error = %e, "the backup's copy to the S3 bucket failed");
+            }
             // Every backup also signs the chain head beside it.
             self.checkpoint_now().await?;
             return Ok(Some(written.file));

@@ -43,6 +43,7 @@ pub mod procurement;
 pub mod projects;
 pub mod reminders;
 pub use pubdata_domain::reident;
+pub mod s3;
 pub mod secrets;
 pub mod security;
 pub mod sharing;

@@ -31,6 +31,11 @@ pub struct BackupArgs {
     /// receive a copy; repeat for several.
     #[arg(long, env = "PUBDATA_BACKUP_OFFSITE", value_delimiter = ',')]
     pub offsite: Vec<PathBuf>,
+    /// An S3-compatible bucket receiving a copy of the backup (and of the
+    /// checkpoint): `s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=R`,
+    /// credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    #[arg(long, env = "PUBDATA_BACKUP_S3")]
+    pub s3: Option<String>,
     /// The age public key (age1…) the backup is encrypted to
     /// (`pubdata backup-keygen` prints one).
     #[arg(long, env = "PUBDATA_BACKUP_RECIPIENT")]
@@ -49,8 +54,9 @@ pub struct RestoreArgs {
     /// The secret key file (`pubdata backup-keygen --secret-out`).
     #[arg(long)]
     pub identity: PathBuf,
-    /// The backup file (`pubdata-….backup.age`, its `.sha256` beside it).
-    pub backup: PathBuf,
+    /// The backup file (`pubdata-….backup.age`, its `.sha256` beside it),
+    /// or its object in a bucket: `s3://BUCKET/PREFIX/pubdata-….backup.age?endpoint=…`.
+    pub backup: String,
     /// A fresh, empty platform: sqlite://PATH (created) or postgres://….
     #[command(flatten)]
     pub db: DbArgs,
@@ -102,6 +108,11 @@ pub async fn run_backup(a: BackupArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(pubdata_service::checkpoint::CheckpointKey::read)
         .transpose()?;
+    let s3 =
+        a.s3.as_deref()
+            .map(pubdata_service::s3::S3Target::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--s3: {e}"))?;
     let store = open_db(&a.db).await?;
     let mut dirs = vec![a.to.clone()];
     dirs.extend(a.offsite.iter().cloned());
@@ -111,6 +122,7 @@ pub async fn run_backup(a: BackupArgs) -> anyhow::Result<ExitCode> {
         store.as_ref(),
         &a.recipient,
         &dirs,
+        s3.as_ref(),
         a.keep.max(1),
         &instance,
     )
@@ -127,6 +139,9 @@ pub async fn run_backup(a: BackupArgs) -> anyhow::Result<ExitCode> {
     for c in &w.copies[1..] {
         println!("off-site copy: {}", c.display());
     }
+    if let (Some(s3), Some(key)) = (&s3, &w.s3_key) {
+        println!("bucket copy: {key} in {s3}");
+    }
     if let Some(key) = &checkpoint_key {
         let c = pubdata_service::checkpoint::checkpoint_and_record(
             store.as_ref(),
@@ -142,6 +157,21 @@ pub async fn run_backup(a: BackupArgs) -> anyhow::Result<ExitCode> {
             c.checkpoint.file_name(),
             c.copies.len()
         );
+        if let Some(s3) = &s3 {
+            match s3.put_file(&c.copies[0]).await {
+                Ok(key) => println!("bucket copy: {key} in {s3}"),
+                Err(e) => {
+                    eprintln!("the checkpoint's copy to the bucket failed: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+    }
+    if let Some(e) = &w.s3_error {
+        // The local (and off-site directory) copies stand; the run is
+        // recorded with this error.
+        eprintln!("the backup's copy to the bucket failed: {e}");
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -150,9 +180,17 @@ pub async fn run_restore(a: RestoreArgs) -> anyhow::Result<ExitCode> {
     let identity = std::fs::read_to_string(&a.identity)
         .with_context(|| format!("cannot read {}", a.identity.display()))?;
     let started = std::time::Instant::now();
-    let path = a.backup.clone();
-    let (manifest, snap) =
-        tokio::task::spawn_blocking(move || backup::read_backup(&path, &identity)).await??;
+    // From a bucket: the object and its checksum come down first.
+    let fetched = std::env::temp_dir().join(format!("pubdata-restore-{}", std::process::id()));
+    let path = if a.backup.starts_with("s3://") {
+        std::fs::create_dir_all(&fetched)?;
+        fetch_from_s3(&a.backup, &fetched).await?
+    } else {
+        PathBuf::from(&a.backup)
+    };
+    let read = tokio::task::spawn_blocking(move || backup::read_backup(&path, &identity)).await?;
+    let _ = std::fs::remove_dir_all(&fetched);
+    let (manifest, snap) = read?;
     eprintln!(
         "backup verified: checksum, decryption and {} parts' SHA-256 ({} from {} at {})",
         manifest.parts.len(),
@@ -175,4 +213,33 @@ pub async fn run_restore(a: RestoreArgs) -> anyhow::Result<ExitCode> {
         r.audit_verified
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Downloads `s3://BUCKET/KEY?…` and its `.sha256` into `dir`; the local
+/// path of the backup.
+async fn fetch_from_s3(url: &str, dir: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let (bucket_part, key) = base
+        .trim_start_matches("s3://")
+        .split_once('/')
+        .context("s3://BUCKET/KEY names no object")?;
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    let s3 = pubdata_service::s3::S3Target::parse(&format!("s3://{bucket_part}{query}"))
+        .map_err(anyhow::Error::msg)?;
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let path = dir.join(name);
+    for (object, local) in [
+        (format!("{key}.sha256"), dir.join(format!("{name}.sha256"))),
+        (key.to_string(), path.clone()),
+    ] {
+        let bytes = s3.get(&object).await?;
+        std::fs::write(&local, bytes)
+            .with_context(|| format!("cannot write {}", local.display()))?;
+    }
+    eprintln!("fetched {key} from {s3}");
+    Ok(path)
 }

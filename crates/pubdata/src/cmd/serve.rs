@@ -39,6 +39,11 @@ pub struct ServeArgs {
         requires = "backup_recipient"
     )]
     pub backup_offsite: Vec<std::path::PathBuf>,
+    /// An S3-compatible bucket receiving a copy of each encrypted backup and
+    /// audit checkpoint: `s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=R`,
+    /// credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    #[arg(long, env = "PUBDATA_BACKUP_S3", requires = "backup_recipient")]
+    pub backup_s3: Option<String>,
     /// The audit checkpoint key file (`pubdata checkpoint-keygen`): the
     /// chain head is signed hourly and after every backup into the backup
     /// directory and its off-site copies (审计检查点).
@@ -119,6 +124,12 @@ pub async fn run(a: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     app.set_backup_target(pubdata_service::backup::Target {
         recipient: a.backup_recipient.clone(),
         offsite: a.backup_offsite.clone(),
+        s3: a
+            .backup_s3
+            .as_deref()
+            .map(pubdata_service::s3::S3Target::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--backup-s3: {e}"))?,
     })
     .context("--backup-recipient")?;
     if let Some(path) = &a.checkpoint_key {

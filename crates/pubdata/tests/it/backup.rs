@@ -160,6 +160,7 @@ async fn a_backup_restores_every_table_row_for_row_and_refuses_tampering() {
         src.as_ref(),
         &keys.recipient,
         &[local.clone(), offsite.clone()],
+        None,
         7,
         "test",
     )
@@ -392,6 +393,7 @@ async fn the_backup_job_writes_encrypted_copies_and_lists_its_runs() {
             .set_backup_target(backup::Target {
                 recipient: Some("age1-not-a-key".into()),
                 offsite: vec![],
+                s3: None,
             })
             .is_err()
     );
@@ -399,6 +401,7 @@ async fn the_backup_job_writes_encrypted_copies_and_lists_its_runs() {
         .set_backup_target(backup::Target {
             recipient: Some(keys.recipient.clone()),
             offsite: vec![offsite.clone()],
+            s3: None,
         })
         .unwrap();
     assert!(t.app.run_job(Job::Backup).await.unwrap());
@@ -419,4 +422,199 @@ async fn the_backup_job_writes_encrypted_copies_and_lists_its_runs() {
     let other = t.login("ent-demo").await;
     let (status, _) = t.get("/api/v1/backups", &other).await;
     assert_eq!(status, 403);
+}
+
+/// A real S3-compatible server on a free loopback port: moto's server
+/// (PyPI `moto[server]`, `.ci/run` installs it and names it in
+/// `PUBDATA_TEST_S3`). Killed when dropped.
+struct S3Server {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server, or `None` when it is not installed here (outside CI; where
+/// `PUBDATA_TEST_S3` names it, a server that does not start fails the test).
+async fn s3_server() -> Option<S3Server> {
+    let named = std::env::var("PUBDATA_TEST_S3")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let bin = named.clone().unwrap_or_else(|| "moto_server".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = match std::process::Command::new(&bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) if named.is_none() => {
+            eprintln!("{bin} not found ({e}): the S3 backup test runs where it is installed (CI)");
+            return None;
+        }
+        Err(e) => panic!("PUBDATA_TEST_S3={bin} does not start: {e}"),
+    };
+    let server = S3Server { child, port };
+    for _ in 0..300 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Some(server);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{bin} did not listen on 127.0.0.1:{port} within 30 s");
+}
+
+/// Back up to an S3-compatible bucket (with the audit checkpoint), destroy
+/// the local copies, restore from the bucket into a fresh platform and
+/// compare every table; the daily job copies there too; a bucket that
+/// cannot be reached fails the command, keeps the local backup and records
+/// the failure on the run.
+#[tokio::test]
+async fn a_backup_in_an_s3_bucket_restores_every_table() {
+    use pubdata_service::jobs::Job;
+    use pubdata_service::s3::S3Target;
+    let Some(server) = s3_server().await else {
+        return;
+    };
+    let endpoint = format!("endpoint=http://127.0.0.1:{}&region=us-east-1", server.port);
+    let creds = "AKIDPUBDATA:pubdata-test-secret";
+    let target = format!("s3://{creds}@pubdata-backups/city/qy?{endpoint}");
+    let s3 = S3Target::parse(&target).unwrap();
+    s3.create_bucket().await.unwrap();
+    assert!(!format!("{s3}").contains("pubdata-test-secret"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let src_url = test_database_url(&dir).await;
+    let src = seeded(&src_url).await;
+    let before = src.snapshot().await.unwrap();
+    let keys = backup::generate_keys();
+    let identity = dir.path().join("identity.txt");
+    std::fs::write(&identity, &keys.identity).unwrap();
+    let cp_key = dir.path().join("checkpoint.key");
+    assert!(
+        pubdata(&["checkpoint-keygen", "--key-out", cp_key.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let local = dir.path().join("local");
+    let out = pubdata(&[
+        "backup",
+        "--database",
+        &src_url,
+        "--to",
+        local.to_str().unwrap(),
+        "--recipient",
+        &keys.recipient,
+        "--s3",
+        &target,
+        "--checkpoint-key",
+        cp_key.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains("pubdata-test-secret"), "{text}");
+    let file = only_backup(&local);
+    let name = file.file_name().unwrap().to_str().unwrap().to_string();
+    let listed = s3.list().await.unwrap();
+    assert!(listed.contains(&format!("city/qy/{name}")), "{listed:?}");
+    assert!(
+        listed.contains(&format!("city/qy/{name}.sha256")),
+        "{listed:?}"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|k| k.starts_with("city/qy/pubdata-checkpoint-")),
+        "{listed:?}"
+    );
+    // The bucket's copy is the local file, byte for byte.
+    assert_eq!(
+        s3.get(&format!("city/qy/{name}")).await.unwrap(),
+        std::fs::read(&file).unwrap()
+    );
+    let runs = src.backup_runs(1).await.unwrap();
+    assert!(runs[0].ok && runs[0].error.is_empty(), "{runs:?}");
+    assert_eq!(runs[0].copies, 2, "local and bucket");
+
+    // Destroy every local copy; restore from the bucket.
+    std::fs::remove_dir_all(&local).unwrap();
+    let dir2 = tempfile::tempdir().unwrap();
+    let dst_url = test_database_url(&dir2).await;
+    let out = pubdata(&[
+        "restore",
+        "--identity",
+        identity.to_str().unwrap(),
+        &format!("s3://{creds}@pubdata-backups/city/qy/{name}?{endpoint}"),
+        "--database",
+        &dst_url,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("audit chain intact"), "{text}");
+    let dst = pubdata_store::open(&dst_url).await.unwrap();
+    assert_same(&before, &dst.snapshot().await.unwrap());
+
+    // The daily job copies its backup and checkpoint to the bucket too.
+    let app = pubdata_service::App::new(src.clone()).await.unwrap();
+    app.set_backup_dir(Some(local.clone()));
+    app.set_backup_target(backup::Target {
+        recipient: Some(keys.recipient.clone()),
+        offsite: vec![],
+        s3: Some(s3.clone()),
+    })
+    .unwrap();
+    assert!(app.run_job(Job::Backup).await.unwrap());
+    let job_file = only_backup(&local);
+    let listed = s3.list().await.unwrap();
+    let job_name = job_file.file_name().unwrap().to_str().unwrap();
+    assert!(
+        listed.contains(&format!("city/qy/{job_name}")),
+        "{listed:?}"
+    );
+
+    // A bucket that cannot be reached: the command fails, the local backup
+    // stands, the run records why.
+    drop(server);
+    let elsewhere = dir.path().join("elsewhere");
+    let out = pubdata(&[
+        "backup",
+        "--database",
+        &src_url,
+        "--to",
+        elsewhere.to_str().unwrap(),
+        "--recipient",
+        &keys.recipient,
+        "--s3",
+        &target,
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("copy to the bucket failed"), "{err}");
+    only_backup(&elsewhere);
+    let runs = src.backup_runs(1).await.unwrap();
+    assert!(
+        runs[0].ok && runs[0].error.contains("S3 bucket failed"),
+        "{runs:?}"
+    );
 }

@@ -248,6 +248,7 @@ async fn backups_and_the_job_sign_checkpoints_and_the_authority_sees_them() {
         .set_backup_target(backup::Target {
             recipient: Some(keys.recipient.clone()),
             offsite: vec![offsite.clone()],
+            s3: None,
         })
         .unwrap();
     assert!(!t.app.run_job(Job::AuditCheckpoint).await.unwrap());

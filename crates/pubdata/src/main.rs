@@ -4,12 +4,6 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 
-/// mimalloc instead of glibc's malloc: under `bench-share` at 64
-/// connections glibc's malloc and free took about 17 % of the server's CPU
-/// (docs/SCALING.md, "Keyed reads and the portal under load").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// 一网共享平台 — the public data sharing platform.
 #[derive(Parser)]
 #[command(name = "pubdata", version, about)]

@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use pubdata_domain::audit::Outcome;
 use pubdata_domain::calendar::today_cst;
-use pubdata_domain::share::{Ask, Cond, DeliveryMode, Filter};
+use pubdata_domain::share::{Ask, Cond, DeliveryMode, Filter, GrantScope};
 use pubdata_store::{BaseField, Dataset, Grant};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -383,8 +383,23 @@ const GRANT_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 /// How long a dataset's definition is kept (its columns and key never change).
 const DATASET_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// A grant as the door keeps it: the grant and what it allows, built once
+/// per copy rather than on every read.
+#[derive(Debug)]
+pub(crate) struct HeldGrant {
+    pub grant: Grant,
+    pub allows: GrantScope,
+}
+
+impl std::ops::Deref for HeldGrant {
+    type Target = Grant;
+    fn deref(&self) -> &Grant {
+        &self.grant
+    }
+}
+
 /// A caller's grants on a dataset, and when they were read.
-type CachedGrants = (std::sync::Arc<Vec<Grant>>, Instant);
+type CachedGrants = (std::sync::Arc<Vec<std::sync::Arc<HeldGrant>>>, Instant);
 
 /// The door's per-process state: rate buckets, the probing watch, and
 /// short-lived copies of dataset definitions and grants (keyed reads would
@@ -451,7 +466,7 @@ impl App {
         id: i64,
         orgs: Vec<i64>,
         named: Option<i64>,
-    ) -> Result<std::sync::Arc<Vec<Grant>>> {
+    ) -> Result<std::sync::Arc<Vec<std::sync::Arc<HeldGrant>>>> {
         let key = (id, orgs);
         if let Some((g, at)) = self.limits.lock().expect("limits lock").grants.get(&key)
             && at.elapsed() < GRANT_TTL
@@ -459,7 +474,19 @@ impl App {
         {
             return Ok(g.clone());
         }
-        let g = std::sync::Arc::new(self.store.grants_for(id, &key.1).await?);
+        let g: Vec<std::sync::Arc<HeldGrant>> = self
+            .store
+            .grants_for(id, &key.1)
+            .await?
+            .into_iter()
+            .map(|grant| {
+                std::sync::Arc::new(HeldGrant {
+                    allows: grant.scope(),
+                    grant,
+                })
+            })
+            .collect();
+        let g = std::sync::Arc::new(g);
         let mut l = self.limits.lock().expect("limits lock");
         if l.grants.len() > 10_000 {
             l.grants.clear();
@@ -523,16 +550,15 @@ impl App {
         named: Option<i64>,
         mode: DeliveryMode,
         asked: &serde_json::Value,
-    ) -> Result<Grant> {
+    ) -> Result<std::sync::Arc<HeldGrant>> {
         let cached = self.door_grants(d.id, Self::own_orgs(p), named).await?;
-        let mut grants: Vec<Grant> = cached
+        let grants: Vec<&std::sync::Arc<HeldGrant>> = cached
             .iter()
             .filter(|g| named.is_none_or(|id| g.id == id) && g.mode == mode)
-            .cloned()
             .collect();
         let today = today_cst();
-        if let Some(i) = grants.iter().position(|g| g.scope().usable(today).is_ok()) {
-            let g = grants.swap_remove(i);
+        if let Some(g) = grants.iter().find(|g| g.allows.usable(today).is_ok()) {
+            let g = std::sync::Arc::clone(g);
             // No data reaches a third party without a filed, current
             // operation agreement listing the dataset (OPS-2, Art. 40).
             if let Err(err) = self.operation_cover(g.grantee_org, d.id).await {
@@ -542,7 +568,7 @@ impl App {
         }
         let err = match grants.first() {
             Some(g) => {
-                let r = g.scope().usable(today).expect_err("not usable");
+                let r = g.allows.usable(today).expect_err("not usable");
                 ServiceError::Refused {
                     code: r.code(),
                     detail: format!("grant {}: {r}", g.id),
@@ -583,7 +609,7 @@ impl App {
             filters: &q.filters,
             mode: q.mode,
         };
-        let plan = match g.scope().plan(&columns, &d.key, &ask, today_cst()) {
+        let plan = match g.allows.plan(&columns, &d.key, &ask, today_cst()) {
             Ok(plan) => plan,
             Err(r) => {
                 let err = ServiceError::from(r);
@@ -607,12 +633,15 @@ impl App {
             .iter()
             .map(|(i, _)| columns[*i].clone())
             .collect();
+        let mut detail = json!({"basis": Basis::Grant.as_str(), "grant": g.id, "fields": names,
+                                "rows": rows.len(), "purpose": g.purpose});
+        // Moved in, not copied as `json!` would.
+        detail["asked"] = asked;
         let event = p.event(
             "dataset.read",
             format!("dataset:{}", d.id),
             Outcome::Success,
-            json!({"basis": Basis::Grant.as_str(), "grant": g.id, "fields": names,
-                   "asked": asked, "rows": rows.len(), "purpose": g.purpose}),
+            detail,
         );
         self.journal
             .commit(Entry {
@@ -650,7 +679,7 @@ impl App {
             filters: &[],
             mode: DeliveryMode::Table,
         };
-        let plan = match g.scope().plan(&columns, &d.key, &ask, today_cst()) {
+        let plan = match g.allows.plan(&columns, &d.key, &ask, today_cst()) {
             Ok(plan) => plan,
             Err(r) => {
                 let err = ServiceError::from(r);
@@ -731,7 +760,7 @@ impl App {
         let columns: Vec<String> = d.columns.iter().map(|c| c.name.clone()).collect();
         let plan =
             match g
-                .scope()
+                .allows
                 .verify_plan(&columns, &d.key, claimed.iter().copied(), today_cst())
             {
                 Ok(plan) => plan,
@@ -1284,7 +1313,8 @@ impl App {
                     let today = today_cst();
                     let usable: Vec<&Grant> = grants
                         .iter()
-                        .filter(|g| g.scope().usable(today).is_ok())
+                        .filter(|g| g.allows.usable(today).is_ok())
+                        .map(|g| &g.grant)
                         .collect();
                     let Some(g) = usable
                         .iter()

@@ -65,14 +65,17 @@ impl Journal {
 async fn write_groups(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Waiting>) {
     let mut group: Vec<Waiting> = Vec::with_capacity(MAX_GROUP);
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let events: Vec<AuditEvent> = group.iter().map(|(e, _)| e.event.clone()).collect();
+        let mut events: Vec<AuditEvent> = Vec::with_capacity(group.len());
+        let mut waiting = Vec::with_capacity(group.len());
         let mut usage: BTreeMap<(i64, NaiveDate), (i64, i64)> = BTreeMap::new();
-        for (e, _) in &group {
+        for (e, done) in group.drain(..) {
             if let Some((grant, day, rows)) = e.usage {
                 let u = usage.entry((grant, day)).or_default();
                 u.0 += 1;
                 u.1 += rows;
             }
+            events.push(e.event);
+            waiting.push(done);
         }
         let usage: Vec<GrantUsage> = usage
             .into_iter()
@@ -83,14 +86,15 @@ async fn write_groups(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Waiting>) {
                 rows_out,
             })
             .collect();
-        let outcome = match store.record_access(&events, &usage).await {
+        let records = events.len();
+        let outcome = match store.record_access(events, usage).await {
             Ok(()) => Ok(()),
             Err(e) => {
-                tracing::error!(error = %e, records = events.len(), "access records not written");
+                tracing::error!(error = %e, records, "access records not written");
                 Err(e.is_unavailable())
             }
         };
-        for (_, done) in group.drain(..) {
+        for done in waiting {
             let _ = done.send(outcome);
         }
     }

@@ -363,7 +363,7 @@ pub trait ShareStore: Send + Sync {
     ) -> Result<Grant>;
     /// Appends the access records of a group of reads and adds their usage
     /// counts, in one transaction (group commit).
-    async fn record_access(&self, events: &[AuditEvent], usage: &[GrantUsage]) -> Result<()>;
+    async fn record_access(&self, events: Vec<AuditEvent>, usage: Vec<GrantUsage>) -> Result<()>;
     /// Reads per day through a grant, newest day first.
     async fn grant_usage(&self, grant_id: i64, limit: u32) -> Result<Vec<GrantUsage>>;
     async fn file_usage_report(

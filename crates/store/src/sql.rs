@@ -510,12 +510,12 @@ pub(crate) trait Dialect: Send + Sync + 'static {
     /// it on its own rusqlite connection, without a hop per statement.
     async fn append_access(
         &self,
-        events: &[AuditEvent],
-        usage: &[crate::GrantUsage],
+        events: Vec<AuditEvent>,
+        usage: Vec<crate::GrantUsage>,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        append_many(&mut tx, Self::FOR_UPDATE, events).await?;
-        for u in usage {
+        append_many(&mut tx, Self::FOR_UPDATE, &events).await?;
+        for u in &usage {
             tx.run(
                 sql(
                     "INSERT INTO grant_usage (grant_id, day, reads, rows_out) VALUES (?, ?, ?, ?)

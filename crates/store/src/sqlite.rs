@@ -203,7 +203,8 @@ pub(super) fn append_on(db: &rusqlite::Connection, events: &[AuditEvent]) -> rus
     for e in events {
         id += 1;
         let prev = std::mem::take(&mut hash);
-        hash = pubdata_domain::audit::record_hash_in(profile, &prev, id, &at, e);
+        let detail = e.detail.to_string();
+        hash = pubdata_domain::audit::record_hash_of(profile, &prev, id, &at, e, &detail);
         insert.execute(rusqlite::params![
             id,
             at,
@@ -213,7 +214,7 @@ pub(super) fn append_on(db: &rusqlite::Connection, events: &[AuditEvent]) -> rus
             e.action,
             e.target,
             e.outcome.as_str(),
-            e.detail.to_string(),
+            detail,
             e.client_ip,
             prev,
             hash,
@@ -247,9 +248,23 @@ impl SqliteStore {
             }
             let db = &readers[&path];
             let mut st = db.prepare_cached(&q.text)?;
-            let key_at = st.column_index("_key")?;
-            let at: Vec<usize> = (0..ncols)
-                .map(|i| st.column_index(&format!("c{i}")))
+            // `_key` and `c0`…: positions found in one pass over the names.
+            let (mut key_at, mut at) = (None, vec![None; ncols]);
+            for (pos, name) in st.column_names().iter().enumerate() {
+                if *name == "_key" {
+                    key_at = Some(pos);
+                } else if let Some(i) = name.strip_prefix('c').and_then(|n| n.parse::<usize>().ok())
+                    && i < ncols
+                {
+                    at[i] = Some(pos);
+                }
+            }
+            let missing = |name: String| rusqlite::Error::InvalidColumnName(name);
+            let key_at = key_at.ok_or_else(|| missing("_key".into()))?;
+            let at: Vec<usize> = at
+                .into_iter()
+                .enumerate()
+                .map(|(i, pos)| pos.ok_or_else(|| missing(format!("c{i}"))))
                 .collect::<rusqlite::Result<_>>()?;
             let params = rusqlite::params_from_iter(q.args.into_iter().map(rusqlite_value));
             let mut rows = st.query(params)?;
@@ -280,12 +295,11 @@ impl Dialect for SqliteStore {
 
     async fn append_access(
         &self,
-        events: &[AuditEvent],
-        usage: &[crate::GrantUsage],
+        events: Vec<AuditEvent>,
+        usage: Vec<crate::GrantUsage>,
     ) -> Result<()> {
         let path = self.write.connect_options().get_filename().to_path_buf();
         let conn = self.access.clone();
-        let (events, usage) = (events.to_vec(), usage.to_vec());
         let done = tokio::task::spawn_blocking(move || -> rusqlite::Result<()> {
             let mut guard = conn.lock().expect("access writer lock");
             if guard.is_none() {

@@ -603,8 +603,9 @@ async fn run(url: &str, s: &Scale, rounds: usize) -> anyhow::Result<String> {
             client_ip: Some("10.0.0.1".into()),
         });
         if batch.len() == 10_000 || i + 1 == s.reads {
-            store.record_access(&batch, &[]).await?;
-            batch.clear();
+            store
+                .record_access(std::mem::take(&mut batch), vec![])
+                .await?;
         }
     }
     println!(

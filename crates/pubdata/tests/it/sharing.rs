@@ -458,6 +458,19 @@ async fn a_grant_expires_by_itself_and_its_rate_limit_answers_429() {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{g}");
+        if action == "suspend" {
+            // The door's copy of the grant (read just above) is dropped at
+            // once: a suspended grant reads nothing.
+            let r = t
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/data/{ds}"),
+                    Some(&mzj),
+                    None,
+                )
+                .await;
+            assert_problem(r, StatusCode::FORBIDDEN, "grant_revoked").await;
+        }
     }
     let mut limited = None;
     for _ in 0..4 {

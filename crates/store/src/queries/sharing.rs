@@ -343,7 +343,7 @@ impl<D: Dialect> ShareStore for D {
         Ok(g)
     }
 
-    async fn record_access(&self, events: &[AuditEvent], usage: &[GrantUsage]) -> Result<()> {
+    async fn record_access(&self, events: Vec<AuditEvent>, usage: Vec<GrantUsage>) -> Result<()> {
         self.append_access(events, usage).await
     }
 

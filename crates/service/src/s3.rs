@@ -132,17 +132,9 @@ impl S3Target {
             .bucket
             .put_object(Some(&self.credentials), &key)
             .sign(SIGNED_FOR);
-        let r = Self::client()
-            .put(url.as_str())
-            .body(bytes)
-            .send()
+        send(Self::client().put(url.as_str()).body(bytes))
             .await
-            .map_err(|e| fail(e.to_string()))?;
-        if !r.status().is_success() {
-            let status = r.status();
-            let body = r.text().await.unwrap_or_default();
-            return Err(fail(format!("{status}: {}", first_line(&body))));
-        }
+            .map_err(fail)?;
         Ok(key)
     }
 
@@ -171,14 +163,7 @@ impl S3Target {
             .bucket
             .get_object(Some(&self.credentials), key)
             .sign(SIGNED_FOR);
-        let r = Self::client()
-            .get(url.as_str())
-            .send()
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        if !r.status().is_success() {
-            return Err(fail(r.status().to_string()));
-        }
+        let r = send(Self::client().get(url.as_str())).await.map_err(fail)?;
         Ok(r.bytes().await.map_err(|e| fail(e.to_string()))?.to_vec())
     }
 
@@ -200,14 +185,7 @@ impl S3Target {
                 action.with_continuation_token(t.clone());
             }
             let url = action.sign(SIGNED_FOR);
-            let r = Self::client()
-                .get(url.as_str())
-                .send()
-                .await
-                .map_err(|e| fail(e.to_string()))?;
-            if !r.status().is_success() {
-                return Err(fail(r.status().to_string()));
-            }
+            let r = send(Self::client().get(url.as_str())).await.map_err(fail)?;
             let text = r.text().await.map_err(|e| fail(e.to_string()))?;
             let page = rusty_s3::actions::ListObjectsV2::parse_response(&text)
                 .map_err(|e| fail(e.to_string()))?;
@@ -233,24 +211,28 @@ impl S3Target {
             .bucket
             .create_bucket(&self.credentials)
             .sign(SIGNED_FOR);
-        let r = Self::client()
+        let put = Self::client()
             .put(url.as_str())
-            .header(reqwest::header::CONTENT_LENGTH, "0")
-            .send()
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        let status = r.status();
-        let body = r.text().await.unwrap_or_default();
-        if status.is_success() || body.contains("BucketAlreadyOwnedByYou") {
-            Ok(())
-        } else {
-            Err(fail(format!("{status}: {}", first_line(&body))))
+            .header(reqwest::header::CONTENT_LENGTH, "0");
+        match send(put).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.contains("BucketAlreadyOwnedByYou") => Ok(()),
+            Err(e) => Err(fail(e)),
         }
     }
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or_default()
+/// Sends a signed request; a non-2xx answer is an error naming its status
+/// and S3's error document (the first lines of it).
+async fn send(req: reqwest::RequestBuilder) -> Result<reqwest::Response, String> {
+    let r = req.send().await.map_err(|e| e.to_string())?;
+    if r.status().is_success() {
+        return Ok(r);
+    }
+    let status = r.status();
+    let body = r.text().await.unwrap_or_default();
+    let shown: String = body.chars().take(300).collect();
+    Err(format!("{status}: {}", shown.replace('\n', " ")))
 }
 
 /// `%XX`-decoding of a URL's user part.

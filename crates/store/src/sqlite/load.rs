@@ -24,9 +24,11 @@
 //!   other write of this process interleaves; another process is kept out by
 //!   SQLite's write lock, taken before `audit_head` is read. The record is
 //!   appended with the same hash (`record_hash`) and `audit_head` update.
-//! - Same durability: WAL (a property of the file) and `synchronous=FULL`,
-//!   set on this connection too (every commit, the shadow table's too, is
-//!   synced); the final commit checkpoints what is left, as any commit.
+//! - Same durability: WAL (a property of the file) and `synchronous=FULL`
+//!   for the final commit, which syncs every frame of the load; the shadow
+//!   table's own commits run at `synchronous=NORMAL` (never a corrupt file;
+//!   a crash may lose them, and with them only an unacknowledged load). The
+//!   final commit checkpoints what is left, as any commit.
 //! - Same problem reports: the same queries name repeated keys, repeated
 //!   `unique` values and missing references by row.
 
@@ -358,7 +360,12 @@ fn fill(
         .map_err(db_err)?;
     // Frames are checkpointed by the checkpointer meanwhile, and by this
     // connection only after the final commit (as every commit does).
-    db.execute_batch("PRAGMA wal_autocheckpoint = 0; BEGIN IMMEDIATE")
+    // While the shadow table fills, its commits need not reach the disk
+    // (`synchronous=NORMAL`: still never a corrupt file, and the
+    // checkpointer syncs before and after it copies): nothing of it counts
+    // before the final commit, which syncs everything (`FULL` again, in
+    // `swap`). The writer no longer waits for a sync every chunk.
+    db.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE")
         .map_err(db_err)?;
     if let Some(r) = ready.take() {
         let _ = r.send(Ok(true));
@@ -486,7 +493,7 @@ fn swap(
     current: i64,
     ckpt: &Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
 ) -> Result<()> {
-    db.execute_batch("COMMIT; BEGIN IMMEDIATE")
+    db.execute_batch("COMMIT; PRAGMA synchronous = FULL; BEGIN IMMEDIATE")
         .map_err(db_err)?;
     if let Some((wake, _)) = ckpt {
         let _ = wake.send(());

@@ -480,6 +480,12 @@ pub trait OpenStore: Send + Sync {
     /// (dataset id, reads) — counted from the audit chain's access records
     /// (basis `open`), the usage figures of the portal's charts.
     async fn open_reads_since(&self, since: DateTime<Utc>) -> Result<Vec<(i64, i64)>>;
+    /// The open catalogue's generation: it moves with every change to
+    /// catalogue entries, datasets, derivations and re-identification
+    /// checks (triggers), so a copy of the open list built at one value is
+    /// current while the value is. One small read (on SQLite, on the
+    /// calling thread).
+    async fn open_generation(&self) -> Result<i64>;
     /// The search synonyms (abbreviation, full term), in order.
     async fn synonyms(&self) -> Result<Vec<(String, String)>>;
     /// Replaces the synonyms (with an audit record when given).

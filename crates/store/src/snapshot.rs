@@ -55,8 +55,14 @@ impl Snapshot {
 }
 
 /// Tables that belong to the backend, not to the platform.
+/// Tables a snapshot holds: not the migrations' ledger, not the backends'
+/// own, and not `open_generation` — a cache key that triggers move while
+/// the restore itself loads entries and datasets, not platform data.
 fn platform_table(name: &str) -> bool {
-    name != "schema_migrations" && !name.starts_with("sqlite_") && !name.starts_with("_sqlx")
+    name != "schema_migrations"
+        && name != "open_generation"
+        && !name.starts_with("sqlite_")
+        && !name.starts_with("_sqlx")
 }
 
 /// `ds_<id>` tables sort by id, after the fixed tables.

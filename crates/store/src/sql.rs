@@ -429,6 +429,11 @@ macro_rules! migrations {
                 "security",
                 include_str!(concat!("../migrations/", $dir, "/0025_security.sql")),
             ),
+            (
+                26,
+                "open_generation",
+                include_str!(concat!("../migrations/", $dir, "/0026_open_generation.sql")),
+            ),
         ]
     };
 }
@@ -532,6 +537,14 @@ pub(crate) trait Dialect: Send + Sync + 'static {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The integer column `n` of the one row a small query answers, on the
+    /// reader (SQLite answers it on the calling thread's own read-only
+    /// connection, as `content_rows`): for values read on every request.
+    async fn read_n(&self, q: Sql) -> Result<i64> {
+        use crate::rows::Cols;
+        self.reader().one(q).await?.int("n")
     }
 
     /// Runs a `SELECT * FROM ds_<id> …` and returns each row's `_key` and

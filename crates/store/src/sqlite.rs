@@ -232,12 +232,12 @@ pub(super) fn append_on(db: &rusqlite::Connection, events: &[AuditEvent]) -> rus
 }
 
 impl SqliteStore {
-    /// A `SELECT * FROM ds_<id> …` on this thread's read-only connection.
-    fn content_rows_here(
+    /// Runs `f` on this thread's read-only connection to the database
+    /// (opened on first use): reads without a hop to the pool's worker.
+    fn on_reader<R>(
         &self,
-        q: crate::sql::Sql,
-        ncols: usize,
-    ) -> rusqlite::Result<Vec<(String, Vec<Option<String>>)>> {
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
+    ) -> rusqlite::Result<R> {
         let path = self.read.connect_options().get_filename().to_path_buf();
         READERS.with(|readers| {
             let mut readers = readers.borrow_mut();
@@ -250,7 +250,17 @@ impl SqliteStore {
                 db.busy_timeout(Duration::from_secs(10))?;
                 readers.insert(path.clone(), db);
             }
-            let db = &readers[&path];
+            f(&readers[&path])
+        })
+    }
+
+    /// A `SELECT * FROM ds_<id> …` on this thread's read-only connection.
+    fn content_rows_here(
+        &self,
+        q: crate::sql::Sql,
+        ncols: usize,
+    ) -> rusqlite::Result<Vec<(String, Vec<Option<String>>)>> {
+        self.on_reader(|db| {
             let mut st = db.prepare_cached(&q.text)?;
             // `_key` and `c0`…: positions found in one pass over the names.
             let (mut key_at, mut at) = (None, vec![None; ncols]);
@@ -344,6 +354,15 @@ impl Dialect for SqliteStore {
         q.debug_check();
         self.content_rows_here(q, ncols)
             .map_err(|e| StoreError::Corrupt(format!("reading dataset contents: {e}")))
+    }
+    async fn read_n(&self, q: crate::sql::Sql) -> Result<i64> {
+        q.debug_check();
+        self.on_reader(|db| {
+            let mut st = db.prepare_cached(&q.text)?;
+            let params = rusqlite::params_from_iter(q.args.into_iter().map(rusqlite_value));
+            st.query_row(params, |r| r.get::<_, i64>("n"))
+        })
+        .map_err(|e| StoreError::Corrupt(format!("reading a count: {e}")))
     }
     fn writer(&self) -> SqlitePool {
         self.write.clone()

@@ -876,28 +876,24 @@ impl App {
     async fn ckan_lookup(&self, p: &Principal, id: &str, action: &str) -> Ckan<Open> {
         let not_found = || CkanError::NotFound("Not found".into());
         let dataset_id = package_ref(id).ok_or_else(not_found)?;
-        let dataset = self
-            .load_dataset(dataset_id)
-            .await
-            .map_err(|_| not_found())?;
-        let entry = self.load_entry(dataset.entry_id).await?;
-        if !self.public_may_read(&dataset).await? {
+        let list = self.open_list().await?;
+        let Some(open) = list.public(dataset_id) else {
             self.store
                 .append_audit(p.event(
                     "dataset.read",
-                    format!("dataset:{}", dataset.id),
+                    format!("dataset:{dataset_id}"),
                     Outcome::Denied,
                     json!({"basis": "open", "asked": {"ckan": action, "id": id}}),
                 ))
                 .await
                 .map_err(ServiceError::from)?;
             return Err(not_found());
-        }
+        };
         let tree = self.org_tree().await?;
         let open = Open {
-            view: open_view_of(&dataset, &entry, &tree),
-            entry,
-            dataset,
+            view: open_view_of(&open.dataset, &open.entry, &tree),
+            entry: open.entry.clone(),
+            dataset: open.dataset.clone(),
         };
         // A name must be the package's own (a stale or invented one is not).
         if id != package_id(dataset_id) && id != package_name(&open.view.entry_code, dataset_id) {
@@ -1313,7 +1309,7 @@ impl App {
             _ => return Err(not_found()),
         };
         let dataset = self
-            .load_dataset(dataset_id)
+            .open_candidate(dataset_id)
             .await
             .map_err(|_| not_found())?;
         let asked = json!({"ckan": "datastore_search", "resource_id": id,

@@ -14,6 +14,7 @@ pub mod applications;
 
 pub mod ckan;
 pub mod dcat;
+pub(crate) mod listing;
 pub mod plans;
 
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use pubdata_domain::calendar::today_cst;
-use pubdata_store::{Dataset, OpenFilter};
+use pubdata_store::Dataset;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -52,6 +53,8 @@ pub(crate) struct OpenState {
     pub(crate) counts: indexes::CountCache,
     /// This server's copy of the search synonyms.
     pub(crate) synonyms: synonyms::SynonymCopy,
+    /// This server's copy of the open list.
+    pub(crate) list: listing::OpenListCopy,
 }
 
 impl Default for OpenState {
@@ -62,6 +65,7 @@ impl Default for OpenState {
             buckets: Mutex::default(),
             counts: indexes::CountCache::default(),
             synonyms: Default::default(),
+            list: Default::default(),
         }
     }
 }
@@ -160,8 +164,25 @@ impl App {
     /// and the portal: loaded, its entry published and unconditionally
     /// open, and not a derivative withheld for re-identification risk.
     pub(crate) async fn public_may_read(&self, d: &Dataset) -> Result<bool> {
-        let entry = self.load_entry(d.entry_id).await?;
-        Ok(is_open(&entry, d) && !self.store.reid_withheld(d.id).await?)
+        Ok(self
+            .open_list()
+            .await?
+            .public(d.id)
+            .is_some_and(|l| is_open(&l.entry, d)))
+    }
+
+    /// The open dataset `id` for a public read: from the open list when it
+    /// is there, else the store's (which the door then refuses, recorded);
+    /// 404 `open dataset` when there is none.
+    pub(crate) async fn open_candidate(&self, id: i64) -> Result<Dataset> {
+        if let Some(l) = self.open_list().await?.public(id) {
+            return Ok(l.dataset.clone());
+        }
+        self.load_dataset(id)
+            .await
+            .map_err(|_| ServiceError::NotFound {
+                what: "open dataset",
+            })
     }
 
     /// The public caller of a portal request: anonymised (a keyed hash of
@@ -234,12 +255,6 @@ impl App {
         }
     }
 
-    async fn open_view(&self, d: &Dataset) -> Result<OpenDataset> {
-        let entry = self.load_entry(d.entry_id).await?;
-        let tree = self.org_tree().await?;
-        Ok(open_view_of(d, &entry, &tree))
-    }
-
     /// Open datasets matching `q` (with abbreviations spelled out), of one
     /// agency if `org`, conditionally open ones too if `conditional`; in id
     /// order.
@@ -251,28 +266,28 @@ impl App {
         limit: u32,
         offset: i64,
     ) -> Result<OpenDatasetList> {
-        let synonyms = self.search_synonyms().await?;
-        let terms = q
-            .map(|q| pubdata_domain::catalog::term_variants_with(q, &synonyms))
-            .unwrap_or_default();
-        // One page in three queries (count, datasets, their entries), not
-        // two reads per result.
-        let (page, total) = self
-            .store
-            .open_datasets_loaded(&OpenFilter {
-                terms,
-                org,
-                conditional,
-                limit: limit.clamp(1, 1000),
-                offset: offset.max(0),
-            })
-            .await?;
+        let terms = self.search_terms(q).await?;
+        let list = self.open_list().await?;
         let tree = self.org_tree().await?;
-        let items = page
-            .iter()
-            .map(|(d, e)| open_view_of(d, e, &tree))
-            .collect();
+        let mut total = 0;
+        let mut items = vec![];
+        let (skip, take) = (offset.max(0), i64::from(limit.clamp(1, 1000)));
+        for l in list.matching(&terms, org, conditional) {
+            if total >= skip && total < skip + take {
+                items.push(open_view_of(&l.dataset, &l.entry, &tree));
+            }
+            total += 1;
+        }
         Ok(OpenDatasetList { items, total })
+    }
+
+    /// `q` and its spellings with abbreviations spelled out (none: all).
+    async fn search_terms(&self, q: Option<&str>) -> Result<Vec<String>> {
+        let synonyms = self.search_synonyms().await?;
+        Ok(
+            q.map(|q| pubdata_domain::catalog::term_variants_with(q, &synonyms))
+                .unwrap_or_default(),
+        )
     }
 
     /// Every open dataset matching `q` (of `org`), in id order, with its
@@ -282,61 +297,42 @@ impl App {
         q: Option<&str>,
         org: Option<i64>,
     ) -> Result<Vec<Loaded>> {
-        let synonyms = self.search_synonyms().await?;
-        let terms = q
-            .map(|q| pubdata_domain::catalog::term_variants_with(q, &synonyms))
-            .unwrap_or_default();
+        let terms = self.search_terms(q).await?;
+        let list = self.open_list().await?;
         let tree = self.org_tree().await?;
-        let mut out: Vec<Loaded> = vec![];
-        // A thousand at a time, each page in three queries.
-        loop {
-            let (page, total) = self
-                .store
-                .open_datasets_loaded(&OpenFilter {
-                    terms: terms.clone(),
-                    org,
-                    conditional: false,
-                    limit: 1000,
-                    offset: out.len() as i64,
-                })
-                .await?;
-            let n = page.len();
-            out.extend(page.into_iter().map(|(dataset, entry)| Loaded {
-                view: open_view_of(&dataset, &entry, &tree),
-                entry,
-                dataset,
-            }));
-            if n == 0 || out.len() as i64 >= total {
-                break;
-            }
-        }
-        Ok(out)
+        Ok(list
+            .matching(&terms, org, false)
+            .map(|l| Loaded {
+                view: open_view_of(&l.dataset, &l.entry, &tree),
+                entry: l.entry.clone(),
+                dataset: l.dataset.clone(),
+            })
+            .collect())
     }
 
     /// One open dataset's metadata (404 `open dataset` if it is not open).
     pub async fn open_dataset(&self, id: i64) -> Result<OpenDataset> {
-        let not_open = || ServiceError::NotFound {
+        let list = self.open_list().await?;
+        let l = list.public(id).ok_or(ServiceError::NotFound {
             what: "open dataset",
-        };
-        let d = self.load_dataset(id).await.map_err(|_| not_open())?;
-        if !self.public_may_read(&d).await? {
-            return Err(not_open());
-        }
-        self.open_view(&d).await
+        })?;
+        let tree = self.org_tree().await?;
+        Ok(open_view_of(&l.dataset, &l.entry, &tree))
     }
 
     /// A conditionally open dataset's metadata (404 `open dataset` for
     /// anything else): what the portal shows and an application names.
     pub async fn conditional_dataset(&self, id: i64) -> Result<OpenDataset> {
-        let not_open = || ServiceError::NotFound {
-            what: "open dataset",
-        };
-        let d = self.load_dataset(id).await.map_err(|_| not_open())?;
-        let entry = self.load_entry(d.entry_id).await?;
-        if !is_conditionally_open(&entry, &d) {
-            return Err(not_open());
-        }
-        let mut view = self.open_view(&d).await?;
+        let list = self.open_list().await?;
+        let l = list
+            .get(id)
+            .filter(|l| is_conditionally_open(&l.entry, &l.dataset))
+            .ok_or(ServiceError::NotFound {
+                what: "open dataset",
+            })?;
+        let (d, entry) = (&l.dataset, &l.entry);
+        let tree = self.org_tree().await?;
+        let mut view = open_view_of(d, entry, &tree);
         // An applicant chooses among every item, personal ones included
         // (they are masked when approved).
         view.columns = d.columns.iter().map(|c| c.name.clone()).collect();
@@ -364,12 +360,7 @@ impl App {
         limit: u32,
     ) -> Result<OpenRows> {
         self.take_open_rate(p, 1.0)?;
-        let d = self
-            .load_dataset(id)
-            .await
-            .map_err(|_| ServiceError::NotFound {
-                what: "open dataset",
-            })?;
+        let d = self.open_candidate(id).await?;
         let asked = serde_json::json!({"rows": {"after": after, "limit": limit}});
         let read = self.open_public_read(p, &d, asked).await?;
         let rows = read.page(after, limit.clamp(1, 1000)).await?;
@@ -391,12 +382,7 @@ impl App {
         send: tokio::sync::mpsc::Sender<Vec<Vec<Option<String>>>>,
     ) {
         let d = match self.take_open_rate(p, 10.0) {
-            Ok(()) => self
-                .load_dataset(id)
-                .await
-                .map_err(|_| ServiceError::NotFound {
-                    what: "open dataset",
-                }),
+            Ok(()) => self.open_candidate(id).await,
             Err(e) => Err(e),
         };
         let d = match d {
@@ -420,6 +406,10 @@ impl App {
 
 /// Sends a whole read's columns to `started`, then its rows to `send` a
 /// page at a time (memory stays at one page).
+/// Rows a streamed download reads at a time: with two pages queued and one
+/// being written, a download holds a few megabytes whatever its size.
+const STREAM_PAGE: u32 = 1000;
+
 pub(crate) async fn stream_read(
     read: crate::access::WholeRead<'_>,
     started: tokio::sync::oneshot::Sender<Result<Vec<String>>>,
@@ -430,7 +420,7 @@ pub(crate) async fn stream_read(
     }
     let mut after: Option<String> = None;
     loop {
-        let page = match read.page(after.as_deref(), 5000).await {
+        let page = match read.page(after.as_deref(), STREAM_PAGE).await {
             Ok(p) => p,
             Err(e) => {
                 // The body ends short; the client sees a broken transfer.
@@ -438,7 +428,7 @@ pub(crate) async fn stream_read(
                 return;
             }
         };
-        let full = page.len() == 5000;
+        let full = page.len() == STREAM_PAGE as usize;
         after = page.last().map(|(k, _)| k.clone());
         let rows = page.into_iter().map(|(_, v)| v).collect();
         if send.send(rows).await.is_err() || !full {

@@ -13,6 +13,12 @@ use crate::sql::{Dialect, Exec, Sql, sql};
 use crate::*;
 use pubdata_domain::share::Cond;
 
+/// Pages of at most this many rows are read with `Dialect::content_rows`
+/// (on SQLite, on the calling thread: a short read, no hop); larger ones —
+/// downloads, pushes — on the pool, where they do not hold up a runtime
+/// worker.
+const ON_CALLER_ROWS: u32 = 100;
+
 #[async_trait]
 impl<D: Dialect> ContentStore for D {
     async fn dataset_rows(
@@ -38,6 +44,10 @@ impl<D: Dialect> ContentStore for D {
             q.push(" AND _key > ").push_bind(k);
         }
         q.push(" ORDER BY _key LIMIT ").push_bind(limit as i64);
+        if limit <= ON_CALLER_ROWS {
+            // A preview or an API page: the hot path's read.
+            return self.content_rows(q, d.columns.len()).await;
+        }
         let rows = self.reader().all(q).await?;
         rows.iter()
             .map(|r| Ok((r.text("_key")?, rows::values(r, d.columns.len())?)))

@@ -134,6 +134,11 @@ impl<D: Dialect> OpenStore for D {
         Ok(out)
     }
 
+    async fn open_generation(&self) -> Result<i64> {
+        self.read_n(sql("SELECT n FROM open_generation WHERE one = 1"))
+            .await
+    }
+
     async fn synonyms(&self) -> Result<Vec<(String, String)>> {
         let rows = self
             .reader()

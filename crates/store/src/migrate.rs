@@ -85,7 +85,8 @@ pub const TABLES: &[&str] = &[
 
 /// Tables a migration leaves behind: the audit head (set from the source
 /// at the end), the fixed base-table list (seeded by the schema), job
-/// leases and login failures (this server's passing state), the
+/// leases and login failures (this server's passing state), the open
+/// list's generation (a cache key the target's own triggers move), the
 /// migrations' own bookkeeping; dataset tables `ds_<id>` follow their
 /// datasets.
 const NOT_COPIED: &[&str] = &[
@@ -93,6 +94,7 @@ const NOT_COPIED: &[&str] = &[
     "base_tables",
     "job_leases",
     "login_failures",
+    "open_generation",
     "schema_migrations",
     "sqlite_sequence",
 ];

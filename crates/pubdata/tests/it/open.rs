@@ -302,3 +302,73 @@ async fn the_operators_open_rate_limit_is_honoured() {
     let r = anonymous(&t, "/api/v1/open/datasets").await;
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+/// The server's copy of the open list follows every committed change, also
+/// one it did not make (another server, a background job, SQL behind its
+/// back): a delisting hides the dataset at once from the search, its page,
+/// its rows and CKAN; listing it again, renaming it, shows that at once too.
+#[tokio::test]
+async fn the_open_list_follows_changes_made_behind_the_servers_back() {
+    let t = TestApp::demo().await;
+    let (open, _) = open_world(&t).await;
+    let search = |q: &'static str| {
+        let t = &t;
+        async move {
+            let (status, list) =
+                json_of(anonymous(t, &format!("/api/v1/open/datasets?q={q}")).await).await;
+            assert_eq!(status, StatusCode::OK, "{list}");
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Read once, so that the copy exists before the change.
+    assert_eq!(search("社保").await, [open]);
+    let rows = format!("/api/v1/open/datasets/{open}/rows?limit=1");
+    assert_eq!(anonymous(&t, &rows).await.status(), StatusCode::OK);
+
+    let entry: i64 = t.store.get_dataset(open).await.unwrap().entry_id;
+    t.sql(&format!(
+        "UPDATE catalog_entries SET state = 'delisted' WHERE id = {entry}"
+    ))
+    .await;
+    assert!(
+        search("社保").await.is_empty(),
+        "a delisted entry is not listed"
+    );
+    for path in [
+        format!("/api/v1/open/datasets/{open}"),
+        rows.clone(),
+        format!("/api/v1/open/datasets/{open}/download?format=csv"),
+    ] {
+        assert_eq!(
+            anonymous(&t, &path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let (status, ckan) = json_of(
+        anonymous(
+            &t,
+            &format!(
+                "/api/3/action/package_show?id={}",
+                pubdata_service::open::ckan::package_id(open)
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{ckan}");
+
+    t.sql(&format!(
+        "UPDATE catalog_entries SET state = 'published' WHERE id = {entry};
+         UPDATE datasets SET name = '公交站点位置' WHERE id = {open}"
+    ))
+    .await;
+    assert_eq!(search("社保").await, [open], "listed again");
+    assert_eq!(search("公交站点位置").await, [open], "under its new name");
+    assert_eq!(anonymous(&t, &rows).await.status(), StatusCode::OK);
+}

@@ -83,9 +83,26 @@ impl OpenList {
     }
 }
 
-/// The copy, shared by the server's requests.
+/// The copy, shared by the server's requests, and the lock one rebuild
+/// holds: after a change the requests that find the copy old wait for one
+/// rebuild instead of each building their own.
 #[derive(Default)]
-pub(crate) struct OpenListCopy(RwLock<Option<Arc<OpenList>>>);
+pub(crate) struct OpenListCopy {
+    copy: RwLock<Option<Arc<OpenList>>>,
+    rebuild: tokio::sync::Mutex<()>,
+}
+
+impl OpenListCopy {
+    /// The copy if it was built at `generation` or later.
+    fn current(&self, generation: i64) -> Option<Arc<OpenList>> {
+        self.copy
+            .read()
+            .expect("open list")
+            .as_ref()
+            .filter(|l| l.generation >= generation)
+            .cloned()
+    }
+}
 
 impl App {
     /// The open list as of the last committed change.
@@ -93,10 +110,13 @@ impl App {
         // Read before the list: a change committed while it is built moves
         // the generation past this value, and the next request builds anew.
         let generation = self.store.open_generation().await?;
-        if let Some(list) = self.open.list.0.read().expect("open list").as_ref()
-            && list.generation == generation
-        {
-            return Ok(list.clone());
+        if let Some(list) = self.open.list.current(generation) {
+            return Ok(list);
+        }
+        let _one = self.open.list.rebuild.lock().await;
+        // Built by the request this one waited for.
+        if let Some(list) = self.open.list.current(generation) {
+            return Ok(list);
         }
         let mut loaded: Vec<(Dataset, CatalogEntry)> = vec![];
         loop {
@@ -135,11 +155,7 @@ impl App {
             items,
             by_id,
         });
-        let mut copy = self.open.list.0.write().expect("open list");
-        // Of two requests building at once, the later generation stays.
-        if copy.as_ref().is_none_or(|c| c.generation <= generation) {
-            *copy = Some(list.clone());
-        }
+        *self.open.list.copy.write().expect("open list") = Some(list.clone());
         Ok(list)
     }
 }

@@ -66,6 +66,9 @@ pub use principal::{Principal, Via};
 pub struct App {
     pub(crate) store: Arc<dyn Store>,
     calendar: RwLock<Arc<Calendar>>,
+    /// Held while the calendar is read from the store and set: a reload
+    /// that read before a change cannot overwrite one that read after it.
+    calendar_load: tokio::sync::Mutex<()>,
     tree: RwLock<orgs::TreeCache>,
     /// This process among the servers of the platform (job leases).
     instance: String,
@@ -96,6 +99,7 @@ impl App {
         let mut app = App {
             store: store.clone(),
             calendar: RwLock::new(Arc::new(Calendar::default())),
+            calendar_load: tokio::sync::Mutex::new(()),
             tree: RwLock::new(orgs::TreeCache::default()),
             instance: jobs::instance_name(),
             backup_dir: RwLock::new(None),

@@ -432,9 +432,6 @@ pub trait ShareStore: Send + Sync {
 /// Which open datasets to list (数据开放, OPN-3).
 #[derive(Debug, Clone, Default)]
 pub struct OpenFilter {
-    /// Any of these in the entry's search text or the dataset's name
-    /// (case-insensitive); none: every open dataset.
-    pub terms: Vec<String>,
     /// Only this providing organisation's.
     pub org: Option<i64>,
     /// Conditionally open (有条件开放) datasets too (the portal lists their

@@ -27,8 +27,8 @@ const BUILD_PAGE: u32 = 1000;
 pub(crate) struct Listed {
     pub dataset: Dataset,
     pub entry: CatalogEntry,
-    /// The entry's search text and the dataset's name, lower case (as the
-    /// store's `lower(…) LIKE '%term%'` compares them).
+    /// The entry's search text and the dataset's name, lower case: a term
+    /// matches when either contains it.
     search_text: String,
     name: String,
 }
@@ -39,12 +39,12 @@ impl Listed {
         self.entry.content.open_attribute == OpenAttribute::Unconditional
     }
 
+    /// Whether any of `terms` (lower case) is in its search text or name.
     fn matches(&self, terms: &[String]) -> bool {
         terms.is_empty()
-            || terms.iter().any(|t| {
-                let t = t.to_lowercase();
-                self.search_text.contains(&t) || self.name.contains(&t)
-            })
+            || terms
+                .iter()
+                .any(|t| self.search_text.contains(t.as_str()) || self.name.contains(t.as_str()))
     }
 }
 
@@ -66,19 +66,20 @@ impl OpenList {
         self.get(id).filter(|l| l.unconditional())
     }
 
-    /// Those matching any of `terms` (all when none), of agency `org` when
-    /// given, conditionally open ones too when `conditional`; in id order —
-    /// the store's `open_datasets` condition.
+    /// Those matching any of `terms` (case-insensitive; all when none), of
+    /// agency `org` when given, conditionally open ones too when
+    /// `conditional`; in id order.
     pub fn matching<'a>(
         &'a self,
-        terms: &'a [String],
+        terms: &[String],
         org: Option<i64>,
         conditional: bool,
     ) -> impl Iterator<Item = &'a Listed> + 'a {
+        let terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
         self.items.iter().filter(move |l| {
             (conditional || l.unconditional())
                 && org.is_none_or(|o| l.dataset.org_id == o)
-                && l.matches(terms)
+                && l.matches(&terms)
         })
     }
 }
@@ -123,7 +124,6 @@ impl App {
             let (page, total) = self
                 .store
                 .open_datasets_loaded(&OpenFilter {
-                    terms: vec![],
                     org: None,
                     conditional: true,
                     limit: BUILD_PAGE,

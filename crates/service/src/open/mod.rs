@@ -404,12 +404,12 @@ impl App {
     }
 }
 
-/// Sends a whole read's columns to `started`, then its rows to `send` a
-/// page at a time (memory stays at one page).
 /// Rows a streamed download reads at a time: with two pages queued and one
 /// being written, a download holds a few megabytes whatever its size.
 const STREAM_PAGE: u32 = 1000;
 
+/// Sends a whole read's columns to `started`, then its rows to `send` a
+/// page at a time (memory stays at a few pages).
 pub(crate) async fn stream_read(
     read: crate::access::WholeRead<'_>,
     started: tokio::sync::oneshot::Sender<Result<Vec<String>>>,

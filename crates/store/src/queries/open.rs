@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use pubdata_domain::audit::AuditEvent;
 
-use super::{audit, contains_pattern};
+use super::audit;
 use crate::rows::{self, Cols};
 use crate::sql::{Dialect, Exec, Sql, Tx, now, sql};
 use crate::*;
@@ -28,21 +28,6 @@ fn open_where(q: &mut Sql, f: &OpenFilter) {
     .push(super::derive::REID_WITHHELD);
     if let Some(org) = f.org {
         q.push(" AND d.org_id = ").push_bind(org);
-    }
-    if !f.terms.is_empty() {
-        q.push(" AND (");
-        for (i, t) in f.terms.iter().enumerate() {
-            if i > 0 {
-                q.push(" OR ");
-            }
-            let pattern = contains_pattern(t);
-            q.push("lower(e.search_text) LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR lower(d.name) LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\'");
-        }
-        q.push(")");
     }
 }
 

@@ -193,6 +193,7 @@ pub async fn test_database_url(dir: &TempDir) -> String {
             let mut c = sqlx::PgConnection::connect(&server)
                 .await
                 .expect("PUBDATA_TEST_POSTGRES server reachable");
+            drop_finished_tests_databases(&mut c).await;
             sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
                 .execute(&mut c)
                 .await
@@ -202,6 +203,42 @@ pub async fn test_database_url(dir: &TempDir) -> String {
             format!("{base}/{name}")
         }
         _ => format!("sqlite://{}", dir.path().join("pubdata.db").display()),
+    }
+}
+
+/// Drops the databases of test processes that have ended. Each test runs in
+/// its own process (nextest) and names its databases `t_<pid>_…` or
+/// `push_<pid>`; without this the suite leaves one database per test behind,
+/// about 12 MB each, several GB in all, and a CI machine with a small disk
+/// runs out of space. A test cannot drop its own database when it ends
+/// (`Drop` cannot wait for the server), so the next test sweeps. Best effort:
+/// two tests sweeping at once may race on one database, and a failed drop
+/// is left for the next sweep.
+async fn drop_finished_tests_databases(c: &mut sqlx::PgConnection) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 't\\_%' OR datname LIKE 'push\\_%'",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        // Only the exact shapes the tests create (`t_<pid>_<n>_<random>`,
+        // `push_<pid>`): a server named by PUBDATA_TEST_POSTGRES may hold
+        // other databases that merely start with `t_`.
+        let pid: Option<u32> = match name.split('_').collect::<Vec<_>>().as_slice() {
+            ["t", pid, n, r] if n.parse::<u32>().is_ok() && r.parse::<u32>().is_ok() => {
+                pid.parse().ok()
+            }
+            ["push", pid] => pid.parse().ok(),
+            _ => None,
+        };
+        let Some(pid) = pid else { continue };
+        if pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut *c)
+            .await;
     }
 }
 

@@ -296,6 +296,34 @@ pub fn verdict(met: bool, miss: &'static str) -> &'static str {
     if met { "PASS" } else { miss }
 }
 
+/// Waits for the machine to settle before a measurement: flushes dirty
+/// file pages to disk (`sync`) and waits until the kernel has fewer than
+/// 64 MiB left dirty or in writeback (at most 60 s), so that the first
+/// target does not share the cores with the writeback of the demo's
+/// 1,000,000-row loads. Prints what it waited for (in the runs of
+/// 2026-12-05 there was nothing left: 0.0 s).
+pub fn settle() {
+    let t0 = Instant::now();
+    let _ = Command::new("sync").status();
+    let dirty_kib = || -> u64 {
+        std::fs::read_to_string("/proc/meminfo")
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("Dirty:") || l.starts_with("Writeback:"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum()
+    };
+    while dirty_kib() > 64 * 1024 && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!(
+        "  settled in {:.1} s (sync; {} MiB dirty or in writeback); load average {}",
+        t0.elapsed().as_secs_f64(),
+        dirty_kib() / 1024,
+        loadavg()
+    );
+}
+
 pub fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()

@@ -25,6 +25,12 @@
 //! PostgreSQL the database server's own CPU is not in it), and the latency
 //! on one connection (an idle server).
 //!
+//! Then, with both servers up, the guarded read, the bare lookup and the
+//! verification take turns in rounds of 4 s each (10 s per target: 3
+//! rounds), and the median of the rounds' ratios is printed beside the
+//! ratios of the long runs: the machine's speed drifts between targets
+//! measured a minute apart, and the side-by-side ratio drifts less.
+//!
 //! Lines marked `(context)` are not targets; they say where the guarded
 //! read's time goes: `GET /api/v1/me` on the same token and stack (HTTP,
 //! authentication, logging, no data), and the bare lookup through sqlx's
@@ -51,9 +57,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use hyper::body::Bytes;
 use pubdata_bench::load::{
-    OPEN, Proc, Req, Stats, Target, WARMUP, addr_of, call, datasette_installed, loadavg, login,
-    measure, pct, pubdata_bin, seconds_connections_rows, spawn_waiting, start_datasette,
-    start_pubdata, verdict,
+    OPEN, Proc, Req, Stats, Target, WARMUP, addr_of, call, datasette_installed, load, loadavg,
+    login, measure, pct, pubdata_bin, seconds_connections_rows, settle, spawn_waiting,
+    start_datasette, start_pubdata, verdict,
 };
 
 /// Random real keys drawn from the dataset for the load.
@@ -270,6 +276,56 @@ fn ratio_line(backend: &str, what: &str, a: &Stats, b: &Stats, target: f64) -> S
     )
 }
 
+/// Rounds in which the guarded read, the verification and the bare lookup
+/// take turns ([`ROUND_SECS`] each, the servers all up): the machine's
+/// speed drifts between runs and within one (the bare figure moved between
+/// 37,000 and 50,000 req/s from run to run here), and a ratio of two targets
+/// measured side by side drifts less. Prints each round's ratios and their
+/// median.
+async fn alternate(
+    backend: &str,
+    [guarded, verify, bare]: [&Target; 3],
+    secs: f64,
+    conns: usize,
+) -> anyhow::Result<()> {
+    let rounds = ((secs / ROUND_SECS).round() as usize).max(3);
+    let (mut g, mut v) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for round in 1..=rounds {
+        let a = load(guarded, ROUND_SECS, conns).await?;
+        let b = load(bare, ROUND_SECS, conns).await?;
+        let c = load(verify, ROUND_SECS, conns).await?;
+        anyhow::ensure!(
+            a.errors + b.errors + c.errors == 0,
+            "errors in round {round}: {:?}",
+            a.first_error.or(b.first_error).or(c.first_error)
+        );
+        println!(
+            "{backend}:   round {round}: guarded {:.0}, bare {:.0}, verify {:.0} req/s: guarded/bare {:.2}, verify/bare {:.2}",
+            a.rps,
+            b.rps,
+            c.rps,
+            a.rps / b.rps,
+            c.rps / b.rps
+        );
+        g.push(a.rps / b.rps);
+        v.push(c.rps / b.rps);
+    }
+    let median = |mut x: Vec<f64>| {
+        x.sort_by(f64::total_cmp);
+        x[x.len() / 2]
+    };
+    let (g, v) = (median(g), median(v));
+    println!(
+        "{backend}: side by side, median of {rounds} rounds: guarded/bare = {g:.2} {}, verify/bare = {v:.2} {} (target >= 0.50)",
+        verdict(g >= 0.5, "BELOW TARGET"),
+        verdict(v >= 0.5, "BELOW TARGET")
+    );
+    Ok(())
+}
+
+/// Seconds per target in each round of [`alternate`].
+const ROUND_SECS: f64 = 4.0;
+
 fn p99_line(backend: &str, s: &Stats) -> String {
     format!(
         "{backend}: guarded p99 = {:.2} ms (target < 10 ms) {}",
@@ -397,13 +453,21 @@ async fn run_sqlite(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::R
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         anyhow::ensure!(!sample.is_empty(), "no rows in {table}");
+        // Whatever the demo's loads left in the WAL is copied back now, not
+        // by the first target's commits (the server is idle; its readers do
+        // not block). The line says how much there was.
+        let (busy, wal, done): (i64, i64, i64) =
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        println!("  WAL checkpoint: busy {busy}, {wal} pages in the WAL, {done} copied back");
         sample
     };
+    settle();
     let [guarded_t, verify_t, me_t] = pubdata_targets(addr, pid, &s, &sample);
     let guarded = measure("sqlite", &guarded_t, secs, conns).await?;
     let verify = measure("sqlite", &verify_t, secs, conns).await?;
     measure("sqlite", &me_t, secs, conns).await?;
-    drop(server);
 
     let fields = s.positions(&s.api_fields)?;
     let mut bare_args = vec![
@@ -418,19 +482,16 @@ async fn run_sqlite(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::R
             .collect::<Vec<_>>(),
     );
     let (bare_p, bare_addr, bare_pid) = spawn_bare(&bare_args, &dir.join("bare-sqlite.log"))?;
-    let bare = measure(
-        "sqlite",
-        &bare_target(
-            bare_addr,
-            bare_pid,
-            "bare axum + rusqlite, same lookup, no checks".into(),
-            &sample,
-        ),
-        secs,
-        conns,
-    )
-    .await?;
+    let bare_t = bare_target(
+        bare_addr,
+        bare_pid,
+        "bare axum + rusqlite, same lookup, no checks".into(),
+        &sample,
+    );
+    let bare = measure("sqlite", &bare_t, secs, conns).await?;
+    alternate("sqlite", [&guarded_t, &verify_t, &bare_t], secs, conns).await?;
     drop(bare_p);
+    drop(server);
 
     // Context: where the guarded read's time goes. The lookup through
     // sqlx's SQLite driver with a pool as pubdata's read pool; then with the
@@ -592,30 +653,27 @@ async fn run_postgres(
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     pool.close().await;
     anyhow::ensure!(!sample.is_empty(), "no rows in {table}");
+    settle();
 
     let [guarded_t, verify_t, me_t] = pubdata_targets(addr, pid, &s, &sample);
     let guarded = measure("postgres", &guarded_t, secs, conns).await?;
     let verify = measure("postgres", &verify_t, secs, conns).await?;
     measure("postgres", &me_t, secs, conns).await?;
-    drop(server);
 
     let fields = s.positions(&s.api_fields)?;
     let mut bare_args = vec!["postgres".to_string(), url.to_string(), table.clone()];
     bare_args.extend(fields.iter().map(|i| format!("c{i}={}", s.columns[*i])));
     let (bare_p, bare_addr, bare_pid) = spawn_bare(&bare_args, &dir.join("bare-postgres.log"))?;
-    let bare = measure(
-        "postgres",
-        &bare_target(
-            bare_addr,
-            bare_pid,
-            "bare axum + sqlx (pool of 16), same lookup, no checks".into(),
-            &sample,
-        ),
-        secs,
-        conns,
-    )
-    .await?;
+    let bare_t = bare_target(
+        bare_addr,
+        bare_pid,
+        "bare axum + sqlx (pool of 16), same lookup, no checks".into(),
+        &sample,
+    );
+    let bare = measure("postgres", &bare_t, secs, conns).await?;
+    alternate("postgres", [&guarded_t, &verify_t, &bare_t], secs, conns).await?;
     drop(bare_p);
+    drop(server);
 
     println!("postgres: load average {}", loadavg());
     println!(

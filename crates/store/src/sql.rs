@@ -14,7 +14,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use pubdata_domain::audit::{AuditEvent, CryptoProfile, record_hash_in};
+use pubdata_domain::audit::{AuditEvent, CryptoProfile, record_hash_of};
 
 /// The stored crypto profile, refusing one this version does not know.
 pub(crate) fn crypto_profile_of(text: &str) -> Result<CryptoProfile> {
@@ -649,7 +649,9 @@ pub(crate) async fn append_many<E: Exec + ?Sized>(
         for (n, e) in chunk.iter().enumerate() {
             id += 1;
             let prev = std::mem::take(&mut hash);
-            hash = record_hash_in(profile, &prev, id, &at_text, e);
+            // Serialized once: hashed and stored as the same text.
+            let detail = e.detail.to_string();
+            hash = record_hash_of(profile, &prev, id, &at_text, e, &detail);
             if n > 0 {
                 q.push(", ");
             }
@@ -670,7 +672,7 @@ pub(crate) async fn append_many<E: Exec + ?Sized>(
                 .push(", ")
                 .push_bind(e.outcome.as_str())
                 .push(", ")
-                .push_bind(e.detail.to_string())
+                .push_bind(detail)
                 .push(", ")
                 .push_bind(e.client_ip.clone())
                 .push(", ")

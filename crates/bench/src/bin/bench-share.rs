@@ -323,6 +323,27 @@ async fn alternate(
     Ok(())
 }
 
+/// Starts the bare server with `args`, measures it, then runs the
+/// side-by-side rounds against the guarded read and the verification
+/// ([`alternate`]); the bare server is stopped on return.
+#[allow(clippy::too_many_arguments)]
+async fn bare_side_by_side(
+    backend: &str,
+    args: &[String],
+    log: &Path,
+    label: &str,
+    sample: &[Row],
+    [guarded, verify]: [&Target; 2],
+    secs: f64,
+    conns: usize,
+) -> anyhow::Result<Stats> {
+    let (_bare_p, addr, pid) = spawn_bare(args, log)?;
+    let bare_t = bare_target(addr, pid, label.into(), sample);
+    let bare = measure(backend, &bare_t, secs, conns).await?;
+    alternate(backend, [guarded, verify, &bare_t], secs, conns).await?;
+    Ok(bare)
+}
+
 /// Seconds per target in each round of [`alternate`].
 const ROUND_SECS: f64 = 4.0;
 
@@ -481,16 +502,17 @@ async fn run_sqlite(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::R
             .map(|i| format!("c{i}={}", s.columns[*i]))
             .collect::<Vec<_>>(),
     );
-    let (bare_p, bare_addr, bare_pid) = spawn_bare(&bare_args, &dir.join("bare-sqlite.log"))?;
-    let bare_t = bare_target(
-        bare_addr,
-        bare_pid,
-        "bare axum + rusqlite, same lookup, no checks".into(),
+    let bare = bare_side_by_side(
+        "sqlite",
+        &bare_args,
+        &dir.join("bare-sqlite.log"),
+        "bare axum + rusqlite, same lookup, no checks",
         &sample,
-    );
-    let bare = measure("sqlite", &bare_t, secs, conns).await?;
-    alternate("sqlite", [&guarded_t, &verify_t, &bare_t], secs, conns).await?;
-    drop(bare_p);
+        [&guarded_t, &verify_t],
+        secs,
+        conns,
+    )
+    .await?;
     drop(server);
 
     // Context: where the guarded read's time goes. The lookup through
@@ -663,16 +685,17 @@ async fn run_postgres(
     let fields = s.positions(&s.api_fields)?;
     let mut bare_args = vec!["postgres".to_string(), url.to_string(), table.clone()];
     bare_args.extend(fields.iter().map(|i| format!("c{i}={}", s.columns[*i])));
-    let (bare_p, bare_addr, bare_pid) = spawn_bare(&bare_args, &dir.join("bare-postgres.log"))?;
-    let bare_t = bare_target(
-        bare_addr,
-        bare_pid,
-        "bare axum + sqlx (pool of 16), same lookup, no checks".into(),
+    let bare = bare_side_by_side(
+        "postgres",
+        &bare_args,
+        &dir.join("bare-postgres.log"),
+        "bare axum + sqlx (pool of 16), same lookup, no checks",
         &sample,
-    );
-    let bare = measure("postgres", &bare_t, secs, conns).await?;
-    alternate("postgres", [&guarded_t, &verify_t, &bare_t], secs, conns).await?;
-    drop(bare_p);
+        [&guarded_t, &verify_t],
+        secs,
+        conns,
+    )
+    .await?;
     drop(server);
 
     println!("postgres: load average {}", loadavg());

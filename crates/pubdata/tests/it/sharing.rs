@@ -429,6 +429,68 @@ async fn a_conditional_request_is_answered_narrowed_implemented_and_read_exactly
 }
 
 #[tokio::test]
+async fn concurrent_reads_are_committed_in_groups_each_in_the_chain_and_counted() {
+    let t = TestApp::demo().await;
+    let (entry, ds, gaj) = shared_population(&t).await;
+    let grant = granted(
+        &t,
+        "qy-mzj",
+        request(entry, &["公民身份号码", "姓名"], "api"),
+        json!({"approve": true}),
+    )
+    .await;
+    let mzj = t.login("qy-mzj").await;
+    let keys = [
+        "11010519491231002X",
+        "440524188001010014",
+        "441802199001010017",
+    ];
+    // 45 reads at once: the journal commits whatever waits in one group.
+    let mut reads = tokio::task::JoinSet::new();
+    for n in 0..45 {
+        let (client, base, token) = (t.client.clone(), t.base.clone(), mzj.clone());
+        let key = keys[n % 3];
+        reads.spawn(async move {
+            let r = client
+                .get(format!("{base}/api/v1/data/{ds}?公民身份号码={key}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            (key, r.status(), r.json::<Value>().await.unwrap())
+        });
+    }
+    while let Some(read) = reads.join_next().await {
+        let (key, status, page) = read.unwrap();
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{page}");
+        assert_eq!(items[0]["公民身份号码"].as_str().unwrap()[14..], key[14..]);
+    }
+    // Each read has its own record, the chain still links record to record
+    // across the groups, and the grant counts every read and row.
+    let target = format!("dataset:{ds}");
+    let recorded = records(&t, "dataset.read", &target).await;
+    assert_eq!(recorded.len(), 45);
+    assert!(
+        recorded
+            .iter()
+            .all(|r| r["grant"] == grant && r["rows"] == 1),
+        "{recorded:?}"
+    );
+    let batch = t.store.audit_batch(0, 100_000).await.unwrap();
+    assert_eq!(
+        pubdata_service::audit::verify_chain(t.store.as_ref())
+            .await
+            .unwrap(),
+        batch.len() as u64
+    );
+    let (_, g) = t.get(&format!("/api/v1/grants/{grant}"), &gaj).await;
+    assert_eq!(g["usage"][0]["reads"], 45, "{g}");
+    assert_eq!(g["usage"][0]["rows_out"], 45, "{g}");
+}
+
+#[tokio::test]
 async fn a_grant_expires_by_itself_and_its_rate_limit_answers_429() {
     let t = TestApp::demo().await;
     let (entry, ds, _) = shared_population(&t).await;

@@ -15,7 +15,6 @@ use sqlx::{Connection, PgConnection, Postgres, Transaction};
 use crate::sql::{Arg, DbRow, Dialect, Lock, impl_backend, numbered};
 use crate::*;
 
-mod access;
 mod datasets;
 
 pub(crate) use datasets::create_table as create_dataset_table;
@@ -222,13 +221,6 @@ impl Dialect for PgStore {
     }
     async fn backup_to(&self, _path: &std::path::Path) -> Result<bool> {
         Ok(false)
-    }
-    async fn append_access(
-        &self,
-        events: Vec<AuditEvent>,
-        usage: Vec<crate::GrantUsage>,
-    ) -> Result<()> {
-        self.write_access(events, usage).await
     }
 }
 

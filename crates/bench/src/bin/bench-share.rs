@@ -438,32 +438,20 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Derivatives whose parent has a newer version than they were made from:
-/// the demo's background job refreshes them (1,000,000 rows each) after it
-/// seeds, on both backends (the query is `due_derivations`'s).
-const DUE_DERIVATIONS: &str = "SELECT count(*) FROM derivations d
-    JOIN catalog_entries e ON e.id = d.entry_id
-    JOIN datasets p ON p.id = d.parent_dataset_id
-    WHERE e.published_version IS NOT NULL AND e.state <> 'delisted'
-      AND p.current_version > 0
-      AND (d.dataset_id IS NULL OR p.current_version > d.parent_version)";
-
 /// Waits (up to 10 minutes) until the demo's background refresh of its
-/// derivatives is done, so that no target shares the machine with it:
-/// `due` counts the derivatives still to refresh. Says how long it waited.
-async fn wait_for_derivatives<F, Fut>(mut due: F) -> anyhow::Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<i64>>,
-{
+/// derivatives (1,000,000 rows each, after it seeds) is done, so that no
+/// target shares the machine with it; asks the store which derivations are
+/// still due, as the job does. Says how long it waited.
+async fn wait_for_derivatives(url: &str) -> anyhow::Result<()> {
+    let store = pubdata_store::open(url).await?;
     let t0 = Instant::now();
-    let mut n = due().await?;
-    while n > 0 && t0.elapsed() < Duration::from_secs(600) {
+    let mut due = store.due_derivations().await?.len();
+    while due > 0 && t0.elapsed() < Duration::from_secs(600) {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        n = due().await?;
+        due = store.due_derivations().await?.len();
     }
     println!(
-        "  background refresh of derivatives: waited {:.0} s, {n} still due",
+        "  background refresh of derivatives: waited {:.0} s, {due} still due",
         t0.elapsed().as_secs_f64()
     );
     Ok(())
@@ -471,20 +459,10 @@ where
 
 async fn run_sqlite(dir: &Path, rows: u64, secs: f64, conns: usize) -> anyhow::Result<()> {
     let db = dir.join("demo.db");
-    let (server, addr, pid) = start_demo(dir, &format!("sqlite://{}", db.display()), rows)?;
+    let url = format!("sqlite://{}", db.display());
+    let (server, addr, pid) = start_demo(dir, &url, rows)?;
     let mut s = setup(addr).await?;
-    wait_for_derivatives(|| {
-        let db = db.clone();
-        async move {
-            let c = rusqlite::Connection::open_with_flags(
-                &db,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-            )?;
-            c.busy_timeout(Duration::from_secs(30))?;
-            Ok(c.query_row(DUE_DERIVATIONS, [], |r| r.get(0))?)
-        }
-    })
-    .await?;
+    wait_for_derivatives(&url).await?;
     let table = format!("ds_{}", s.dataset);
     let sample = {
         let c = rusqlite::Connection::open(&db)?;
@@ -688,12 +666,7 @@ async fn run_postgres(
         .await?;
     // PostgreSQL lets logins through while the refresh runs (SQLite answers
     // 503 until it is done), so without this wait it ran through every target.
-    wait_for_derivatives(|| async {
-        Ok(sqlx::query_scalar::<_, i64>(DUE_DERIVATIONS)
-            .fetch_one(&pool)
-            .await?)
-    })
-    .await?;
+    wait_for_derivatives(url).await?;
     let r = sqlx::query("SELECT columns::text, key_columns::text FROM datasets WHERE id = $1")
         .bind(s.dataset)
         .fetch_one(&pool)
